@@ -1,0 +1,24 @@
+/**
+ * @bonsai/core — graph IR, op registry, executor with autodiff, masks, training and save/load
+ * on tfjs-core. Importing it registers tfjs-core's gradients and Bonsai's ops.
+ */
+import './gradients';
+
+export * from './errors';
+export * from './backend';
+export * from './ir/types';
+export { Graph, type GraphJSON } from './ir/graph';
+export { GraphBuilder, type NameOption } from './ir/builder';
+export * from './ops/index';
+export { Param } from './param';
+export { Model, type ModelInputs, type RunOptions, type RunResult, type CreateOptions } from './model';
+export { initialValue, fans } from './init';
+export * from './train/losses';
+export * from './train/optimizers';
+export * from './train/schedules';
+export * from './train/train';
+export * from './io/format';
+export { save, load, readModelFiles } from './io/save';
+export { resolveInside, writeFilesAtomic, readArrayBuffer, readJson } from './io/files';
+export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
+export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

@@ -1,0 +1,145 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BonsaiError, SerializationError } from '../errors';
+import { Graph, type GraphJSON } from '../ir/graph';
+import { Model } from '../model';
+import { Param } from '../param';
+
+/** Name of the model topology file. */
+export const MODEL_FILE = 'model.json';
+/** Name of the weights file written by `save`. */
+export const WEIGHTS_FILE = 'weights.bin';
+/** Format tag of Bonsai model.json files. */
+export const FORMAT = 'bonsai-model';
+/** Current format version. */
+export const FORMAT_VERSION = 1;
+
+/** One param's entry in model.json. */
+export interface ParamEntry {
+  name: string;
+  trainable: boolean;
+  masked: boolean;
+}
+
+/** The model.json document. Extra top-level keys (e.g. `quantization`) are preserved by packages that add them. */
+export interface ModelJSON {
+  format: typeof FORMAT;
+  formatVersion: number;
+  graph: GraphJSON;
+  seed: number;
+  params: ParamEntry[];
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  [extra: string]: unknown;
+}
+
+/** In-memory artifacts: model.json content plus the weight bytes. */
+export interface ModelArtifacts {
+  json: ModelJSON;
+  weights: ArrayBuffer;
+}
+
+/** Suffix of mask tensors in the weights file. */
+export const MASK_SUFFIX = '#mask';
+
+/** Encodes a model to model.json + one weights buffer (values and masks, float32). */
+export async function toArtifacts(model: Model, weightsPath = WEIGHTS_FILE): Promise<ModelArtifacts> {
+  const named: Array<{ name: string; tensor: tf.Tensor }> = [];
+  const params: ParamEntry[] = [];
+  for (const p of model.params.values()) {
+    named.push({ name: p.name, tensor: p.value });
+    if (p.mask) named.push({ name: p.name + MASK_SUFFIX, tensor: p.mask });
+    params.push({ name: p.name, trainable: p.trainable, masked: p.mask !== undefined });
+  }
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const json: ModelJSON = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    graph: model.graph.toJSON(),
+    seed: model.seed,
+    params,
+    weightsManifest: [{ paths: [weightsPath], weights: specs }],
+  };
+  return { json, weights: data };
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: NaN, complex64: 8 };
+
+/** Bytes a manifest entry occupies in the weights file (quantized entries use their stored dtype). */
+export function entryBytes(e: tf.io.WeightsManifestEntry): number {
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  const dtype = e.quantization?.dtype ?? e.dtype;
+  return n * (BYTES[dtype] ?? NaN);
+}
+
+/** Checks the structure of a parsed model.json; throws SerializationError naming the problem. */
+export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
+  const fail = (msg: string): never => {
+    throw new SerializationError(msg, file);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not a JSON object');
+  const j = raw as Record<string, unknown>;
+  if (j.format !== FORMAT) fail(`"format" is ${JSON.stringify(j.format)}, expected "${FORMAT}"`);
+  if (j.formatVersion !== FORMAT_VERSION) fail(`unsupported "formatVersion" ${JSON.stringify(j.formatVersion)}`);
+  if (typeof j.graph !== 'object' || j.graph === null) fail('"graph" is missing');
+  if (!Array.isArray(j.params)) fail('"params" must be an array');
+  for (const p of j.params as unknown[]) {
+    const e = p as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.trainable !== 'boolean' || typeof e.masked !== 'boolean') {
+      fail(`malformed param entry ${JSON.stringify(p)?.slice(0, 100)}`);
+    }
+  }
+  if (!Array.isArray(j.weightsManifest) || j.weightsManifest.length === 0) fail('"weightsManifest" must be a non-empty array');
+  for (const g of j.weightsManifest as unknown[]) {
+    const group = g as Record<string, unknown>;
+    if (typeof group !== 'object' || group === null || !Array.isArray(group.paths) || !Array.isArray(group.weights)) fail('each weightsManifest group needs "paths" and "weights" arrays');
+    if ((group.paths as unknown[]).some((p) => typeof p !== 'string' || p === '')) fail('weight paths must be non-empty strings');
+    for (const w of group.weights as unknown[]) {
+      const e = w as Record<string, unknown>;
+      const shapeOk = Array.isArray(e?.shape) && (e.shape as unknown[]).every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0 && d < 2 ** 31);
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || !shapeOk || typeof e.dtype !== 'string' || !(e.dtype in BYTES) || e.dtype === 'string') {
+        fail(`malformed weight entry ${JSON.stringify(w)?.slice(0, 100)}`);
+      }
+      const q = e.quantization as Record<string, unknown> | undefined;
+      if (q !== undefined && (typeof q !== 'object' || q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype as string))) fail(`weight "${String(e.name)}": unsupported quantization ${JSON.stringify(q)}`);
+    }
+  }
+  return j as unknown as ModelJSON;
+}
+
+/** Rebuilds a model from artifacts; validates sizes, names and shapes. */
+export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
+  const json = validateModelJson(art.json, file);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const expected = specs.reduce((a, e) => a + entryBytes(e), 0);
+  if (!Number.isFinite(expected)) throw new SerializationError('weight entry with an unsupported dtype', file);
+  if (expected !== art.weights.byteLength) {
+    throw new SerializationError(`weights hold ${art.weights.byteLength} bytes, the manifest describes ${expected} bytes (truncated or corrupt)`, file);
+  }
+  let graph: Graph;
+  try {
+    graph = new Graph(json.graph);
+  } catch (e) {
+    if (e instanceof BonsaiError) throw e;
+    throw new SerializationError(`invalid graph: ${(e as Error).message}`, file);
+  }
+  const tensors = tf.io.decodeWeights(art.weights, specs);
+  const params = new Map<string, Param>();
+  try {
+    for (const entry of json.params) {
+      const v = tensors[entry.name];
+      if (!v) throw new SerializationError(`param "${entry.name}" has no weights in the manifest`, file);
+      const p = new Param(entry.name, v, entry.trainable);
+      params.set(entry.name, p);
+      if (entry.masked) {
+        const m = tensors[entry.name + MASK_SUFFIX];
+        if (!m) throw new SerializationError(`param "${entry.name}" is masked but its mask is missing`, file);
+        p.setMask(m);
+      }
+    }
+    return new Model(graph, params, typeof json.seed === 'number' ? json.seed : 0);
+  } catch (e) {
+    for (const p of params.values()) p.dispose();
+    throw e;
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+}

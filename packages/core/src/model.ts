@@ -1,0 +1,198 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BonsaiError, ShapeError } from './errors';
+import { Graph } from './ir/graph';
+import type { NodeId } from './ir/types';
+import { paramName } from './ir/types';
+import { initialValue } from './init';
+import { getOp } from './ops/registry';
+import type { ForwardContext, StateUpdate } from './ops/spec';
+import { Param } from './param';
+import { createRng, hashSeed } from './util/rng';
+
+/** Inputs of a forward pass: one tensor (single-input graphs), a list, or a map by input node. */
+export type ModelInputs = tf.Tensor | readonly tf.Tensor[] | Readonly<Record<NodeId, tf.Tensor>>;
+
+/** Options of {@link Model.run}. */
+export interface RunOptions {
+  /** Training mode: batch statistics in BN (running stats updated), dropout active. */
+  training?: boolean;
+  /** Nodes whose activations are returned too (features for distillation, calibration, Taylor). */
+  capture?: readonly NodeId[];
+  /** Skip applying BN running-statistic updates in training mode. */
+  skipStateUpdates?: boolean;
+}
+
+/** Result of {@link Model.run}: the graph's outputs and the captured activations. */
+export interface RunResult {
+  output: tf.Tensor;
+  outputs: tf.Tensor[];
+  captured: Record<NodeId, tf.Tensor>;
+}
+
+/** Options of {@link Model.create}. */
+export interface CreateOptions {
+  /** Seed of the deterministic initialization (default 0). */
+  seed?: number;
+}
+
+/**
+ * A graph plus its parameters. Parameters are keyed `${nodeId}/${role}`.
+ * The executor runs ops in topological order on tfjs-core; gradients flow through masks.
+ */
+export class Model {
+  private dropoutCalls = 0;
+
+  constructor(
+    readonly graph: Graph,
+    readonly params: Map<string, Param>,
+    /** Seed used for initialization and dropout. */
+    readonly seed = 0,
+  ) {
+    for (const node of graph.nodes) {
+      const specs = graph.paramSpecs(node.id);
+      for (const [role, spec] of Object.entries(specs)) {
+        const p = params.get(paramName(node.id, role));
+        if (!p) throw new BonsaiError('PARAM', `Node "${node.id}" is missing param "${role}"`, { nodeId: node.id, param: role });
+        if (p.shape.length !== spec.shape.length || p.shape.some((d, i) => d !== spec.shape[i])) {
+          throw new ShapeError(`param "${role}" has shape [${p.shape.join(', ')}], the op expects [${spec.shape.join(', ')}]`, node.id);
+        }
+      }
+    }
+  }
+
+  /** Creates a model with freshly initialized (seeded) parameters. */
+  static create(graph: Graph, options: CreateOptions = {}): Model {
+    const seed = options.seed ?? 0;
+    const params = new Map<string, Param>();
+    for (const node of graph.nodes) {
+      for (const [role, spec] of Object.entries(graph.paramSpecs(node.id))) {
+        const name = paramName(node.id, role);
+        const v = initialValue(spec.init, spec.shape, seed, name);
+        params.set(name, new Param(name, v, spec.trainable));
+        v.dispose();
+      }
+    }
+    return new Model(graph, params, seed);
+  }
+
+  /** The param `role` of node `nodeId`, if it exists. */
+  param(nodeId: NodeId, role: string): Param | undefined {
+    return this.params.get(paramName(nodeId, role));
+  }
+
+  /** All params of one node, by role. */
+  nodeParams(nodeId: NodeId): Record<string, Param> {
+    const out: Record<string, Param> = {};
+    for (const role of Object.keys(this.graph.paramSpecs(nodeId))) {
+      const p = this.param(nodeId, role);
+      if (p) out[role] = p;
+    }
+    return out;
+  }
+
+  /** Params updated by gradients. */
+  trainableParams(): Param[] {
+    return [...this.params.values()].filter((p) => p.trainable);
+  }
+
+  /** Runs the graph; returns the first output. Inference mode unless `training` is set. */
+  forward(inputs: ModelInputs, options: { training?: boolean } = {}): tf.Tensor {
+    const r = this.run(inputs, options);
+    return r.output;
+  }
+
+  /** Runs the graph and returns all outputs plus the activations of `capture` nodes. */
+  run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
+    const training = options.training ?? false;
+    const feeds = this.feeds(inputs);
+    const captureSet = new Set(options.capture ?? []);
+    for (const id of captureSet) this.graph.node(id);
+    const rng = createRng(hashSeed(this.seed, `dropout:${this.dropoutCalls++}`));
+    const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];
+    const result = tf.tidy(() => {
+      const values = new Map<NodeId, tf.Tensor>();
+      for (const node of this.graph.nodes) {
+        if (node.op === 'input') {
+          values.set(node.id, feeds.get(node.id)!);
+          continue;
+        }
+        const spec = getOp(node.op, node.id);
+        const params: Record<string, tf.Tensor> = {};
+        for (const [role, p] of Object.entries(this.nodeParams(node.id))) params[role] = p.effective();
+        const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [] };
+        const ins = node.inputs.map((i) => values.get(i)!);
+        values.set(node.id, spec.forward(ins, params, node.attrs, ctx));
+        if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
+      }
+      const outputs = this.graph.outputs.map((id) => values.get(id)!);
+      const captured: Record<NodeId, tf.Tensor> = {};
+      for (const id of captureSet) captured[id] = values.get(id)!;
+      if (training && !options.skipStateUpdates) {
+        for (const { nodeId, updates } of pending) {
+          for (const u of updates) this.param(nodeId, u.param)?.value.assign(u.value);
+        }
+      }
+      return { output: outputs[0]!, outputs, captured };
+    });
+    return result;
+  }
+
+  /** Inference over many samples in batches; returns the concatenated first output. */
+  predict(x: tf.Tensor, options: { batchSize?: number } = {}): tf.Tensor {
+    const bs = options.batchSize ?? 256;
+    const n = x.shape[0]!;
+    if (n <= bs) return this.forward(x);
+    const parts: tf.Tensor[] = [];
+    for (let i = 0; i < n; i += bs) {
+      const xb = tf.slice(x, [i], [Math.min(bs, n - i)]);
+      parts.push(this.forward(xb));
+      xb.dispose();
+    }
+    const out = tf.concat(parts, 0);
+    parts.forEach((t) => t.dispose());
+    return out;
+  }
+
+  /** Deep copy: same graph (cloned) and copies of all params and masks. */
+  clone(): Model {
+    const params = new Map<string, Param>();
+    for (const [name, p] of this.params) {
+      const q = new Param(name, p.value, p.trainable);
+      if (p.mask) q.setMask(p.mask);
+      params.set(name, q);
+    }
+    return new Model(this.graph.clone(), params, this.seed);
+  }
+
+  /** Frees every parameter. */
+  dispose(): void {
+    for (const p of this.params.values()) p.dispose();
+  }
+
+  private feeds(inputs: ModelInputs): Map<NodeId, tf.Tensor> {
+    const ids = this.graph.inputs;
+    const map = new Map<NodeId, tf.Tensor>();
+    if (inputs instanceof tf.Tensor) {
+      if (ids.length !== 1) throw new BonsaiError('INPUT', `The graph has ${ids.length} inputs (${ids.join(', ')}); pass a list or a map`);
+      map.set(ids[0]!, inputs);
+    } else if (Array.isArray(inputs)) {
+      if (inputs.length !== ids.length) throw new BonsaiError('INPUT', `Expected ${ids.length} input tensors, got ${inputs.length}`);
+      ids.forEach((id, i) => map.set(id, inputs[i]!));
+    } else {
+      const rec = inputs as Readonly<Record<NodeId, tf.Tensor>>;
+      for (const id of ids) {
+        const t = rec[id];
+        if (!t) throw new BonsaiError('INPUT', `Missing a tensor for input "${id}"`, { nodeId: id });
+        map.set(id, t);
+      }
+    }
+    for (const [id, t] of map) {
+      const want = this.graph.shape(id);
+      const got = t.shape.slice(1);
+      if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+        throw new ShapeError(`input tensor has per-sample shape [${got.join(', ')}], expected [${want.join(', ')}] (full shape [${t.shape.join(', ')}])`, id);
+      }
+    }
+    return map;
+  }
+}

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Attrs } from '../ir/types';
+import { registerOp } from './registry';
+import type { OpSpec } from './spec';
+
+type Fn = (x: tf.Tensor) => tf.Tensor;
+
+function gelu(x: tf.Tensor): tf.Tensor {
+  // tanh approximation (as in GPT-2 / BERT implementations).
+  const c = Math.sqrt(2 / Math.PI);
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), c);
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+function activation(name: string, fn: Fn): OpSpec<Attrs> {
+  return {
+    name,
+    arity: 1,
+    normalizeAttrs: () => ({}),
+    inferShape: ([s]) => s!,
+    paramShapes: () => ({}),
+    forward: ([x]) => fn(x!),
+    macs: () => 0,
+    channelRule: () => ({ kind: 'identity' }),
+  };
+}
+
+/** Elementwise activations: relu, relu6, gelu (tanh approximation), sigmoid, tanh. */
+export const activationOps = [
+  activation('relu', (x) => tf.relu(x)),
+  activation('relu6', (x) => tf.relu6(x)),
+  activation('gelu', gelu),
+  activation('sigmoid', (x) => tf.sigmoid(x)),
+  activation('tanh', (x) => tf.tanh(x)),
+];
+
+/** Softmax over the last axis. Channel pruning through it changes the normalization. */
+export const softmaxOp: OpSpec<Attrs> = { ...activation('softmax', (x) => tf.softmax(x)), channelRule: () => ({ kind: 'barrier' }) };
+
+for (const op of activationOps) registerOp(op);
+registerOp(softmaxOp);

@@ -1,0 +1,140 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors';
+import type { Attrs, Shape } from '../ir/types';
+import { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwise } from '../kernels/conv';
+import { bool, outSize, padding, pair, posInt } from './attrs';
+import { registerOp } from './registry';
+import type { OpSpec, ParamSpec } from './spec';
+
+/** Attributes of `conv2d`: NHWC, kernel [kh, kw, cin/groups, filters]. */
+export interface Conv2dAttrs extends Attrs {
+  filters: number;
+  kernel: readonly [number, number];
+  strides: readonly [number, number];
+  padding: 'same' | 'valid';
+  dilation: readonly [number, number];
+  groups: number;
+  useBias: boolean;
+}
+
+/** Attributes of `depthwiseConv2d`: kernel [kh, kw, cin, multiplier]. */
+export interface DepthwiseConv2dAttrs extends Attrs {
+  kernel: readonly [number, number];
+  strides: readonly [number, number];
+  padding: 'same' | 'valid';
+  dilation: readonly [number, number];
+  multiplier: number;
+  useBias: boolean;
+}
+
+function spatial(inputShapes: readonly Shape[], op: string): [number, number, number] {
+  const s = inputShapes[0];
+  if (!s || s.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+  return [s[0]!, s[1]!, s[2]!];
+}
+
+function outHW(h: number, w: number, a: { kernel: readonly [number, number]; strides: readonly [number, number]; padding: 'same' | 'valid'; dilation: readonly [number, number] }, op: string): [number, number] {
+  const oh = outSize(h, a.kernel[0], a.strides[0], a.padding, a.dilation[0]);
+  const ow = outSize(w, a.kernel[1], a.strides[1], a.padding, a.dilation[1]);
+  if (oh < 1 || ow < 1) throw new ShapeError(`${op}: kernel [${a.kernel.join(', ')}] does not fit input ${h}x${w}`);
+  return [oh, ow];
+}
+
+/** conv2d, including grouped convolution (`groups` > 1). */
+export const conv2dOp: OpSpec<Conv2dAttrs> = {
+  name: 'conv2d',
+  arity: 1,
+  normalizeAttrs(a) {
+    return {
+      filters: posInt(a, 'filters', 'conv2d'),
+      kernel: pair(a, 'kernel', 'conv2d'),
+      strides: pair(a, 'strides', 'conv2d', 1),
+      padding: padding({ padding: 'same', ...a }, 'conv2d'),
+      dilation: pair(a, 'dilation', 'conv2d', 1),
+      groups: posInt(a, 'groups', 'conv2d', 1),
+      useBias: bool(a, 'useBias', 'conv2d', true),
+    };
+  },
+  inferShape(inputShapes, a) {
+    const [h, w, c] = spatial(inputShapes, 'conv2d');
+    if (c % a.groups !== 0 || a.filters % a.groups !== 0) {
+      throw new ShapeError(`conv2d: input channels ${c} and filters ${a.filters} must both be divisible by groups ${a.groups}`);
+    }
+    return [...outHW(h, w, a, 'conv2d'), a.filters];
+  },
+  paramShapes(inputShapes, a) {
+    const [, , c] = spatial(inputShapes, 'conv2d');
+    const p: Record<string, ParamSpec> = {
+      kernel: { shape: [a.kernel[0], a.kernel[1], c / a.groups, a.filters], init: 'glorotUniform', trainable: true, outAxis: 3, inAxis: 2 },
+    };
+    if (a.useBias) p.bias = { shape: [a.filters], init: 'zeros', trainable: true, outAxis: 0 };
+    return p;
+  },
+  forward([x], params, a) {
+    let y: tf.Tensor4D = trainableConv2d(x as tf.Tensor4D, params.kernel as tf.Tensor4D, {
+      strides: [a.strides[0], a.strides[1]],
+      pad: a.padding,
+      dilations: [a.dilation[0], a.dilation[1]],
+      groups: a.groups,
+    });
+    if (params.bias) y = tf.add(y, params.bias);
+    return y;
+  },
+  macs(inputShapes, out, a) {
+    const c = inputShapes[0]![2]!;
+    return out[0]! * out[1]! * a.filters * a.kernel[0] * a.kernel[1] * (c / a.groups);
+  },
+  channelRule(_s, a) {
+    return a.groups === 1 ? { kind: 'reduce' } : { kind: 'grouped', groups: a.groups };
+  },
+  adaptAttrs(a, change) {
+    const k = change.paramShapes.kernel;
+    return k ? { ...a, filters: k[3]! } : a;
+  },
+};
+
+/** Depthwise conv2d: each input channel convolved with `multiplier` filters of its own. */
+export const depthwiseConv2dOp: OpSpec<DepthwiseConv2dAttrs> = {
+  name: 'depthwiseConv2d',
+  arity: 1,
+  normalizeAttrs(a) {
+    return {
+      kernel: pair(a, 'kernel', 'depthwiseConv2d'),
+      strides: pair(a, 'strides', 'depthwiseConv2d', 1),
+      padding: padding({ padding: 'same', ...a }, 'depthwiseConv2d'),
+      dilation: pair(a, 'dilation', 'depthwiseConv2d', 1),
+      multiplier: posInt(a, 'multiplier', 'depthwiseConv2d', 1),
+      useBias: bool(a, 'useBias', 'depthwiseConv2d', true),
+    };
+  },
+  inferShape(inputShapes, a) {
+    const [h, w, c] = spatial(inputShapes, 'depthwiseConv2d');
+    return [...outHW(h, w, a, 'depthwiseConv2d'), c * a.multiplier];
+  },
+  paramShapes(inputShapes, a) {
+    const [, , c] = spatial(inputShapes, 'depthwiseConv2d');
+    const p: Record<string, ParamSpec> = {
+      kernel: { shape: [a.kernel[0], a.kernel[1], c, a.multiplier], init: 'glorotUniform', trainable: true, inAxis: 2 },
+    };
+    if (a.useBias) p.bias = { shape: [c * a.multiplier], init: 'zeros', trainable: true, outAxis: 0 };
+    return p;
+  },
+  forward([x], params, a) {
+    let y: tf.Tensor4D = trainableDepthwise(x as tf.Tensor4D, params.kernel as tf.Tensor4D, {
+      strides: [a.strides[0], a.strides[1]],
+      pad: a.padding,
+      dilations: [a.dilation[0], a.dilation[1]],
+    });
+    if (params.bias) y = tf.add(y, params.bias);
+    return y;
+  },
+  macs(inputShapes, out, a) {
+    return out[0]! * out[1]! * inputShapes[0]![2]! * a.multiplier * a.kernel[0] * a.kernel[1];
+  },
+  channelRule(_s, a) {
+    return { kind: 'depthwise', multiplier: a.multiplier };
+  },
+};
+
+registerOp(conv2dOp);
+registerOp(depthwiseConv2dOp);

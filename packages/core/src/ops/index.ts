@@ -1,0 +1,20 @@
+import './conv';
+import './dense';
+import './norm';
+import './activation';
+import './pool';
+import './merge';
+import './reshape';
+import './dropout';
+
+export * from './spec';
+export * from './registry';
+export { conv2dOp, depthwiseConv2dOp, type Conv2dAttrs, type DepthwiseConv2dAttrs } from './conv';
+export { denseOp, type DenseAttrs } from './dense';
+export { batchNormOp, layerNormOp, type BatchNormAttrs, type LayerNormAttrs } from './norm';
+export { activationOps, softmaxOp } from './activation';
+export { maxPoolOp, avgPoolOp, globalAvgPoolOp, type PoolAttrs } from './pool';
+export { addOp, concatOp } from './merge';
+export { splitOp, flattenOp, reshapeOp, inputOp, type SplitAttrs, type ReshapeAttrs, type InputAttrs } from './reshape';
+export { dropoutOp, type DropoutAttrs } from './dropout';
+export { outSize } from './attrs';

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors';
+import type { Attrs, Shape } from '../ir/types';
+import { num } from './attrs';
+import { registerOp } from './registry';
+import type { OpSpec, ParamSpec } from './spec';
+
+/** Attributes of `batchNorm` (over the last, channel axis). */
+export interface BatchNormAttrs extends Attrs {
+  epsilon: number;
+  momentum: number;
+}
+
+/** Attributes of `layerNorm` (over the last axis). */
+export interface LayerNormAttrs extends Attrs {
+  epsilon: number;
+}
+
+function channels(s: Shape | undefined, op: string): number {
+  if (!s || s.length < 1) throw new ShapeError(`${op} expects an input with a channel axis`);
+  return s[s.length - 1]!;
+}
+
+const channelParam = (c: number, init: 'zeros' | 'ones', trainable = true): ParamSpec => ({ shape: [c], init, trainable, outAxis: 0 });
+
+/**
+ * Batch normalization. Training mode normalizes with batch statistics and records updates of the
+ * running statistics (momentum like Keras: running = momentum * running + (1 - momentum) * batch).
+ */
+export const batchNormOp: OpSpec<BatchNormAttrs> = {
+  name: 'batchNorm',
+  arity: 1,
+  normalizeAttrs(a) {
+    return { epsilon: num(a, 'epsilon', 'batchNorm', 1e-3, 0), momentum: num(a, 'momentum', 'batchNorm', 0.99, 0, 1) };
+  },
+  inferShape([s]) {
+    channels(s, 'batchNorm');
+    return s!;
+  },
+  paramShapes([s]) {
+    const c = channels(s, 'batchNorm');
+    return {
+      gamma: channelParam(c, 'ones'),
+      beta: channelParam(c, 'zeros'),
+      movingMean: channelParam(c, 'zeros', false),
+      movingVariance: channelParam(c, 'ones', false),
+    };
+  },
+  forward([x], p, a, ctx) {
+    if (!ctx.training) {
+      return tf.batchNorm(x!, p.movingMean!, p.movingVariance!, p.beta!, p.gamma!, a.epsilon);
+    }
+    const axes = x!.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x!, axes);
+    const y = tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, a.epsilon))), p.gamma!), p.beta!);
+    const m = a.momentum;
+    ctx.updates.push(
+      { param: 'movingMean', value: tf.add(tf.mul(p.movingMean!, m), tf.mul(mean, 1 - m)) },
+      { param: 'movingVariance', value: tf.add(tf.mul(p.movingVariance!, m), tf.mul(variance, 1 - m)) },
+    );
+    return y;
+  },
+  macs() {
+    return 0;
+  },
+  channelRule() {
+    return { kind: 'identity' };
+  },
+};
+
+/** Layer normalization over the last axis with per-channel scale and shift. */
+export const layerNormOp: OpSpec<LayerNormAttrs> = {
+  name: 'layerNorm',
+  arity: 1,
+  normalizeAttrs(a) {
+    return { epsilon: num(a, 'epsilon', 'layerNorm', 1e-5, 0) };
+  },
+  inferShape([s]) {
+    channels(s, 'layerNorm');
+    return s!;
+  },
+  paramShapes([s]) {
+    const c = channels(s, 'layerNorm');
+    return { gamma: channelParam(c, 'ones'), beta: channelParam(c, 'zeros') };
+  },
+  forward([x], p, a) {
+    const { mean, variance } = tf.moments(x!, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, a.epsilon))), p.gamma!), p.beta!);
+  },
+  macs() {
+    return 0;
+  },
+  channelRule() {
+    // Pruning channels changes the statistics, so layer norm couples its channels like identity
+    // only approximately; the dependency graph treats it as identity (as Torch-Pruning does).
+    return { kind: 'identity' };
+  },
+};
+
+registerOp(batchNormOp);
+registerOp(layerNormOp);

@@ -1,0 +1,93 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Attrs, NodeId, Shape } from '../ir/types';
+import type { Rng } from '../util/rng';
+
+/** How a parameter is initialized (seeded). */
+export type InitKind = 'glorotUniform' | 'heNormal' | 'zeros' | 'ones';
+
+/** Declared shape and role of one parameter of an op. */
+export interface ParamSpec {
+  readonly shape: Shape;
+  readonly init: InitKind;
+  /** Running statistics (BN moving mean/variance) are not trained by gradients. */
+  readonly trainable: boolean;
+  /** Axis of this parameter that indexes the op's output channels, if any. */
+  readonly outAxis?: number;
+  /** Axis of this parameter that indexes the op's input channels, if any. */
+  readonly inAxis?: number;
+}
+
+/**
+ * How the channel indices (last axis) of an op's inputs relate to those of its output. The
+ * dependency graph of @bonsai/graph reads only this, so a new op is one file.
+ * - identity: output channel c is input channel c of every input (BN, activations, add, pooling).
+ * - concat: input i's channel c is output channel offsets[i] + c.
+ * - slice: output channel c is input channel start + c (one piece of a split).
+ * - flatten: input channel c becomes output features p * channels + c for p < spatial.
+ * - depthwise: output channels c*multiplier .. c*multiplier+multiplier-1 come from input channel c.
+ * - grouped: a grouped conv; output channels are free but input/output stay divisible by groups.
+ * - reduce: output channels are independent of input channels (conv, dense): input channels are
+ *   consumed along the params' `inAxis`.
+ * - barrier: no channel correspondence (reshape); the dependency graph stops here.
+ */
+export type ChannelRule =
+  | { readonly kind: 'identity' }
+  | { readonly kind: 'concat'; readonly offsets: readonly number[] }
+  | { readonly kind: 'slice'; readonly start: number; readonly size: number }
+  | { readonly kind: 'flatten'; readonly spatial: number; readonly channels: number }
+  | { readonly kind: 'depthwise'; readonly multiplier: number }
+  | { readonly kind: 'grouped'; readonly groups: number }
+  | { readonly kind: 'reduce' }
+  | { readonly kind: 'barrier' };
+
+/** A state update produced in training mode (e.g. BN running statistics), applied after the step. */
+export interface StateUpdate {
+  readonly param: string;
+  readonly value: tf.Tensor;
+}
+
+/** Context of one forward pass. */
+export interface ForwardContext {
+  readonly training: boolean;
+  readonly nodeId: NodeId;
+  /** Seeded generator for stochastic ops (dropout). */
+  readonly rng: Rng;
+  /** Ops push running-statistic updates here; the executor applies them after the pass. */
+  readonly updates: StateUpdate[];
+}
+
+/** The inputs of a shape or attribute computation. */
+export interface OpShapes {
+  readonly inputShapes: readonly Shape[];
+}
+
+/** What changed when @bonsai/graph pruned channels at or around a node. */
+export interface ChannelChange {
+  /** New shapes of the node's inputs. */
+  readonly inputShapes: readonly Shape[];
+  /** New shapes of the node's params. */
+  readonly paramShapes: Readonly<Record<string, Shape>>;
+  /** For each input whose channels changed: indices (old numbering) of the kept channels. */
+  readonly keptInputChannels: ReadonlyArray<readonly number[] | undefined>;
+}
+
+/** Everything Bonsai knows about one op: one object per op, one file per op family. */
+export interface OpSpec<A extends Attrs = Attrs> {
+  readonly name: string;
+  /** Number of inputs, or 'variadic' (>= 1). */
+  readonly arity: number | 'variadic';
+  /** Fills in defaults and validates; throws ConfigError naming the bad attribute. */
+  normalizeAttrs(attrs: Attrs): A;
+  /** Output shape (no batch dim); throws ShapeError when the inputs do not fit. */
+  inferShape(inputShapes: readonly Shape[], attrs: A): Shape;
+  /** Parameters and their shapes; `{}` for ops without parameters. */
+  paramShapes(inputShapes: readonly Shape[], attrs: A): Readonly<Record<string, ParamSpec>>;
+  /** The op on tfjs-core. Params are the effective (masked) values. */
+  forward(inputs: readonly tf.Tensor[], params: Readonly<Record<string, tf.Tensor>>, attrs: A, ctx: ForwardContext): tf.Tensor;
+  /** Multiply-accumulates for one sample (conv and dense; elementwise ops count 0). */
+  macs(inputShapes: readonly Shape[], outputShape: Shape, attrs: A): number;
+  /** Channel semantics used by the dependency graph. */
+  channelRule(inputShapes: readonly Shape[], attrs: A): ChannelRule;
+  /** New attributes after channel pruning (e.g. conv `filters`, split `sizes`); default: unchanged. */
+  adaptAttrs?(attrs: A, change: ChannelChange): A;
+}

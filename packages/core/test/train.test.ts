@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder, Model, adam, cosineLr, sgd, stepLr, train, type Callback } from '../src/index';
+import { useWasm } from './helpers';
+
+beforeAll(useWasm);
+
+/** Two well separated blobs per class in 8x8 images: class k lights up quadrant k. */
+function blobs(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
+  return tf.tidy(() => {
+    const labels = Array.from({ length: n }, (_, i) => i % 4);
+    const noise = tf.randomUniform([n, 8, 8, 1], 0, 0.3, 'float32', seed);
+    const masks = labels.map((k) => {
+      const m = new Float32Array(64);
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) m[(r + 4 * (k >> 1)) * 8 + c + 4 * (k & 1)] = 1;
+      return Array.from(m);
+    });
+    const x = tf.add(noise, tf.tensor(masks.flat(), [n, 8, 8, 1]));
+    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 4);
+    return { x, y: tf.cast(y, 'float32') };
+  });
+}
+
+function cnn(seed = 0): Model {
+  const b = new GraphBuilder();
+  const x = b.input([8, 8, 1], { name: 'x' });
+  let h = b.relu(b.batchNorm(b.conv2d(x, { filters: 6, kernel: 3, name: 'conv' }), { name: 'bn' }));
+  h = b.maxPool(h);
+  h = b.dropout(b.flatten(h), { rate: 0.1 });
+  return Model.create(b.build(b.dense(h, { units: 4, name: 'fc' })), { seed });
+}
+
+function accuracy(model: Model, x: tf.Tensor, y: tf.Tensor): number {
+  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(x), -1), tf.argMax(y, -1)), 'float32')).dataSync()[0]!);
+}
+
+describe('train()', () => {
+  it('learns a separable problem, calls callbacks in order, and leaks no tensors', async () => {
+    const data = blobs(128, 1);
+    const before = tf.memory().numTensors;
+    const model = cnn(1);
+    const opt = adam({ lr: 0.01 });
+    const events: string[] = [];
+    const cb: Callback = {
+      onTrainBegin: () => void events.push('trainBegin'),
+      onEpochBegin: (s) => void events.push(`epochBegin${s.epoch}`),
+      onAfterBackward: (g) => {
+        expect(Object.keys(g)).toContain('conv/kernel');
+        expect(Object.keys(g)).not.toContain('bn/movingMean');
+      },
+      onEpochEnd: (s) => void events.push(`epochEnd${s.epoch}`),
+      onTrainEnd: () => void events.push('trainEnd'),
+    };
+    const h = await train(model, data, { optimizer: opt, epochs: 3, batchSize: 16, callbacks: [cb], seed: 3 });
+    expect(events).toEqual(['trainBegin', 'epochBegin0', 'epochEnd0', 'epochBegin1', 'epochEnd1', 'epochBegin2', 'epochEnd2', 'trainEnd']);
+    expect(h.steps).toBe(24);
+    expect(h.epochLosses[2]!).toBeLessThan(h.epochLosses[0]!);
+    expect(accuracy(model, data.x, data.y)).toBeGreaterThan(0.95);
+    opt.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    data.x.dispose();
+    data.y.dispose();
+  });
+
+  it('is deterministic for a given seed', async () => {
+    const data = blobs(64, 2);
+    const run = async () => {
+      const m = cnn(7);
+      const o = sgd({ lr: 0.05, momentum: 0.9 });
+      const h = await train(m, data, { optimizer: o, epochs: 1, batchSize: 16, seed: 9 });
+      const w = Array.from(m.param('fc', 'kernel')!.value.dataSync());
+      o.dispose();
+      m.dispose();
+      return { h, w };
+    };
+    const a = await run();
+    const b = await run();
+    expect(b.h.epochLosses).toEqual(a.h.epochLosses);
+    expect(b.w).toEqual(a.w);
+    data.x.dispose();
+    data.y.dispose();
+  });
+
+  it('masked weights stay zero through training (no revival)', async () => {
+    const data = blobs(64, 3);
+    const m = cnn(2);
+    const k = m.param('conv', 'kernel')!;
+    const mask = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform(k.shape, 0, 1, 'float32', 5), 0.5), 'float32'));
+    k.setMask(mask);
+    const zerosBefore = k.sparsity();
+    const o = adam({ lr: 0.01 });
+    await train(m, data, { optimizer: o, epochs: 2, batchSize: 16 });
+    expect(k.sparsity()).toBe(zerosBefore);
+    const masked = tf.tidy(() => tf.sum(tf.abs(tf.mul(k.effective(), tf.sub(1, mask)))).dataSync()[0]);
+    expect(masked).toBe(0);
+    mask.dispose();
+    o.dispose();
+    m.dispose();
+    data.x.dispose();
+    data.y.dispose();
+  });
+
+  it('lr schedules', () => {
+    const s = stepLr({ initial: 1, stepSize: 2, gamma: 0.5 });
+    expect([0, 1, 2, 3, 4].map((e) => s(0, e))).toEqual([1, 1, 0.5, 0.5, 0.25]);
+    const c = cosineLr({ initial: 1, totalSteps: 10, min: 0 });
+    expect(c(0, 0)).toBeCloseTo(1);
+    expect(c(5, 0)).toBeCloseTo(0.5);
+    expect(c(10, 0)).toBeCloseTo(0);
+  });
+
+  it('rejects bad options with typed errors', async () => {
+    const m = cnn();
+    const t = tf.zeros([4, 8, 8, 1]);
+    const y = tf.zeros([3, 4]);
+    await expect(train(m, { x: t, y }, { epochs: 1 })).rejects.toThrow(/4 samples but y has 3/);
+    await expect(train(m, { x: t, y }, { batchSize: 0 })).rejects.toThrow(/batchSize/);
+    expect(() => adam({ lr: -1 })).toThrow(/learning rate/);
+    [t, y].forEach((v) => v.dispose());
+    m.dispose();
+  });
+});

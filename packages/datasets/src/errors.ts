@@ -1,0 +1,18 @@
+/** A dataset that cannot be loaded or used: missing or corrupt files, or invalid options. */
+export class DatasetError extends Error {
+  /**
+   * @param message what went wrong
+   * @param file the offending file, when there is one (prefixed to the message)
+   */
+  constructor(message: string, readonly file?: string) {
+    super(file ? `${file}: ${message}` : message);
+    this.name = 'DatasetError';
+  }
+}
+
+/** Throws a {@link DatasetError} unless `value` is an integer in `[min, max]`. */
+export function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new DatasetError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+}

@@ -1,0 +1,7 @@
+/** @bonsai/models — model zoo builders on @bonsai/core. */
+export { mlp300100, type ModelOptions } from './mlp';
+export { lenet5, smallCnn, vggNet } from './cnn';
+export { resnet, resnet20, resnet56, resnet50 } from './resnet';
+export { mobileNet } from './mobilenet';
+export { concatNet } from './concat';
+export { tinyVit } from './vit';

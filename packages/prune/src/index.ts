@@ -1,0 +1,3 @@
+/** @bonsai/prune — unstructured (mask) and structured (dependency-graph) pruning. */
+export * from './structured/index';
+export * from './unstructured/index';
