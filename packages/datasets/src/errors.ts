@@ -1,11 +1,13 @@
+import { BonsaiError } from '@bonsai/core';
+
 /** A dataset that cannot be loaded or used: missing or corrupt files, or invalid options. */
-export class DatasetError extends Error {
+export class DatasetError extends BonsaiError {
   /**
    * @param message what went wrong
    * @param file the offending file, when there is one (prefixed to the message)
    */
   constructor(message: string, readonly file?: string) {
-    super(file ? `${file}: ${message}` : message);
+    super('DATA', file ? `${file}: ${message}` : message, { file });
     this.name = 'DatasetError';
   }
 }

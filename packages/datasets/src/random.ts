@@ -1,22 +1,16 @@
+import { createRng as coreRng } from '@bonsai/core';
 import { DatasetError } from './errors';
 
 /** Default seed of every seeded function in this package. */
 export const DEFAULT_SEED = 42;
 
 /**
- * A mulberry32 pseudo-random generator: returns a function yielding floats in [0, 1).
+ * A mulberry32 pseudo-random generator (core's): returns a function yielding floats in [0, 1).
  * The same seed always gives the same sequence (the seed is taken modulo 2^32).
  */
 export function createRng(seed: number): () => number {
   if (!Number.isFinite(seed)) throw new DatasetError(`seed must be a finite number, got ${String(seed)}`);
-  let state = Math.trunc(seed) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return coreRng(Math.trunc(seed));
 }
 
 /** Shuffles `array` in place (Fisher-Yates) with numbers drawn from `rng`; returns it. */

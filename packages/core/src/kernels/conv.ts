@@ -14,11 +14,13 @@
  *   about as much as the forward conv. (wasm's own Conv2DBackpropInput is a naive loop, ~10x
  *   slower than this.)
  *   1x1 kernels: one 1x1 conv of dy, scattered to every s-th pixel with a pad.
- * - conv, filter gradient: 1x1 kernels -> one MatMul of the transposed (subsampled) input and dy.
- *   cin <= 4 and stride 1 -> im2col + one MatMul (patches are built directly in
- *   [taps*cin, n*oh*ow] layout, so no big transpose). Otherwise one Conv2D that treats the input
- *   channels as the batch: x -> [cin, h, w, n] convolved with dy -> [oh, ow, n, cout]
- *   (strides = forward dilation, dilations = forward stride) gives [cin, kh, kw, cout].
+ * - conv, filter gradient: cin <= 4 and stride 1 -> im2col + one MatMul (patches are built
+ *   directly in [taps*cin, n*oh*ow] layout, so no big transpose). Otherwise one Conv2D that
+ *   treats the channels as the batch: x -> [cin, h, w, n] convolved with dy -> [oh, ow, n, cout]
+ *   (strides = forward dilation, dilations = forward stride) gives [cin, kh, kw, cout]; at
+ *   stride 1 with cin < cout the roles swap (dy -> [cout, oh, ow, n] convolved with
+ *   x -> [h, w, n, cin]), because XNNPACK repacks the conv's filter operand on every call and
+ *   the smaller tensor should be that one. 1x1 kernels with stride s subsample x first.
  * - depthwise, input gradient: like conv, with DepthwiseConv2dNative on the flipped filter
  *   reshaped to [kh, kw, cin*m, 1], then a sum over the multiplier.
  * - depthwise, filter gradient: one DepthwiseConv2dNative per multiplier index, with the batch
@@ -205,15 +207,27 @@ function subsample(x: tf.Tensor4D, sh: number, sw: number, oh: number, ow: numbe
   return hq === oh && wq === ow ? picked : tf.slice(picked, [0, 0, 0, 0], [n, oh, ow, c]);
 }
 
-/** Filter gradient of a 1x1 conv (padding is 0): one MatMul of the (subsampled) input and dy. */
-function filterGrad1x1(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
-  const rows = g.n * g.oh * g.ow;
-  const xs = tf.transpose(tf.reshape(subsample(x, g.sh, g.sw, g.oh, g.ow), [rows, g.cin])); // [cin, rows]
-  return tf.reshape(tf.matMul(xs, tf.reshape(dy, [rows, cout]) as tf.Tensor2D), [1, 1, g.cin, cout]);
-}
-
-/** Filter gradient as one conv with the input channels as batch and the batch as channels. */
+/**
+ * Filter gradient as one conv that treats the input channels as the batch and the batch as the
+ * channels. XNNPACK packs the conv's "filter" operand on every call (a fresh tensor each step),
+ * which costs about as much as the GEMM, so the smaller of x and dy plays the filter:
+ * - x as input, dy as filter: [cin, h, w, n] * [oh, ow, n, cout] with strides = forward
+ *   dilation and dilations = forward stride -> [cin, kh, kw, cout];
+ * - dy as input, x as filter (stride 1 only): [cout, oh, ow, n] * [h, w, n, cin] with
+ *   strides = forward dilation -> [cout, kh, kw, cin], spatially flipped.
+ */
 function filterGradChannelsAsBatch(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
+  if (isUnit(g) && g.cin < cout) {
+    // out[co, p, c] = sum_{t, n} dypad[co, p*d + t, n] * x[t, n, c], dy padded by (k-1)*d - top
+    // before, so out[p] = dfilter[k - 1 - p].
+    const dyt = tf.transpose(dy, [3, 1, 2, 0]); // [cout, oh, ow, n]
+    const xt = tf.transpose(x, [1, 2, 0, 3]); // [h, w, n, cin]
+    const effH = (g.kh - 1) * g.dh;
+    const effW = (g.kw - 1) * g.dw;
+    const [dyc, pads] = explicitPads(dyt, effH - g.top, g.h - g.oh + g.top, effW - g.left, g.w - g.ow + g.left);
+    const r = tf.conv2d(dyc, xt, [g.dh, g.dw], pads, 'NHWC', 1); // [cout, kh, kw, cin]
+    return tf.transpose(tf.reverse(r, [1, 2]), [1, 2, 3, 0]);
+  }
   const xt = tf.transpose(x, [3, 1, 2, 0]); // [cin, h, w, n]
   const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [oh, ow, n, cout]
   const effH = (g.kh - 1) * g.dh + (g.oh - 1) * g.sh + 1;
@@ -222,6 +236,18 @@ function filterGradChannelsAsBatch(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry,
   // out[c, k, co] = sum_{o, n} xpad[c, k*d + o*s, n] * dy[o, n, co]: stride d, dilation s.
   const r = tf.conv2d(xc, dyt, [g.dh, g.dw], pads, 'NHWC', [g.sh, g.sw]); // [cin, kh, kw, cout]
   return tf.transpose(r, [1, 2, 0, 3]);
+}
+
+/** Filter gradient of a conv with geometry g. */
+function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
+  if (g.kh === 1 && g.kw === 1) {
+    // 1x1 (padding 0): subsample x, then it is a 1x1 stride-1 problem on [n, oh, ow, cin].
+    const xs = subsample(x, g.sh, g.sw, g.oh, g.ow);
+    const g1: Geometry = { ...g, h: g.oh, w: g.ow, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0 };
+    return filterGradChannelsAsBatch(xs, dy, g1, cout);
+  }
+  if (g.cin <= 4 && isUnit(g)) return filterGradIm2col(x, dy, g, cout);
+  return filterGradChannelsAsBatch(x, dy, g, cout);
 }
 
 function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): tf.Tensor4D {
@@ -243,11 +269,7 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
         // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
         const dx = inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
           tf.conv2d(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), 1, pads, 'NHWC', dil));
-        let df: tf.Tensor4D;
-        if (g.kh === 1 && g.kw === 1) df = filterGrad1x1(xs, dy, g, cout);
-        else if (g.cin <= 4 && isUnit(g)) df = filterGradIm2col(xs, dy, g, cout);
-        else df = filterGradChannelsAsBatch(xs, dy, g, cout);
-        return [dx, df];
+        return [dx, convFilterGrad(xs, dy, g, cout)];
       }),
     };
   });
