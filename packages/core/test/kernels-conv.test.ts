@@ -26,8 +26,8 @@ function run(
   xShape: number[], fShape: number[], seed: number,
 ): Result {
   return tf.tidy(() => {
-    const x = tf.tensor(rand(size(xShape), seed), xShape) as tf.Tensor4D;
-    const f = tf.tensor(rand(size(fShape), seed + 1), fShape) as tf.Tensor4D;
+    const x = tf.tensor4d(rand(size(xShape), seed), xShape as [number, number, number, number]);
+    const f = tf.tensor4d(rand(size(fShape), seed + 1), fShape as [number, number, number, number]);
     const y = op(x, f);
     const dy = tf.tensor(rand(size(y.shape), seed + 2), y.shape);
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D), dy)))([x, f]);
@@ -81,7 +81,7 @@ function dilateFilter(f: tf.Tensor4D, d: [number, number] | undefined): tf.Tenso
   const [kh, kw, a, b] = f.shape;
   const six = tf.pad(tf.reshape(f, [kh, 1, kw, 1, a, b]), [[0, 0], [0, d[0] - 1], [0, 0], [0, d[1] - 1], [0, 0], [0, 0]]);
   const big = tf.reshape(six, [kh * d[0], kw * d[1], a, b]);
-  return tf.slice(big, [0, 0, 0, 0], [(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, a, b]);
+  return tf.slice(big as tf.Tensor4D, [0, 0, 0, 0], [(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, a, b]);
 }
 
 /** Native (grouped) conv on the reference backend: split, tf.conv2d, concat. */
@@ -130,6 +130,8 @@ describe('conv2d extra geometries', () => {
     { name: 'dilation 2 same', x: [2, 9, 9, 8], f: [3, 3, 8, 4], o: { strides: [1, 1], pad: 'same', dilations: [2, 2] } },
     { name: 'dilation 2 valid cin3', x: [2, 9, 9, 3], f: [3, 3, 3, 4], o: { strides: [1, 1], pad: 'valid', dilations: [2, 2] } },
     { name: 'dilation [2,3] same cin8', x: [1, 11, 12, 8], f: [3, 3, 8, 4], o: { strides: [1, 1], pad: 'same', dilations: [2, 3] } },
+    { name: 'dilation [2,3] same cin8 cout16', x: [2, 11, 12, 8], f: [3, 3, 8, 16], o: { strides: [1, 1], pad: 'same', dilations: [2, 3] } },
+    { name: 'dilation 2 valid k5 cin6 cout12', x: [2, 13, 12, 6], f: [5, 3, 6, 12], o: { strides: [1, 1], pad: 'valid', dilations: [2, 2] } },
     { name: '1x1 s2 even size', x: [3, 8, 8, 8], f: [1, 1, 8, 16], o: { strides: [2, 2], pad: 'same' } },
     { name: '1x1 s2 odd size valid', x: [3, 9, 7, 8], f: [1, 1, 8, 16], o: { strides: [2, 2], pad: 'valid' } },
     { name: '1x1 strides [1,3]', x: [2, 7, 10, 5], f: [1, 1, 5, 4], o: { strides: [1, 3], pad: 'same' } },
@@ -230,13 +232,15 @@ describe('no leaks, errors', () => {
   });
 
   it('rejects bad shapes and attributes', () => {
-    const x = tf.zeros([1, 5, 5, 6]) as tf.Tensor4D;
-    expect(() => conv2d(x, tf.zeros([3, 3, 4, 4]) as tf.Tensor4D, { strides: [1, 1], pad: 'same' })).toThrow(/in-channels/);
-    expect(() => conv2d(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, { strides: [1, 1], pad: 'same', groups: 4 })).toThrow(/groups/);
-    expect(() => conv2d(x, tf.zeros([3, 3, 6, 4]) as tf.Tensor4D, { strides: [2, 2], pad: 'same', dilations: [2, 2] })).toThrow(/dilations/);
-    expect(() => depthwiseConv2d(x, tf.zeros([7, 7, 6, 1]) as tf.Tensor4D, { strides: [1, 1], pad: 'valid' })).toThrow(/smaller/);
-    tf.disposeVariables();
-    tf.dispose(x);
+    tf.tidy(() => {
+      const x = tf.zeros([1, 5, 5, 6]) as tf.Tensor4D;
+      const f = (shape: [number, number, number, number]): tf.Tensor4D => tf.zeros(shape);
+      expect(() => conv2d(x, f([3, 3, 4, 4]), { strides: [1, 1], pad: 'same' })).toThrow(/in-channels/);
+      expect(() => conv2d(x, f([3, 3, 3, 4]), { strides: [1, 1], pad: 'same', groups: 4 })).toThrow(/groups/);
+      expect(() => conv2d(x, f([3, 3, 6, 4]), { strides: [2, 2], pad: 'same', dilations: [2, 2] })).toThrow(/dilations/);
+      expect(() => conv2d(x, f([3, 3, 6, 4]), { strides: [0, 1], pad: 'same' })).toThrow(/strides/);
+      expect(() => depthwiseConv2d(x, f([7, 7, 6, 1]), { strides: [1, 1], pad: 'valid' })).toThrow(/smaller/);
+    });
   });
 });
 

@@ -131,7 +131,7 @@ function inputGrad(dy: tf.Tensor4D, g: Geometry, cin: number, corr: TapConv): tf
     // 1x1, stride s (padding is 0): dx is dy.f^T scattered to every s-th pixel.
     const r = corr(dy, { h0: 0, hStep: 1, w0: 0, wStep: 1 }, [[0, 0], [0, 0], [0, 0], [0, 0]], [1, 1]);
     const spread = tf.pad(tf.reshape(r, [g.n * g.oh, 1, g.ow, cin]), [[0, 0], [0, g.sh - 1], [0, 0], [0, (g.sw - 1) * cin]]);
-    const full = tf.reshape(spread, [g.n, g.oh * g.sh, g.ow * g.sw, cin]);
+    const full = tf.reshape<tf.Rank.R4>(spread, [g.n, g.oh * g.sh, g.ow * g.sw, cin]);
     return tf.slice(full, [0, 0, 0, 0], [g.n, g.h, g.w, cin]);
   }
   // Polyphase (dilation is 1 here). In padded-input coordinates j = q*s + r:
@@ -156,7 +156,7 @@ function inputGrad(dy: tf.Tensor4D, g: Geometry, cin: number, corr: TapConv): tf
   // (wasm's rank-6 transpose is a slow generic loop; concat-based interleaving is slower too).
   const stacked = tf.reshape(phases.length === 1 ? phases[0]! : tf.concat(phases, 0), [g.sh, g.sw, g.n * Qh * Qw, cin]);
   const cols = tf.reshape(tf.transpose(stacked, [0, 2, 1, 3]), [g.sh, g.n, Qh, Qw * g.sw * cin]);
-  const inter = tf.reshape(tf.transpose(cols, [1, 2, 0, 3]), [g.n, Qh * g.sh, Qw * g.sw, cin]);
+  const inter = tf.reshape<tf.Rank.R4>(tf.transpose(cols, [1, 2, 0, 3]), [g.n, Qh * g.sh, Qw * g.sw, cin]);
   return tf.slice(inter, [0, g.top, g.left, 0], [g.n, g.h, g.w, cin]);
 }
 
@@ -203,7 +203,7 @@ function subsample(x: tf.Tensor4D, sh: number, sw: number, oh: number, ow: numbe
   const hq = Math.ceil(h / sh);
   const wq = Math.ceil(w / sw);
   const xp = hq * sh === h && wq * sw === w ? x : tf.pad(x, [[0, 0], [0, hq * sh - h], [0, wq * sw - w], [0, 0]]);
-  const picked = tf.reshape(tf.slice(tf.reshape(xp, [n * hq, sh, wq, sw * c]), [0, 0, 0, 0], [n * hq, 1, wq, c]), [n, hq, wq, c]);
+  const picked = tf.reshape<tf.Rank.R4>(tf.slice(tf.reshape(xp, [n * hq, sh, wq, sw * c]), [0, 0, 0, 0], [n * hq, 1, wq, c]), [n, hq, wq, c]);
   return hq === oh && wq === ow ? picked : tf.slice(picked, [0, 0, 0, 0], [n, oh, ow, c]);
 }
 
@@ -257,12 +257,12 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
-  const op = tf.customGrad((xi: tf.Tensor, fi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, fi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xi, fi]);
     return {
-      value: tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, strides, opts.pad, 'NHWC', dilations),
-      gradFunc: (dyIn: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-        const dy = (Array.isArray(dyIn) ? dyIn[0] : dyIn) as tf.Tensor4D;
+      value: tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.tidy(() => {
         const xs = saved[0] as tf.Tensor4D;
         const fs = saved[1] as tf.Tensor4D;
         const cout = fs.shape[3];
@@ -336,12 +336,12 @@ export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvO
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
-  const op = tf.customGrad((xi: tf.Tensor, fi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, fi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xi, fi]);
     return {
-      value: tf.depthwiseConv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, strides, opts.pad, 'NHWC', dilations),
-      gradFunc: (dyIn: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-        const dy = (Array.isArray(dyIn) ? dyIn[0] : dyIn) as tf.Tensor4D;
+      value: tf.depthwiseConv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.tidy(() => {
         const xs = saved[0] as tf.Tensor4D;
         const fs = saved[1] as tf.Tensor4D;
         const mult = fs.shape[3];
