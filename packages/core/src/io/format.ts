@@ -86,8 +86,10 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
     if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.trainable !== 'boolean' || typeof e.masked !== 'boolean') {
       fail(`malformed param entry ${JSON.stringify(p)?.slice(0, 100)}`);
     }
+    if (!/^[^/]+(\/[^/]+)*\/[^/]+$/.test(e.name as string) || (e.name as string).includes('__proto__')) fail(`param name ${JSON.stringify(e.name)} must look like "node/role"`);
   }
   if (!Array.isArray(j.weightsManifest) || j.weightsManifest.length === 0) fail('"weightsManifest" must be a non-empty array');
+  const names = new Set<string>();
   for (const g of j.weightsManifest as unknown[]) {
     const group = g as Record<string, unknown>;
     if (typeof group !== 'object' || group === null || !Array.isArray(group.paths) || !Array.isArray(group.weights)) fail('each weightsManifest group needs "paths" and "weights" arrays');
@@ -98,6 +100,8 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
       if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || !shapeOk || typeof e.dtype !== 'string' || !(e.dtype in BYTES) || e.dtype === 'string') {
         fail(`malformed weight entry ${JSON.stringify(w)?.slice(0, 100)}`);
       }
+      if (e.name === '' || e.name === '__proto__' || names.has(e.name as string)) fail(`weight name ${JSON.stringify(e.name)} is empty, reserved or duplicated`);
+      names.add(e.name as string);
       const q = e.quantization as Record<string, unknown> | undefined;
       if (q !== undefined && (typeof q !== 'object' || q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype as string))) fail(`weight "${String(e.name)}": unsupported quantization ${JSON.stringify(q)}`);
     }
@@ -121,16 +125,17 @@ export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
     if (e instanceof BonsaiError) throw e;
     throw new SerializationError(`invalid graph: ${(e as Error).message}`, file);
   }
-  const tensors = tf.io.decodeWeights(art.weights, specs);
+  const decoded = tf.io.decodeWeights(art.weights, specs);
+  const tensors = new Map<string, tf.Tensor>(Object.keys(decoded).map((k) => [k, decoded[k]!]));
   const params = new Map<string, Param>();
   try {
     for (const entry of json.params) {
-      const v = tensors[entry.name];
+      const v = tensors.get(entry.name);
       if (!v) throw new SerializationError(`param "${entry.name}" has no weights in the manifest`, file);
       const p = new Param(entry.name, v, entry.trainable);
       params.set(entry.name, p);
       if (entry.masked) {
-        const m = tensors[entry.name + MASK_SUFFIX];
+        const m = tensors.get(entry.name + MASK_SUFFIX);
         if (!m) throw new SerializationError(`param "${entry.name}" is masked but its mask is missing`, file);
         p.setMask(m);
       }
@@ -140,6 +145,6 @@ export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
     for (const p of params.values()) p.dispose();
     throw e;
   } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+    for (const t of tensors.values()) t.dispose();
   }
 }

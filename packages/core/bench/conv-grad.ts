@@ -1,0 +1,46 @@
+/**
+ * Informational: forward + backward time of one conv layer (dx and dfilter) with core's trainable
+ * conv (tf.customGrad, wasm-capable) and with tfjs's native conv gradient kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Core } from './deps';
+import { median, since } from './report';
+
+/** One conv layer to time: NHWC input and a 3x3 'same' filter. */
+export interface ConvCase {
+  name: string;
+  batch: number;
+  hw: number;
+  cin: number;
+  cout: number;
+}
+
+/** Median ms of forward + backward, or the error when the backend cannot run it. */
+export function timeConvGrad(core: Core, c: ConvCase, impl: 'core' | 'native', runs: number): number | string {
+  const x = tf.randomUniform([c.batch, c.hw, c.hw, c.cin], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const f = tf.randomUniform([3, 3, c.cin, c.cout], -0.1, 0.1, 'float32', 2) as tf.Tensor4D;
+  const dy = tf.randomUniform([c.batch, c.hw, c.hw, c.cout], -1, 1, 'float32', 3);
+  const conv = impl === 'core'
+    ? (a: tf.Tensor, b: tf.Tensor) => core.trainableConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { strides: [1, 1], pad: 'same' })
+    : (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same');
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b));
+  const once = (): number => {
+    const t0 = performance.now();
+    const [dx, df] = g([x, f], dy);
+    dx!.dataSync();
+    df!.dataSync();
+    const ms = since(t0);
+    tf.dispose([dx!, df!]);
+    return ms;
+  };
+  try {
+    once();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(once());
+    return median(times);
+  } catch (e) {
+    return String((e as Error).message).split('\n')[0]!.slice(0, 80);
+  } finally {
+    tf.dispose([x, f, dy]);
+  }
+}

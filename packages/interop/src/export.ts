@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, writeFilesAtomic, type Model, type NodeId } from '@bonsai/core';
+import { InteropError } from './errors';
+import { LAYER_EMITTERS } from './export-layers';
+import { LAYERS_MODEL_FILE } from './import';
+import { quantizeAffine, quantizeFloat16, type ManifestQuantization, type WeightQuantization } from './quantize-weights';
+
+/** Options of {@link exportLayersModel}. */
+export interface ExportOptions {
+  /**
+   * Store kernels (params of rank >= 2) as uint8/uint16 (affine, per tensor) or float16 in the
+   * tfjs manifest; stock tfjs loaders dequantize them. Biases and normalization params stay
+   * float32 (tiny, and BN variances are sensitive). Default: everything float32.
+   */
+  quantize?: WeightQuantization;
+  /** Name of the weights file (default `weights.bin`). */
+  weightsFile?: string;
+  /** Keras model name (default `bonsai_model`). */
+  name?: string;
+}
+
+/** tfjs weights-manifest entry as written. */
+export interface ExportedWeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  quantization?: ManifestQuantization;
+}
+
+/** The model.json document of a tfjs LayersModel. */
+export interface LayersModelJSON {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: { class_name: 'Model'; config: Record<string, unknown>; keras_version: string; backend: string };
+  weightsManifest: Array<{ paths: string[]; weights: ExportedWeightSpec[] }>;
+}
+
+/** Exported artifacts: model.json content and the weights buffer. */
+export interface ExportedArtifacts {
+  modelJson: LayersModelJSON;
+  weights: ArrayBuffer;
+  /** Layer name used for each Bonsai node (names are sanitized to tfjs's tensor-name rules). */
+  layerNames: ReadonlyMap<NodeId, string>;
+}
+
+const VALID = /^[A-Za-z0-9][-A-Za-z0-9._]*$/;
+
+function layerNames(ids: readonly NodeId[]): Map<NodeId, string> {
+  const out = new Map<NodeId, string>();
+  const used = new Set<string>();
+  for (const id of ids) if (VALID.test(id)) used.add(id);
+  for (const id of ids) {
+    if (VALID.test(id)) {
+      out.set(id, id);
+      continue;
+    }
+    const base = `${/^[A-Za-z0-9]/.test(id) ? '' : 'n'}${id.replace(/[^-A-Za-z0-9._]/g, '_')}`;
+    let name = base;
+    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    out.set(id, name);
+  }
+  return out;
+}
+
+/**
+ * Converts a Bonsai model to tfjs LayersModel artifacts (functional Keras topology). Masks are
+ * baked into the written values; the model itself is not changed. Ops without a tfjs-layers
+ * equivalent (split, grouped conv2d) throw an {@link InteropError} naming the node and op.
+ */
+export async function toLayersArtifacts(model: Model, options: ExportOptions = {}): Promise<ExportedArtifacts> {
+  const q = options.quantize;
+  if (q !== undefined && q !== 'uint8' && q !== 'uint16' && q !== 'float16') {
+    throw new ConfigError(`exportLayersModel: "quantize" must be "uint8", "uint16" or "float16", got ${JSON.stringify(q)}`, { key: 'quantize' });
+  }
+  const g = model.graph;
+  const names = layerNames(g.nodes.map((n) => n.id));
+  const layers: Array<Record<string, unknown>> = [];
+  const specs: ExportedWeightSpec[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const node of g.nodes) {
+    const name = names.get(node.id)!;
+    if (node.op === 'input') {
+      layers.push({ name, class_name: 'InputLayer', config: { batch_input_shape: [null, ...g.shape(node.id)], dtype: 'float32', sparse: false, name }, inbound_nodes: [] });
+      continue;
+    }
+    const emit = Object.prototype.hasOwnProperty.call(LAYER_EMITTERS, node.op) ? LAYER_EMITTERS[node.op] : undefined;
+    if (!emit) throw new InteropError(`Node "${node.id}" (${node.op}): the op has no tfjs-layers equivalent`, { nodeId: node.id, op: node.op });
+    const layer = emit(node, g.inputShapes(node.id), g);
+    layers.push({
+      name,
+      class_name: layer.className,
+      config: { ...layer.config, name, trainable: true },
+      inbound_nodes: [node.inputs.map((i) => [names.get(i)!, 0, 0, {}])],
+    });
+    for (const w of layer.weights) {
+      const p = model.param(node.id, w.role);
+      if (!p) throw new InteropError(`Node "${node.id}" (${node.op}) has no param "${w.role}"`, { nodeId: node.id, op: node.op });
+      const t = tf.tidy(() => tf.clone(p.effective()));
+      const values = (await t.data()) as Float32Array;
+      t.dispose();
+      const spec: ExportedWeightSpec = { name: `${name}/${w.keras}`, shape: [...p.shape], dtype: 'float32' };
+      if (q !== undefined && p.shape.length >= 2) {
+        if (q === 'float16') {
+          chunks.push(quantizeFloat16(values));
+          spec.quantization = { dtype: 'float16', original_dtype: 'float32' };
+        } else {
+          const r = quantizeAffine(values, q);
+          chunks.push(r.bytes);
+          spec.quantization = { dtype: q, scale: r.scale, min: r.min, original_dtype: 'float32' };
+        }
+      } else {
+        chunks.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      }
+      specs.push(spec);
+    }
+  }
+  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
+  const weights = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    weights.set(c, o);
+    o += c.byteLength;
+  }
+  const endpoint = (ids: readonly NodeId[]) => ids.map((id) => [names.get(id)!, 0, 0]);
+  const modelJson: LayersModelJSON = {
+    format: 'layers-model',
+    generatedBy: '@bonsai/interop',
+    convertedBy: null,
+    modelTopology: {
+      class_name: 'Model',
+      config: { name: options.name ?? 'bonsai_model', layers, input_layers: endpoint(g.inputs), output_layers: endpoint(g.outputs) },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    },
+    weightsManifest: [{ paths: [options.weightsFile ?? 'weights.bin'], weights: specs }],
+  };
+  return { modelJson, weights: weights.buffer, layerNames: names };
+}
+
+/**
+ * Writes `model` to `dir` as a tfjs LayersModel (`model.json` + one weights file, atomically)
+ * that stock `tf.loadLayersModel` loads. Returns the file names and sizes. Node only.
+ */
+export async function exportLayersModel(model: Model, dir: string, options: ExportOptions = {}): Promise<{ files: string[]; modelJsonBytes: number; weightBytes: number }> {
+  const weightsFile = options.weightsFile ?? 'weights.bin';
+  if (!/^[-A-Za-z0-9._]+$/.test(weightsFile) || weightsFile === LAYERS_MODEL_FILE || weightsFile.startsWith('.')) {
+    throw new ConfigError(`exportLayersModel: "weightsFile" must be a plain file name, got ${JSON.stringify(weightsFile)}`, { key: 'weightsFile' });
+  }
+  const art = await toLayersArtifacts(model, { ...options, weightsFile });
+  const text = JSON.stringify(art.modelJson);
+  await writeFilesAtomic(dir, [
+    { name: weightsFile, data: new Uint8Array(art.weights) },
+    { name: LAYERS_MODEL_FILE, data: text },
+  ]);
+  return { files: [LAYERS_MODEL_FILE, weightsFile], modelJsonBytes: new TextEncoder().encode(text).byteLength, weightBytes: art.weights.byteLength };
+}

@@ -1,0 +1,139 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { expect } from 'vitest';
+import type { LayersModelArtifacts } from '../src/index';
+
+/** A fresh temp folder. */
+export function tempDir(tag: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `bonsai-interop-${tag}-`));
+}
+
+/** Saves a tfjs model through io.withSaveHandler and returns model.json content + weights. */
+export async function tfjsArtifacts(model: tfl.LayersModel): Promise<{ modelJson: Record<string, unknown>; weights: ArrayBuffer }> {
+  let out: { modelJson: Record<string, unknown>; weights: ArrayBuffer } | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const weights = art.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(art.weightData);
+      out = {
+        modelJson: {
+          format: art.format,
+          generatedBy: art.generatedBy,
+          convertedBy: art.convertedBy ?? null,
+          modelTopology: art.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs ?? [] }],
+        },
+        weights,
+      };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return out!;
+}
+
+/** Writes model.json + weights.bin of a tfjs model into `dir` (created). */
+export async function saveTfjsToFolder(model: tfl.LayersModel, dir: string): Promise<void> {
+  const art = await tfjsArtifacts(model);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'weights.bin'), new Uint8Array(art.weights));
+  await writeFile(join(dir, 'model.json'), JSON.stringify(art.modelJson));
+}
+
+/** Loads in-memory model.json + weights with stock tfjs-layers through a custom IOHandler. */
+export async function loadWithTfjs(art: LayersModelArtifacts): Promise<tfl.LayersModel> {
+  const json = (typeof art.modelJson === 'string' ? JSON.parse(art.modelJson) : art.modelJson) as {
+    modelTopology: object;
+    weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+  };
+  const w = art.weights;
+  const weightData = w instanceof ArrayBuffer ? w : (w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer);
+  const handler: tf.io.IOHandler = {
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData,
+      format: 'layers-model',
+    }),
+  };
+  return tfl.loadLayersModel(handler);
+}
+
+/** Gives every weight of a tfjs model seeded random values (variances positive). */
+export function randomizeWeights(model: tfl.LayersModel, seed: number): void {
+  const values = model.weights.map((w, i) => {
+    const shape = w.shape as number[];
+    return w.originalName.endsWith('moving_variance')
+      ? tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i)
+      : tf.randomUniform(shape, -0.5, 0.5, 'float32', seed + i);
+  });
+  model.setWeights(values);
+  values.forEach((v) => v.dispose());
+}
+
+/** Largest absolute difference of two tensors of equal shape. */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+/** Runs a tfjs model and returns one tensor. */
+export function tfjsPredict(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
+  const y = model.predict(x);
+  if (Array.isArray(y)) throw new Error('single output expected');
+  return y as tf.Tensor;
+}
+
+/** A Sequential CNN with BN, pooling, dropout and activation attributes. */
+export function sequentialCnn(): tfl.LayersModel {
+  return tfl.sequential({
+    name: 'seq_cnn',
+    layers: [
+      tfl.layers.conv2d({ inputShape: [12, 12, 2], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1' }),
+      tfl.layers.batchNormalization({ name: 'bn1', epsilon: 1e-3, momentum: 0.9 }),
+      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu6', name: 'conv2' }),
+      tfl.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same', name: 'pool2' }),
+      tfl.layers.flatten({ name: 'flat' }),
+      tfl.layers.dropout({ rate: 0.25, name: 'drop' }),
+      tfl.layers.dense({ units: 16, activation: 'tanh', name: 'fc1' }),
+      tfl.layers.dense({ units: 5, activation: 'softmax', name: 'fc2' }),
+    ],
+  });
+}
+
+/** A functional model with Add, Concatenate, DepthwiseConv2D, a ReLU layer, Reshape and GAP. */
+export function functionalNet(): tfl.LayersModel {
+  const input = tfl.input({ shape: [10, 10, 3], name: 'image' });
+  const stem = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, name: 'stem' }).apply(input) as tfl.SymbolicTensor;
+  const bn = tfl.layers.batchNormalization({ name: 'stem_bn' }).apply(stem) as tfl.SymbolicTensor;
+  const act = tfl.layers.reLU({ name: 'stem_relu' }).apply(bn) as tfl.SymbolicTensor;
+  const b1 = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'sigmoid', name: 'branch_a' }).apply(act) as tfl.SymbolicTensor;
+  const sum = tfl.layers.add({ name: 'residual' }).apply([act, b1]) as tfl.SymbolicTensor;
+  const dw = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', strides: 2, name: 'dw' }).apply(sum) as tfl.SymbolicTensor;
+  const b2 = tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'branch_b' }).apply(dw) as tfl.SymbolicTensor;
+  const cat = tfl.layers.concatenate({ name: 'cat' }).apply([dw, b2]) as tfl.SymbolicTensor;
+  const r6 = tfl.layers.reLU({ maxValue: 6, name: 'cat_relu6' }).apply(cat) as tfl.SymbolicTensor;
+  const gap = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(r6) as tfl.SymbolicTensor;
+  const rs = tfl.layers.reshape({ targetShape: [4, 5], name: 'tokens' }).apply(gap) as tfl.SymbolicTensor;
+  const ln = tfl.layers.layerNormalization({ name: 'ln' }).apply(rs) as tfl.SymbolicTensor;
+  const fl = tfl.layers.flatten({ name: 'flat' }).apply(ln) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: 3, name: 'logits' }).apply(fl) as tfl.SymbolicTensor;
+  const soft = tfl.layers.activation({ activation: 'softmax', name: 'probs' }).apply(out) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: soft, name: 'func_net' });
+}
+
+/** A model built around SeparableConv2D (depth multiplier 2, strides 2, relu). */
+export function separableNet(): tfl.LayersModel {
+  return tfl.sequential({
+    name: 'sep_net',
+    layers: [
+      tfl.layers.inputLayer({ inputShape: [9, 9, 4], name: 'in' }),
+      tfl.layers.separableConv2d({ filters: 6, kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', activation: 'relu', name: 'sep1' }),
+      tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, padding: 'valid', useBias: false, name: 'sep2' }),
+      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
+      tfl.layers.dense({ units: 4, name: 'out' }),
+    ],
+  });
+}
