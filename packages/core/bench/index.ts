@@ -9,7 +9,7 @@ import { timeConvGrad, type ConvCase } from './conv-grad';
 import { loadDeps, type Core, type Model } from './deps';
 import { layersMlp, layersSmallCnn } from './layers-nets';
 import { num, ratio, table } from './report';
-import { coreThroughput, layersThroughput, type RunOptions, type Throughput } from './throughput';
+import { coreTrainer, interleaved, layersTrainer, type RunOptions, type Throughput } from './throughput';
 
 const BATCH = 64;
 const FULL = process.env.BONSAI_BENCH_QUICK ? 512 : 2048;
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const mnist = datasets.loadMnist({ trainSize: FULL, testSize: 0 });
   console.log('# @bonsai/core bench: core train() vs tfjs-layers fit()\n');
   console.log(`Node ${process.version}, tfjs ${tf.version_core}; real MNIST (@bonsai/datasets), batch ${BATCH}, Adam 1e-3, softmax cross-entropy.`);
-  console.log('samples/s = samples per epoch / median epoch wall time, after one warm-up epoch. Ratio = core ÷ tfjs-layers (> 1: core is faster).\n');
+  console.log('samples/s = samples per epoch / median epoch wall time, after one warm-up epoch; epochs of the two trainers alternate. Ratio = core ÷ tfjs-layers (> 1: core is faster).\n');
 
   const workloads: Workload[] = [
     { title: 'smallCnn 32-64 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
@@ -67,8 +67,9 @@ async function runWorkload(core: Core, w: Workload, split: { images: Float32Arra
   const model = w.core();
   const net = w.layers();
   const params: [number, number] = [[...model.params.values()].reduce((a, p) => a + p.size, 0), net.countParams()];
-  const coreRun = await coreThroughput(core, model, x, y, w.run);
-  const layersRun = await layersThroughput(net, x, y, w.run);
+  const trainers = [coreTrainer(core, model, x, y, w.run.batchSize), layersTrainer(net, x, y, w.run.batchSize)];
+  const [coreRun, layersRun] = (await interleaved(trainers, n, w.run)) as [Throughput, Throughput];
+  trainers.forEach((t) => t.dispose());
   model.dispose();
   net.dispose();
   tf.dispose([x, y]);

@@ -1,10 +1,14 @@
-/** Training throughput (samples/s) of a Bonsai model with core's train() and of a tfjs-layers net with fit(). */
+/**
+ * Training throughput (samples/s) of a Bonsai model with core's `train()` and of a tfjs-layers
+ * net with `fit()`. Epochs of the two trainers are interleaved (A, B, A, B, ...) so that load
+ * changes on a shared machine hit both alike.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Core, Model } from './deps';
 import { median, since } from './report';
 
-/** Per-epoch timings of one run. */
+/** Per-epoch timings of one trainer. */
 export interface Throughput {
   /** Median samples/s over the timed epochs. */
   samplesPerSec: number;
@@ -12,7 +16,7 @@ export interface Throughput {
   epochMs: number[];
   /** Mean loss of the last epoch. */
   lastLoss: number;
-  /** Why the run failed, when it did. */
+  /** Why training failed, when it did. */
   error?: string;
 }
 
@@ -23,47 +27,52 @@ export interface RunOptions {
   batchSize: number;
 }
 
-/** Trains `model` with core's `train` one epoch at a time (same Adam across epochs). */
-export async function coreThroughput(core: Core, model: Model, x: tf.Tensor, y: tf.Tensor, o: RunOptions): Promise<Throughput> {
+/** Something that trains one epoch and returns its mean loss. */
+export interface Trainer {
+  epoch(e: number): Promise<number>;
+  dispose(): void;
+}
+
+/** core's `train` on whole tensors, one epoch per call, one Adam across epochs. */
+export function coreTrainer(core: Core, model: Model, x: tf.Tensor, y: tf.Tensor, batchSize: number): Trainer {
   const optimizer = core.adam({ lr: 1e-3 });
-  const n = x.shape[0]!;
-  const times: number[] = [];
-  let lastLoss = NaN;
-  try {
-    for (let e = 0; e < o.warmup + o.epochs; e++) {
-      const t0 = performance.now();
-      const h = await core.train(model, { x, y }, { epochs: 1, batchSize: o.batchSize, optimizer, seed: e });
-      const ms = since(t0);
-      lastLoss = h.epochLosses[0]!;
-      if (e >= o.warmup) times.push(ms);
-    }
-    return { samplesPerSec: n / (median(times) / 1000), epochMs: times, lastLoss };
-  } catch (err) {
-    return { samplesPerSec: NaN, epochMs: times, lastLoss, error: firstLine(err) };
-  } finally {
-    optimizer.dispose();
-  }
+  return {
+    async epoch(e) {
+      const h = await core.train(model, { x, y }, { epochs: 1, batchSize, optimizer, seed: e });
+      return h.epochLosses[0]!;
+    },
+    dispose: () => optimizer.dispose(),
+  };
 }
 
-/** Trains a compiled tfjs-layers net with `fit`, one epoch per call. */
-export async function layersThroughput(net: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, o: RunOptions): Promise<Throughput> {
-  const n = x.shape[0]!;
-  const times: number[] = [];
-  let lastLoss = NaN;
-  try {
-    for (let e = 0; e < o.warmup + o.epochs; e++) {
-      const t0 = performance.now();
-      const h = await net.fit(x, y, { batchSize: o.batchSize, epochs: 1, shuffle: true, verbose: 0 });
-      const ms = since(t0);
-      lastLoss = Number(h.history.loss?.[0]);
-      if (e >= o.warmup) times.push(ms);
-    }
-    return { samplesPerSec: n / (median(times) / 1000), epochMs: times, lastLoss };
-  } catch (err) {
-    return { samplesPerSec: NaN, epochMs: times, lastLoss, error: firstLine(err) };
-  }
+/** tfjs-layers `fit` (shuffled), one epoch per call. */
+export function layersTrainer(net: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, batchSize: number): Trainer {
+  return {
+    async epoch() {
+      const h = await net.fit(x, y, { batchSize, epochs: 1, shuffle: true, verbose: 0 });
+      return Number(h.history.loss?.[0]);
+    },
+    dispose: () => undefined,
+  };
 }
 
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
+/** Warms each trainer up, then times their epochs interleaved. A trainer that throws is reported as failed. */
+export async function interleaved(trainers: readonly Trainer[], samples: number, o: RunOptions): Promise<Throughput[]> {
+  const out: Throughput[] = trainers.map(() => ({ samplesPerSec: NaN, epochMs: [], lastLoss: NaN }));
+  for (let e = 0; e < o.warmup + o.epochs; e++) {
+    for (const [i, t] of trainers.entries()) {
+      const r = out[i]!;
+      if (r.error) continue;
+      try {
+        const t0 = performance.now();
+        r.lastLoss = await t.epoch(e);
+        const ms = since(t0);
+        if (e >= o.warmup) r.epochMs.push(ms);
+      } catch (err) {
+        r.error = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
+      }
+    }
+  }
+  for (const r of out) if (!r.error && r.epochMs.length) r.samplesPerSec = samples / (median(r.epochMs) / 1000);
+  return out;
 }

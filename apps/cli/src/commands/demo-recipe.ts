@@ -1,0 +1,46 @@
+import type { RecipeInput } from '../recipe';
+
+/** Options of {@link demoRecipe}. */
+export interface DemoOptions {
+  /** Tiny run for tests and smoke checks: 1000 training digits, 1 epoch, 500 test digits. */
+  fast: boolean;
+  /** Root folder of the outputs: `<out>/dense` and `<out>/compressed`. */
+  out: string;
+  /** Training epochs of the dense model (default 5; 1 with `fast`). */
+  epochs?: number;
+  /** Append the compression pipeline (structured prune 50% + KD fine-tune, int8 static PTQ). */
+  compress: boolean;
+}
+
+/**
+ * The recipe behind `bonsai demo`: train smallCnn on real MNIST (8000/2000), evaluate and save
+ * it to `<out>/dense`; then, when compression is available, prune half of the channels, fine-tune
+ * with the dense model as KD teacher, quantize to int8 and save to `<out>/compressed`.
+ */
+export function demoRecipe(o: DemoOptions): RecipeInput {
+  const epochs = o.epochs ?? (o.fast ? 1 : 5);
+  const steps: RecipeInput['steps'] = [
+    { type: 'train', epochs, lr: 3e-3, schedule: 'cosine' },
+    { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
+    { type: 'save', path: `${o.out}/dense` },
+  ];
+  if (o.compress) {
+    steps.push(
+      { type: 'prune', method: 'structured', importance: 'l1', ratio: 0.5, ignored: ['fc2'], roundTo: 4 },
+      { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
+      { type: 'fineTune', epochs: 1, kd: true, lr: 1e-3, temperature: 4, alpha: 0.7 },
+      { type: 'quantize', method: 'static', perChannel: true, calibrationSamples: o.fast ? 128 : 512 },
+      { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
+    );
+  }
+  return {
+    name: o.fast ? 'demo (fast)' : 'demo',
+    description: 'smallCnn on MNIST: dense training, then structured pruning + KD fine-tuning + int8 PTQ',
+    backend: 'wasm',
+    seed: 0,
+    model: { zoo: 'smallCnn', options: { widths: [16, 32], hidden: 128, dropout: 0.2 } },
+    data: o.fast ? { dataset: 'mnist', trainSize: 1000, testSize: 500 } : { dataset: 'mnist' },
+    steps,
+    ...(o.compress ? { output: `${o.out}/compressed` } : {}),
+  };
+}

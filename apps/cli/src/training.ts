@@ -1,0 +1,113 @@
+import { accuracy } from '@bonsai/eval';
+import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type Optimizer } from '@bonsai/core';
+import { recalibrateBatchNorm } from './bn-recalibration';
+import type { RunContext } from './context';
+import { testTensors, trainBatches, type DataSplits } from './data';
+
+/** Training settings shared by train, fineTune, distill and gradualPrune steps. */
+export interface TrainSettings {
+  epochs: number;
+  lr?: number;
+  batchSize?: number;
+  optimizer: 'adam' | 'sgd';
+  schedule: 'cosine' | 'step' | 'constant';
+  weightDecay: number;
+  maxSteps?: number;
+}
+
+/** What {@link runTraining} reports. */
+export interface TrainReport {
+  epochs: number;
+  steps: number;
+  epochLosses: number[];
+  /** Test accuracy after each epoch (when measured). */
+  testAccuracy: number[];
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+function makeOptimizer(s: TrainSettings, lr: number): Optimizer {
+  return s.optimizer === 'sgd' ? sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: s.weightDecay }) : adam({ lr, weightDecay: s.weightDecay });
+}
+
+function makeSchedule(s: TrainSettings, lr: number, totalSteps: number): LrSchedule {
+  if (s.schedule === 'cosine') return cosineLr({ initial: lr, totalSteps: Math.max(1, totalSteps), min: lr * 0.01, warmupSteps: Math.min(100, Math.floor(totalSteps * 0.05)) });
+  if (s.schedule === 'step') return stepLr({ initial: lr, stepSize: Math.max(1, Math.ceil(s.epochs / 3)), gamma: 0.3 });
+  return constantLr(lr);
+}
+
+/** Test accuracy of `model` on the data's test split (no lasting tensors). */
+export function testAccuracy(model: Model, data: DataSplits): number {
+  const { x, y } = testTensors(data);
+  try {
+    return accuracy(model, x, y, { batchSize: 500 });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/**
+ * Trains `model` with core's `train()` on the training split, drawing a progress bar per epoch
+ * (epoch, batch i/n, loss, samples/s, ETA) and measuring test accuracy after each epoch.
+ */
+export async function runTraining(
+  model: Model,
+  data: DataSplits,
+  settings: TrainSettings,
+  ctx: RunContext,
+  extra: { label: string; defaultLr: number; loss?: LossSpec; callbacks?: readonly Callback[]; evalEachEpoch?: boolean; recalibrate?: boolean },
+): Promise<TrainReport> {
+  const batchSize = settings.batchSize ?? data.batchSize;
+  const lr = settings.lr ?? extra.defaultLr;
+  const perEpoch = Math.ceil(data.train.count / batchSize);
+  const totalSteps = Math.min(perEpoch * settings.epochs, settings.maxSteps ?? Infinity);
+  const optimizer = makeOptimizer(settings, lr);
+  const accs: number[] = [];
+  let samples = 0;
+  const bar = ctx.progress;
+  const progress: Callback = {
+    onEpochBegin: (s) => {
+      samples = 0;
+      bar.start(`${extra.label} epoch ${s.epoch + 1}/${settings.epochs}`, Math.min(perEpoch, totalSteps - s.step));
+    },
+    onBatchEnd: (s) => {
+      samples += Math.min(batchSize, data.train.count - s.batchIndex * batchSize);
+      bar.update(s.batchIndex + 1, { loss: s.loss, samples });
+    },
+    onEpochEnd: (s) => {
+      // Running BN statistics lag behind short runs: re-estimate them before measuring.
+      if (extra.recalibrate ?? true) recalibrateBatchNorm(model, data);
+      let suffix = `mean loss ${s.epochLoss.toFixed(4)}`;
+      if (extra.evalEachEpoch ?? true) {
+        const acc = testAccuracy(model, data);
+        accs.push(acc);
+        suffix += `, test accuracy ${(acc * 100).toFixed(2)}%`;
+      }
+      bar.finish(suffix);
+    },
+  };
+  const t0 = performance.now();
+  try {
+    const history = await train(model, trainBatches(data, batchSize, data.seed + model.seed), {
+      epochs: settings.epochs,
+      optimizer,
+      loss: extra.loss,
+      lrSchedule: makeSchedule(settings, lr, totalSteps),
+      maxSteps: settings.maxSteps,
+      callbacks: [...(extra.callbacks ?? []), progress],
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      epochs: history.epochLosses.length,
+      steps: history.steps,
+      epochLosses: history.epochLosses,
+      testAccuracy: accs,
+      seconds,
+      samplesPerSecond: (history.steps * batchSize) / Math.max(seconds, 1e-9),
+    };
+  } finally {
+    bar.finish();
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,30 @@
+import { adam, train } from '@bonsai/core';
+import { kdLossSpec } from '@bonsai/distill';
+import { demoCnn } from '../cnn';
+import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+
+/** Knowledge distillation: a narrower smallCnn student trained against the dense model's soft labels. */
+export const kd: Method = {
+  info: {
+    id: 'kd',
+    label: 'Distillation (KD)',
+    available: true,
+    ratioLabel: 'share of channels the student drops',
+    note: 'Trains a narrower student from scratch on the teacher\'s softened logits (T = 4, alpha = 0.9): fewer weights and faster, like structured pruning.',
+  },
+  async run(ctx, ratio) {
+    const keep = (w: number): number => Math.max(1, Math.round(w * (1 - ratio)));
+    const student = demoCnn({ widths: ctx.arch.widths.map(keep), hidden: keep(ctx.arch.hidden) }, 7);
+    const epochs = ctx.epochs + 1;
+    const steps = epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    await train(student, ctx.train, {
+      loss: kdLossSpec(ctx.dense, { temperature: 4, alpha: 0.9 }),
+      optimizer: adam({ lr: 2e-3 }),
+      epochs,
+      batchSize: BATCH_SIZE,
+      seed: 3,
+      callbacks: [progressCallback(ctx, 'distill student', steps)],
+    });
+    return { model: student };
+  },
+};

@@ -1,0 +1,60 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Callback, Model } from '@bonsai/core';
+import type { Arch } from '../cnn';
+import type { DownloadFile, MethodInfo } from '../protocol';
+
+/** Tensors of a split: x `[n, 28, 28, 1]`, one-hot y `[n, 10]`. */
+export interface Tensors {
+  x: tf.Tensor;
+  y: tf.Tensor;
+}
+
+
+/** What a method run gets from the worker. */
+export interface MethodContext {
+  /** The trained dense model; methods must not modify it (clone first). */
+  dense: Model;
+  train: Tensors;
+  test: Tensors;
+  arch: Arch;
+  /** Fine-tuning epochs (the demo keeps them short). */
+  epochs: number;
+  /** Reports progress in 0..1 with a short text. */
+  progress(text: string, fraction: number): void;
+}
+
+/** A compressed model plus what its download needs. */
+export interface MethodResult {
+  model: Model;
+  /** Files in the method's own format when it is not core's float32 model.json + weights.bin. */
+  files?: DownloadFile[];
+}
+
+/** One compression method of the demo. */
+export interface Method {
+  info: MethodInfo;
+  /** Compresses a clone of `ctx.dense` at `ratio` (fine-tuning included). */
+  run(ctx: MethodContext, ratio: number): Promise<MethodResult>;
+  /** One-shot compression of `model` (a throwaway clone) without fine-tuning, for the sweep curve. */
+  oneShot?(model: Model, ratio: number): Model;
+}
+
+/** A train() callback that reports batch progress as `label` over `totalSteps`. */
+export function progressCallback(ctx: MethodContext, label: string, totalSteps: number, from = 0, span = 1): Callback {
+  return {
+    onBatchEnd(s) {
+      if (s.step % 5 === 0 || s.step === totalSteps) {
+        const f = Math.min(1, s.step / totalSteps);
+        ctx.progress(`${label}: step ${s.step}/${totalSteps}, loss ${s.loss.toFixed(3)}`, from + span * f);
+      }
+    },
+  };
+}
+
+/** Batches per epoch for `n` samples. */
+export function stepsPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize);
+}
+
+/** Batch size of every fine-tuning run in the demo. */
+export const BATCH_SIZE = 32;

@@ -1,0 +1,413 @@
+import { BonsaiError, ConfigError, getOp, type ChannelRule, type Model, type NodeId } from '@bonsai/core';
+import { Group, type GroupLimits } from './group';
+import { inAxisIndex, mapChannels, OUT, type Port } from './index-mapping';
+import { sliceChannels } from './prune-group';
+import { UnionFind } from './union-find';
+
+/** Options of {@link DependencyGraph.groups} (Torch-Pruning's `get_all_groups`). */
+export interface GroupsOptions {
+  /** Nodes whose output channels must not be pruned (groups touching them are skipped). */
+  ignored?: Iterable<NodeId>;
+  /** Remaining units of each group are kept a multiple of this (default 1). */
+  roundTo?: number;
+  /** At most this fraction of a group's initial units may ever be removed (default 1). */
+  maxRatio?: number;
+  /** Tag each group with a structural signature so isomorphic groups can be ranked together. */
+  isomorphic?: boolean;
+}
+
+/** One param slice of a group: the positions along `axis` of param `role` of `node` to remove. */
+export interface Member {
+  readonly node: NodeId;
+  readonly op: string;
+  readonly role: string;
+  /** Full param name `node/role`. */
+  readonly name: string;
+  readonly axis: number;
+  /** 'out': the node's own output channels; 'in': channels the node consumes. */
+  readonly side: 'out' | 'in';
+  /** Positions along `axis` (current numbering), ascending. */
+  readonly indices: readonly number[];
+  /** For each entry of `indices`: which unit of the group it belongs to. */
+  readonly units: readonly number[];
+}
+
+/** Channels of one node's output that a group removes. */
+export interface NodeSlice {
+  readonly node: NodeId;
+  readonly op: string;
+  /** Current output width of the node. */
+  readonly width: number;
+  /** Positions (current numbering), ascending. */
+  readonly indices: readonly number[];
+}
+
+interface ParamAxis {
+  readonly role: string;
+  readonly axis: number;
+}
+
+/**
+ * Torch-Pruning's DependencyGraph for Bonsai models. Every channel (last axis) of every node's
+ * output is an atom; the op registry's channel rules (see {@link mapChannels}) couple atoms that
+ * must be removed together, and the connected sets of atoms are the *units* of pruning. A
+ * {@link Group} is a set of units plus everything they touch: the producing params (`outAxis`),
+ * BN/LN params and running statistics, consumer params (`inAxis`), through residual adds,
+ * concat/split, flatten, depthwise and grouped convs.
+ *
+ * Units are identified by original channel ids, so groups stay valid while other (disjoint)
+ * groups are pruned. Change the model only through this graph once it is built.
+ */
+export class DependencyGraph {
+  /** Bumped after every physical pruning. */
+  version = 0;
+  private readonly index = new Map<NodeId, number>();
+  private readonly ids: NodeId[];
+  private readonly ops: string[];
+  private readonly base: Int32Array;
+  private readonly atomNode: Int32Array;
+  private readonly classOf: Int32Array;
+  private readonly classAtoms: Int32Array[];
+  private readonly classRoot: Int32Array;
+  private readonly classLock: Array<string | undefined>;
+  private readonly classAlive: Uint8Array;
+  /** Current position of each atom within its node's output, -1 once pruned. */
+  private readonly pos: Int32Array;
+  /** Atoms of each node's output in current position order. */
+  private kept: Int32Array[] = [];
+  private rules: ChannelRule[] = [];
+  private outAxes: ParamAxis[][] = [];
+  private inAxes: ParamAxis[][] = [];
+  private consumers: number[][] = [];
+
+  private constructor(readonly model: Model) {
+    const graph = model.graph;
+    const nodes = graph.nodes;
+    this.ids = nodes.map((n) => n.id);
+    this.ops = nodes.map((n) => n.op);
+    nodes.forEach((n, i) => this.index.set(n.id, i));
+    const widths = nodes.map((n) => widthOf(graph.shape(n.id)));
+    this.base = new Int32Array(nodes.length + 1);
+    widths.forEach((w, i) => (this.base[i + 1] = this.base[i]! + w));
+    const total = this.base[nodes.length]!;
+    this.atomNode = new Int32Array(total);
+    widths.forEach((w, i) => this.atomNode.fill(i, this.base[i]!, this.base[i]! + w));
+    this.refreshNodeInfo();
+
+    // Couple atoms along every node's channel rule; remember locked atoms.
+    const uf = new UnionFind(total);
+    const lockedAtoms: Array<[number, string]> = [];
+    nodes.forEach((n, i) => {
+      const portNode = (p: Port): number => (p === OUT ? i : this.index.get(n.inputs[p]!)!);
+      const inWidths = n.inputs.map((id) => widths[this.index.get(id)!]!);
+      mapChannels(this.rules[i]!, inWidths, widths[i]!, {
+        link: (a, ca, b, cb) => uf.union(this.base[portNode(a)]! + ca, this.base[portNode(b)]! + cb),
+        lock: (p, reason) => {
+          const m = portNode(p);
+          const why = `node "${n.id}" (${n.op}): ${reason}`;
+          for (let c = 0; c < widths[m]!; c++) lockedAtoms.push([this.base[m]! + c, why]);
+        },
+      });
+    });
+    const lockNode = (id: NodeId, why: string): void => {
+      const m = this.index.get(id)!;
+      for (let c = 0; c < widths[m]!; c++) lockedAtoms.push([this.base[m]! + c, why]);
+    };
+    for (const id of graph.inputs) lockNode(id, `it touches graph input "${id}"`);
+    for (const id of graph.outputs) lockNode(id, `it changes the shape of graph output "${id}"`);
+
+    // Connected atom sets become units (classes), numbered by their first atom (topological order).
+    this.classOf = new Int32Array(total).fill(-1);
+    const repClass = new Map<number, number>();
+    const members: number[][] = [];
+    for (let a = 0; a < total; a++) {
+      const r = uf.find(a);
+      let c = repClass.get(r);
+      if (c === undefined) {
+        c = members.length;
+        repClass.set(r, c);
+        members.push([]);
+      }
+      this.classOf[a] = c;
+      members[c]!.push(a);
+    }
+    this.classAtoms = members.map((m) => Int32Array.from(m));
+    this.classRoot = Int32Array.from(members.map((m) => this.atomNode[m[0]!]!));
+    this.classLock = members.map(() => undefined);
+    for (const [a, why] of lockedAtoms) {
+      const c = this.classOf[a]!;
+      if (this.classLock[c] === undefined) this.classLock[c] = why;
+    }
+    this.classAlive = new Uint8Array(members.length).fill(1);
+    this.pos = new Int32Array(total);
+    this.kept = widths.map((w, i) => {
+      const k = new Int32Array(w);
+      for (let c = 0; c < w; c++) {
+        k[c] = this.base[i]! + c;
+        this.pos[this.base[i]! + c] = c;
+      }
+      return k;
+    });
+  }
+
+  /** Builds the dependency graph of `model` from the op registry's channel rules. */
+  static build(model: Model): DependencyGraph {
+    return new DependencyGraph(model);
+  }
+
+  /** Number of pruning units (coupled channel sets) in the graph, alive or pruned. */
+  get unitCount(): number {
+    return this.classAtoms.length;
+  }
+
+  /**
+   * The group that removes output channels `idxs` of `node` (side 'out'), or the channels it reads
+   * at its first input (side 'in'), plus everything coupled to them.
+   */
+  group(node: NodeId, side: 'out' | 'in', idxs: readonly number[]): Group {
+    const i = this.nodeIndex(node);
+    const target = side === 'out' ? i : this.firstInput(i);
+    const kept = this.kept[target]!;
+    const classes = new Set<number>();
+    for (const p of idxs) {
+      if (!Number.isInteger(p) || p < 0 || p >= kept.length) {
+        throw new ConfigError(`Channel index ${p} is out of range for ${side === 'out' ? 'the output' : 'the input'} of node "${node}" (${kept.length} channels)`, { nodeId: node });
+      }
+      classes.add(this.classOf[kept[p]!]!);
+    }
+    return new Group(this, node, [...classes].sort((a, b) => a - b));
+  }
+
+  /**
+   * Every prunable group (Torch-Pruning's `get_all_groups`): one per root node (the first node,
+   * in topological order, producing the group's channels — a conv or dense layer), holding all
+   * its alive units that are not locked (graph inputs/outputs, barrier ops) or ignored.
+   */
+  *groups(options: GroupsOptions = {}): Generator<Group> {
+    const roundTo = options.roundTo ?? 1;
+    const maxRatio = options.maxRatio ?? 1;
+    if (!Number.isInteger(roundTo) || roundTo < 1) throw new ConfigError(`groups: roundTo must be a positive integer, got ${roundTo}`, { key: 'roundTo' });
+    if (!(maxRatio > 0 && maxRatio <= 1)) throw new ConfigError(`groups: maxRatio must be in (0, 1], got ${maxRatio}`, { key: 'maxRatio' });
+    const ignoredClasses = new Set<number>();
+    for (const id of options.ignored ?? []) {
+      const i = this.nodeIndex(id);
+      for (let c = this.base[i]!; c < this.base[i + 1]!; c++) ignoredClasses.add(this.classOf[c]!);
+    }
+    const byRoot = new Map<number, { alive: number[]; initial: number }>();
+    for (let c = 0; c < this.classAtoms.length; c++) {
+      if (this.classLock[c] !== undefined || ignoredClasses.has(c)) continue;
+      const root = this.classRoot[c]!;
+      let entry = byRoot.get(root);
+      if (!entry) byRoot.set(root, (entry = { alive: [], initial: 0 }));
+      entry.initial++;
+      if (this.classAlive[c]) entry.alive.push(c);
+    }
+    for (const [root, { alive, initial }] of [...byRoot].sort((a, b) => a[0] - b[0])) {
+      if (alive.length === 0) continue;
+      const limits: GroupLimits = { roundTo, maxRatio, initialUnits: initial };
+      const g = new Group(this, this.ids[root]!, alive, limits);
+      if (options.isomorphic) g.isomorphicKey = g.signature();
+      yield g;
+    }
+  }
+
+  /** Whether `group` may be pruned: it must not empty a layer, break group-conv divisibility or touch locked channels. */
+  check(group: Group): boolean {
+    return this.explain(group) === undefined;
+  }
+
+  /** Why `group` may not be pruned, or undefined when it may. */
+  explain(group: Group): string | undefined {
+    if (group.dg !== this) return 'the group belongs to another dependency graph';
+    if (group.units.length === 0) return 'the group is empty';
+    for (const c of group.units) {
+      if (!this.classAlive[c]) return `unit ${c} was already pruned`;
+      const lock = this.classLock[c];
+      if (lock !== undefined) return `its channels are locked: ${lock}`;
+    }
+    const removed = this.removedPerNode(group.units);
+    for (const [n, count] of removed) {
+      const w = this.kept[n]!.length;
+      if (w - count < 1) return `it would remove all ${w} channels of node "${this.ids[n]}" (${this.ops[n]})`;
+    }
+    const newWidth = (n: number): number => this.kept[n]!.length - (removed.get(n) ?? 0);
+    for (const n of removed.keys()) {
+      for (const m of [n, ...this.consumers[n]!]) {
+        const rule = this.rules[m]!;
+        if (rule.kind !== 'grouped') continue;
+        const inW = newWidth(this.firstInput(m));
+        const outW = newWidth(m);
+        if (inW % rule.groups !== 0 || outW % rule.groups !== 0) {
+          return `node "${this.ids[m]}" (${this.ops[m]}, groups ${rule.groups}) would get ${inW} input / ${outW} output channels, not divisible by its groups`;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Physically removes the units of `groups` (merged) from the model: slices every member param,
+   * mask and running statistic, adapts node attributes and re-infers shapes. Throws a PRUNE error
+   * (and changes nothing) when {@link explain} refuses the merged group.
+   */
+  prune(groups: Group | Iterable<Group>): void {
+    const list = groups instanceof Group ? [groups] : [...groups];
+    const units = [...new Set(list.flatMap((g) => [...g.units]))].sort((a, b) => a - b);
+    if (units.length === 0) return;
+    const merged = new Group(this, list[0]!.root, units);
+    const why = this.explain(merged);
+    if (why !== undefined) throw new BonsaiError('PRUNE', `Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root });
+    const removedAtoms = new Set<number>();
+    for (const c of units) for (const a of this.classAtoms[c]!) if (this.pos[a]! >= 0) removedAtoms.add(a);
+    const keptPositions = new Map<NodeId, number[]>();
+    const touched = new Set<number>();
+    for (const a of removedAtoms) touched.add(this.atomNode[a]!);
+    for (const n of touched) {
+      const k = this.kept[n]!;
+      const positions: number[] = [];
+      for (let p = 0; p < k.length; p++) if (!removedAtoms.has(k[p]!)) positions.push(p);
+      keptPositions.set(this.ids[n]!, positions);
+    }
+    sliceChannels(this.model, keptPositions);
+    for (const n of touched) {
+      const next = this.kept[n]!.filter((a) => !removedAtoms.has(a));
+      next.forEach((a, p) => (this.pos[a] = p));
+      this.kept[n] = next;
+    }
+    for (const a of removedAtoms) this.pos[a] = -1;
+    for (const c of units) this.classAlive[c] = 0;
+    this.refreshNodeInfo();
+    this.version++;
+    for (const n of touched) {
+      const w = widthOf(this.model.graph.shape(this.ids[n]!));
+      if (w !== this.kept[n]!.length) {
+        throw new BonsaiError('PRUNE', `Internal error: node "${this.ids[n]}" has ${w} channels after pruning, the dependency graph expected ${this.kept[n]!.length}`, { nodeId: this.ids[n] });
+      }
+    }
+  }
+
+  /** Current number of output channels of `node`. */
+  width(node: NodeId): number {
+    return this.kept[this.nodeIndex(node)]!.length;
+  }
+
+  // ---- internals used by Group (not part of the public API) ----
+
+  /** @internal Node slices (output channels removed per node) of a set of units. */
+  nodeSlices(units: readonly number[]): { slices: NodeSlice[]; unitOf: Map<number, number> } {
+    const perNode = new Map<number, number[]>();
+    const unitOf = new Map<number, number>();
+    units.forEach((c, u) => {
+      for (const a of this.classAtoms[c]!) {
+        if (this.pos[a]! < 0) continue;
+        unitOf.set(a, u);
+        const n = this.atomNode[a]!;
+        let l = perNode.get(n);
+        if (!l) perNode.set(n, (l = []));
+        l.push(this.pos[a]!);
+      }
+    });
+    const slices = [...perNode].sort((a, b) => a[0] - b[0]).map(([n, idx]) => ({
+      node: this.ids[n]!, op: this.ops[n]!, width: this.kept[n]!.length, indices: idx.sort((x, y) => x - y),
+    }));
+    return { slices, unitOf };
+  }
+
+  /** @internal Param members of a set of units. */
+  members(units: readonly number[]): Member[] {
+    const acc = new Map<string, { node: number; role: string; axis: number; side: 'out' | 'in'; idx: Map<number, number> }>();
+    const add = (node: number, pa: ParamAxis, side: 'out' | 'in', index: number, unit: number): void => {
+      const key = `${node}|${pa.role}|${side}`;
+      let m = acc.get(key);
+      if (!m) acc.set(key, (m = { node, role: pa.role, axis: pa.axis, side, idx: new Map() }));
+      if (!m.idx.has(index)) m.idx.set(index, unit);
+    };
+    units.forEach((c, u) => {
+      for (const a of this.classAtoms[c]!) {
+        const p = this.pos[a]!;
+        if (p < 0) continue;
+        const n = this.atomNode[a]!;
+        for (const pa of this.outAxes[n]!) add(n, pa, 'out', p, u);
+        const width = this.kept[n]!.length;
+        for (const m of this.consumers[n]!) {
+          if (this.firstInput(m) !== n) continue;
+          const idx = inAxisIndex(this.rules[m]!, p, width);
+          for (const pa of this.inAxes[m]!) add(m, pa, 'in', idx, u);
+        }
+      }
+    });
+    return [...acc.values()]
+      .sort((a, b) => a.node - b.node || (a.side === b.side ? 0 : a.side === 'out' ? -1 : 1) || a.role.localeCompare(b.role))
+      .map((m) => {
+        const idx = [...m.idx.keys()].sort((x, y) => x - y);
+        const id = this.ids[m.node]!;
+        return { node: id, op: this.ops[m.node]!, role: m.role, name: `${id}/${m.role}`, axis: m.axis, side: m.side, indices: idx, units: idx.map((i) => m.idx.get(i)!) };
+      });
+  }
+
+  /** @internal Alive atoms removed per node index by a set of units. */
+  removedPerNode(units: readonly number[]): Map<number, number> {
+    const removed = new Map<number, number>();
+    for (const c of units) {
+      for (const a of this.classAtoms[c]!) {
+        if (this.pos[a]! < 0) continue;
+        const n = this.atomNode[a]!;
+        removed.set(n, (removed.get(n) ?? 0) + 1);
+      }
+    }
+    return removed;
+  }
+
+  /** @internal Current output width by node index. */
+  widthAt(n: number): number {
+    return this.kept[n]!.length;
+  }
+
+  /** @internal Node id of a node index. */
+  nodeId(n: number): NodeId {
+    return this.ids[n]!;
+  }
+
+  /** @internal Root-node positions of one unit. */
+  rootPositions(unit: number, root: NodeId): number[] {
+    const r = this.nodeIndex(root);
+    const out: number[] = [];
+    for (const a of this.classAtoms[unit]!) if (this.atomNode[a] === r && this.pos[a]! >= 0) out.push(this.pos[a]!);
+    return out;
+  }
+
+  /** @internal Whether a unit is still in the model. */
+  isAlive(unit: number): boolean {
+    return this.classAlive[unit] === 1;
+  }
+
+  private nodeIndex(id: NodeId): number {
+    const i = this.index.get(id);
+    if (i === undefined) throw new BonsaiError('UNKNOWN_NODE', `No node "${id}" in the model`, { nodeId: id });
+    return i;
+  }
+
+  private firstInput(i: number): number {
+    const n = this.model.graph.node(this.ids[i]!);
+    if (n.inputs.length === 0) throw new BonsaiError('PRUNE', `Node "${n.id}" has no input channels`, { nodeId: n.id });
+    return this.index.get(n.inputs[0]!)!;
+  }
+
+  private refreshNodeInfo(): void {
+    const graph = this.model.graph;
+    const nodes = graph.nodes;
+    this.rules = nodes.map((n) => getOp(n.op, n.id).channelRule(graph.inputShapes(n.id), n.attrs));
+    this.outAxes = [];
+    this.inAxes = [];
+    for (const n of nodes) {
+      const specs = Object.entries(graph.paramSpecs(n.id));
+      this.outAxes.push(specs.filter(([, s]) => s.outAxis !== undefined).map(([role, s]) => ({ role, axis: s.outAxis! })));
+      this.inAxes.push(specs.filter(([, s]) => s.inAxis !== undefined).map(([role, s]) => ({ role, axis: s.inAxis! })));
+    }
+    this.consumers = nodes.map((n) => [...new Set(graph.consumers(n.id))].map((id) => this.index.get(id)!));
+  }
+}
+
+function widthOf(shape: readonly number[]): number {
+  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
+}

@@ -1,0 +1,172 @@
+import { ConfigError, type NodeId } from '@bonsai/core';
+import type { DependencyGraph, Member, NodeSlice } from './dependency';
+
+/** Pruning limits a group carries from {@link DependencyGraph.groups}. */
+export interface GroupLimits {
+  /** Remaining units are kept a multiple of this. */
+  readonly roundTo: number;
+  /** At most this fraction of `initialUnits` may ever be removed. */
+  readonly maxRatio: number;
+  /** Units the group had when the model was first built (before any pruning). */
+  readonly initialUnits: number;
+}
+
+const DEFAULT_LIMITS: GroupLimits = { roundTo: 1, maxRatio: 1, initialUnits: 0 };
+
+/**
+ * A set of coupled channels that must be removed together (Torch-Pruning's Group). It holds
+ * `units` — each unit is one channel of the root node plus every channel coupled to it (a residual
+ * stream's channel in every block, a depthwise channel, a flattened channel's features...).
+ * Views of the group (members, slices, indices) reflect the model's current state.
+ */
+export class Group {
+  /** Structural signature shared by isomorphic groups (set by `groups({ isomorphic: true })`). */
+  isomorphicKey: string | undefined;
+
+  constructor(
+    /** The dependency graph the group belongs to. */
+    readonly dg: DependencyGraph,
+    /** The node the group is rooted at (its channels index the units). */
+    readonly root: NodeId,
+    /** Unit ids (stable across pruning of other groups). */
+    readonly units: readonly number[],
+    /** Limits from {@link DependencyGraph.groups}. */
+    readonly limits: GroupLimits = { ...DEFAULT_LIMITS, initialUnits: units.length },
+  ) {}
+
+  /** Number of units. */
+  get size(): number {
+    return this.units.length;
+  }
+
+  /** Root output-channel positions of the group (current numbering), ascending. */
+  get idxs(): number[] {
+    return this.units.flatMap((u) => this.dg.rootPositions(u, this.root)).sort((a, b) => a - b);
+  }
+
+  /** Root positions of each unit (usually one; `groups` for a unit coupled across conv groups). */
+  unitIdxs(): number[][] {
+    return this.units.map((u) => this.dg.rootPositions(u, this.root));
+  }
+
+  /** Every param slice the group removes: producers (`out`), consumers (`in`), BN/LN params and stats. */
+  members(): Member[] {
+    return this.dg.members(this.units);
+  }
+
+  /** Output channels the group removes at every node it passes through. */
+  slices(): NodeSlice[] {
+    return this.dg.nodeSlices(this.units).slices;
+  }
+
+  /** Node ids the group touches (output channels). */
+  nodes(): NodeId[] {
+    return this.slices().map((s) => s.node);
+  }
+
+  /** The sub-group of the units at positions `unitPositions` (indices into `units`). */
+  select(unitPositions: Iterable<number>): Group {
+    const picked: number[] = [];
+    for (const i of unitPositions) {
+      const u = this.units[i];
+      if (u === undefined) throw new ConfigError(`Unit position ${i} is out of range for a group of ${this.units.length} units rooted at "${this.root}"`, { nodeId: this.root });
+      picked.push(u);
+    }
+    return new Group(this.dg, this.root, [...new Set(picked)].sort((a, b) => a - b), this.limits);
+  }
+
+  /** Whether the dependency graph allows pruning this group ({@link DependencyGraph.check}). */
+  check(): boolean {
+    return this.dg.check(this);
+  }
+
+  /** Physically removes the group's channels from the model ({@link DependencyGraph.prune}). */
+  prune(): void {
+    this.dg.prune(this);
+  }
+
+  /** A budget to pick units greedily without emptying a layer or exceeding the limits. */
+  budget(): RemovalBudget {
+    return new RemovalBudget(this);
+  }
+
+  /** Structural signature: ops, roles, sides and param shapes (pruned axis as `*`), plus the unit count. */
+  signature(): string {
+    const params = this.dg.model.params;
+    const parts = this.members().map((m) => {
+      const shape = params.get(m.name)!.shape.map((d, i) => (i === m.axis ? '*' : String(d)));
+      return `${m.op}.${m.role}.${m.side}[${shape.join('x')}]x${m.indices.length}`;
+    });
+    const counts = new Map<string, number>();
+    for (const p of parts) counts.set(p, (counts.get(p) ?? 0) + 1);
+    return `${this.units.length}|${[...counts].sort((a, b) => a[0].localeCompare(b[0])).map(([p, n]) => `${n}*${p}`).join(';')}`;
+  }
+
+  /** Readable multi-line description (Torch-Pruning style). */
+  toString(): string {
+    const params = this.dg.model.params;
+    const rootSlice = this.slices().find((s) => s.node === this.root);
+    const lines = [
+      `Group rooted at "${this.root}": ${this.units.length} unit(s), root channels ${fmt(this.idxs)} of ${rootSlice?.width ?? this.dg.width(this.root)}`,
+      '  channels removed at:',
+    ];
+    for (const s of this.slices()) lines.push(`    ${s.node} (${s.op})  ${s.indices.length}/${s.width}  ${fmt(s.indices)}`);
+    lines.push('  params sliced:');
+    for (const m of this.members()) {
+      const shape = params.get(m.name)?.shape ?? [];
+      lines.push(`    ${m.name} [${shape.join(', ')}]  axis ${m.axis} (${m.side})  ${fmt(m.indices)}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+/**
+ * Greedy, feasible unit selection within one group: `tryAdd` accepts a unit only while no node
+ * the group touches would be emptied and the group's `maxRatio` allows it; `finish` applies
+ * `roundTo` (dropping the last-added units) and returns the sub-group.
+ */
+export class RemovalBudget {
+  private readonly remaining = new Map<number, number>();
+  private readonly picked: number[] = [];
+  private readonly cap: number;
+
+  constructor(readonly group: Group) {
+    const { initialUnits, maxRatio } = group.limits;
+    const initial = Math.max(initialUnits, group.units.length);
+    const alreadyRemoved = initial - group.units.length;
+    this.cap = Math.max(0, Math.floor(initial * maxRatio + 1e-9) - alreadyRemoved);
+  }
+
+  /** Units picked so far (positions into `group.units`). */
+  get selected(): readonly number[] {
+    return this.picked;
+  }
+
+  /** Picks unit position `i` if that keeps the group feasible; returns whether it did. */
+  tryAdd(i: number): boolean {
+    if (this.picked.length >= this.cap) return false;
+    const unit = this.group.units[i];
+    if (unit === undefined) return false;
+    const removed = this.group.dg.removedPerNode([unit]);
+    for (const [n, count] of removed) {
+      const left = this.remaining.get(n) ?? this.group.dg.widthAt(n);
+      if (left - count < 1) return false;
+    }
+    for (const [n, count] of removed) this.remaining.set(n, (this.remaining.get(n) ?? this.group.dg.widthAt(n)) - count);
+    this.picked.push(i);
+    return true;
+  }
+
+  /** The selected sub-group after rounding the remaining unit count to a multiple of `roundTo`. */
+  finish(): Group {
+    const { roundTo } = this.group.limits;
+    const alive = this.group.units.length;
+    let n = this.picked.length;
+    if (roundTo > 1 && n > 0) n = Math.max(0, alive - Math.ceil((alive - n) / roundTo) * roundTo);
+    return this.group.select(this.picked.slice(0, n));
+  }
+}
+
+function fmt(idx: readonly number[], max = 16): string {
+  return idx.length <= max ? `[${idx.join(', ')}]` : `[${idx.slice(0, max).join(', ')}, ... +${idx.length - max}]`;
+}

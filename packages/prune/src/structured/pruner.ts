@@ -1,0 +1,173 @@
+import { ConfigError, type Model, type NodeId } from '@bonsai/core';
+import { DependencyGraph, type Group, type RemovalBudget } from '@bonsai/graph';
+import type { GroupImportance } from './importance';
+import { scheduledRatio, type StructuredSchedule } from './schedule';
+
+/** Options of {@link Pruner} (Torch-Pruning's MetaPruner). */
+export interface PrunerOptions {
+  /** Importance criterion: magnitude(), bnScale(), taylor(), lamp(), random(). */
+  importance: GroupImportance;
+  /** Fraction of channels (units) removed after the last step (default 0.5). */
+  ratio?: number;
+  /** Per-node final ratios; applies (locally) to the group containing that node's output channels. */
+  ratioPerNode?: Readonly<Record<NodeId, number>>;
+  /** Rank units of all groups together (true) or prune each group by `ratio` (false, default). */
+  global?: boolean;
+  /** Number of pruning steps to reach `ratio` (default 1). */
+  iterativeSteps?: number;
+  /** Ratio schedule over the steps (default 'linear'). */
+  schedule?: StructuredSchedule;
+  /** Nodes whose output channels are not pruned (default: the nodes producing graph outputs). */
+  ignored?: readonly NodeId[];
+  /** Keep remaining channels of every group a multiple of this (default 1). */
+  roundTo?: number;
+  /** No group loses more than this fraction of its channels (default 1: all but one). */
+  maxRatio?: number;
+  /** With `global`: rank only among isomorphic groups (isomorphic pruning, Fang et al. 2024). */
+  isomorphic?: boolean;
+}
+
+interface Candidate {
+  readonly group: Group;
+  readonly budget: RemovalBudget;
+  readonly scores: Float32Array;
+  readonly ratio: number | undefined;
+}
+
+/**
+ * Structured pruner over a {@link DependencyGraph}: each step scores every prunable group with
+ * the importance criterion, picks the least important units (per group, or globally) up to the
+ * scheduled ratio, and physically removes them. `step()` returns false once nothing is left to
+ * prune, so a caller never fine-tunes for nothing.
+ */
+export class Pruner {
+  /** The dependency graph (kept in sync with the model). */
+  readonly dg: DependencyGraph;
+  private readonly ratio: number;
+  private readonly steps: number;
+  private readonly schedule: StructuredSchedule;
+  private readonly ignored: readonly NodeId[];
+  private stepIndex = 0;
+
+  constructor(readonly model: Model, readonly options: PrunerOptions) {
+    this.ratio = options.ratio ?? 0.5;
+    this.steps = options.iterativeSteps ?? 1;
+    this.schedule = options.schedule ?? 'linear';
+    checkRatio(this.ratio, 'ratio');
+    for (const [node, r] of Object.entries(options.ratioPerNode ?? {})) {
+      model.graph.node(node);
+      checkRatio(r, `ratioPerNode["${node}"]`);
+    }
+    if (!Number.isInteger(this.steps) || this.steps < 1) throw new ConfigError(`Pruner: iterativeSteps must be a positive integer, got ${this.steps}`, { key: 'iterativeSteps' });
+    if (!options.importance || typeof options.importance.score !== 'function') throw new ConfigError('Pruner: options.importance must be an importance criterion (magnitude(), bnScale(), taylor(), ...)', { key: 'importance' });
+    this.ignored = options.ignored ?? model.graph.outputs;
+    for (const id of this.ignored) model.graph.node(id);
+    this.dg = DependencyGraph.build(model);
+    // Validates roundTo / maxRatio eagerly.
+    this.dg.groups(this.groupOptions()).next();
+  }
+
+  /** Steps taken so far (0 .. iterativeSteps). */
+  get currentStep(): number {
+    return this.stepIndex;
+  }
+
+  /** Whether steps remain. */
+  get done(): boolean {
+    return this.stepIndex >= this.steps;
+  }
+
+  /**
+   * Runs the next pruning step (skipping steps that would remove nothing). Returns true iff
+   * channels were removed; false when nothing is left to prune.
+   */
+  step(): boolean {
+    while (!this.done) {
+      this.stepIndex++;
+      const picks = this.plan(this.stepIndex);
+      if (picks.length > 0) {
+        this.dg.prune(picks);
+        this.options.importance.reset?.();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The next step's selected groups, for the caller to inspect and prune (`group.prune()`), as
+   * Torch-Pruning's `step(interactive=True)`. Groups stay valid while others are pruned.
+   */
+  *stepInteractive(): Generator<Group> {
+    let yielded = false;
+    try {
+      while (!this.done && !yielded) {
+        this.stepIndex++;
+        for (const g of this.plan(this.stepIndex)) {
+          yielded = true;
+          yield g;
+        }
+      }
+    } finally {
+      if (yielded) this.options.importance.reset?.();
+    }
+  }
+
+  /** Selected sub-groups for step `step` (1-based) without pruning. */
+  plan(step: number = this.stepIndex + 1): Group[] {
+    const target = scheduledRatio(this.schedule, step, this.steps, this.ratio);
+    const perNode = Object.entries(this.options.ratioPerNode ?? {});
+    const candidates: Candidate[] = [];
+    for (const group of this.dg.groups(this.groupOptions())) {
+      const nodes = perNode.length ? new Set(group.nodes()) : undefined;
+      const own = perNode.find(([n]) => nodes!.has(n));
+      const scores = this.options.importance.score(group);
+      if (!scores) continue;
+      if (scores.length !== group.size) throw new ConfigError(`importance "${this.options.importance.name}" returned ${scores.length} scores for a group of ${group.size} units`, { key: 'importance' });
+      const ratio = own ? scheduledRatio(this.schedule, step, this.steps, own[1]) : undefined;
+      candidates.push({ group, budget: group.budget(), scores, ratio });
+    }
+    const local = candidates.filter((c) => c.ratio !== undefined || !this.options.global);
+    for (const c of local) pickLowest([c], toRemove([c], c.ratio ?? target));
+    const global = candidates.filter((c) => c.ratio === undefined && this.options.global);
+    const pools = new Map<string, Candidate[]>();
+    for (const c of global) {
+      const key = this.options.isomorphic ? c.group.isomorphicKey ?? '' : '';
+      pools.set(key, [...(pools.get(key) ?? []), c]);
+    }
+    for (const pool of pools.values()) pickLowest(pool, toRemove(pool, target));
+    return candidates.map((c) => c.budget.finish()).filter((g) => g.size > 0);
+  }
+
+  private groupOptions() {
+    return { ignored: this.ignored, roundTo: this.options.roundTo, maxRatio: this.options.maxRatio, isomorphic: this.options.isomorphic };
+  }
+}
+
+/** Units still to remove so that `ratio` of the pool's initial units are gone. */
+function toRemove(pool: readonly Candidate[], ratio: number): number {
+  let initial = 0;
+  let alive = 0;
+  for (const c of pool) {
+    initial += Math.max(c.group.limits.initialUnits, c.group.size);
+    alive += c.group.size;
+  }
+  return Math.max(0, Math.floor(initial * ratio + 1e-9) - (initial - alive));
+}
+
+/** Greedily takes the lowest-scored feasible units of the pool until `count` are taken. */
+function pickLowest(pool: readonly Candidate[], count: number): void {
+  if (count <= 0) return;
+  const entries: Array<[Candidate, number]> = [];
+  for (const c of pool) for (let u = 0; u < c.group.size; u++) entries.push([c, u]);
+  entries.sort((a, b) => a[0].scores[a[1]]! - b[0].scores[b[1]]!);
+  let taken = 0;
+  for (const [c, u] of entries) {
+    if (taken >= count) break;
+    if (c.budget.tryAdd(u)) taken++;
+  }
+}
+
+function checkRatio(r: number, key: string): void {
+  if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new ConfigError(`Pruner: ${key} must be in [0, 1), got ${r}`, { key });
+}

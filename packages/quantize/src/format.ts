@@ -1,0 +1,243 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  BonsaiError, FORMAT, FORMAT_VERSION, Graph, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, entryBytes, readArrayBuffer,
+  readModelFiles, resolveInside, validateModelJson, writeFilesAtomic, type ModelJSON, type NodeId, type ParamEntry,
+} from '@bonsai/core';
+import { deflate, inflate } from './compress';
+import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
+import type { QParams } from './qparams';
+import { paramFromQuantized, QuantizedModel, type QuantMode, type QuantizedTensor } from './quantized-model';
+
+/** Name of the quantized (integer) weights file. */
+export const QUANTIZED_WEIGHTS_FILE = 'weights.q.bin';
+/** Format tag of the `quantization` section of model.json. */
+export const QUANTIZATION_FORMAT = 'bonsai-int';
+
+/** One quantized weight in model.json: where its scales, zero points and integers are. */
+export interface QuantizedWeightEntry {
+  name: string;
+  shape: number[];
+  bits: number;
+  signed: boolean;
+  symmetric: boolean;
+  /** Channel axis, null for per-tensor. */
+  axis: number | null;
+  qmin: number;
+  qmax: number;
+  channels: number;
+  encoding: WeightEncoding;
+  /** Elements whose integer is not the zero point. */
+  nnz: number;
+  /** Byte offset and length of the segment in the (inflated) quantized weights. */
+  offset: number;
+  length: number;
+}
+
+/** Activation quantization parameters of one node in model.json. */
+export interface ActivationEntry {
+  node: NodeId;
+  scale: number;
+  zeroPoint: number;
+  qmin: number;
+  qmax: number;
+  bits: number;
+  signed: boolean;
+  symmetric: boolean;
+}
+
+/**
+ * The `quantization` section Bonsai adds to core's model.json. Segment layout per weight:
+ * float32 scales [channels], int16 zero points [channels] (affine only), then the integers as
+ * `encoding` says (see packing.ts). The whole file is zlib-deflated when `compression` is deflate.
+ */
+export interface QuantizationJSON {
+  format: typeof QUANTIZATION_FORMAT;
+  version: 1;
+  mode: QuantMode;
+  path: string;
+  compression: 'deflate' | 'none';
+  /** Inflated size of the quantized weights. */
+  byteLength: number;
+  weights: QuantizedWeightEntry[];
+  activations: ActivationEntry[];
+}
+
+/** model.json, float weights (weights.bin) and integer weights (weights.q.bin) in memory. */
+export interface QuantizedArtifacts {
+  json: ModelJSON & { quantization: QuantizationJSON };
+  weights: ArrayBuffer;
+  quantized: Uint8Array;
+}
+
+/** Options of {@link saveQuantized} / {@link toQuantizedArtifacts}. */
+export interface SaveQuantizedOptions {
+  /** zlib-deflate the integer weights (default true). */
+  compress?: boolean;
+}
+
+/** Encodes a quantized model: float params through tfjs `encodeWeights`, integers packed (sparse where smaller). */
+export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQuantizedOptions = {}): Promise<QuantizedArtifacts> {
+  const named: Array<{ name: string; tensor: tf.Tensor }> = [];
+  const params: ParamEntry[] = [];
+  const w = new ByteWriter();
+  const entries: QuantizedWeightEntry[] = [];
+  for (const p of model.params.values()) {
+    params.push({ name: p.name, trainable: p.trainable, masked: false });
+    const q = model.quantizedWeights.get(p.name);
+    if (!q) {
+      named.push({ name: p.name, tensor: p.value });
+      continue;
+    }
+    const qp = q.qparams;
+    const offset = w.length;
+    w.float32s(qp.scale);
+    if (!qp.symmetric) w.int16s(qp.zeroPoint);
+    const channels = qp.scale.length;
+    const inner = qp.axis === undefined ? 1 : q.shape.slice(qp.axis + 1).reduce((a, b) => a * b, 1);
+    const zp = (i: number): number => (channels === 1 ? qp.zeroPoint[0]! : qp.zeroPoint[Math.floor(i / inner) % channels]!);
+    const { encoding, nnz } = encodeValues(q.values, qp.qmin, qp.bits, (i) => q.values[i] === zp(i), w);
+    entries.push({
+      name: p.name, shape: [...q.shape], bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, axis: qp.axis ?? null,
+      qmin: qp.qmin, qmax: qp.qmax, channels, encoding, nnz, offset, length: w.length - offset,
+    });
+  }
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const raw = w.result();
+  const compress = options.compress ?? true;
+  const activations: ActivationEntry[] = [...model.activationQParams].map(([node, qp]) => ({
+    node, scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
+  }));
+  const quantization: QuantizationJSON = {
+    format: QUANTIZATION_FORMAT, version: 1, mode: model.mode, path: QUANTIZED_WEIGHTS_FILE,
+    compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
+  };
+  const json = {
+    format: FORMAT, formatVersion: FORMAT_VERSION, graph: model.graph.toJSON(), seed: model.seed, params,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }], quantization,
+  } as ModelJSON & { quantization: QuantizationJSON };
+  return { json, weights: data, quantized: compress ? await deflate(raw) : raw };
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function checkQuantization(raw: unknown, file: string): QuantizationJSON {
+  const fail = (msg: string): never => {
+    throw new SerializationError(`quantization: ${msg}`, file);
+  };
+  if (typeof raw !== 'object' || raw === null) return fail('section is missing (not a quantized model; use core load())');
+  const q = raw as Record<string, unknown>;
+  if (q.format !== QUANTIZATION_FORMAT || q.version !== 1) fail(`unsupported format ${JSON.stringify(q.format)} version ${JSON.stringify(q.version)}`);
+  if (!['dynamic', 'static', 'qat'].includes(q.mode as string)) fail(`unknown mode ${JSON.stringify(q.mode)}`);
+  if (typeof q.path !== 'string' || q.path === '') fail('"path" must be a non-empty string');
+  if (q.compression !== 'deflate' && q.compression !== 'none') fail(`unknown compression ${JSON.stringify(q.compression)}`);
+  if (!isInt(q.byteLength) || q.byteLength < 0) fail('"byteLength" must be a non-negative integer');
+  if (!Array.isArray(q.weights) || !Array.isArray(q.activations)) fail('"weights" and "activations" must be arrays');
+  for (const e of q.weights as Array<Record<string, unknown>>) {
+    const name = typeof e?.name === 'string' ? e.name : '?';
+    const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
+      && isInt(e.bits) && e.bits >= 2 && e.bits <= 8 && typeof e.signed === 'boolean' && typeof e.symmetric === 'boolean'
+      && (e.axis === null || (isInt(e.axis) && e.axis < (e.shape as unknown[]).length)) && isInt(e.qmin) && isInt(e.qmax) && isInt(e.channels) && e.channels >= 1
+      && ['dense', 'bitmap', 'delta'].includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
+    if (!ok) fail(`malformed weight entry "${name}"`);
+    const expectChannels = e.axis === null ? 1 : (e.shape as number[])[e.axis as number];
+    if (expectChannels !== e.channels) fail(`weight "${name}": ${String(e.channels)} channels do not fit shape [${(e.shape as number[]).join(', ')}] on axis ${String(e.axis)}`);
+  }
+  for (const a of q.activations as Array<Record<string, unknown>>) {
+    const ok = typeof a === 'object' && a !== null && typeof a.node === 'string' && typeof a.scale === 'number' && a.scale > 0 && Number.isFinite(a.scale)
+      && isInt(a.zeroPoint) && isInt(a.qmin) && isInt(a.qmax) && isInt(a.bits) && typeof a.signed === 'boolean' && typeof a.symmetric === 'boolean';
+    if (!ok) fail(`malformed activation entry ${JSON.stringify(a)?.slice(0, 100)}`);
+  }
+  return q as unknown as QuantizationJSON;
+}
+
+function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string): QuantizedTensor {
+  const r = new ByteReader(bytes, e.offset + e.length, e.offset, file);
+  const scale = r.float32s(e.channels);
+  if (scale.some((s) => !(s > 0) || !Number.isFinite(s))) throw new SerializationError(`weight "${e.name}": scales must be positive and finite`, file);
+  const zeroPoint = e.symmetric ? new Int32Array(e.channels).fill(e.signed ? 0 : 2 ** (e.bits - 1)) : r.int16s(e.channels);
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  const inner = e.axis === null ? 1 : e.shape.slice(e.axis + 1).reduce((a, b) => a * b, 1);
+  const zp = (i: number): number => (e.channels === 1 ? zeroPoint[0]! : zeroPoint[Math.floor(i / inner) % e.channels]!);
+  const values = decodeValues(r, e.encoding, n, e.nnz, e.qmin, e.bits, zp, file);
+  if (r.pos !== e.offset + e.length) throw new SerializationError(`weight "${e.name}": segment has ${e.offset + e.length - r.pos} unread bytes`, file);
+  const qparams: QParams = { scale, zeroPoint, axis: e.axis ?? undefined, qmin: e.qmin, qmax: e.qmax, bits: e.bits, signed: e.signed, symmetric: e.symmetric };
+  return { shape: e.shape, values, qparams };
+}
+
+/** Rebuilds a quantized model from artifacts; every inconsistency is a SerializationError naming `file`. */
+export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MODEL_FILE): Promise<QuantizedModel> {
+  const json = validateModelJson(art.json, file);
+  const quant = checkQuantization(json.quantization, file);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const expected = specs.reduce((a, e) => a + entryBytes(e), 0);
+  if (expected !== art.weights.byteLength) throw new SerializationError(`float weights hold ${art.weights.byteLength} bytes, the manifest describes ${expected}`, file);
+  let bytes: Uint8Array;
+  try {
+    bytes = quant.compression === 'deflate' ? await inflate(art.quantized) : art.quantized;
+  } catch (e) {
+    throw new SerializationError(`cannot inflate ${quant.path}: ${(e as Error).message}`, file);
+  }
+  if (bytes.length !== quant.byteLength) throw new SerializationError(`${quant.path} holds ${bytes.length} bytes, the manifest says ${quant.byteLength} (truncated or corrupt)`, file);
+  let graph: Graph;
+  try {
+    graph = new Graph(json.graph);
+  } catch (e) {
+    if (e instanceof BonsaiError) throw e;
+    throw new SerializationError(`invalid graph: ${(e as Error).message}`, file);
+  }
+  const quantized = new Map<string, QuantizedTensor>();
+  for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
+  const activations = new Map<NodeId, QParams>();
+  for (const a of quant.activations) {
+    graph.node(a.node);
+    activations.set(a.node, { scale: Float32Array.of(a.scale), zeroPoint: Int32Array.of(a.zeroPoint), axis: undefined, qmin: a.qmin, qmax: a.qmax, bits: a.bits, signed: a.signed, symmetric: a.symmetric });
+  }
+  const floats = tf.io.decodeWeights(art.weights, specs);
+  const params = new Map<string, Param>();
+  try {
+    for (const entry of json.params) {
+      const q = quantized.get(entry.name);
+      if (q) {
+        params.set(entry.name, paramFromQuantized(entry.name, q, entry.trainable));
+        continue;
+      }
+      const v = floats[entry.name];
+      if (!v) throw new SerializationError(`param "${entry.name}" has neither float nor quantized weights`, file);
+      params.set(entry.name, new Param(entry.name, v, entry.trainable));
+    }
+    return new QuantizedModel(graph, params, typeof json.seed === 'number' ? json.seed : 0, quant.mode, quantized, activations);
+  } catch (e) {
+    for (const p of params.values()) p.dispose();
+    if (e instanceof BonsaiError) throw e;
+    throw new SerializationError((e as Error).message, file);
+  } finally {
+    for (const t of Object.values(floats)) t.dispose();
+  }
+}
+
+/**
+ * Saves a quantized model to `dir`: model.json (core's format plus a `quantization` section),
+ * weights.bin (float params: biases, norms) and weights.q.bin (packed integers, sparse when
+ * that is smaller, deflated). Atomic. Node only. Returns the total bytes written.
+ */
+export async function saveQuantized(model: QuantizedModel, dir: string, options: SaveQuantizedOptions = {}): Promise<{ bytes: number; files: Record<string, number> }> {
+  const art = await toQuantizedArtifacts(model, options);
+  const text = JSON.stringify(art.json);
+  const files = [
+    { name: WEIGHTS_FILE, data: new Uint8Array(art.weights) },
+    { name: QUANTIZED_WEIGHTS_FILE, data: art.quantized },
+    { name: MODEL_FILE, data: text },
+  ];
+  await writeFilesAtomic(dir, files);
+  const sizes: Record<string, number> = {};
+  for (const f of files) sizes[f.name] = typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.byteLength;
+  return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0), files: sizes };
+}
+
+/** Loads a model written by {@link saveQuantized} (paths confined to `dir`). Node only. */
+export async function loadQuantized(dir: string): Promise<QuantizedModel> {
+  const { json, weights, file } = await readModelFiles(dir);
+  const quant = checkQuantization(json.quantization, file);
+  const quantized = new Uint8Array(await readArrayBuffer(await resolveInside(dir, quant.path)));
+  return fromQuantizedArtifacts({ json: json as QuantizedArtifacts['json'], weights, quantized }, file);
+}

@@ -1,0 +1,29 @@
+/**
+ * @bonsai/quantize — observers, int8/uint8/int4 schemes, fake quantization with a
+ * straight-through gradient, dynamic / static / quantization-aware quantization, batch-norm
+ * folding, and export (packed, optionally sparse int8 in Bonsai's format; uint8/float16 in the
+ * tfjs weights-manifest format). Quantization shrinks the file; the wasm backend has no int8 kernels.
+ */
+export { qRange, resolveScheme, type QuantDtype, type QuantScheme, type ResolvedScheme } from './scheme';
+export { channelMinMax, computeQParams, dequantizeArray, quantizeArray, roundHalfEven, type QParams } from './qparams';
+export { dequantize, fakeQuant, fakeQuantMinMax, fakeQuantWith, quantize } from './fake-quant';
+export {
+  createObserver, MinMaxObserver, MovingAverageMinMaxObserver, MseObserver, PercentileObserver,
+  type Observer, type ObserverKind, type ObserverSpec,
+} from './observers';
+export { foldBatchNorm, foldablePairs, type FoldablePair } from './fold-bn';
+export {
+  activationTargets, weightTargets, DEFAULT_ACTIVATION_SCHEME, DEFAULT_WEIGHT_SCHEME, PASSTHROUGH_OPS, WEIGHT_OPS,
+  type QuantizeOptions, type TensorQuantOptions,
+} from './placement';
+export { runWithHooks, type ExecutorHooks } from './executor';
+export { buildQuantizedModel, QuantizedModel, type QuantizedTensor, type QuantMode } from './quantized-model';
+export { calibrate, convert, prepareQat, prepareStatic, PreparedModel, type CalibrateOptions, type CalibrationData } from './prepare';
+export { quantizeDynamic } from './dynamic';
+export {
+  fromQuantizedArtifacts, loadQuantized, saveQuantized, toQuantizedArtifacts, QUANTIZATION_FORMAT, QUANTIZED_WEIGHTS_FILE,
+  type ActivationEntry, type QuantizationJSON, type QuantizedArtifacts, type QuantizedWeightEntry, type SaveQuantizedOptions,
+} from './format';
+export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding } from './packing';
+export { deflate, inflate } from './compress';
+export { encodeTfjsWeights, saveTfjsQuantized, tfjsAffineParams, toFloat16Bits, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';

@@ -1,0 +1,293 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BonsaiError, ConfigError, createRng, type Rng } from '@bonsai/core';
+import { channelLayout, computeQParams, dequantizeArray, quantizeArray, type QParams } from './qparams';
+import type { ResolvedScheme } from './scheme';
+
+/**
+ * Records the range of the tensors it sees and turns it into quantization parameters
+ * (torch.ao.quantization observers). Per-channel observers reduce over every axis but `axis`.
+ */
+export interface Observer {
+  /** Kind of observer, as in {@link ObserverSpec}. */
+  readonly kind: ObserverKind;
+  /** Number of tensors observed so far. */
+  readonly count: number;
+  /** Records one tensor (not disposed). */
+  observe(x: tf.Tensor): void;
+  /** Quantization parameters for what was observed; throws when nothing was observed. */
+  qparams(): QParams;
+  /** Forgets everything observed. */
+  reset(): void;
+}
+
+/** Observer kinds: running min/max, moving-average min/max, percentile clipping, MSE-optimal clipping. */
+export type ObserverKind = 'minmax' | 'movingAverage' | 'percentile' | 'mse';
+
+/** An observer kind plus its options. */
+export interface ObserverSpec {
+  kind: ObserverKind;
+  /** movingAverage: weight of the new batch (default 0.01, torch's averaging_constant). */
+  averagingConstant?: number;
+  /** percentile: upper percentile kept, in (50, 100] (default 99.99). */
+  percentile?: number;
+  /** percentile / mse: values kept in the seeded reservoir sample per channel (default 65536). */
+  sampleSize?: number;
+  /** mse: number of candidate clipping ratios searched between `minRatio` and 1 (default 100). */
+  steps?: number;
+  /** mse: smallest clipping ratio tried (default 0.2). */
+  minRatio?: number;
+  /** Seed of the reservoir sample (default 0). */
+  seed?: number;
+}
+
+/** Reduced min/max per channel as plain arrays (one device read). */
+function batchMinMax(x: tf.Tensor, axis: number | undefined): { min: Float32Array; max: Float32Array } {
+  if (axis !== undefined && axis >= x.rank) throw new ConfigError(`observer axis ${axis} is out of range for a rank-${x.rank} tensor`, { axis });
+  const [lo, hi] = tf.tidy(() => {
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
+    return [tf.min(x, axes), tf.max(x, axes)];
+  });
+  const min = lo!.dataSync() as Float32Array;
+  const max = hi!.dataSync() as Float32Array;
+  lo!.dispose();
+  hi!.dispose();
+  return { min, max };
+}
+
+abstract class RangeObserver implements Observer {
+  abstract readonly kind: ObserverKind;
+  count = 0;
+  protected min: Float64Array | undefined;
+  protected max: Float64Array | undefined;
+
+  constructor(protected readonly scheme: ResolvedScheme, readonly name: string) {}
+
+  protected get axis(): number | undefined {
+    return this.scheme.perChannel ? this.scheme.axis : undefined;
+  }
+
+  abstract observe(x: tf.Tensor): void;
+
+  protected checkChannels(n: number): void {
+    if (this.min && this.min.length !== n) {
+      throw new BonsaiError('QUANTIZE', `observer "${this.name}": saw ${n} channels after ${this.min.length}`);
+    }
+  }
+
+  protected ensureObserved(): void {
+    if (!this.min || !this.max || this.count === 0) {
+      throw new BonsaiError('QUANTIZE', `observer "${this.name}" has seen no data: calibrate with at least one batch first`, { observer: this.name });
+    }
+  }
+
+  qparams(): QParams {
+    this.ensureObserved();
+    return computeQParams(this.min!, this.max!, this.scheme, this.axis);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.min = undefined;
+    this.max = undefined;
+  }
+}
+
+/** Running minimum and maximum (torch MinMaxObserver / PerChannelMinMaxObserver). */
+export class MinMaxObserver extends RangeObserver {
+  readonly kind = 'minmax';
+
+  observe(x: tf.Tensor): void {
+    const b = batchMinMax(x, this.axis);
+    this.checkChannels(b.min.length);
+    if (!this.min || !this.max) {
+      this.min = Float64Array.from(b.min);
+      this.max = Float64Array.from(b.max);
+    } else {
+      for (let c = 0; c < b.min.length; c++) {
+        this.min[c] = Math.min(this.min[c]!, b.min[c]!);
+        this.max[c] = Math.max(this.max[c]!, b.max[c]!);
+      }
+    }
+    this.count++;
+  }
+}
+
+/** Exponential moving average of batch min/max (torch MovingAverageMinMaxObserver; QAT default). */
+export class MovingAverageMinMaxObserver extends RangeObserver {
+  readonly kind = 'movingAverage';
+
+  constructor(scheme: ResolvedScheme, name: string, readonly averagingConstant = 0.01) {
+    super(scheme, name);
+    if (!(averagingConstant > 0 && averagingConstant <= 1)) {
+      throw new ConfigError(`observer "${name}": averagingConstant must be in (0, 1], got ${averagingConstant}`);
+    }
+  }
+
+  observe(x: tf.Tensor): void {
+    const b = batchMinMax(x, this.axis);
+    this.checkChannels(b.min.length);
+    if (!this.min || !this.max) {
+      this.min = Float64Array.from(b.min);
+      this.max = Float64Array.from(b.max);
+    } else {
+      const c0 = this.averagingConstant;
+      for (let c = 0; c < b.min.length; c++) {
+        this.min[c] = this.min[c]! + c0 * (b.min[c]! - this.min[c]!);
+        this.max[c] = this.max[c]! + c0 * (b.max[c]! - this.max[c]!);
+      }
+    }
+    this.count++;
+  }
+}
+
+/** Seeded reservoir samples (Algorithm R), one per channel, plus the exact min/max. */
+abstract class SampleObserver extends RangeObserver {
+  protected samples: Float32Array[] = [];
+  protected seen: number[] = [];
+  private rng: Rng;
+
+  constructor(scheme: ResolvedScheme, name: string, protected readonly sampleSize = 65536, private readonly seed = 0) {
+    super(scheme, name);
+    if (!Number.isInteger(sampleSize) || sampleSize < 16) throw new ConfigError(`observer "${name}": sampleSize must be an integer >= 16, got ${sampleSize}`);
+    this.rng = createRng(seed);
+  }
+
+  observe(x: tf.Tensor): void {
+    const axis = this.axis;
+    if (axis !== undefined && axis >= x.rank) throw new ConfigError(`observer axis ${axis} is out of range for a rank-${x.rank} tensor`, { axis });
+    const values = x.dataSync() as Float32Array;
+    const { channels, inner } = channelLayout(x.shape, axis);
+    this.checkChannels(channels);
+    if (!this.min || !this.max) {
+      this.min = new Float64Array(channels).fill(Infinity);
+      this.max = new Float64Array(channels).fill(-Infinity);
+      this.samples = Array.from({ length: channels }, () => new Float32Array(this.sampleSize));
+      this.seen = new Array<number>(channels).fill(0);
+    }
+    for (let i = 0; i < values.length; i++) {
+      const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+      const v = values[i]!;
+      if (v < this.min[c]!) this.min[c] = v;
+      if (v > this.max[c]!) this.max[c] = v;
+      const t = this.seen[c]!;
+      if (t < this.sampleSize) this.samples[c]![t] = v;
+      else {
+        const j = Math.floor(this.rng() * (t + 1));
+        if (j < this.sampleSize) this.samples[c]![j] = v;
+      }
+      this.seen[c] = t + 1;
+    }
+    this.count++;
+  }
+
+  protected sample(c: number): Float32Array {
+    return this.samples[c]!.subarray(0, Math.min(this.seen[c]!, this.sampleSize));
+  }
+
+  override reset(): void {
+    super.reset();
+    this.samples = [];
+    this.seen = [];
+    this.rng = createRng(this.seed);
+  }
+
+  override qparams(): QParams {
+    this.ensureObserved();
+    const n = this.min!.length;
+    const lo = new Float64Array(n);
+    const hi = new Float64Array(n);
+    for (let c = 0; c < n; c++) {
+      const [a, b] = this.channelRange(c);
+      lo[c] = a;
+      hi[c] = b;
+    }
+    return computeQParams(lo, hi, this.scheme, this.axis);
+  }
+
+  /** Clipping range chosen for channel `c`. */
+  protected abstract channelRange(c: number): [number, number];
+}
+
+function quantile(sorted: Float32Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (p / 100) * (sorted.length - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  return sorted[i]! + (i + 1 < sorted.length ? f * (sorted[i + 1]! - sorted[i]!) : 0);
+}
+
+/**
+ * Clips to a percentile of the observed values (of |x| when symmetric): outliers saturate, the
+ * bulk gets a finer step.
+ */
+export class PercentileObserver extends SampleObserver {
+  readonly kind = 'percentile';
+
+  constructor(scheme: ResolvedScheme, name: string, readonly percentile = 99.99, sampleSize?: number, seed?: number) {
+    super(scheme, name, sampleSize, seed);
+    if (!(percentile > 50 && percentile <= 100)) throw new ConfigError(`observer "${name}": percentile must be in (50, 100], got ${percentile}`);
+  }
+
+  protected channelRange(c: number): [number, number] {
+    const s = this.sample(c);
+    if (this.scheme.symmetric) {
+      const abs = Float32Array.from(s, Math.abs).sort();
+      const m = quantile(abs, this.percentile);
+      return [-m, m];
+    }
+    const sorted = Float32Array.from(s).sort();
+    return [quantile(sorted, 100 - this.percentile), quantile(sorted, this.percentile)];
+  }
+}
+
+/**
+ * Searches the clipping range that minimizes the mean squared quantization error over the
+ * sampled values: the observed range scaled by ratios from `minRatio` to 1.
+ */
+export class MseObserver extends SampleObserver {
+  readonly kind = 'mse';
+
+  constructor(scheme: ResolvedScheme, name: string, readonly steps = 100, readonly minRatio = 0.2, sampleSize?: number, seed?: number) {
+    super(scheme, name, sampleSize, seed);
+    if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`observer "${name}": steps must be a positive integer, got ${steps}`);
+    if (!(minRatio > 0 && minRatio <= 1)) throw new ConfigError(`observer "${name}": minRatio must be in (0, 1], got ${minRatio}`);
+  }
+
+  protected channelRange(c: number): [number, number] {
+    const s = this.sample(c);
+    const one = { ...this.scheme, perChannel: false, axis: undefined };
+    let best: [number, number] = [this.min![c]!, this.max![c]!];
+    let bestErr = Infinity;
+    for (let k = 0; k <= this.steps; k++) {
+      const r = 1 - ((1 - this.minRatio) * k) / this.steps;
+      const lo = this.min![c]! * r;
+      const hi = this.max![c]! * r;
+      const qp = computeQParams([lo], [hi], one);
+      const dq = dequantizeArray(quantizeArray(s, [s.length], qp), [s.length], qp);
+      let err = 0;
+      for (let i = 0; i < s.length; i++) err += (s[i]! - dq[i]!) ** 2;
+      if (err < bestErr) {
+        bestErr = err;
+        best = [lo, hi];
+      }
+    }
+    return best;
+  }
+}
+
+/** Builds an observer for a tensor named `name` (node or param) quantized with `scheme`. */
+export function createObserver(spec: ObserverSpec | ObserverKind, scheme: ResolvedScheme, name: string): Observer {
+  const s: ObserverSpec = typeof spec === 'string' ? { kind: spec } : spec;
+  switch (s.kind) {
+    case 'minmax':
+      return new MinMaxObserver(scheme, name);
+    case 'movingAverage':
+      return new MovingAverageMinMaxObserver(scheme, name, s.averagingConstant);
+    case 'percentile':
+      return new PercentileObserver(scheme, name, s.percentile, s.sampleSize, s.seed);
+    case 'mse':
+      return new MseObserver(scheme, name, s.steps, s.minRatio, s.sampleSize, s.seed);
+    default:
+      throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile" or "mse"`);
+  }
+}

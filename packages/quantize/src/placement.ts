@@ -1,0 +1,95 @@
+import { BonsaiError, ConfigError, type Graph, type Model, type NodeId } from '@bonsai/core';
+import type { ObserverKind, ObserverSpec } from './observers';
+import { resolveScheme, type QuantScheme, type ResolvedScheme } from './scheme';
+
+/** Ops whose `kernel` is quantized. */
+export const WEIGHT_OPS: ReadonlySet<string> = new Set(['conv2d', 'depthwiseConv2d', 'dense']);
+/** Ops whose output is already on its input's grid (no re-quantization needed). */
+export const PASSTHROUGH_OPS: ReadonlySet<string> = new Set(['maxPool', 'flatten', 'reshape', 'dropout', 'split', 'relu', 'relu6']);
+const FUSED_ACTIVATIONS = new Set(['relu', 'relu6']);
+
+/** Scheme and observer of one kind of tensor (weights or activations). */
+export type TensorQuantOptions = QuantScheme & { observer?: ObserverSpec | ObserverKind };
+
+/** Options shared by quantizeDynamic, prepareStatic and prepareQat. */
+export interface QuantizeOptions {
+  /** Weight quantization (default int8, symmetric, per-channel, minmax observer). */
+  weights?: TensorQuantOptions;
+  /** Activation quantization (default int8, affine, per-tensor; minmax for static, movingAverage for QAT). */
+  activations?: TensorQuantOptions;
+  /** Nodes whose outputs are quantized (default: graph inputs and every conv/dense/add/... output, after a fused ReLU). */
+  activationNodes?: readonly NodeId[];
+  /** Nodes whose weights stay float. */
+  skip?: readonly NodeId[];
+  /** Fold batch norm into the preceding conv/dense first (default true). */
+  foldBatchNorm?: boolean;
+}
+
+/** Default weight scheme: int8 symmetric per-channel. */
+export const DEFAULT_WEIGHT_SCHEME: QuantScheme = { dtype: 'int8', symmetric: true, perChannel: true };
+/** Default activation scheme: int8 affine per-tensor. */
+export const DEFAULT_ACTIVATION_SCHEME: QuantScheme = { dtype: 'int8', symmetric: false, perChannel: false };
+
+function checkNodes(graph: Graph, ids: readonly NodeId[] | undefined, option: string): void {
+  for (const id of ids ?? []) {
+    if (!graph.has(id)) throw new BonsaiError('UNKNOWN_NODE', `${option}: no node "${id}" in the graph`, { nodeId: id, option });
+  }
+}
+
+/** Weight params to quantize, each with its resolved scheme (axis = the param's output-channel axis). */
+export function weightTargets(model: Model, options: QuantizeOptions): Map<string, ResolvedScheme> {
+  checkNodes(model.graph, options.skip, 'skip');
+  const skip = new Set(options.skip ?? []);
+  const out = new Map<string, ResolvedScheme>();
+  for (const node of model.graph.nodes) {
+    if (!WEIGHT_OPS.has(node.op) || skip.has(node.id)) continue;
+    const spec = model.graph.paramSpecs(node.id).kernel;
+    const p = model.param(node.id, 'kernel');
+    if (!spec || !p) continue;
+    const axis = options.weights?.axis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
+    const scheme = resolveScheme({ ...options.weights, axis }, DEFAULT_WEIGHT_SCHEME, `weights of "${node.id}"`);
+    if (scheme.axis !== undefined && scheme.axis >= p.shape.length) {
+      throw new ConfigError(`weights of "${node.id}": axis ${scheme.axis} is out of range for a kernel of shape [${p.shape.join(', ')}]`, { nodeId: node.id });
+    }
+    out.set(p.name, scheme);
+  }
+  return out;
+}
+
+/** Resolved activation scheme; per-channel activations are refused. */
+export function activationScheme(options: QuantizeOptions): ResolvedScheme {
+  const s = resolveScheme(options.activations, DEFAULT_ACTIVATION_SCHEME, 'activations');
+  if (s.perChannel) throw new ConfigError('activations: per-channel activation quantization is not supported; use per-tensor', { perChannel: true });
+  return s;
+}
+
+/**
+ * Nodes whose outputs get quantized. Default: graph inputs and the output of every op that
+ * computes new values, except that a conv/dense/add followed only by a ReLU is quantized after
+ * the ReLU (fused, as integer kernels do); max pooling, flatten, reshape, dropout and ReLU pass
+ * their input's grid through.
+ */
+export function activationTargets(graph: Graph, options: QuantizeOptions): NodeId[] {
+  if (options.activationNodes) {
+    checkNodes(graph, options.activationNodes, 'activationNodes');
+    return [...new Set(options.activationNodes)];
+  }
+  const out: NodeId[] = [];
+  for (const node of graph.nodes) {
+    if (node.op === 'input') {
+      out.push(node.id);
+      continue;
+    }
+    const consumers = graph.consumers(node.id);
+    const fusedInto = consumers.length === 1 && !graph.outputs.includes(node.id) ? graph.node(consumers[0]!) : undefined;
+    if (FUSED_ACTIVATIONS.has(node.op)) {
+      const src = graph.node(node.inputs[0]!);
+      if (!PASSTHROUGH_OPS.has(src.op) && src.op !== 'input' && graph.consumers(src.id).length === 1) out.push(node.id);
+      continue;
+    }
+    if (PASSTHROUGH_OPS.has(node.op)) continue;
+    if (fusedInto && FUSED_ACTIVATIONS.has(fusedInto.op)) continue;
+    out.push(node.id);
+  }
+  return out;
+}
