@@ -121,3 +121,16 @@ describe('train()', () => {
     m.dispose();
   });
 });
+
+describe('train() without an optimizer', () => {
+  it('disposes the Adam state it created', async () => {
+    const data = blobs(32, 4);
+    const m = cnn(3);
+    const before = tf.memory().numTensors;
+    await train(m, data, { epochs: 1, batchSize: 16 });
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+    data.x.dispose();
+    data.y.dispose();
+  });
+});

@@ -110,6 +110,7 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(epochs) || epochs < 0) throw new ConfigError(`train: epochs must be a non-negative integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`train: batchSize must be a positive integer, got ${batchSize}`);
+  const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? adam();
   const callbacks = options.callbacks ?? [];
   const lossSpec = options.loss ?? 'crossEntropy';
@@ -123,6 +124,32 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
     batchesPerEpoch: tensorData ? Math.ceil(tensorData.x.shape[0]! / batchSize) : NaN,
   };
   const history: TrainHistory = { epochLosses: [], steps: 0 };
+  try {
+    await runEpochs({ model, data, options, state, history, callbacks, lossSpec, optimizer, tensorData, batchSize, seed, epochs });
+  } finally {
+    if (ownOptimizer) optimizer.dispose();
+  }
+  return history;
+}
+
+/** Everything one training run needs, resolved from the options. */
+interface TrainLoop {
+  model: Model;
+  data: TrainData;
+  options: TrainOptions;
+  state: TrainState;
+  history: TrainHistory;
+  callbacks: readonly Callback[];
+  lossSpec: LossSpec;
+  optimizer: Optimizer;
+  tensorData: { x: tf.Tensor; y: tf.Tensor } | undefined;
+  batchSize: number;
+  seed: number;
+  epochs: number;
+}
+
+async function runEpochs(loop: TrainLoop): Promise<void> {
+  const { model, data, options, state, history, callbacks, lossSpec, optimizer, tensorData, batchSize, seed, epochs } = loop;
   for (const cb of callbacks) await cb.onTrainBegin?.(state);
   for (let epoch = 0; epoch < epochs && !state.stopTraining; epoch++) {
     state.epoch = epoch;
@@ -156,7 +183,6 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
     for (const cb of callbacks) await cb.onEpochEnd?.(state);
   }
   for (const cb of callbacks) await cb.onTrainEnd?.(state);
-  return history;
 }
 
 /** One optimization step on one batch; returns the loss. */
