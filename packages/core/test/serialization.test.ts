@@ -36,11 +36,14 @@ describe('save / load', () => {
     const dir = path.join(tmp, 'rt');
     await save(m, dir);
     expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+    const unmasked = [...m.params.values()].reduce((a, p) => a + p.size * 4, 0);
+    expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe(unmasked + 3); // bool mask: 1 byte per entry
     const back = await load(dir);
     for (const [name, p] of m.params) {
       const q = back.params.get(name)!;
       expect(Array.from(q.value.dataSync())).toEqual(Array.from(p.value.dataSync()));
       expect(q.mask !== undefined).toBe(p.mask !== undefined);
+      if (p.mask) expect(Array.from(q.mask!.dataSync())).toEqual(Array.from(p.mask.dataSync()));
     }
     const x = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 1);
     const a = m.forward(x);

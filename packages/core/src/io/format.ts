@@ -44,12 +44,24 @@ export const MASK_SUFFIX = '#mask';
 export async function toArtifacts(model: Model, weightsPath = WEIGHTS_FILE): Promise<ModelArtifacts> {
   const named: Array<{ name: string; tensor: tf.Tensor }> = [];
   const params: ParamEntry[] = [];
+  const temporaries: tf.Tensor[] = [];
   for (const p of model.params.values()) {
     named.push({ name: p.name, tensor: p.value });
-    if (p.mask) named.push({ name: p.name + MASK_SUFFIX, tensor: p.mask });
+    if (p.mask) {
+      // Masks are 0/1: stored as bool (1 byte per entry) rather than float32.
+      const m = tf.cast(p.mask, 'bool');
+      temporaries.push(m);
+      named.push({ name: p.name + MASK_SUFFIX, tensor: m });
+    }
     params.push({ name: p.name, trainable: p.trainable, masked: p.mask !== undefined });
   }
-  const { data, specs } = await tf.io.encodeWeights(named);
+  let encoded: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
+  try {
+    encoded = await tf.io.encodeWeights(named);
+  } finally {
+    temporaries.forEach((t) => t.dispose());
+  }
+  const { data, specs } = encoded;
   const json: ModelJSON = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
