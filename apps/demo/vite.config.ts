@@ -12,5 +12,7 @@ export default defineConfig({
   plugins: [mnistAsset()],
   worker: { format: 'es' },
   build: { target: 'es2022', minify: false, chunkSizeWarningLimit: 4000 },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
+  // Dev server: pre-bundle the worker's deps at start-up (the scanner does not follow `new Worker(new URL(...))`),
+  // otherwise a late re-optimization reloads the page while tfjs initializes.
+  optimizeDeps: { entries: ['index.html', 'src/worker.ts'] },
 });

@@ -277,6 +277,9 @@ $('clear').addEventListener('click', () => {
   showPreview(new Float32Array(784));
   probabilityChart(svg('probs-dense'), undefined);
   probabilityChart(svg('probs-compressed'), undefined);
+  $('pred-dense').textContent = '–';
+  $('pred-compressed').textContent = '–';
+  $('sample-label').textContent = '';
 });
 $('sample').addEventListener('click', () => {
   send({ type: 'sample', index: ui.sampleIndex++ });

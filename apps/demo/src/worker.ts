@@ -11,7 +11,7 @@ import { initWasm } from './backend';
 import { fetchDigits, toTensors, type Digits } from './data';
 import { layerRows, measure, modelFiles, pairedLatency, point } from './metrics';
 import { BATCH_SIZE, METHODS, methodById, type MethodContext, type Tensors } from './methods/index';
-import type { CurvePoint, DownloadFile, Metrics, Request, Response } from './protocol';
+import type { CurvePoint, DownloadFile, MethodId, Metrics, Request, Response } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -129,7 +129,7 @@ async function loadDense(json: string, weights: ArrayBuffer): Promise<void> {
   await announceDense('loaded');
 }
 
-async function compress(methodId: Parameters<typeof methodById>[0], ratio: number): Promise<void> {
+async function compress(methodId: MethodId, ratio: number): Promise<void> {
   const { test } = requireData();
   const { dense, metrics } = requireDense();
   const method = methodById(methodId);

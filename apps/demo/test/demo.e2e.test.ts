@@ -23,7 +23,7 @@ let userDataDir: string;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
   server = await serveStatic(outDir);
   userDataDir = await mkdtemp(join(tmpdir(), 'bonsai-demo-chromium-'));
   // A persistent context is playwright's way to pass a fresh --user-data-dir.
@@ -100,6 +100,24 @@ describe('demo in headless Chromium', () => {
     const label = (await page.textContent('#sample-label'))!.match(/label (\d)/)![1];
     expect(await page.textContent('#pred-dense')).toBe(label);
     expect(await page.textContent('#pred-compressed')).toMatch(/^\d$/);
+    // Draw a vertical stroke on the pad: it is downsampled to 28x28 and both models predict it.
+    await page.click('#clear');
+    expect(await page.textContent('#pred-dense')).toBe('–');
+    const box = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width / 2, box.y + box.height * (0.2 + 0.06 * i));
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('pred-dense')?.textContent !== '–', undefined, { timeout: 10_000 });
+    expect(await page.textContent('#pred-dense')).toMatch(/^\d$/);
+    expect(await page.textContent('#pred-compressed')).toMatch(/^\d$/);
+    const ink = await page.$eval('#preview', (c) => {
+      const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if ((d[i] ?? 0) > 127) n++;
+      return n;
+    });
+    expect(ink).toBeGreaterThan(10);
     const download = page.waitForEvent('download', { predicate: (d) => d.suggestedFilename() === 'model.json' });
     await page.click('#download');
     const file = join(results, 'model.json');
