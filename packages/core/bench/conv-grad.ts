@@ -16,7 +16,7 @@ export interface ConvCase {
 }
 
 /** Median ms of forward + backward, or the error when the backend cannot run it. */
-export function timeConvGrad(core: Core, c: ConvCase, impl: 'core' | 'native', runs: number): number | string {
+export function timeConvGrad(core: Core, c: ConvCase, impl: 'core' | 'native', o: { warmup: number; runs: number }): number | string {
   const x = tf.randomUniform([c.batch, c.hw, c.hw, c.cin], 0, 1, 'float32', 1) as tf.Tensor4D;
   const f = tf.randomUniform([3, 3, c.cin, c.cout], -0.1, 0.1, 'float32', 2) as tf.Tensor4D;
   const dy = tf.randomUniform([c.batch, c.hw, c.hw, c.cout], -1, 1, 'float32', 3);
@@ -34,9 +34,9 @@ export function timeConvGrad(core: Core, c: ConvCase, impl: 'core' | 'native', r
     return ms;
   };
   try {
-    once();
+    for (let i = 0; i < o.warmup; i++) once();
     const times: number[] = [];
-    for (let i = 0; i < runs; i++) times.push(once());
+    for (let i = 0; i < o.runs; i++) times.push(once());
     return median(times);
   } catch (e) {
     return String((e as Error).message).split('\n')[0]!.slice(0, 80);

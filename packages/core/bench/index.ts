@@ -12,8 +12,14 @@ import { num, ratio, table } from './report';
 import { coreTrainer, interleaved, layersTrainer, type RunOptions, type Throughput } from './throughput';
 
 const BATCH = 64;
-const FULL = process.env.BONSAI_BENCH_QUICK ? 512 : 2048;
-const CPU_SAMPLES = process.env.BONSAI_BENCH_QUICK ? 128 : 256;
+const QUICK = Boolean(process.env.BONSAI_BENCH_QUICK);
+const FULL = QUICK ? 512 : 2048;
+/**
+ * tfjs' cpu backend computes conv gradients with naive loops (~8 s for one 28x28 32->32 layer at
+ * batch 4 here), so a batch-64 smallCnn step with tfjs-layers on cpu takes minutes: the cpu CNN
+ * row uses one small batch per epoch instead.
+ */
+const CPU_CNN_BATCH = 8;
 
 interface Workload {
   title: string;
@@ -35,21 +41,22 @@ async function main(): Promise<void> {
   const { core, models, datasets } = await loadDeps();
   const mnist = datasets.loadMnist({ trainSize: FULL, testSize: 0 });
   console.log('# @bonsai/core bench: core train() vs tfjs-layers fit()\n');
-  console.log(`Node ${process.version}, tfjs ${tf.version_core}; real MNIST (@bonsai/datasets), batch ${BATCH}, Adam 1e-3, softmax cross-entropy.`);
+  console.log(`Node ${process.version}, tfjs ${tf.version_core}; real MNIST (@bonsai/datasets), Adam 1e-3, softmax cross-entropy, identical architectures (same parameter count).`);
   console.log('samples/s = samples per epoch / median epoch wall time, after one warm-up epoch; epochs of the two trainers alternate. Ratio = core ÷ tfjs-layers (> 1: core is faster).\n');
 
   const workloads: Workload[] = [
     { title: 'smallCnn 32-64 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
-    { title: 'smallCnn 32-64 (MNIST subset)', backend: 'cpu', samples: CPU_SAMPLES, run: { warmup: 1, epochs: 2, batchSize: BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
+    { title: 'smallCnn 32-64 (MNIST, 1 batch/epoch)', backend: 'cpu', samples: CPU_CNN_BATCH, run: { warmup: 1, epochs: 2, batchSize: CPU_CNN_BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
     { title: 'MLP 300-100 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
+    { title: 'MLP 300-100 (MNIST)', backend: 'cpu', samples: FULL / 2, run: { warmup: 1, epochs: 2, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
   ];
   const outcomes: Outcome[] = [];
   for (const w of workloads) outcomes.push(await runWorkload(core, w, mnist.train));
 
   console.log('## Summary\n');
   console.log(table(
-    ['workload', 'backend', 'samples', 'core samples/s', 'tfjs-layers samples/s', 'core ÷ layers'],
-    outcomes.map((o) => [o.w.title, o.w.backend, String(o.w.samples), num(o.core.samplesPerSec), o.layers.error ? `fails: ${o.layers.error}` : num(o.layers.samplesPerSec), o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec)]),
+    ['workload', 'backend', 'samples', 'batch', 'core samples/s', 'tfjs-layers samples/s', 'core ÷ layers'],
+    outcomes.map((o) => [o.w.title, o.w.backend, String(o.w.samples), String(o.w.run.batchSize), num(o.core.samplesPerSec), o.layers.error ? `fails: ${o.layers.error}` : num(o.layers.samplesPerSec), o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec)]),
   ));
   const cnn = outcomes[0]!;
   if (cnn.layers.error) {
@@ -74,7 +81,7 @@ async function runWorkload(core: Core, w: Workload, split: { images: Float32Arra
   net.dispose();
   tf.dispose([x, y]);
 
-  console.log(`## ${w.title}, ${w.backend}, ${n} samples, ${w.run.epochs} timed epochs\n`);
+  console.log(`## ${w.title}, ${w.backend}, ${n} samples, batch ${w.run.batchSize}, ${w.run.epochs} timed epochs\n`);
   const row = (name: string, p: number, t: Throughput): string[] => [
     name, num(p), t.error ? `fails: ${t.error}` : num(t.samplesPerSec), t.epochMs.map((ms) => num(ms / 1000, 2)).join(' / ') || '—', Number.isFinite(t.lastLoss) ? t.lastLoss.toFixed(4) : '—',
   ];
@@ -85,7 +92,7 @@ async function runWorkload(core: Core, w: Workload, split: { images: Float32Arra
 }
 
 async function convGradSection(core: Core): Promise<void> {
-  const batch = 16;
+  const batch = 4;
   const runs = 3;
   const cases: ConvCase[] = [
     { name: 'conv1 28x28 1->32', batch, hw: 28, cin: 1, cout: 32 },
@@ -97,9 +104,10 @@ async function convGradSection(core: Core): Promise<void> {
   const wasm: Array<[Cell, Cell]> = [];
   const cpu: Array<[Cell, Cell]> = [];
   await core.initBackend('wasm');
-  for (const c of cases) wasm.push([timeConvGrad(core, c, 'core', runs), timeConvGrad(core, c, 'native', 1)]);
+  for (const c of cases) wasm.push([timeConvGrad(core, c, 'core', { warmup: 1, runs }), timeConvGrad(core, c, 'native', { warmup: 0, runs: 1 })]);
   await core.initBackend('cpu');
-  for (const c of cases) cpu.push([timeConvGrad(core, c, 'core', runs), timeConvGrad(core, c, 'native', runs)]);
+  // The cpu backend has no compile or packing step to warm up; its native conv gradients are slow, so one run each.
+  for (const c of cases) cpu.push([timeConvGrad(core, c, 'core', { warmup: 0, runs: 1 }), timeConvGrad(core, c, 'native', { warmup: 0, runs: 1 })]);
   const fmt = (v: Cell): string => (typeof v === 'number' ? num(v, 1) : `fails: ${v}`);
   const div = (a: Cell, b: Cell): string => (typeof a === 'number' && typeof b === 'number' ? ratio(a / b) : '—');
   const rows = cases.map((c, i) => {
@@ -107,7 +115,7 @@ async function convGradSection(core: Core): Promise<void> {
     const [cCore, cNative] = cpu[i]!;
     return [c.name, fmt(wCore), fmt(wNative), fmt(cCore), fmt(cNative), div(cNative, cCore), div(cNative, wCore)];
   });
-  console.log(`## Conv gradient (informational): forward + dx + dfilter, batch ${batch}, 3x3 same, median of ${runs} (ms)\n`);
+  console.log(`## Conv gradient (informational): forward + dx + dfilter, batch ${batch}, 3x3 same, ms (wasm: median of ${runs} after a warm-up; cpu: one run)\n`);
   console.log(table(['layer', 'wasm: core conv', 'wasm: tf.conv2d', 'cpu: core conv', 'cpu: tf.conv2d (native grads)', 'cpu native ÷ cpu core', 'cpu native ÷ wasm core'], rows));
   console.log('\nRatios > 1: core\'s conv gradient is faster than the cpu backend\'s native one.');
 }

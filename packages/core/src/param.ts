@@ -86,7 +86,7 @@ export class Param {
     if (!sameShape(value.shape, this.shape)) {
       throw new ShapeError(`value of shape [${value.shape.join(', ')}] does not fit param "${this.name}" of shape [${this.shape.join(', ')}]`);
     }
-    this.variable.assign(tf.cast(value, 'float32'));
+    tf.tidy(() => this.variable.assign(tf.cast(value, 'float32')));
   }
 
   /**
@@ -94,7 +94,9 @@ export class Param {
    * replaced by `mask` (or dropped). Copies its inputs.
    */
   replace(value: tf.Tensor, mask?: tf.Tensor): void {
-    const next = tf.variable(tf.cast(value, 'float32'), this.trainable);
+    const cast = tf.cast(value, 'float32');
+    const next = tf.variable(cast, this.trainable);
+    cast.dispose();
     this.variable.dispose();
     this.variable = next;
     this.dropMask();

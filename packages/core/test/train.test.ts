@@ -134,3 +134,27 @@ describe('train() without an optimizer', () => {
     data.y.dispose();
   });
 });
+
+describe('Param value updates leak nothing', () => {
+  it('assign, replace and plain SGD keep the tensor count', async () => {
+    const m = cnn(5);
+    const p = m.param('fc', 'bias')!;
+    const before = tf.memory().numTensors;
+    const v = tf.tensor([1, 2, 3, 4]);
+    p.assign(v);
+    const w = tf.tensor([1, 2]);
+    p.replace(w);
+    [v, w].forEach((t) => t.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+    expect(p.shape).toEqual([2]);
+    m.dispose();
+    const m2 = cnn(6);
+    const data = blobs(16, 5);
+    const o = sgd({ lr: 0.1 });
+    const b2 = tf.memory().numTensors;
+    await train(m2, data, { epochs: 1, batchSize: 8, optimizer: o });
+    expect(tf.memory().numTensors).toBe(b2);
+    [data.x, data.y].forEach((t) => t.dispose());
+    m2.dispose();
+  });
+});

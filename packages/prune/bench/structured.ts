@@ -95,20 +95,21 @@ export async function runStructuredBench(options: StructuredBenchOptions = {}): 
   const test = toTensors(data.test);
   console.log(`## Structured pruning on MNIST (small CNN 16-32, hidden 64; ${data.train.count}/${data.test.count} split; ${o.epochs} epochs + ${o.fineTuneEpochs} fine-tune epochs, Adam 1e-3, batch 64)\n`);
   const rows: StructuredBenchRow[] = [];
-  rows.push(await runMethod(`Network Slimming (lambda ${o.lambda}, global bnScale)`, data, test, o, [slimmingRegularizer({ lambda: o.lambda })], () => bnScale(), true));
+  const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+  const line = (r: StructuredBenchRow): string =>
+    `| ${r.method} | ${pct(r.accDense)} | ${pct(r.accPruned)} | ${pct(r.accFineTuned)} | ${((r.accDense - r.accFineTuned) * 100).toFixed(2)} pt | ${pct(r.channelsRemoved)} | x${r.paramRatio.toFixed(3)} | x${r.macRatio.toFixed(3)} | ${r.seconds.toFixed(0)} |`;
+  const log = (r: StructuredBenchRow): StructuredBenchRow => (console.log(`(done) ${line(r)}`), r);
+  rows.push(await runMethod(`Network Slimming (lambda ${o.lambda}, global bnScale)`, data, test, o, [slimmingRegularizer({ lambda: o.lambda })], () => bnScale(), true).then(log));
   rows.push(await runMethod(`Taylor (${o.taylorBatches} batches, per layer)`, data, test, o, [], (model, batches) => {
     const imp = taylor();
     imp.accumulate(model, batches(1000), { maxBatches: o.taylorBatches });
     return imp;
-  }, false));
+  }, false).then(log));
   test.x.dispose();
   test.y.dispose();
-  const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
   console.log('| method | acc dense | acc pruned | acc fine-tuned | drop | conv channels removed | params | MACs | time s |');
   console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    console.log(`| ${r.method} | ${pct(r.accDense)} | ${pct(r.accPruned)} | ${pct(r.accFineTuned)} | ${((r.accDense - r.accFineTuned) * 100).toFixed(2)} pt | ${pct(r.channelsRemoved)} | x${r.paramRatio.toFixed(3)} | x${r.macRatio.toFixed(3)} | ${r.seconds.toFixed(0)} |`);
-  }
+  for (const r of rows) console.log(line(r));
   console.log('');
   return rows;
 }

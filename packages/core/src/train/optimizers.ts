@@ -34,7 +34,7 @@ abstract class BaseOptimizer implements Optimizer {
       const g = grads[p.name];
       if (!g || !p.trainable) continue;
       let st = this.state.get(p.name);
-      if (st && (st[0]!.shape.length !== p.shape.length || st[0]!.shape.some((d, i) => d !== p.shape[i]))) {
+      if (st && st.length > 0 && (st[0]!.shape.length !== p.shape.length || st[0]!.shape.some((d, i) => d !== p.shape[i]))) {
         st.forEach((s) => s.dispose());
         st = undefined;
         this.counts.delete(p.name);
@@ -96,7 +96,7 @@ class Sgd extends BaseOptimizer {
   }
 
   protected update(w: tf.Tensor, g: tf.Tensor, state: tf.Tensor[] | undefined, lr: number) {
-    if (this.momentum === 0) return { value: tf.sub(w, tf.mul(g, lr)), state: [tf.zeros([0])] };
+    if (this.momentum === 0) return { value: tf.sub(w, tf.mul(g, lr)), state: [] };
     const buf0 = state?.[0] ?? tf.zerosLike(w);
     const buf = tf.add(tf.mul(buf0, this.momentum), g);
     const d = this.nesterov ? tf.add(g, tf.mul(buf, this.momentum)) : buf;
