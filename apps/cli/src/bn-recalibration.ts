@@ -5,8 +5,8 @@ import type { DataSplits } from './data';
 
 /**
  * Re-estimates the running mean/variance of every batch-norm node from `samples` training
- * samples (exact average over batches: batch k uses momentum (k-1)/k), then restores the
- * nodes' momentum. After short training runs, and after pruning changed the activations, the
+ * samples (default: 1/8 of the split, clamped to 256..1024; exact average over batches: batch k
+ * uses momentum (k-1)/k), then restores the nodes' momentum. After short training runs, and after pruning changed the activations, the
  * running statistics lag behind the weights; this is the usual "BN recalibration" fix.
  * Returns the number of batch-norm nodes updated. Creates no lasting tensors.
  */
@@ -14,7 +14,7 @@ export function recalibrateBatchNorm(model: Model, data: DataSplits, o: { sample
   const bnNodes = model.graph.nodes.filter((n) => n.op === 'batchNorm');
   if (bnNodes.length === 0) return 0;
   const original = new Map<NodeId, Attrs>(bnNodes.map((n) => [n.id, n.attrs]));
-  const count = Math.min(o.samples ?? 1024, data.train.count);
+  const count = Math.min(o.samples ?? Math.max(256, Math.floor(data.train.count / 8)), 1024, data.train.count);
   const size = data.imageShape.reduce((a, b) => a * b, 1);
   const split = { images: data.train.images.subarray(0, count * size), labels: data.train.labels.subarray(0, count), count };
   try {

@@ -1,3 +1,7 @@
+// Load tfjs-core's main entry before @bonsai/core: under vitest, core's import of
+// register_all_gradients otherwise defines the global Tensor class without op handlers
+// (Tensor.clone fails in BN gradients). Harmless in built bundles.
+import '@tensorflow/tfjs-core';
 import { BonsaiError } from '@bonsai/core';
 import { readFile } from 'node:fs/promises';
 import { formatFlags, parseArgs, suggest, type FlagSpecs, type FlagValues } from './args';
@@ -19,7 +23,7 @@ export const VERSION = '0.1.0';
 const DEMO_FLAGS: FlagSpecs = {
   fast: { type: 'boolean', description: 'tiny run (1000 digits, 1 epoch) for smoke tests; also BONSAI_DEMO_FAST=1' },
   out: { type: 'string', alias: 'o', valueName: 'dir', description: 'output root: <dir>/dense and <dir>/compressed (default out)' },
-  epochs: { type: 'number', integer: true, valueName: 'n', description: 'dense training epochs (default 5, 1 with --fast)' },
+  epochs: { type: 'number', integer: true, valueName: 'n', description: 'dense training epochs (default 8, 1 with --fast)' },
   compress: { type: 'boolean', description: 'run the compression pipeline after training (default on when available; --no-compress to skip)' },
   printRecipe: { type: 'boolean', description: 'print the demo recipe as JSON and exit' },
 };

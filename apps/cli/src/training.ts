@@ -31,7 +31,7 @@ function makeOptimizer(s: TrainSettings, lr: number): Optimizer {
 }
 
 function makeSchedule(s: TrainSettings, lr: number, totalSteps: number): LrSchedule {
-  if (s.schedule === 'cosine') return cosineLr({ initial: lr, totalSteps: Math.max(1, totalSteps), min: lr * 0.01, warmupSteps: Math.min(100, Math.floor(totalSteps * 0.05)) });
+  if (s.schedule === 'cosine') return cosineLr({ initial: lr, totalSteps: Math.max(1, totalSteps), min: lr * 0.01, warmupSteps: Math.min(100, Math.ceil(totalSteps * 0.05)) });
   if (s.schedule === 'step') return stepLr({ initial: lr, stepSize: Math.max(1, Math.ceil(s.epochs / 3)), gamma: 0.3 });
   return constantLr(lr);
 }

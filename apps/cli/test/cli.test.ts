@@ -78,5 +78,9 @@ describe('bonsai CLI', () => {
     const o = JSON.parse((await run(['train', '-r', 'r.json', '--model', 'mlp300100', '-o', 'b', '--print-recipe'], { cwd })).stdout) as { model: unknown; output: string };
     expect(o).toMatchObject({ model: { zoo: 'mlp300100' }, output: 'b' });
     expect((await run(['demo', '--print-recipe', '--fast'])).stdout).toContain('"trainSize": 1000');
+    const d = JSON.parse((await run(['distill', '--teacher', 'out/dense', '--print-recipe'])).stdout) as { model: unknown; steps: Array<Record<string, unknown>> };
+    expect(d.model).toEqual({ zoo: 'smallCnn', options: { widths: [8, 16], hidden: 64, dropout: 0.1 } });
+    expect(d.steps[0]).toMatchObject({ type: 'distill', teacher: { load: 'out/dense' }, epochs: 3, temperature: 4, alpha: 0.7 });
+    expect((await run(['distill'])).stderr).toContain('distill needs --teacher <dir>');
   });
 });

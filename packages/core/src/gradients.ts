@@ -5,4 +5,7 @@
  * bundlers and vitest the import resolves directly. Gradients live in tfjs's global registry,
  * so they reach the app's single tfjs-core instance either way.
  */
+// Load the app's tfjs-core first: under vitest/tsx the gradient module brings its own copy of
+// tfjs-core internals, which must not be the one that creates the engine.
+import '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';

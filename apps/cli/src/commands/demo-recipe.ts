@@ -6,7 +6,7 @@ export interface DemoOptions {
   fast: boolean;
   /** Root folder of the outputs: `<out>/dense` and `<out>/compressed`. */
   out: string;
-  /** Training epochs of the dense model (default 5; 1 with `fast`). */
+  /** Training epochs of the dense model (default 8; 1 with `fast`). */
   epochs?: number;
   /** Append the compression pipeline (structured prune 50% + KD fine-tune, int8 static PTQ). */
   compress: boolean;
@@ -18,9 +18,9 @@ export interface DemoOptions {
  * with the dense model as KD teacher, quantize to int8 and save to `<out>/compressed`.
  */
 export function demoRecipe(o: DemoOptions): RecipeInput {
-  const epochs = o.epochs ?? (o.fast ? 1 : 5);
+  const epochs = o.epochs ?? (o.fast ? 1 : 8);
   const steps: RecipeInput['steps'] = [
-    { type: 'train', epochs, lr: 3e-3, schedule: 'cosine' },
+    { type: 'train', epochs, lr: o.fast ? 2e-3 : 3e-3, schedule: 'cosine' },
     { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
     { type: 'save', path: `${o.out}/dense` },
   ];

@@ -17,7 +17,7 @@ export interface RecipeCommand {
   /** True when `--model`/`--import` is required without a recipe. */
   needsModel: boolean;
   /** Model used without `--recipe` and `--model`. */
-  defaultModel?: string;
+  defaultModel?: RecipeInput['model'];
 }
 
 const num = (f: FlagValues, k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
@@ -39,12 +39,12 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
   {
     name: 'train',
     summary: 'train a model (zoo builder or saved) on MNIST',
-    usage: 'bonsai train [--model smallCnn] [--epochs 3] [--out out/dense]  |  bonsai train --recipe r.json',
+    usage: 'bonsai train [--model <zoo-name|dir>] [--epochs 3] [--out out/dense]  |  bonsai train --recipe r.json   (default model: smallCnn 16-32)',
     flags: trainFlags,
     allowed: new Set(['train', 'eval', 'save']),
     steps: (f) => [clean({ type: 'train', epochs: num(f, 'epochs') ?? 3, lr: num(f, 'lr'), batchSize: num(f, 'batchSize') }) as StepInput, { type: 'eval' }],
     needsModel: false,
-    defaultModel: 'smallCnn',
+    defaultModel: { zoo: 'smallCnn', options: { widths: [16, 32], dropout: 0.2 } },
   },
   {
     name: 'prune',
@@ -90,7 +90,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
   {
     name: 'distill',
     summary: 'train a (smaller) student against a saved teacher with knowledge distillation',
-    usage: 'bonsai distill --teacher out/dense [--model smallCnn] [--epochs 3] [--temperature 4] [--alpha 0.7] --out out/student',
+    usage: 'bonsai distill --teacher out/dense [--model <zoo-name|dir>] [--epochs 3] [--temperature 4] [--alpha 0.7] --out out/student   (default student: smallCnn 8-16)',
     flags: {
       teacher: { type: 'string', alias: 't', valueName: 'dir', description: 'teacher model folder (required without --recipe)' },
       ...trainFlags,
@@ -107,7 +107,8 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
       ];
     },
     needsModel: false,
-    defaultModel: 'smallCnn',
+    // A student 4x narrower than the default teacher (smallCnn 16-32).
+    defaultModel: { zoo: 'smallCnn', options: { widths: [8, 16], hidden: 64, dropout: 0.1 } },
   },
   {
     name: 'eval',
@@ -146,7 +147,7 @@ export function buildRecipe(cmd: RecipeCommand, f: FlagValues, fromFile: RecipeI
     if (!cmd.steps) throw new UsageError(`${cmd.name} needs --recipe <file>`, cmd.name);
     if (cmd.needsModel && !modelFlag && !importFlag) throw new UsageError(`${cmd.name} needs --model <dir> (or --import <dir>, or --recipe <file>)`, cmd.name);
     recipe = { model: { zoo: 'smallCnn' }, steps: cmd.steps(f) };
-    if (!modelFlag && !importFlag && cmd.defaultModel) recipe.model = modelFromFlag(cmd.defaultModel);
+    if (!modelFlag && !importFlag && cmd.defaultModel) recipe.model = cmd.defaultModel;
   }
   if (modelFlag) recipe.model = modelFromFlag(modelFlag);
   if (importFlag) recipe.model = { import: importFlag };
