@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { timeConvGrad, type ConvCase } from './conv-grad';
 import { loadDeps, type Core, type Model } from './deps';
 import { layersMlp, layersSmallCnn } from './layers-nets';
-import { num, ratio, table } from './report';
+import { num, rate, ratio, table } from './report';
 import { coreTrainer, interleaved, layersTrainer, type RunOptions, type Throughput } from './throughput';
 
 const BATCH = 64;
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     { title: 'smallCnn 32-64 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
     { title: 'smallCnn 32-64 (MNIST, 1 batch/epoch)', backend: 'cpu', samples: CPU_CNN_BATCH, run: { warmup: 1, epochs: 2, batchSize: CPU_CNN_BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
     { title: 'MLP 300-100 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
-    { title: 'MLP 300-100 (MNIST)', backend: 'cpu', samples: FULL / 2, run: { warmup: 1, epochs: 2, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
+    { title: 'MLP 300-100 (MNIST)', backend: 'cpu', samples: FULL / 2, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
   ];
   const outcomes: Outcome[] = [];
   for (const w of workloads) outcomes.push(await runWorkload(core, w, mnist.train));
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   console.log('## Summary\n');
   console.log(table(
     ['workload', 'backend', 'samples', 'batch', 'core samples/s', 'tfjs-layers samples/s', 'core ÷ layers'],
-    outcomes.map((o) => [o.w.title, o.w.backend, String(o.w.samples), String(o.w.run.batchSize), num(o.core.samplesPerSec), o.layers.error ? `fails: ${o.layers.error}` : num(o.layers.samplesPerSec), o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec)]),
+    outcomes.map((o) => [o.w.title, o.w.backend, String(o.w.samples), String(o.w.run.batchSize), rate(o.core.samplesPerSec), o.layers.error ? `fails: ${o.layers.error}` : rate(o.layers.samplesPerSec), o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec)]),
   ));
   const cnn = outcomes[0]!;
   if (cnn.layers.error) {
@@ -83,7 +83,7 @@ async function runWorkload(core: Core, w: Workload, split: { images: Float32Arra
 
   console.log(`## ${w.title}, ${w.backend}, ${n} samples, batch ${w.run.batchSize}, ${w.run.epochs} timed epochs\n`);
   const row = (name: string, p: number, t: Throughput): string[] => [
-    name, num(p), t.error ? `fails: ${t.error}` : num(t.samplesPerSec), t.epochMs.map((ms) => num(ms / 1000, 2)).join(' / ') || '—', Number.isFinite(t.lastLoss) ? t.lastLoss.toFixed(4) : '—',
+    name, num(p), t.error ? `fails: ${t.error}` : rate(t.samplesPerSec), t.epochMs.map((ms) => num(ms / 1000, 2)).join(' / ') || '—', Number.isFinite(t.lastLoss) ? t.lastLoss.toFixed(4) : '—',
   ];
   console.log(table(['trainer', 'params', 'samples/s (median)', 'epoch s', 'last epoch loss'], [row('@bonsai/core train()', params[0], coreRun), row('tfjs-layers fit()', params[1], layersRun)]));
   if (!coreRun.error && !layersRun.error) console.log(`\ncore ÷ tfjs-layers: **${ratio(coreRun.samplesPerSec / layersRun.samplesPerSec)}**`);

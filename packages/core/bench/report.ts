@@ -30,3 +30,8 @@ export function num(v: number, digits = 0): string {
 export function ratio(v: number): string {
   return Number.isFinite(v) ? `${v.toFixed(2)}x` : '—';
 }
+
+/** A rate with precision that suits its size: `2135.4` -> `2,135`, `2.04` -> `2.04`. */
+export function rate(v: number): string {
+  return num(v, v >= 100 ? 0 : v >= 10 ? 1 : 2);
+}

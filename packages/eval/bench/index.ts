@@ -1,28 +1,12 @@
 /**
  * @bonsai/eval bench: what unstructured vs structured sparsity does to params, non-zeros, MACs,
  * file size and wasm latency, measured side by side with `evaluate` + `compare`.
- * Run: `pnpm --filter @bonsai/core build && pnpm bench` (in packages/eval).
+ * Run: `pnpm --filter @bonsai/eval... build && pnpm bench` (in packages/eval).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, Model, backendInfo, initBackend } from '@bonsai/core';
+import { backendInfo, initBackend, type Model } from '@bonsai/core';
+import { smallCnn } from '@bonsai/models';
 import { benchmarkLatency, compare, countMacs, evaluate, l1KernelPrune, paramReport, summarize, type LatencyResult, type Metrics } from '../src/index';
-
-/** smallCnn of @bonsai/models, rebuilt here (eval depends on core only). */
-function cnn(widths: readonly number[], hidden = 128): Model {
-  const b = new GraphBuilder();
-  let h = b.input([28, 28, 1], { name: 'input' });
-  let i = 0;
-  widths.forEach((w, s) => {
-    for (let r = 0; r < 2; r++) {
-      i++;
-      h = b.conv2d(h, { filters: w, kernel: 3, padding: 'same', useBias: false, name: `conv${i}` });
-      h = b.relu(b.batchNorm(h, { name: `bn${i}` }), { name: `relu${i}` });
-    }
-    h = b.maxPool(h, { name: `pool${s + 1}` });
-  });
-  h = b.relu(b.dense(b.flatten(h, { name: 'flatten' }), { units: hidden, name: 'fc1' }));
-  return Model.create(b.build(b.dense(h, { units: 10, name: 'fc2' })), { seed: 0 });
-}
 
 /** Masks `ratio` of every kernel by magnitude, then bakes the masks in (zeros stored as float32). */
 function sparsify(m: Model, ratio: number): Model {
@@ -58,12 +42,12 @@ async function main(): Promise<void> {
   const info = backendInfo();
   console.log('# @bonsai/eval bench: unstructured vs structured sparsity on wasm\n');
   console.log(`Backend ${info.name} (SIMD ${info.simd}, threads ${info.threads}), Node ${process.version}. Random-init smallCnn; latency = forward + readback, batch 1 and 32, median of ${ROUNDS} interleaved rounds.\n`);
-  const base = cnn([32, 64]);
+  const base = smallCnn({ widths: [32, 64], hidden: 128 });
   const rows: Array<{ name: string; model: Model }> = [
     { name: 'smallCnn 32-64', model: base },
     { name: '50% unstructured', model: sparsify(base, 0.5) },
     { name: '90% unstructured', model: sparsify(base, 0.9) },
-    { name: 'channels halved (16-32, fc 64)', model: cnn([16, 32], 64) },
+    { name: 'channels halved (16-32, fc 64)', model: smallCnn({ widths: [16, 32], hidden: 64 }) },
   ];
   const before = tf.memory().numTensors;
   for (const batch of [1, 32]) {

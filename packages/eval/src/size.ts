@@ -12,8 +12,8 @@ export interface SizeReport {
 
 /**
  * Size of `model` serialized by core's `toArtifacts` (model.json + weights.bin), without
- * writing anything. Masks are stored as extra float32 tensors, so a masked (not yet baked)
- * model is larger than its baked form; float32 zeros cost as much as any value.
+ * writing anything. Masks are stored as extra tensors (1 byte per entry), so a masked (not yet
+ * baked) model is larger than its baked form; float32 zeros cost as much as any value.
  */
 export async function serializedSize(model: Model): Promise<SizeReport> {
   const art = await toArtifacts(model);
