@@ -27,6 +27,17 @@ export class StepUnavailableError extends BonsaiError {
   }
 }
 
+/**
+ * A model that cannot be written as a tfjs LayersModel: an int8 (per-channel) Bonsai model has
+ * no tfjs equivalent. Exit code 1.
+ */
+export class ExportUnsupportedError extends BonsaiError {
+  constructor(message: string, readonly model?: string) {
+    super('INTEROP', message, { model });
+    this.name = 'ExportUnsupportedError';
+  }
+}
+
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(e: unknown): number {
   return e instanceof UsageError || e instanceof RecipeError ? EXIT.usage : EXIT.failure;

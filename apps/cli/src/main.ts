@@ -6,6 +6,7 @@ import { BonsaiError } from '@bonsai/core';
 import { readFile } from 'node:fs/promises';
 import { formatFlags, parseArgs, suggest, type FlagSpecs, type FlagValues } from './args';
 import { demoRecipe } from './commands/demo-recipe';
+import { EXPORT_FLAGS, runExport } from './commands/export-command';
 import { COMMON_FLAGS, RECIPE_FLAGS } from './commands/flags';
 import { buildRecipe, RECIPE_COMMANDS, type RecipeCommand } from './commands/recipe-commands';
 import { RunContext } from './context';
@@ -42,8 +43,15 @@ const DEMO: CommandInfo = {
   flags: DEMO_FLAGS,
 };
 
+const EXPORT: CommandInfo = {
+  name: 'export',
+  summary: 'write a saved float (dense or pruned) model as a stock tfjs LayersModel (model.json + weights.bin)',
+  usage: 'bonsai export --model out/pruned [--quantize uint8|uint16|float16] --out out/tfjs',
+  flags: EXPORT_FLAGS,
+};
+
 function commands(): CommandInfo[] {
-  return [DEMO, ...RECIPE_COMMANDS.map((c) => ({ name: c.name, summary: c.summary, usage: c.usage, flags: { ...RECIPE_FLAGS, ...c.flags } }))];
+  return [DEMO, ...RECIPE_COMMANDS.map((c) => ({ name: c.name, summary: c.summary, usage: c.usage, flags: { ...RECIPE_FLAGS, ...c.flags } })), EXPORT];
 }
 
 /** Top-level usage text. */
@@ -176,6 +184,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --)`, name);
     const ctx = new RunContext(io, { json: flags.json === true, quiet: flags.quiet === true });
     if (name === 'demo') return await runDemo(flags, io, ctx);
+    if (name === 'export') {
+      printResult(io, ctx.options.json, 'export', { ...(await runExport(flags, io, ctx)) });
+      return EXIT.ok;
+    }
     return await runRecipeCommand(RECIPE_COMMANDS.find((c) => c.name === name)!, flags, io, ctx);
   } catch (e) {
     const code = exitCodeOf(e);

@@ -8,6 +8,7 @@ import { evalStep, measure } from './steps/eval';
 import { gradualPruneStep, pruneStep } from './steps/prune';
 import { QuantizedModel } from '@bonsai/quantize';
 import { adoptQuantized, quantizeStep } from './steps/quantize';
+import { exportStep } from './steps/export';
 import { saveStep, writeModel } from './steps/save';
 import { COMPRESSION_STEPS, stageLabel, type PipelineState, type StepHandler, type StepReport } from './steps/state';
 import { distillStep, fineTuneStep, trainStep } from './steps/train';
@@ -41,6 +42,7 @@ const HANDLERS: { [K in Step['type']]: StepHandler<Extract<Step, { type: K }>> }
   quantize: quantizeStep,
   eval: evalStep,
   save: saveStep,
+  export: exportStep,
 };
 
 function runHandler(step: Step, state: PipelineState, index: number): Promise<StepReport> {

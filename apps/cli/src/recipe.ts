@@ -112,12 +112,27 @@ const quantizeStep = z
 const evalStep = z.object({ type: z.literal('eval'), latencyRuns: int(1).default(20), latencyBatch: int(1).default(1) }).strict();
 /** `save`: write the current model to a folder. */
 const saveStep = z.object({ type: z.literal('save'), path: z.string().min(1) }).strict();
+/** Weight encodings of a tfjs LayersModel export (stock tfjs loaders dequantize them to float32). */
+export const EXPORT_QUANTIZATIONS = ['uint8', 'uint16', 'float16'] as const;
+/**
+ * `export`: write the current (float, possibly pruned) model as a stock tfjs LayersModel
+ * (`model.json` + `weights.bin`, masks baked) that `tf.loadLayersModel` loads.
+ */
+const exportStep = z
+  .object({
+    type: z.literal('export'),
+    format: z.enum(['layers']).default('layers'),
+    /** Store kernels as uint8/uint16 (affine, per tensor) or float16; default float32. */
+    quantize: z.enum(EXPORT_QUANTIZATIONS).optional(),
+    output: z.string().min(1),
+  })
+  .strict();
 
 /** One recipe step. */
-export const stepSchema = z.discriminatedUnion('type', [trainStep, fineTuneStep, distillStep, pruneStep, gradualPruneStep, quantizeStep, evalStep, saveStep]);
+export const stepSchema = z.discriminatedUnion('type', [trainStep, fineTuneStep, distillStep, pruneStep, gradualPruneStep, quantizeStep, evalStep, saveStep, exportStep]);
 
 /** Step types, in the order the docs list them. */
-export const STEP_TYPES = ['train', 'fineTune', 'distill', 'prune', 'gradualPrune', 'quantize', 'eval', 'save'] as const;
+export const STEP_TYPES = ['train', 'fineTune', 'distill', 'prune', 'gradualPrune', 'quantize', 'eval', 'save', 'export'] as const;
 
 /** The whole recipe. */
 export const recipeSchema = z
@@ -137,7 +152,13 @@ export const recipeSchema = z
     const q = r.steps.findIndex((s) => s.type === 'quantize');
     if (q >= 0) {
       r.steps.forEach((s, i) => {
-        if (i > q && s.type !== 'eval' && s.type !== 'save') {
+        if (i > q && s.type === 'export') {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['steps', i, 'type'],
+            message: `"export" cannot follow the quantize step at steps[${q}]: per-channel int8 has no tfjs LayersModel equivalent; export the float/pruned model before quantizing, with "quantize": "uint8" for a ~4x smaller file`,
+          });
+        } else if (i > q && s.type !== 'eval' && s.type !== 'save') {
           ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['steps', i, 'type'], message: `"${s.type}" cannot follow the quantize step at steps[${q}] (only "eval" and "save" can)` });
         }
       });

@@ -7,14 +7,14 @@ describe('bonsai CLI', () => {
   it('prints usage with --help (exit 0) and without a command (exit 2)', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['demo', 'train', 'prune', 'quantize', 'distill', 'eval', 'compress']) expect(help.stdout).toMatch(new RegExp(`\\n  ${c} +\\S`));
+    for (const c of ['demo', 'train', 'prune', 'quantize', 'distill', 'eval', 'compress', 'export']) expect(help.stdout).toMatch(new RegExp(`\\n  ${c} +\\S`));
     const none = await run([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: bonsai <command> [options]');
   });
 
   it('prints each command\'s help', async () => {
-    for (const c of ['demo', 'train', 'prune', 'quantize', 'distill', 'eval', 'compress']) {
+    for (const c of ['demo', 'train', 'prune', 'quantize', 'distill', 'eval', 'compress', 'export']) {
       const r = await run([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: bonsai ${c}`);

@@ -41,7 +41,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     summary: 'train a model (zoo builder or saved) on MNIST',
     usage: 'bonsai train [--model <zoo-name|dir>] [--epochs 3] [--out out/dense]  |  bonsai train --recipe r.json   (default model: smallCnn 16-32)',
     flags: trainFlags,
-    allowed: new Set(['train', 'eval', 'save']),
+    allowed: new Set(['train', 'eval', 'save', 'export']),
     steps: (f) => [clean({ type: 'train', epochs: num(f, 'epochs') ?? 3, lr: num(f, 'lr'), batchSize: num(f, 'batchSize') }) as StepInput, { type: 'eval' }],
     needsModel: false,
     defaultModel: { zoo: 'smallCnn', options: { widths: [16, 32], dropout: 0.2 } },
@@ -58,7 +58,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
       fineTuneEpochs: { type: 'number', integer: true, valueName: 'n', description: 'fine-tuning epochs after pruning (default 1; 0 = none)' },
       kd: { type: 'boolean', description: 'fine-tune with the unpruned model as distillation teacher' },
     },
-    allowed: new Set(['prune', 'gradualPrune', 'fineTune', 'train', 'eval', 'save']),
+    allowed: new Set(['prune', 'gradualPrune', 'fineTune', 'train', 'eval', 'save', 'export']),
     steps: (f) => {
       const ft = num(f, 'fineTuneEpochs') ?? 1;
       const steps: StepInput[] = [
@@ -80,7 +80,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
       calibrationSamples: { type: 'number', integer: true, valueName: 'n', description: 'calibration samples for static (default 512)' },
       epochs: { type: 'number', integer: true, valueName: 'n', description: 'QAT epochs (default 1)' },
     },
-    allowed: new Set(['quantize', 'train', 'fineTune', 'eval', 'save']),
+    allowed: new Set(['quantize', 'train', 'fineTune', 'eval', 'save', 'export']),
     steps: (f) => [
       clean({ type: 'quantize', method: (str(f, 'method') ?? 'static') as 'static', perChannel: bool(f, 'perChannel'), calibrationSamples: num(f, 'calibrationSamples'), epochs: num(f, 'epochs') }) as StepInput,
       { type: 'eval' },
@@ -97,7 +97,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
       temperature: { type: 'number', valueName: 'T', description: 'softmax temperature (default 4)' },
       alpha: { type: 'number', valueName: 'a', description: 'weight of the teacher term (default 0.7)' },
     },
-    allowed: new Set(['distill', 'train', 'fineTune', 'eval', 'save']),
+    allowed: new Set(['distill', 'train', 'fineTune', 'eval', 'save', 'export']),
     steps: (f) => {
       const teacher = str(f, 'teacher');
       if (!teacher) throw new UsageError('distill needs --teacher <dir> (or --recipe)', 'distill');
@@ -115,7 +115,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     summary: 'measure a saved model: accuracy, params, non-zeros, MACs, size, latency',
     usage: 'bonsai eval --model out/compressed [--latency-runs 30]',
     flags: { latencyRuns: { type: 'number', integer: true, valueName: 'n', description: 'timed forward passes (default 20)' } },
-    allowed: new Set(['eval', 'save']),
+    allowed: new Set(['eval', 'save', 'export']),
     steps: (f) => [clean({ type: 'eval', latencyRuns: num(f, 'latencyRuns') }) as StepInput],
     needsModel: true,
   },
