@@ -4,13 +4,12 @@ import { Graph } from './ir/graph';
 import type { NodeId } from './ir/types';
 import { paramName } from './ir/types';
 import { initialValue } from './init';
+import { resolveInputs, type ModelInputs } from './inputs';
 import { getOp } from './ops/registry';
 import type { ForwardContext, StateUpdate } from './ops/spec';
 import { Param } from './param';
 import { createRng, hashSeed } from './util/rng';
 
-/** Inputs of a forward pass: one tensor (single-input graphs), a list, or a map by input node. */
-export type ModelInputs = tf.Tensor | readonly tf.Tensor[] | Readonly<Record<NodeId, tf.Tensor>>;
 
 /** Options of {@link Model.run}. */
 export interface RunOptions {
@@ -104,7 +103,7 @@ export class Model {
   /** Runs the graph and returns all outputs plus the activations of `capture` nodes. */
   run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
     const training = options.training ?? false;
-    const feeds = this.feeds(inputs);
+    const feeds = resolveInputs(this.graph, inputs);
     const captureSet = new Set(options.capture ?? []);
     for (const id of captureSet) this.graph.node(id);
     const rng = createRng(hashSeed(this.seed, `dropout:${this.dropoutCalls++}`));
@@ -167,32 +166,5 @@ export class Model {
   /** Frees every parameter. */
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
-  }
-
-  private feeds(inputs: ModelInputs): Map<NodeId, tf.Tensor> {
-    const ids = this.graph.inputs;
-    const map = new Map<NodeId, tf.Tensor>();
-    if (inputs instanceof tf.Tensor) {
-      if (ids.length !== 1) throw new BonsaiError('INPUT', `The graph has ${ids.length} inputs (${ids.join(', ')}); pass a list or a map`);
-      map.set(ids[0]!, inputs);
-    } else if (Array.isArray(inputs)) {
-      if (inputs.length !== ids.length) throw new BonsaiError('INPUT', `Expected ${ids.length} input tensors, got ${inputs.length}`);
-      ids.forEach((id, i) => map.set(id, inputs[i]!));
-    } else {
-      const rec = inputs as Readonly<Record<NodeId, tf.Tensor>>;
-      for (const id of ids) {
-        const t = rec[id];
-        if (!t) throw new BonsaiError('INPUT', `Missing a tensor for input "${id}"`, { nodeId: id });
-        map.set(id, t);
-      }
-    }
-    for (const [id, t] of map) {
-      const want = this.graph.shape(id);
-      const got = t.shape.slice(1);
-      if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-        throw new ShapeError(`input tensor has per-sample shape [${got.join(', ')}], expected [${want.join(', ')}] (full shape [${t.shape.join(', ')}])`, id);
-      }
-    }
-    return map;
   }
 }

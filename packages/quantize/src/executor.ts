@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, getOp, ShapeError, type ForwardContext, type Model, type ModelInputs, type NodeId, type Param, type RunOptions, type RunResult, type Rng, type StateUpdate } from '@bonsai/core';
+import { getOp, resolveInputs, type ForwardContext, type Model, type ModelInputs, type NodeId, type Param, type RunOptions, type RunResult, type Rng, type StateUpdate } from '@bonsai/core';
 
 /** Where a quantizing executor rewrites values: weights as they are read, activations as they are made. */
 export interface ExecutorHooks {
@@ -11,30 +11,7 @@ export interface ExecutorHooks {
 
 /** Maps the inputs of a run to input nodes and checks their shapes (as Model.run does). */
 export function resolveFeeds(model: Model, inputs: ModelInputs): Map<NodeId, tf.Tensor> {
-  const ids = model.graph.inputs;
-  const map = new Map<NodeId, tf.Tensor>();
-  if (inputs instanceof tf.Tensor) {
-    if (ids.length !== 1) throw new BonsaiError('INPUT', `The graph has ${ids.length} inputs (${ids.join(', ')}); pass a list or a map`);
-    map.set(ids[0]!, inputs);
-  } else if (Array.isArray(inputs)) {
-    if (inputs.length !== ids.length) throw new BonsaiError('INPUT', `Expected ${ids.length} input tensors, got ${inputs.length}`);
-    ids.forEach((id, i) => map.set(id, inputs[i]!));
-  } else {
-    const rec = inputs as Readonly<Record<NodeId, tf.Tensor>>;
-    for (const id of ids) {
-      const t = rec[id];
-      if (!t) throw new BonsaiError('INPUT', `Missing a tensor for input "${id}"`, { nodeId: id });
-      map.set(id, t);
-    }
-  }
-  for (const [id, t] of map) {
-    const want = model.graph.shape(id);
-    const got = t.shape.slice(1);
-    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-      throw new ShapeError(`input tensor has per-sample shape [${got.join(', ')}], expected [${want.join(', ')}] (full shape [${t.shape.join(', ')}])`, id);
-    }
-  }
-  return map;
+  return resolveInputs(model.graph, inputs);
 }
 
 /**
