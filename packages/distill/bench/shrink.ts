@@ -14,7 +14,7 @@ export function shrinkSmallCnn(teacher: Model, o: { widths: readonly number[]; h
   const hidden = Math.max(1, Math.round(o.hidden * o.keep));
   const student = smallCnn({ widths, hidden, seed: o.seed });
   const copy = (node: string, role: string, value: tf.Tensor) => {
-    student.param(node, role)!.assign(value);
+    tf.tidy(() => student.param(node, role)!.assign(value)); // Param.assign leaks a cast copy outside tidy
     value.dispose();
   };
   let inIdx: number[] | undefined;

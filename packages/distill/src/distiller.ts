@@ -17,7 +17,7 @@ import {
   adam,
 } from '@bonsai/core';
 import { attentionLoss } from './attention';
-import { frozenRun } from './frozen';
+import { frozenRun, type FrozenResult } from './frozen';
 import { HintAdapter, hintLoss } from './hint';
 import { kdLoss, type ResponseLoss } from './kd-loss';
 import { rkdLoss } from './rkd';
@@ -37,8 +37,19 @@ export interface DistillerOptions {
   adapterSeed?: number;
 }
 
-/** Options of {@link distill} and {@link Distiller.fit}: core's train options plus the distiller's. */
-export interface DistillOptions extends Omit<TrainOptions, 'loss' | 'capture'>, DistillerOptions {}
+/** Options of {@link Distiller.fit}: core's train options, plus teacher caching. */
+export interface FitOptions extends Omit<TrainOptions, 'loss' | 'capture'> {
+  /**
+   * With whole-tensor data: run the frozen teacher once over all samples before training and
+   * gather its outputs (and captured features) per batch instead of running it every step.
+   * Exact (the teacher is deterministic in inference mode); costs memory for the cached
+   * activations. Default false.
+   */
+  cacheTeacher?: boolean;
+}
+
+/** Options of {@link distill}: {@link FitOptions} plus the distiller's. */
+export interface DistillOptions extends FitOptions, DistillerOptions {}
 
 /** History of a distillation run: core's history plus per-epoch means of every loss term. */
 export interface DistillHistory extends TrainHistory {
@@ -152,11 +163,12 @@ export class Distiller {
 
   /**
    * One optimization step; returns the total loss and the unweighted terms. Runs the callbacks'
-   * `onAfterBackward` like core's `trainStep`.
+   * `onAfterBackward` like core's `trainStep`. Pass `teacherOutputs` (owned by the caller) to skip
+   * the teacher's forward.
    */
-  step(batch: Batch, optimizer: Optimizer, callbacks: readonly Callback[], state: TrainState): { loss: number; terms: number[] } {
+  step(batch: Batch, optimizer: Optimizer, callbacks: readonly Callback[], state: TrainState, teacherOutputs?: FrozenResult): { loss: number; terms: number[] } {
     const params = this.trainableParams();
-    const teacher = frozenRun(this.teacher, batch.x, this.teacherCapture);
+    const teacher = teacherOutputs ?? frozenRun(this.teacher, batch.x, this.teacherCapture);
     let termValues: tf.Tensor | undefined;
     try {
       const { value, grads } = tf.variableGrads(() => {
@@ -183,8 +195,7 @@ export class Distiller {
       return { loss, terms: Array.from(termValues!.dataSync()) };
     } finally {
       termValues?.dispose();
-      teacher.output.dispose();
-      for (const t of Object.values(teacher.captured)) t.dispose();
+      if (!teacherOutputs) disposeResult(teacher);
     }
   }
 
@@ -192,7 +203,7 @@ export class Distiller {
    * Trains the student (and adapters) on `data` with core's training options and callbacks.
    * Creates (and disposes) an Adam optimizer unless one is given. The teacher is never updated.
    */
-  async fit(data: TrainData, options: Omit<DistillOptions, keyof DistillerOptions> = {}): Promise<DistillHistory> {
+  async fit(data: TrainData, options: FitOptions = {}): Promise<DistillHistory> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(epochs) || epochs < 0) throw new ConfigError(`distill: epochs must be a non-negative integer, got ${epochs}`);
@@ -201,6 +212,7 @@ export class Distiller {
     if (tensorData && tensorData.x.shape[0] !== tensorData.y.shape[0]) {
       throw new BonsaiError('DATA', `distill: x has ${tensorData.x.shape[0]} samples but y has ${tensorData.y.shape[0]}`);
     }
+    if (options.cacheTeacher && !tensorData) throw new ConfigError('distill: cacheTeacher needs whole-tensor data ({ x, y }), not a batch generator');
     const ownOptimizer = options.optimizer === undefined;
     const optimizer = options.optimizer ?? adam();
     const callbacks = options.callbacks ?? [];
@@ -211,26 +223,30 @@ export class Distiller {
     };
     const names = this.termNames;
     const history: DistillHistory = { epochLosses: [], steps: 0, terms: Object.fromEntries(names.map((n) => [n, []])) };
+    const cache = options.cacheTeacher && tensorData ? this.teacherOutputs(tensorData.x) : undefined;
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.(state);
       for (let epoch = 0; epoch < epochs && !state.stopTraining; epoch++) {
         state.epoch = epoch;
         state.batchIndex = 0;
         for (const cb of callbacks) await cb.onEpochBegin?.(state);
-        const batches = tensorData ? tensorBatches(tensorData.x, tensorData.y, batchSize, seed + epoch) : (data as (e: number) => Iterable<Batch>)(epoch);
+        const batches = tensorData ? tensorBatches(tensorData.x, tensorData.y, batchSize, seed + epoch, cache) : (data as (e: number) => Iterable<Batch>)(epoch);
         let sum = 0;
         let count = 0;
         const termSums = names.map(() => 0);
-        for (const batch of batches) {
+        for (const item of batches) {
+          const batch = 'batch' in item ? item.batch : item;
+          const teacherOutputs = 'batch' in item ? item.teacher : undefined;
           try {
             for (const cb of callbacks) await cb.onBatchBegin?.(state, batch);
             if (options.lrSchedule) optimizer.lr = options.lrSchedule(state.step, epoch);
-            const r = this.step(batch, optimizer, callbacks, state);
+            const r = this.step(batch, optimizer, callbacks, state, teacherOutputs);
             state.loss = r.loss;
             r.terms.forEach((v, i) => (termSums[i]! += v));
           } finally {
             batch.x.dispose();
             batch.y.dispose();
+            if (teacherOutputs) disposeResult(teacherOutputs);
           }
           sum += state.loss;
           count++;
@@ -251,8 +267,28 @@ export class Distiller {
       for (const cb of callbacks) await cb.onTrainEnd?.(state);
     } finally {
       if (ownOptimizer) optimizer.dispose();
+      if (cache) disposeResult(cache);
     }
     return history;
+  }
+
+  /** The frozen teacher's outputs and captured features over all of `x`, in chunks of `chunk`. */
+  teacherOutputs(x: tf.Tensor, chunk = 256): FrozenResult {
+    const n = x.shape[0]!;
+    const parts: FrozenResult[] = [];
+    try {
+      for (let i = 0; i < n; i += chunk) {
+        const xb = tf.slice(x, [i], [Math.min(chunk, n - i)]);
+        parts.push(frozenRun(this.teacher, xb, this.teacherCapture));
+        xb.dispose();
+      }
+      return tf.tidy(() => ({
+        output: tf.concat(parts.map((p) => p.output), 0),
+        captured: Object.fromEntries(this.teacherCapture.map((id) => [id, tf.concat(parts.map((p) => p.captured[id]!), 0)])),
+      }));
+    } finally {
+      parts.forEach(disposeResult);
+    }
   }
 
   /** Frees the hint adapters (not the teacher or the student). */
@@ -307,13 +343,23 @@ function resolveHint(spec: HintSpec, teacher: Model, student: Model, seed: numbe
   return { name, kind, spec, weight, adapter };
 }
 
-function* tensorBatches(x: tf.Tensor, y: tf.Tensor, batchSize: number, seed: number): Generator<Batch> {
+/** Seeded mini-batches of whole tensors (like core's train), with the cached teacher rows when given. */
+function* tensorBatches(x: tf.Tensor, y: tf.Tensor, batchSize: number, seed: number, cache?: FrozenResult): Generator<Batch | { batch: Batch; teacher: FrozenResult }> {
   const n = x.shape[0]!;
   const order = shuffledIndices(n, seed);
   for (let i = 0; i < n; i += batchSize) {
     const idx = tf.tensor1d(Array.from(order.subarray(i, Math.min(n, i + batchSize))), 'int32');
     const batch = { x: tf.gather(x, idx), y: tf.gather(y, idx) };
+    const teacher = cache && {
+      output: tf.gather(cache.output, idx),
+      captured: Object.fromEntries(Object.entries(cache.captured).map(([id, t]) => [id, tf.gather(t, idx)])),
+    };
     idx.dispose();
-    yield batch;
+    yield teacher ? { batch, teacher } : batch;
   }
+}
+
+function disposeResult(r: FrozenResult): void {
+  r.output.dispose();
+  for (const t of Object.values(r.captured)) t.dispose();
 }

@@ -17,4 +17,4 @@ export { HintAdapter, hintLoss, type HintAdapterOptions } from './hint';
 export { attentionMap, attentionLoss, l2Normalize, type AttentionOptions } from './attention';
 export { rkdLoss, rkdDistanceLoss, rkdAngleLoss, pairwiseDistances, tripletAngles, smoothL1, type RkdOptions } from './rkd';
 export type { HintSpec, FeatureLossKind } from './specs';
-export { Distiller, distill, type DistillerOptions, type DistillOptions, type DistillHistory } from './distiller';
+export { Distiller, distill, type DistillerOptions, type DistillOptions, type FitOptions, type DistillHistory } from './distiller';

@@ -113,6 +113,30 @@ describe('distill', () => {
     student.dispose();
   });
 
+  it('cacheTeacher runs the teacher once and trains exactly like the per-batch teacher', async () => {
+    const hints = [{ teacherNode: 'relu', studentNode: 'relu' }];
+    const run = async (cacheTeacher: boolean) => {
+      const student = cnn(4, 8, 7);
+      const optimizer = adam({ lr: 1e-2 });
+      const h = await distill(teacher, student, data, { hints, epochs: 2, batchSize: 48, optimizer, seed: 5, cacheTeacher });
+      optimizer.dispose();
+      const w = Array.from(student.param('out', 'kernel')!.value.dataSync());
+      student.dispose();
+      return { h, w };
+    };
+    const numTensors = tf.memory().numTensors;
+    const plain = await run(false);
+    const cached = await run(true);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    expectClose(cached.h.epochLosses, plain.h.epochLosses, 1e-4);
+    expectClose(cached.h.terms['hint:relu->relu']!, plain.h.terms['hint:relu->relu']!, 1e-4);
+    expectClose(cached.w, plain.w, 1e-3);
+    const student = cnn(4, 8, 8);
+    const gen = () => [] as Array<{ x: tf.Tensor; y: tf.Tensor }>;
+    await expect(distill(teacher, student, gen, { cacheTeacher: true })).rejects.toThrow(ConfigError);
+    student.dispose();
+  });
+
   it('validates its inputs with typed errors naming nodes', () => {
     const student = cnn(4, 8, 5);
     expect(() => new Distiller(teacher, teacher)).toThrow(ConfigError);
