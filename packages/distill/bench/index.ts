@@ -1,8 +1,10 @@
 /**
  * @bonsai/distill benchmark on real MNIST (wasm backend):
  * 1. a ~1/8-size smallCnn student trained with KD from a smallCnn teacher vs from labels alone;
- * 2. KD fine-tuning vs plain fine-tuning after emulated 80% structured pruning.
- * Students are data-starved (small training subset, few epochs); 3 seeds, mean ± std.
+ * 2. KD fine-tuning vs plain fine-tuning after 80% structured pruning with @bonsai/prune's Pruner
+ *    (imported from its built dist by path: not a dependency of @bonsai/distill).
+ * Students are data-starved (small training subset, few epochs); several seeds, mean ± std.
+ * DISTILL_BENCH_TEACHER=<dir> caches the teacher; DISTILL_BENCH_ONLY=kd|prune runs one part.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
@@ -10,13 +12,18 @@ import { adam, initBackend, load, save, train, type Model } from '@bonsai/core';
 import { loadMnist, toTensors, type MnistSplit } from '@bonsai/datasets';
 import { smallCnn } from '@bonsai/models';
 import { distill, kdLoss, kdLossSpec } from '@bonsai/distill';
-import { shrinkSmallCnn } from './shrink';
+import { pruneCopy, reestimateBn } from './prune-kd';
 import { accuracy, countParams, mean, pct, printTable, secondsSince } from './stats';
 
 const SEEDS = [1, 2, 3];
 const TEACHER = { widths: [32, 64], hidden: 128, epochs: 3, batchSize: 64, lr: 2e-3 };
 const STUDENT = { widths: [8, 16], hidden: 64, subset: 1000, epochs: 10, batchSize: 32, lr: 3e-3, kd: { temperature: 4, alpha: 0.9 } };
-const PRUNE = { keep: 0.2, subset: 500, epochs: 6, batchSize: 32, lr: 3e-3, kd: { temperature: 2, alpha: 0.5 } };
+const PRUNE = { ratio: 0.8, batchSize: 32, lr: 3e-3, kd: { temperature: 4, alpha: 0.9 }, seeds: [1, 2, 3, 4, 5] };
+/** Fine-tune budgets of part 2 (both reported; same number of optimizer steps). */
+const PRUNE_DATA = [{ subset: 500, epochs: 6 }, { subset: 1000, epochs: 3 }];
+const ONLY = process.env.DISTILL_BENCH_ONLY;
+
+type Data = { x: tf.Tensor; y: tf.Tensor };
 
 function subset(split: MnistSplit, n: number): { x: tf.Tensor; y: tf.Tensor } {
   const full = toTensors(split);
@@ -52,8 +59,18 @@ async function main(): Promise<void> {
   const teacherAcc = accuracy(teacher, test.x, test.y);
   console.log(`teacher ready in ${secondsSince(tt)} s: ${(100 * teacherAcc).toFixed(2)}% test accuracy`);
 
-  // 1. Small student from labels vs with KD.
-  const small = subset(mnist.train, STUDENT.subset);
+  if (ONLY !== 'prune') await smallStudent(teacher, mnist.train, test, teacherAcc);
+  if (ONLY !== 'kd') for (const budget of PRUNE_DATA) await pruneFineTune(teacher, mnist.train, test, teacherAcc, budget);
+
+  tf.dispose([full.x, full.y, test.x, test.y]);
+  teacher.dispose();
+  console.log(`\ntotal ${secondsSince(t0)} s, ${tf.memory().numTensors} tensors left`);
+}
+
+
+/** 1. Small student from labels vs with KD. */
+async function smallStudent(teacher: Model, train_: MnistSplit, test: Data, teacherAcc: number): Promise<void> {
+  const small = subset(train_, STUDENT.subset);
   const fromLabels: number[] = [];
   const withKd: number[] = [];
   let studentParams = 0;
@@ -80,39 +97,48 @@ async function main(): Promise<void> {
   ]);
   console.log(`\nKD - labels: ${(100 * (mean(withKd) - mean(fromLabels))).toFixed(2)} points (KD wins on ${withKd.filter((a, i) => a > fromLabels[i]!).length}/${SEEDS.length} seeds); ${part1} s`);
 
-  // 2. Emulated 80% structured pruning, then fine-tuning with or without KD.
-  const ftData = subset(mnist.train, PRUNE.subset);
+  tf.dispose([small.x, small.y]);
+}
+
+/** 2. 80% structured pruning (real Pruner), then fine-tuning with plain cross-entropy vs KD. */
+async function pruneFineTune(teacher: Model, train_: MnistSplit, test: Data, teacherAcc: number, budget: { subset: number; epochs: number }): Promise<void> {
+  const ftData = subset(train_, budget.subset);
   const t2 = performance.now();
+  // One pruned model (L1 magnitude is deterministic); every seed/arm fine-tunes its own clone.
+  const base = pruneCopy(teacher, PRUNE.ratio);
+  const prunedParams = countParams(base);
+  const prunedRaw = accuracy(base, test.x, test.y);
+  reestimateBn(base, ftData.x); // BN statistics on the fine-tune digits (both arms start here)
+  const prunedBn = accuracy(base, test.x, test.y);
   const plain: number[] = [];
   const kdFt: number[] = [];
-  const pruned0: number[] = [];
-  let prunedParams = 0;
-  for (const seed of SEEDS) {
+  for (const seed of PRUNE.seeds) {
     for (const kd of [false, true]) {
-      const pruned: Model = shrinkSmallCnn(teacher, { widths: TEACHER.widths, hidden: TEACHER.hidden, keep: PRUNE.keep, seed });
-      prunedParams = countParams(pruned);
-      if (!kd) pruned0.push(accuracy(pruned, test.x, test.y));
+      const pruned = base.clone();
       const optimizer = adam({ lr: PRUNE.lr });
       await train(pruned, ftData, {
-        epochs: PRUNE.epochs, batchSize: PRUNE.batchSize, optimizer, seed, ...(kd ? { loss: kdLossSpec(teacher, PRUNE.kd) } : {}),
+        epochs: budget.epochs, batchSize: PRUNE.batchSize, optimizer, seed, ...(kd ? { loss: kdLossSpec(teacher, PRUNE.kd) } : {}),
       });
       optimizer.dispose();
       (kd ? kdFt : plain).push(accuracy(pruned, test.x, test.y));
       pruned.dispose();
     }
   }
+  base.dispose();
+  tf.dispose([ftData.x, ftData.y]);
   const part2 = secondsSince(t2);
-  printTable(`Fine-tuning after emulated 80% structured pruning (smallCnn at ${PRUNE.keep * 100}% channels, ${prunedParams} params), ${PRUNE.subset} digits, ${PRUNE.epochs} epochs, test accuracy %`, [
-    { model: 'teacher (unpruned)', accuracy: (100 * teacherAcc).toFixed(2), recovered: '-' },
-    { model: 'pruned, no fine-tuning', accuracy: pct(pruned0), recovered: '-' },
-    { model: 'pruned + plain fine-tuning', accuracy: pct(plain), recovered: `${(100 * (mean(plain) - mean(pruned0))).toFixed(2)} points` },
-    { model: `pruned + KD fine-tuning (kdLossSpec, T=${PRUNE.kd.temperature}, alpha=${PRUNE.kd.alpha})`, accuracy: pct(kdFt), recovered: `${(100 * (mean(kdFt) - mean(pruned0))).toFixed(2)} points` },
+  const teacherParams = countParams(teacher);
+  const seeds = (xs: number[]) => xs.map((a) => (100 * a).toFixed(2)).join(', ');
+  printTable(`Fine-tuning after ${PRUNE.ratio * 100}% structured pruning (@bonsai/prune Pruner, magnitude p=1, per group: ${prunedParams} of ${teacherParams} params), ${budget.subset} digits, ${budget.epochs} epochs, Adam ${PRUNE.lr}, batch ${PRUNE.batchSize}, test accuracy % over seeds ${PRUNE.seeds.join(', ')}`, [
+    { model: 'teacher (unpruned)', accuracy: (100 * teacherAcc).toFixed(2), 'per seed': '-' },
+    { model: 'pruned, no fine-tuning', accuracy: (100 * prunedRaw).toFixed(2), 'per seed': '-' },
+    { model: `pruned, BN statistics re-estimated on the ${budget.subset} digits`, accuracy: (100 * prunedBn).toFixed(2), 'per seed': '-' },
+    { model: 'pruned + plain fine-tuning', accuracy: pct(plain), 'per seed': seeds(plain) },
+    { model: `pruned + KD fine-tuning (kdLossSpec, T=${PRUNE.kd.temperature}, alpha=${PRUNE.kd.alpha})`, accuracy: pct(kdFt), 'per seed': seeds(kdFt) },
   ]);
-  console.log(`\nKD fine-tuning - plain fine-tuning: ${(100 * (mean(kdFt) - mean(plain))).toFixed(2)} points (KD wins on ${kdFt.filter((a, i) => a > plain[i]!).length}/${SEEDS.length} seeds); ${part2} s`);
-
-  tf.dispose([full.x, full.y, test.x, test.y, small.x, small.y, ftData.x, ftData.y]);
-  teacher.dispose();
-  console.log(`\ntotal ${secondsSince(t0)} s, ${tf.memory().numTensors} tensors left`);
+  const wins = kdFt.filter((a, i) => a > plain[i]!).length;
+  const ties = kdFt.filter((a, i) => a === plain[i]!).length;
+  console.log(`\nKD fine-tuning - plain fine-tuning: ${(100 * (mean(kdFt) - mean(plain))).toFixed(2)} points (KD wins on ${wins}/${PRUNE.seeds.length} seeds${ties ? `, ${ties} ties` : ''}); ${part2} s`);
 }
 
 await main();
