@@ -106,6 +106,19 @@ const conv2d: LayerConverter = (ctx) => {
   return withActivation(ctx, id);
 };
 
+/** Bonsai depthwiseConv2d attributes from a Keras DepthwiseConv2D / SeparableConv2D config. */
+function depthwiseAttrs(ctx: Parameters<LayerConverter>[0], useBias: boolean): Attrs {
+  const { cfg } = ctx;
+  return {
+    kernel: cfg.pair('kernel_size'),
+    strides: cfg.pair('strides', 1),
+    padding: convPadding(ctx),
+    dilation: cfg.pair('dilation_rate', 1),
+    multiplier: depthMultiplier(ctx),
+    useBias,
+  };
+}
+
 const depthwiseConv2d: LayerConverter = (ctx) => {
   const { cfg, layer } = ctx;
   cfg.channelsLast();
@@ -113,14 +126,7 @@ const depthwiseConv2d: LayerConverter = (ctx) => {
   const id = ctx.node(
     'depthwiseConv2d',
     [one(ctx)],
-    {
-      kernel: cfg.pair('kernel_size'),
-      strides: cfg.pair('strides', 1),
-      padding: convPadding(ctx),
-      dilation: cfg.pair('dilation_rate', 1),
-      multiplier: depthMultiplier(ctx),
-      useBias,
-    },
+    depthwiseAttrs(ctx, useBias),
     layer.name,
   );
   ctx.weight(id, 'kernel', 'depthwise_kernel');
@@ -136,14 +142,7 @@ const separableConv2d: LayerConverter = (ctx) => {
   const dw = ctx.node(
     'depthwiseConv2d',
     [one(ctx)],
-    {
-      kernel: cfg.pair('kernel_size'),
-      strides: cfg.pair('strides', 1),
-      padding: convPadding(ctx),
-      dilation: cfg.pair('dilation_rate', 1),
-      multiplier: depthMultiplier(ctx),
-      useBias: false,
-    },
+    depthwiseAttrs(ctx, false),
     ctx.derivedId('depthwise'),
   );
   ctx.weight(dw, 'kernel', 'depthwise_kernel');
