@@ -19,17 +19,8 @@ export interface Deltas {
   topK?: number;
 }
 
-/** One row of a {@link Comparison}'s JSON form. */
-export interface ComparisonRow {
-  name: string;
-  params: number;
-  nonZero: number;
-  sparsity: number;
-  macs: number;
-  effectiveMacs: number;
-  bytes: number;
-  accuracy?: number;
-  topK?: { k: number; accuracy: number };
+/** One row of a {@link Comparison}'s JSON form: the row's metrics (latency summarized), ratios and deltas. */
+export interface ComparisonRow extends Omit<Metrics, 'latency'> {
   /** Median / p95 / mean latency (ms) and batch, when timed. */
   latency?: { median: number; p95: number; mean: number; batch: number; backend: string };
   ratios: Ratios;
