@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, Model, adam, cosineLr, sgd, stepLr, train, type Callback } from '../src/index';
+import { ConfigError, GraphBuilder, Model, Param, adam, cosineLr, crossEntropy, sgd, stepLr, train, type Callback } from '../src/index';
 import { useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -119,6 +119,66 @@ describe('train()', () => {
     expect(() => adam({ lr: -1 })).toThrow(/learning rate/);
     [t, y].forEach((v) => v.dispose());
     m.dispose();
+  });
+});
+
+describe('train() with extraParams', () => {
+  it('differentiates and steps params outside the model, reports their grads by name, leaks nothing', async () => {
+    const data = blobs(32, 4);
+    const before = tf.memory().numTensors;
+    const model = cnn(2);
+    const init = tf.tensor1d([1, 1, 1, 1]);
+    const scale = new Param('head/scale', init);
+    const frozenInit = tf.tensor1d([2]);
+    const frozen = new Param('head/frozen', frozenInit, false);
+    [init, frozenInit].forEach((t) => t.dispose());
+    const opt = sgd({ lr: 0.1 });
+    const names: string[][] = [];
+    let grad: number[] = [];
+    let valueBefore: number[] = [];
+    const cb: Callback = {
+      onBatchBegin: () => void (valueBefore = Array.from(scale.value.dataSync())),
+      onAfterBackward: (g) => {
+        names.push(Object.keys(g));
+        grad = Array.from(g['head/scale']!.dataSync());
+      },
+    };
+    const loss = ({ output, batch }: { output: tf.Tensor; batch: { y: tf.Tensor } }): tf.Scalar =>
+      crossEntropy(tf.mul(tf.mul(output, scale.value), frozen.value), batch.y);
+    const h = await train(model, data, { optimizer: opt, loss, extraParams: [scale, frozen], batchSize: 16, epochs: 1, callbacks: [cb] });
+    expect(h.steps).toBe(2);
+    for (const n of names) {
+      expect(n).toContain('head/scale');
+      expect(n).toContain('conv/kernel');
+      expect(n).not.toContain('head/frozen');
+    }
+    // Plain SGD: the last step moved the extra param by exactly -lr * its reported gradient.
+    expect(grad.some((g) => g !== 0)).toBe(true);
+    const after = Array.from(scale.value.dataSync());
+    after.forEach((v, i) => expect(v).toBeCloseTo(valueBefore[i]! - 0.1 * grad[i]!, 6));
+    expect(Array.from(frozen.value.dataSync())).toEqual([2]);
+    opt.dispose();
+    [scale, frozen].forEach((p) => p.dispose());
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    data.x.dispose();
+    data.y.dispose();
+  });
+
+  it('rejects extra params whose names collide', async () => {
+    const model = cnn();
+    const data = blobs(4, 5);
+    const v = tf.zeros([2]);
+    const clash = new Param('conv/kernel', v);
+    const a = new Param('extra/a', v);
+    const a2 = new Param('extra/a', v);
+    v.dispose();
+    await expect(train(model, data, { extraParams: [clash] })).rejects.toThrow(ConfigError);
+    await expect(train(model, data, { extraParams: [a, a2] })).rejects.toThrow(/extra\/a/);
+    [clash, a, a2].forEach((p) => p.dispose());
+    model.dispose();
+    data.x.dispose();
+    data.y.dispose();
   });
 });
 

@@ -4,8 +4,11 @@ import {
   ConfigError,
   ShapeError,
   shuffledIndices,
+  train,
+  trainStep,
   type Batch,
   type Callback,
+  type LossContext,
   type Model,
   type NodeId,
   type Optimizer,
@@ -14,7 +17,6 @@ import {
   type TrainHistory,
   type TrainOptions,
   type TrainState,
-  adam,
 } from '@bonsai/core';
 import { attentionLoss } from './attention';
 import { frozenRun, type FrozenResult } from './frozen';
@@ -67,12 +69,11 @@ interface ResolvedHint {
 
 /**
  * Trains a student against a frozen teacher. The teacher runs in inference mode outside the
- * gradient tape ({@link frozenRun}); only the student's trainable params and the hint adapters'
- * params are differentiated, in one `tf.variableGrads` call, and updated by one optimizer.
- * Core's `train()` cannot do this (it differentiates `model.trainableParams()` only), so the
- * distiller runs its own loop with the same options, `TrainState` and `Callback`s (the grads
- * passed to `onAfterBackward` include the adapters', keyed by their param names).
- * Call {@link dispose} to free the adapters.
+ * gradient tape ({@link frozenRun}); the student's trainable params and the hint adapters'
+ * params are differentiated in one `tf.variableGrads` call and updated by one optimizer:
+ * {@link fit} is core's `train()` with the adapters as `extraParams`, so every core option,
+ * `TrainState` and `Callback` works unchanged (the grads passed to `onAfterBackward` include the
+ * adapters', keyed by their param names). Call {@link dispose} to free the adapters.
  */
 export class Distiller {
   /** Learned adapters of the `hint` terms that need one, by term name. */
@@ -120,7 +121,7 @@ export class Distiller {
 
   /** Everything the optimizer updates: the student's trainable params, then the adapters'. */
   trainableParams(): Param[] {
-    return [...this.student.trainableParams(), ...[...this.adapters.values()].flatMap((a) => a.params)];
+    return [...this.student.trainableParams(), ...this.adapterParams()];
   }
 
   /** Names of the loss terms, in the order of {@link evaluate}'s result. */
@@ -132,26 +133,11 @@ export class Distiller {
    * The weighted total loss and each unweighted term on one batch (student in training mode
    * when `training`). Call inside a gradient scope to differentiate; the teacher is frozen.
    */
-  losses(batch: Batch, options: { training?: boolean; teacher?: { output: tf.Tensor; captured: Record<NodeId, tf.Tensor> } } = {}): { total: tf.Scalar; terms: tf.Scalar[] } {
+  losses(batch: Batch, options: { training?: boolean; teacher?: FrozenResult } = {}): { total: tf.Scalar; terms: tf.Scalar[] } {
     return tf.tidy(() => {
       const t = options.teacher ?? frozenRun(this.teacher, batch.x, this.teacherCapture);
       const s = this.student.run(batch.x, { training: options.training ?? false, capture: this.studentCapture });
-      const terms: tf.Scalar[] = [];
-      const weighted: tf.Scalar[] = [];
-      if (this.response) {
-        const r = this.response(s.output, t.output, batch.y);
-        terms.push(r);
-        weighted.push(r);
-      }
-      for (const h of this.hints) {
-        const sf = s.captured[h.spec.studentNode]!;
-        const tfeat = t.captured[h.spec.teacherNode]!;
-        const v = h.kind === 'hint' ? hintLoss(sf, tfeat, h.adapter) : h.kind === 'attention' ? attentionLoss(sf, tfeat, { p: h.spec.p }) : rkdLoss(sf, tfeat, h.spec);
-        terms.push(v);
-        weighted.push(h.weight === 1 ? v : tf.mul(v, h.weight));
-      }
-      const total = weighted.reduce((a, b) => tf.add(a, b)) as tf.Scalar;
-      return { total, terms };
+      return this.combine(s, t, batch.y);
     });
   }
 
@@ -162,114 +148,61 @@ export class Distiller {
   }
 
   /**
-   * One optimization step; returns the total loss and the unweighted terms. Runs the callbacks'
-   * `onAfterBackward` like core's `trainStep`. Pass `teacherOutputs` (owned by the caller) to skip
-   * the teacher's forward.
+   * One optimization step (core's `trainStep` with the adapters as extra params, running the
+   * callbacks' `onAfterBackward`); returns the total loss and the unweighted terms. Pass
+   * `teacherOutputs` (owned by the caller) to skip the teacher's forward.
    */
   step(batch: Batch, optimizer: Optimizer, callbacks: readonly Callback[], state: TrainState, teacherOutputs?: FrozenResult): { loss: number; terms: number[] } {
-    const params = this.trainableParams();
-    const teacher = teacherOutputs ?? frozenRun(this.teacher, batch.x, this.teacherCapture);
-    let termValues: tf.Tensor | undefined;
+    let terms: tf.Tensor | undefined;
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const { total, terms } = this.losses(batch, { training: true, teacher });
-        termValues = tf.keep(tf.stack(terms));
-        return total;
-      }, params.map((p) => p.value));
-      let current: Record<string, tf.Tensor> = {};
-      for (const p of params) {
-        const g = grads[p.value.name];
-        if (g) current[p.name] = g;
-      }
-      for (const cb of callbacks) {
-        const replaced = cb.onAfterBackward?.(current, state);
-        if (replaced && replaced !== current) {
-          for (const [k, t] of Object.entries(current)) if (replaced[k] !== t) t.dispose();
-          current = replaced;
-        }
-      }
-      optimizer.step(params, current);
-      const loss = value.dataSync()[0]!;
-      value.dispose();
-      for (const t of Object.values(current)) t.dispose();
-      return { loss, terms: Array.from(termValues!.dataSync()) };
+      const loss = trainStep(this.student, batch, this.lossSpec(() => teacherOutputs, (t) => (terms = t)), optimizer, callbacks, state, this.studentCapture, this.adapterParams());
+      return { loss, terms: Array.from(terms!.dataSync()) };
     } finally {
-      termValues?.dispose();
-      if (!teacherOutputs) disposeResult(teacher);
+      terms?.dispose();
     }
   }
 
   /**
-   * Trains the student (and adapters) on `data` with core's training options and callbacks.
+   * Trains the student (and adapters) on `data` with core's `train()`, options and callbacks.
    * Creates (and disposes) an Adam optimizer unless one is given. The teacher is never updated.
    */
   async fit(data: TrainData, options: FitOptions = {}): Promise<DistillHistory> {
-    const epochs = options.epochs ?? 1;
-    const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new ConfigError(`distill: epochs must be a non-negative integer, got ${epochs}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`distill: batchSize must be a positive integer, got ${batchSize}`);
+    const { cacheTeacher, ...trainOptions } = options;
     const tensorData = typeof data === 'function' ? undefined : data;
-    if (tensorData && tensorData.x.shape[0] !== tensorData.y.shape[0]) {
-      throw new BonsaiError('DATA', `distill: x has ${tensorData.x.shape[0]} samples but y has ${tensorData.y.shape[0]}`);
-    }
-    if (options.cacheTeacher && !tensorData) throw new ConfigError('distill: cacheTeacher needs whole-tensor data ({ x, y }), not a batch generator');
-    const ownOptimizer = options.optimizer === undefined;
-    const optimizer = options.optimizer ?? adam();
-    const callbacks = options.callbacks ?? [];
-    const seed = options.seed ?? 0;
-    const state: TrainState = {
-      model: this.student, optimizer, epoch: 0, step: 0, batchIndex: 0, loss: NaN, epochLoss: NaN, stopTraining: false, epochs,
-      batchesPerEpoch: tensorData ? Math.ceil(tensorData.x.shape[0]! / batchSize) : NaN,
-    };
+    if (cacheTeacher && !tensorData) throw new ConfigError('distill: cacheTeacher needs whole-tensor data ({ x, y }), not a batch generator');
     const names = this.termNames;
-    const history: DistillHistory = { epochLosses: [], steps: 0, terms: Object.fromEntries(names.map((n) => [n, []])) };
-    const cache = options.cacheTeacher && tensorData ? this.teacherOutputs(tensorData.x) : undefined;
+    const terms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const sums = names.map(() => 0);
+    let count = 0;
+    let pending: tf.Tensor | undefined;
+    const record: Callback = {
+      onEpochBegin: () => {
+        sums.fill(0);
+        count = 0;
+      },
+      onBatchEnd: () => {
+        pending?.dataSync().forEach((v, i) => (sums[i]! += v));
+        pending?.dispose();
+        pending = undefined;
+        count++;
+      },
+      onEpochEnd: () => names.forEach((n, i) => terms[n]!.push(count ? sums[i]! / count : NaN)),
+    };
+    const cache = cacheTeacher && tensorData ? this.teacherOutputs(tensorData.x) : undefined;
     try {
-      for (const cb of callbacks) await cb.onTrainBegin?.(state);
-      for (let epoch = 0; epoch < epochs && !state.stopTraining; epoch++) {
-        state.epoch = epoch;
-        state.batchIndex = 0;
-        for (const cb of callbacks) await cb.onEpochBegin?.(state);
-        const batches = tensorData ? tensorBatches(tensorData.x, tensorData.y, batchSize, seed + epoch, cache) : (data as (e: number) => Iterable<Batch>)(epoch);
-        let sum = 0;
-        let count = 0;
-        const termSums = names.map(() => 0);
-        for (const item of batches) {
-          const batch = 'batch' in item ? item.batch : item;
-          const teacherOutputs = 'batch' in item ? item.teacher : undefined;
-          try {
-            for (const cb of callbacks) await cb.onBatchBegin?.(state, batch);
-            if (options.lrSchedule) optimizer.lr = options.lrSchedule(state.step, epoch);
-            const r = this.step(batch, optimizer, callbacks, state, teacherOutputs);
-            state.loss = r.loss;
-            r.terms.forEach((v, i) => (termSums[i]! += v));
-          } finally {
-            batch.x.dispose();
-            batch.y.dispose();
-            if (teacherOutputs) disposeResult(teacherOutputs);
-          }
-          sum += state.loss;
-          count++;
-          state.step++;
-          history.steps++;
-          for (const cb of callbacks) await cb.onBatchEnd?.(state);
-          state.batchIndex++;
-          if (state.stopTraining || (options.maxSteps !== undefined && state.step >= options.maxSteps)) {
-            state.stopTraining = true;
-            break;
-          }
-        }
-        state.epochLoss = count ? sum / count : NaN;
-        history.epochLosses.push(state.epochLoss);
-        names.forEach((n, i) => history.terms[n]!.push(count ? termSums[i]! / count : NaN));
-        for (const cb of callbacks) await cb.onEpochEnd?.(state);
-      }
-      for (const cb of callbacks) await cb.onTrainEnd?.(state);
+      const rows = cache && batchRows(tensorData!.x.shape[0]!, options.batchSize ?? 32, options.seed ?? 0);
+      const loss = this.lossSpec((ctx) => (cache && rows ? gatherRows(cache, rows(ctx.state, ctx.batch)) : undefined), (t) => {
+        pending?.dispose();
+        pending = t;
+      });
+      const history = await train(this.student, data, {
+        ...trainOptions, loss, capture: this.studentCapture, extraParams: this.adapterParams(), callbacks: [record, ...(options.callbacks ?? [])],
+      });
+      return { ...history, terms };
     } finally {
-      if (ownOptimizer) optimizer.dispose();
+      pending?.dispose();
       if (cache) disposeResult(cache);
     }
-    return history;
   }
 
   /** The frozen teacher's outputs and captured features over all of `x`, in chunks of `chunk`. */
@@ -294,6 +227,43 @@ export class Distiller {
   /** Frees the hint adapters (not the teacher or the student). */
   dispose(): void {
     for (const a of this.adapters.values()) a.dispose();
+  }
+
+  private adapterParams(): Param[] {
+    return [...this.adapters.values()].flatMap((a) => a.params);
+  }
+
+  /** Weighted total and unweighted terms from the student's and the teacher's forward results. */
+  private combine(s: FrozenResult, t: FrozenResult, labels: tf.Tensor): { total: tf.Scalar; terms: tf.Scalar[] } {
+    const terms: tf.Scalar[] = [];
+    const weighted: tf.Scalar[] = [];
+    if (this.response) {
+      const r = this.response(s.output, t.output, labels);
+      terms.push(r);
+      weighted.push(r);
+    }
+    for (const h of this.hints) {
+      const sf = s.captured[h.spec.studentNode]!;
+      const tfeat = t.captured[h.spec.teacherNode]!;
+      const v = h.kind === 'hint' ? hintLoss(sf, tfeat, h.adapter) : h.kind === 'attention' ? attentionLoss(sf, tfeat, { p: h.spec.p }) : rkdLoss(sf, tfeat, h.spec);
+      terms.push(v);
+      weighted.push(h.weight === 1 ? v : tf.mul(v, h.weight));
+    }
+    return { total: weighted.reduce((a, b) => tf.add(a, b)) as tf.Scalar, terms };
+  }
+
+  /**
+   * Core loss of the distillation (student output and features from core's forward, capture =
+   * the student nodes). `teacherOf` may supply the teacher's outputs (else the frozen teacher
+   * runs on the batch); `onTerms` receives the unweighted terms, stacked and kept (it owns them).
+   */
+  private lossSpec(teacherOf: (ctx: LossContext) => FrozenResult | undefined, onTerms: (terms: tf.Tensor) => void): (ctx: LossContext) => tf.Scalar {
+    return (ctx) => {
+      const t = teacherOf(ctx) ?? frozenRun(this.teacher, ctx.batch.x, this.teacherCapture);
+      const { total, terms } = this.combine(ctx, t, ctx.batch.y);
+      onTerms(tf.keep(tf.stack(terms)));
+      return total;
+    };
   }
 }
 
@@ -343,20 +313,31 @@ function resolveHint(spec: HintSpec, teacher: Model, student: Model, seed: numbe
   return { name, kind, spec, weight, adapter };
 }
 
-/** Seeded mini-batches of whole tensors (like core's train), with the cached teacher rows when given. */
-function* tensorBatches(x: tf.Tensor, y: tf.Tensor, batchSize: number, seed: number, cache?: FrozenResult): Generator<Batch | { batch: Batch; teacher: FrozenResult }> {
-  const n = x.shape[0]!;
-  const order = shuffledIndices(n, seed);
-  for (let i = 0; i < n; i += batchSize) {
-    const idx = tf.tensor1d(Array.from(order.subarray(i, Math.min(n, i + batchSize))), 'int32');
-    const batch = { x: tf.gather(x, idx), y: tf.gather(y, idx) };
-    const teacher = cache && {
-      output: tf.gather(cache.output, idx),
-      captured: Object.fromEntries(Object.entries(cache.captured).map(([id, t]) => [id, tf.gather(t, idx)])),
-    };
-    idx.dispose();
-    yield teacher ? { batch, teacher } : batch;
-  }
+/**
+ * Rows of the current batch in core's `train()` with whole-tensor data: epoch e visits
+ * `shuffledIndices(n, seed + e)` in chunks of `batchSize` (core's documented order).
+ */
+function batchRows(n: number, batchSize: number, seed: number): (state: TrainState, batch: Batch) => Int32Array {
+  let epoch = -1;
+  let order = new Int32Array(0);
+  return (state, batch) => {
+    if (state.epoch !== epoch) {
+      epoch = state.epoch;
+      order = Int32Array.from(shuffledIndices(n, seed + epoch));
+    }
+    const rows = order.subarray(state.batchIndex * batchSize, Math.min(n, (state.batchIndex + 1) * batchSize));
+    if (rows.length !== batch.x.shape[0]) throw new BonsaiError('DATA', `distill: cached teacher rows (${rows.length}) do not match batch ${state.batchIndex} (${batch.x.shape[0]} samples)`);
+    return rows;
+  };
+}
+
+/** The cached teacher results of `rows` (tensors owned by the enclosing tidy). */
+function gatherRows(cache: FrozenResult, rows: Int32Array): FrozenResult {
+  const idx = tf.tensor1d(rows, 'int32');
+  return {
+    output: tf.gather(cache.output, idx),
+    captured: Object.fromEntries(Object.entries(cache.captured).map(([id, t]) => [id, tf.gather(t, idx)])),
+  };
 }
 
 function disposeResult(r: FrozenResult): void {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, BonsaiError, ConfigError, crossEntropy, ShapeError, train, type Callback, type Model } from '@bonsai/core';
+import { adam, BonsaiError, ConfigError, crossEntropy, sgd, ShapeError, train, type Callback, type Model, type TrainState } from '@bonsai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Distiller, distill, frozenRun, kdLoss, kdLossSpec } from '../src/index';
 import { agreement, blobs, cnn, expectClose, expectUnchanged, snapshot, useWasm } from './helpers';
@@ -118,7 +118,8 @@ describe('distill', () => {
     const run = async (cacheTeacher: boolean) => {
       const student = cnn(4, 8, 7);
       const optimizer = adam({ lr: 1e-2 });
-      const h = await distill(teacher, student, data, { hints, epochs: 2, batchSize: 48, optimizer, seed: 5, cacheTeacher });
+      // 192 samples in batches of 40: the last batch of each epoch is partial.
+      const h = await distill(teacher, student, data, { hints, epochs: 2, batchSize: 40, optimizer, seed: 5, cacheTeacher });
       optimizer.dispose();
       const w = Array.from(student.param('out', 'kernel')!.value.dataSync());
       student.dispose();
@@ -135,6 +136,43 @@ describe('distill', () => {
     const gen = () => [] as Array<{ x: tf.Tensor; y: tf.Tensor }>;
     await expect(distill(teacher, student, gen, { cacheTeacher: true })).rejects.toThrow(ConfigError);
     student.dispose();
+  });
+
+  it('step() takes one optimizer step on student + adapters, with or without given teacher outputs', () => {
+    const batch = { x: tf.slice(data.x, [0], [32]), y: tf.slice(data.y, [0], [32]) };
+    const run = (withTeacher: boolean) => {
+      const student = cnn(4, 8, 9);
+      const d = new Distiller(teacher, student, { hints: [{ teacherNode: 'relu', studentNode: 'relu', weight: 2 }] });
+      const before = tf.memory().numTensors;
+      const l = d.losses(batch, { training: true });
+      const expected = [l.total.dataSync()[0]!, ...l.terms.map((t) => t.dataSync()[0]!)];
+      tf.dispose([l.total, ...l.terms]);
+      const teacherOutputs = withTeacher ? frozenRun(teacher, batch.x, ['relu']) : undefined;
+      const optimizer = sgd({ lr: 0.1 });
+      const state: TrainState = { model: student, optimizer, epoch: 0, step: 0, batchIndex: 0, loss: NaN, epochLoss: NaN, stopTraining: false, epochs: 1, batchesPerEpoch: 1 };
+      const names: string[] = [];
+      const adapter = d.adapters.get('hint:relu->relu')!.kernel;
+      const adapterBefore = adapter.value.dataSync().slice();
+      const r = d.step(batch, optimizer, [{ onAfterBackward: (g) => void names.push(...Object.keys(g)) }], state, teacherOutputs);
+      expect(names).toContain('hint:relu->relu/kernel');
+      expect(names).toContain('conv/kernel');
+      expect(adapter.value.dataSync()).not.toEqual(adapterBefore);
+      if (teacherOutputs) {
+        expect(teacherOutputs.output.isDisposed).toBe(false); // the caller's
+        tf.dispose([teacherOutputs.output, ...Object.values(teacherOutputs.captured)]);
+      }
+      optimizer.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      d.dispose();
+      student.dispose();
+      return { expected, got: [r.loss, ...r.terms] };
+    };
+    const plain = run(false);
+    expectClose(plain.got, plain.expected, 1e-5);
+    expect(plain.got[0]).toBeCloseTo(plain.got[1]! + 2 * plain.got[2]!, 5);
+    const given = run(true);
+    expectClose(given.got, plain.got, 1e-5);
+    tf.dispose([batch.x, batch.y]);
   });
 
   it('validates its inputs with typed errors naming nodes', () => {

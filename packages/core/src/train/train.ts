@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BonsaiError, ConfigError } from '../errors';
 import type { NodeId } from '../ir/types';
 import type { Model } from '../model';
+import type { Param } from '../param';
 import { shuffledIndices } from '../util/rng';
 import { crossEntropy, meanSquaredError } from './losses';
 import { adam, type Optimizer } from './optimizers';
@@ -73,7 +74,10 @@ export interface TrainOptions {
   epochs?: number;
   /** Used when data is given as whole tensors. */
   batchSize?: number;
-  /** Shuffle seed for tensor data (epoch e uses seed + e). */
+  /**
+   * Shuffle seed for tensor data: epoch e visits rows `shuffledIndices(n, seed + e)` in order,
+   * so batch b holds entries `[b * batchSize, (b + 1) * batchSize)` of that permutation.
+   */
   seed?: number;
   /** Learning rate per step; overrides optimizer.lr every step. */
   lrSchedule?: LrSchedule;
@@ -82,6 +86,13 @@ export interface TrainOptions {
   callbacks?: readonly Callback[];
   /** Stop after this many steps in total (for quick runs). */
   maxSteps?: number;
+  /**
+   * Trainable params outside the model (e.g. distillation adapters a custom loss uses):
+   * differentiated in the same `tf.variableGrads` call as the model's and stepped by the same
+   * optimizer; their grads reach `onAfterBackward` keyed by param name. Names must not collide
+   * with the model's params. The caller owns them.
+   */
+  extraParams?: readonly Param[];
 }
 
 /** Summary of a finished run. */
@@ -119,6 +130,7 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
   if (tensorData && tensorData.x.shape[0] !== tensorData.y.shape[0]) {
     throw new BonsaiError('DATA', `train: x has ${tensorData.x.shape[0]} samples but y has ${tensorData.y.shape[0]}`);
   }
+  checkExtraParams(model, options.extraParams ?? []);
   const state: TrainState = {
     model, optimizer, epoch: 0, step: 0, batchIndex: 0, loss: NaN, epochLoss: NaN, stopTraining: false, epochs,
     batchesPerEpoch: tensorData ? Math.ceil(tensorData.x.shape[0]! / batchSize) : NaN,
@@ -130,6 +142,15 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
     if (ownOptimizer) optimizer.dispose();
   }
   return history;
+}
+
+/** Extra params must have names distinct from the model's params and from each other. */
+function checkExtraParams(model: Model, extra: readonly Param[]): void {
+  const seen = new Set<string>();
+  for (const p of extra) {
+    if (model.params.has(p.name) || seen.has(p.name)) throw new ConfigError(`train: extra param "${p.name}" collides with another param of the same name`, { param: p.name });
+    seen.add(p.name);
+  }
 }
 
 /** Everything one training run needs, resolved from the options. */
@@ -162,7 +183,7 @@ async function runEpochs(loop: TrainLoop): Promise<void> {
       try {
         for (const cb of callbacks) await cb.onBatchBegin?.(state, batch);
         if (options.lrSchedule) optimizer.lr = options.lrSchedule(state.step, epoch);
-        state.loss = trainStep(model, batch, lossSpec, optimizer, callbacks, state, options.capture);
+        state.loss = trainStep(model, batch, lossSpec, optimizer, callbacks, state, options.capture, options.extraParams);
       } finally {
         batch.x.dispose();
         batch.y.dispose();
@@ -185,7 +206,10 @@ async function runEpochs(loop: TrainLoop): Promise<void> {
   for (const cb of callbacks) await cb.onTrainEnd?.(state);
 }
 
-/** One optimization step on one batch; returns the loss. */
+/**
+ * One optimization step on one batch; returns the loss. Differentiates the model's trainable
+ * params and the trainable `extraParams` (see {@link TrainOptions.extraParams}).
+ */
 export function trainStep(
   model: Model,
   batch: Batch,
@@ -194,8 +218,9 @@ export function trainStep(
   callbacks: readonly Callback[],
   state: TrainState,
   capture?: readonly NodeId[],
+  extraParams: readonly Param[] = [],
 ): number {
-  const params = model.trainableParams();
+  const params = [...model.trainableParams(), ...extraParams.filter((p) => p.trainable)];
   const vars = params.map((p) => p.value);
   const { value, grads } = tf.variableGrads(() => {
     const r = model.run(batch.x, { training: true, capture: capture ?? [] });
