@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, writeFilesAtomic, type Model, type NodeId } from '@bonsai/core';
+import { encodeFloat16, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
 import { LAYER_EMITTERS } from './export-layers';
 import { LAYERS_MODEL_FILE } from './import';
-import { quantizeAffine, quantizeFloat16, type ManifestQuantization, type WeightQuantization } from './quantize-weights';
+import type { ManifestQuantization, WeightQuantization } from './quantize-weights';
 
 /** Options of {@link exportLayersModel}. */
 export interface ExportOptions {
@@ -103,10 +104,10 @@ export async function toLayersArtifacts(model: Model, options: ExportOptions = {
       const spec: ExportedWeightSpec = { name: `${name}/${w.keras}`, shape: [...p.shape], dtype: 'float32' };
       if (q !== undefined && p.shape.length >= 2) {
         if (q === 'float16') {
-          chunks.push(quantizeFloat16(values));
+          chunks.push(encodeFloat16(values));
           spec.quantization = { dtype: 'float16', original_dtype: 'float32' };
         } else {
-          const r = quantizeAffine(values, q);
+          const r = quantizeTfjsAffine(values, q);
           chunks.push(r.bytes);
           spec.quantization = { dtype: q, scale: r.scale, min: r.min, original_dtype: 'float32' };
         }

@@ -1,5 +1,5 @@
 import { SerializationError } from '@bonsai/core';
-import { fromFloat16Bits } from './float16';
+import { fromFloat16Bits } from '@bonsai/quantize';
 import { isObject, own, show } from './json';
 
 /** Storage dtypes of the tfjs weights manifest that Bonsai reads (values are float32). */

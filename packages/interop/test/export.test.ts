@@ -3,7 +3,7 @@ import { GraphBuilder, initBackend, Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importLayersArtifacts, InteropError, toLayersArtifacts } from '../src/index';
 import { loadWithTfjs, maxAbsDiff, tfjsPredict } from './helpers';
-import { fromFloat16Bits, toFloat16Bits } from '../src/float16';
+import { fromFloat16Bits, toFloat16Bits } from '@bonsai/quantize';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -26,4 +26,5 @@ export {
 } from './format';
 export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding } from './packing';
 export { deflate, inflate } from './compress';
-export { encodeTfjsWeights, saveTfjsQuantized, tfjsAffineParams, toFloat16Bits, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
+export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized, tfjsAffineParams, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
+export { fromFloat16Bits, toFloat16Bits } from './float16';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FORMAT, FORMAT_VERSION, MODEL_FILE, WEIGHTS_FILE, writeFilesAtomic, type Model, type ModelJSON, type ParamEntry } from '@bonsai/core';
+import { toFloat16Bits } from './float16';
 
 /** Weight types stock tfjs `io.decodeWeights` dequantizes. */
 export type TfjsQuantDtype = 'uint8' | 'uint16' | 'float16';
@@ -12,35 +13,6 @@ export interface TfjsExportOptions {
   params?: 'kernels' | 'all';
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half-precision bits of a number (round to nearest even; overflow to ±Infinity). */
-export function toFloat16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
-
 /**
  * Affine parameters in tfjs-converter's convention: the range is widened to contain 0 and nudged
  * so that 0 is exact; value = q * scale + min.
@@ -49,10 +21,32 @@ export function tfjsAffineParams(min: number, max: number, dtype: 'uint8' | 'uin
   const qmax = dtype === 'uint8' ? 255 : 65535;
   const lo = Math.min(0, min);
   const hi = Math.max(0, max);
-  const scale = (hi - lo) / qmax;
-  if (scale === 0) return { scale: 1, min: 0, qmax };
+  let scale = (hi - lo) / qmax;
+  if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
   const zeroPoint = Math.round(-lo / scale);
   return { scale, min: -zeroPoint * scale, qmax };
+}
+
+/**
+ * Affine per-tensor quantization of `values` in tfjs's manifest form (0 stays exactly 0, so
+ * pruned weights stay pruned after stock tfjs computes `q * scale + min`).
+ */
+export function quantizeTfjsAffine(values: Float32Array, dtype: 'uint8' | 'uint16'): { bytes: Uint8Array; scale: number; min: number } {
+  let lo = 0;
+  let hi = 0;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const a = tfjsAffineParams(lo, hi, dtype);
+  const q = dtype === 'uint8' ? new Uint8Array(values.length) : new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) q[i] = Math.min(a.qmax, Math.max(0, Math.round((values[i]! - a.min) / a.scale)));
+  return { bytes: new Uint8Array(q.buffer, q.byteOffset, q.byteLength), scale: a.scale, min: a.min };
+}
+
+/** Half-precision encoding of `values` (little-endian uint16 bit patterns). */
+export function encodeFloat16(values: Float32Array): Uint8Array {
+  return new Uint8Array(Uint16Array.from(values, toFloat16Bits).buffer);
 }
 
 /**
@@ -76,21 +70,12 @@ export async function encodeTfjsWeights(model: Model, options: TfjsExportOptions
       chunks.push(new Uint8Array(Float32Array.from(values).buffer));
       specs.push({ name: p.name, shape, dtype: 'float32' });
     } else if (dtype === 'float16') {
-      const h = Uint16Array.from(values, toFloat16Bits);
-      chunks.push(new Uint8Array(h.buffer));
+      chunks.push(encodeFloat16(values));
       specs.push({ name: p.name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
     } else {
-      let min = Infinity;
-      let max = -Infinity;
-      for (const v of values) {
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      const a = tfjsAffineParams(values.length ? min : 0, values.length ? max : 0, dtype);
-      const q = dtype === 'uint8' ? new Uint8Array(values.length) : new Uint16Array(values.length);
-      for (let i = 0; i < values.length; i++) q[i] = Math.min(a.qmax, Math.max(0, Math.round((values[i]! - a.min) / a.scale)));
-      chunks.push(new Uint8Array(q.buffer));
-      specs.push({ name: p.name, shape, dtype: 'float32', quantization: { dtype, scale: a.scale, min: a.min } });
+      const r = quantizeTfjsAffine(values, dtype);
+      chunks.push(r.bytes);
+      specs.push({ name: p.name, shape, dtype: 'float32', quantization: { dtype, scale: r.scale, min: r.min } });
     }
   }
   const total = chunks.reduce((s, c) => s + c.length, 0);

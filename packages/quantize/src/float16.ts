@@ -1,3 +1,4 @@
+/** IEEE half-precision encoding, as stored by tfjs weight manifests with `quantization: { dtype: 'float16' }`. */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
