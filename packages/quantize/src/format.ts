@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BonsaiError, FORMAT, FORMAT_VERSION, Graph, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, entryBytes, readArrayBuffer,
-  readModelFiles, resolveInside, validateModelJson, writeFilesAtomic, type ModelJSON, type NodeId, type ParamEntry,
+  BonsaiError, FORMAT, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkWeightBytes, decodeWeightMap,
+  graphFromJson, readArrayBuffer, readModelFiles, resolveInside, validateModelJson, writeFilesAtomic, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
 import { deflate, inflate } from './compress';
 import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
@@ -169,8 +169,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MOD
   const json = validateModelJson(art.json, file);
   const quant = checkQuantization(json.quantization, file);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const expected = specs.reduce((a, e) => a + entryBytes(e), 0);
-  if (expected !== art.weights.byteLength) throw new SerializationError(`float weights hold ${art.weights.byteLength} bytes, the manifest describes ${expected}`, file);
+  checkWeightBytes(specs, art.weights.byteLength, file);
   let bytes: Uint8Array;
   try {
     bytes = quant.compression === 'deflate' ? await inflate(art.quantized) : art.quantized;
@@ -178,13 +177,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MOD
     throw new SerializationError(`cannot inflate ${quant.path}: ${(e as Error).message}`, file);
   }
   if (bytes.length !== quant.byteLength) throw new SerializationError(`${quant.path} holds ${bytes.length} bytes, the manifest says ${quant.byteLength} (truncated or corrupt)`, file);
-  let graph: Graph;
-  try {
-    graph = new Graph(json.graph);
-  } catch (e) {
-    if (e instanceof BonsaiError) throw e;
-    throw new SerializationError(`invalid graph: ${(e as Error).message}`, file);
-  }
+  const graph = graphFromJson(json.graph, file);
   const quantized = new Map<string, QuantizedTensor>();
   for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
   const activations = new Map<NodeId, QParams>();
@@ -192,7 +185,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MOD
     graph.node(a.node);
     activations.set(a.node, { scale: Float32Array.of(a.scale), zeroPoint: Int32Array.of(a.zeroPoint), axis: undefined, qmin: a.qmin, qmax: a.qmax, bits: a.bits, signed: a.signed, symmetric: a.symmetric });
   }
-  const floats = tf.io.decodeWeights(art.weights, specs);
+  const floats = decodeWeightMap(art.weights, specs);
   const params = new Map<string, Param>();
   try {
     for (const entry of json.params) {
@@ -201,7 +194,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MOD
         params.set(entry.name, paramFromQuantized(entry.name, q, entry.trainable));
         continue;
       }
-      const v = floats[entry.name];
+      const v = floats.get(entry.name);
       if (!v) throw new SerializationError(`param "${entry.name}" has neither float nor quantized weights`, file);
       params.set(entry.name, new Param(entry.name, v, entry.trainable));
     }
@@ -211,7 +204,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MOD
     if (e instanceof BonsaiError) throw e;
     throw new SerializationError((e as Error).message, file);
   } finally {
-    for (const t of Object.values(floats)) t.dispose();
+    for (const t of floats.values()) t.dispose();
   }
 }
 

@@ -121,24 +121,41 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
   return j as unknown as ModelJSON;
 }
 
-/** Rebuilds a model from artifacts; validates sizes, names and shapes. */
-export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
-  const json = validateModelJson(art.json, file);
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
+/**
+ * Throws SerializationError unless the weights buffer holds exactly the bytes the manifest
+ * entries describe (catches truncated and padded files before any tensor is made).
+ */
+export function checkWeightBytes(specs: readonly tf.io.WeightsManifestEntry[], byteLength: number, file = MODEL_FILE): void {
   const expected = specs.reduce((a, e) => a + entryBytes(e), 0);
   if (!Number.isFinite(expected)) throw new SerializationError('weight entry with an unsupported dtype', file);
-  if (expected !== art.weights.byteLength) {
-    throw new SerializationError(`weights hold ${art.weights.byteLength} bytes, the manifest describes ${expected} bytes (truncated or corrupt)`, file);
+  if (expected !== byteLength) {
+    throw new SerializationError(`weights hold ${byteLength} bytes, the manifest describes ${expected} bytes (truncated or corrupt)`, file);
   }
-  let graph: Graph;
+}
+
+/** Builds the graph of a model.json; non-Bonsai failures become a SerializationError naming `file`. */
+export function graphFromJson(json: GraphJSON, file = MODEL_FILE): Graph {
   try {
-    graph = new Graph(json.graph);
+    return new Graph(json);
   } catch (e) {
     if (e instanceof BonsaiError) throw e;
     throw new SerializationError(`invalid graph: ${(e as Error).message}`, file);
   }
-  const decoded = tf.io.decodeWeights(art.weights, specs);
-  const tensors = new Map<string, tf.Tensor>(Object.keys(decoded).map((k) => [k, decoded[k]!]));
+}
+
+/** Decodes weights with tfjs `io.decodeWeights` into a Map (no prototype lookups); the caller disposes. */
+export function decodeWeightMap(weights: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]): Map<string, tf.Tensor> {
+  const decoded = tf.io.decodeWeights(weights, specs);
+  return new Map<string, tf.Tensor>(Object.keys(decoded).map((k) => [k, decoded[k]!]));
+}
+
+/** Rebuilds a model from artifacts; validates sizes, names and shapes. */
+export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
+  const json = validateModelJson(art.json, file);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  checkWeightBytes(specs, art.weights.byteLength, file);
+  const graph = graphFromJson(json.graph, file);
+  const tensors = decodeWeightMap(art.weights, specs);
   const params = new Map<string, Param>();
   try {
     for (const entry of json.params) {
