@@ -74,6 +74,25 @@ abstract class RangeObserver implements Observer {
     }
   }
 
+  /**
+   * Folds one batch's per-channel min/max into the running range: the first batch initializes it,
+   * later ones combine with `mergeMin` / `mergeMax` (running value, batch value).
+   */
+  protected accumulate(x: tf.Tensor, mergeMin: (running: number, batch: number) => number, mergeMax: (running: number, batch: number) => number): void {
+    const b = batchMinMax(x, this.axis);
+    this.checkChannels(b.min.length);
+    if (!this.min || !this.max) {
+      this.min = Float64Array.from(b.min);
+      this.max = Float64Array.from(b.max);
+    } else {
+      for (let c = 0; c < b.min.length; c++) {
+        this.min[c] = mergeMin(this.min[c]!, b.min[c]!);
+        this.max[c] = mergeMax(this.max[c]!, b.max[c]!);
+      }
+    }
+    this.count++;
+  }
+
   protected ensureObserved(): void {
     if (!this.min || !this.max || this.count === 0) {
       throw new BonsaiError('QUANTIZE', `observer "${this.name}" has seen no data: calibrate with at least one batch first`, { observer: this.name });
@@ -97,18 +116,7 @@ export class MinMaxObserver extends RangeObserver {
   readonly kind = 'minmax';
 
   observe(x: tf.Tensor): void {
-    const b = batchMinMax(x, this.axis);
-    this.checkChannels(b.min.length);
-    if (!this.min || !this.max) {
-      this.min = Float64Array.from(b.min);
-      this.max = Float64Array.from(b.max);
-    } else {
-      for (let c = 0; c < b.min.length; c++) {
-        this.min[c] = Math.min(this.min[c]!, b.min[c]!);
-        this.max[c] = Math.max(this.max[c]!, b.max[c]!);
-      }
-    }
-    this.count++;
+    this.accumulate(x, Math.min, Math.max);
   }
 }
 
@@ -124,19 +132,9 @@ export class MovingAverageMinMaxObserver extends RangeObserver {
   }
 
   observe(x: tf.Tensor): void {
-    const b = batchMinMax(x, this.axis);
-    this.checkChannels(b.min.length);
-    if (!this.min || !this.max) {
-      this.min = Float64Array.from(b.min);
-      this.max = Float64Array.from(b.max);
-    } else {
-      const c0 = this.averagingConstant;
-      for (let c = 0; c < b.min.length; c++) {
-        this.min[c] = this.min[c]! + c0 * (b.min[c]! - this.min[c]!);
-        this.max[c] = this.max[c]! + c0 * (b.max[c]! - this.max[c]!);
-      }
-    }
-    this.count++;
+    const c0 = this.averagingConstant;
+    const ema = (running: number, batch: number): number => running + c0 * (batch - running);
+    this.accumulate(x, ema, ema);
   }
 }
 
