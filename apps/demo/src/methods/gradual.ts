@@ -1,5 +1,5 @@
 import { agp, fineTune, gradualPruning, remove } from '@bonsai/prune';
-import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
 
 /** Gradual magnitude pruning (AGP, Zhu & Gupta's cubic schedule) while training. */
 export const gradual: Method = {
@@ -13,7 +13,7 @@ export const gradual: Method = {
   async run(ctx, ratio) {
     const model = ctx.dense.clone();
     const epochs = ctx.epochs + 1;
-    const steps = epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    const steps = trainingSteps(ctx, epochs);
     const endStep = Math.max(1, Math.floor(steps * 0.7));
     const pruning = gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: ratio, beginStep: 0, endStep, frequency: 5 }), global: true });
     await fineTune(model, ctx.train, { epochs, lr: 5e-4, batchSize: BATCH_SIZE, callbacks: [pruning, progressCallback(ctx, 'prune while training', steps)] });

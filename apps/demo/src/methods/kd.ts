@@ -1,7 +1,7 @@
 import { adam, train } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
 import { demoCnn } from '../cnn';
-import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
 
 /** Knowledge distillation: a narrower smallCnn student trained against the dense model's soft labels. */
 export const kd: Method = {
@@ -16,7 +16,7 @@ export const kd: Method = {
     const keep = (w: number): number => Math.max(1, Math.round(w * (1 - ratio)));
     const student = demoCnn({ widths: ctx.arch.widths.map(keep), hidden: keep(ctx.arch.hidden) }, 7);
     const epochs = ctx.epochs + 1;
-    const steps = epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    const steps = trainingSteps(ctx, epochs);
     await train(student, ctx.train, {
       loss: kdLossSpec(ctx.dense, { temperature: 4, alpha: 0.9 }),
       optimizer: adam({ lr: 2e-3 }),

@@ -1,5 +1,5 @@
 import { fineTune, Pruner, bnScale, slimmingRegularizer } from '@bonsai/prune';
-import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
 
 /** Network Slimming (Liu et al. 2017): L1 on batch-norm scales while training, then global BN-scale channel pruning. */
 export const slimming: Method = {
@@ -12,7 +12,7 @@ export const slimming: Method = {
   },
   async run(ctx, ratio) {
     const model = ctx.dense.clone();
-    const steps = ctx.epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    const steps = trainingSteps(ctx, ctx.epochs);
     await fineTune(model, ctx.train, {
       epochs: ctx.epochs, lr: 1e-3, batchSize: BATCH_SIZE, lrSchedule: 'constant',
       callbacks: [slimmingRegularizer({ lambda: 1e-3 }), progressCallback(ctx, 'sparsity training (L1 on BN gamma)', steps, 0, 0.45)],

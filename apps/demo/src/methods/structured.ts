@@ -1,6 +1,6 @@
 import type { Model } from '@bonsai/core';
 import { fineTune, magnitude, Pruner } from '@bonsai/prune';
-import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
 
 function prune(model: Model, ratio: number): Model {
   new Pruner(model, { importance: magnitude({ p: 2 }), ratio }).step();
@@ -22,7 +22,7 @@ export const structured: Method = {
   async run(ctx, ratio) {
     const model = prune(ctx.dense.clone(), ratio);
     ctx.progress(`removed ${(ratio * 100).toFixed(0)}% of the channels, fine-tuning`, 0.05);
-    const steps = ctx.epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    const steps = trainingSteps(ctx, ctx.epochs);
     await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 1e-3, batchSize: BATCH_SIZE, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
     return { model };
   },

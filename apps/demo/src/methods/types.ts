@@ -9,7 +9,6 @@ export interface Tensors {
   y: tf.Tensor;
 }
 
-
 /** What a method run gets from the worker. */
 export interface MethodContext {
   /** The trained dense model; methods must not modify it (clone first). */
@@ -51,9 +50,9 @@ export function progressCallback(ctx: MethodContext, label: string, totalSteps: 
   };
 }
 
-/** Batches per epoch for `n` samples. */
-export function stepsPerEpoch(n: number, batchSize: number): number {
-  return Math.ceil(n / batchSize);
+/** Optimizer steps of `epochs` epochs over the method's training split at {@link BATCH_SIZE}. */
+export function trainingSteps(ctx: MethodContext, epochs: number): number {
+  return epochs * Math.ceil(ctx.train.x.shape[0]! / BATCH_SIZE);
 }
 
 /** Batch size of every fine-tuning run in the demo. */

@@ -1,6 +1,6 @@
 import { fineTune, globalUnstructured, remove } from '@bonsai/prune';
 import type { Model } from '@bonsai/core';
-import { BATCH_SIZE, progressCallback, stepsPerEpoch, type Method } from './types';
+import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
 
 function prune(model: Model, ratio: number): Model {
   globalUnstructured(model, { amount: ratio });
@@ -19,7 +19,7 @@ export const unstructured: Method = {
   async run(ctx, ratio) {
     const model = prune(ctx.dense.clone(), ratio);
     ctx.progress(`pruned ${(ratio * 100).toFixed(0)}% of kernel weights, fine-tuning`, 0.05);
-    const steps = ctx.epochs * stepsPerEpoch(ctx.train.x.shape[0]!, BATCH_SIZE);
+    const steps = trainingSteps(ctx, ctx.epochs);
     await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 5e-4, batchSize: BATCH_SIZE, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
     remove(model);
     return { model };
