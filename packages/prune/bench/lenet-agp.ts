@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adam, train, type Model } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, nmStructured, remove, sparsityReport, formatSparsityReport } from '@bonsai/prune';
+import { loadMnist, toTensors } from '@bonsai/datasets';
+import { mlp300100 } from '@bonsai/models';
 import { accuracy, fileSize, kib, pairedLatencyMs, pct, printTable } from './util';
-import { datasets, models } from './workspace';
 
 /** Settings of the LeNet-300-100 gradual-magnitude-pruning run. */
 export interface LenetAgpConfig {
@@ -40,8 +41,6 @@ export const LENET_AGP: LenetAgpConfig = {
  * and after, weights removed, file sizes and a latency sanity check.
  */
 export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ dense: number; pruned: number; removed: number }> {
-  const { loadMnist, toTensors } = await datasets();
-  const { mlp300100 } = await models();
   const data = loadMnist({ seed: 42 });
   const trainT = toTensors(data.train);
   const testT = toTensors(data.test);
