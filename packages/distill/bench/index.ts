@@ -10,10 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { adam, initBackend, load, save, train, type Model } from '@bonsai/core';
 import { loadMnist, toTensors, type MnistSplit } from '@bonsai/datasets';
+import { accuracy, countParams } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
 import { distill, kdLoss, kdLossSpec } from '@bonsai/distill';
 import { pruneCopy, reestimateBn } from './prune-kd';
-import { accuracy, countParams, mean, pct, printTable, secondsSince } from './stats';
+import { mean, pct, printTable, secondsSince } from './stats';
 
 const SEEDS = [1, 2, 3];
 const TEACHER = { widths: [32, 64], hidden: 128, epochs: 3, batchSize: 64, lr: 2e-3 };
@@ -78,7 +79,7 @@ async function smallStudent(teacher: Model, train_: MnistSplit, test: Data, teac
   for (const seed of SEEDS) {
     for (const kd of [false, true]) {
       const student = smallCnn({ widths: STUDENT.widths, hidden: STUDENT.hidden, dropout: 0, seed });
-      studentParams = countParams(student);
+      studentParams = countParams(student, { trainableOnly: true });
       const optimizer = adam({ lr: STUDENT.lr });
       const common = { epochs: STUDENT.epochs, batchSize: STUDENT.batchSize, optimizer, seed };
       if (kd) await distill(teacher, student, small, { ...common, loss: kdLoss(STUDENT.kd), cacheTeacher: true });
@@ -89,7 +90,7 @@ async function smallStudent(teacher: Model, train_: MnistSplit, test: Data, teac
     }
   }
   const part1 = secondsSince(t1);
-  const teacherParams = countParams(teacher);
+  const teacherParams = countParams(teacher, { trainableOnly: true });
   printTable(`Small student (smallCnn ${STUDENT.widths.join('-')}, hidden ${STUDENT.hidden}: ${studentParams} params = 1/${(teacherParams / studentParams).toFixed(1)} of the teacher's ${teacherParams}), ${STUDENT.subset} training digits, ${STUDENT.epochs} epochs, test accuracy % over seeds ${SEEDS.join(', ')}`, [
     { training: 'labels only (cross-entropy)', accuracy: pct(fromLabels), 'per seed': fromLabels.map((a) => (100 * a).toFixed(2)).join(', ') },
     { training: `KD (T=${STUDENT.kd.temperature}, alpha=${STUDENT.kd.alpha})`, accuracy: pct(withKd), 'per seed': withKd.map((a) => (100 * a).toFixed(2)).join(', ') },
@@ -106,7 +107,7 @@ async function pruneFineTune(teacher: Model, train_: MnistSplit, test: Data, tea
   const t2 = performance.now();
   // One pruned model (L1 magnitude is deterministic); every seed/arm fine-tunes its own clone.
   const base = pruneCopy(teacher, PRUNE.ratio);
-  const prunedParams = countParams(base);
+  const prunedParams = countParams(base, { trainableOnly: true });
   const prunedRaw = accuracy(base, test.x, test.y);
   reestimateBn(base, ftData.x); // BN statistics on the fine-tune digits (both arms start here)
   const prunedBn = accuracy(base, test.x, test.y);
@@ -127,7 +128,7 @@ async function pruneFineTune(teacher: Model, train_: MnistSplit, test: Data, tea
   base.dispose();
   tf.dispose([ftData.x, ftData.y]);
   const part2 = secondsSince(t2);
-  const teacherParams = countParams(teacher);
+  const teacherParams = countParams(teacher, { trainableOnly: true });
   const seeds = (xs: number[]) => xs.map((a) => (100 * a).toFixed(2)).join(', ');
   printTable(`Fine-tuning after ${PRUNE.ratio * 100}% structured pruning (@bonsai/prune Pruner, magnitude p=1, per group: ${prunedParams} of ${teacherParams} params), ${budget.subset} digits, ${budget.epochs} epochs, Adam ${PRUNE.lr}, batch ${PRUNE.batchSize}, test accuracy % over seeds ${PRUNE.seeds.join(', ')}`, [
     { model: 'teacher (unpruned)', accuracy: (100 * teacherAcc).toFixed(2), 'per seed': '-' },

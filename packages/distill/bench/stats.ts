@@ -1,6 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { Model } from '@bonsai/core';
-
 /** Mean of a list. */
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -16,19 +13,6 @@ export function std(xs: readonly number[]): number {
 /** `mean ± std` of accuracies in percent. */
 export function pct(xs: readonly number[]): string {
   return `${(100 * mean(xs)).toFixed(2)} ± ${(100 * std(xs)).toFixed(2)}`;
-}
-
-/** Top-1 accuracy of `model` on one-hot `y`. */
-export function accuracy(model: Model, x: tf.Tensor, y: tf.Tensor): number {
-  return tf.tidy(() => {
-    const logits = model.predict(x, { batchSize: 500 });
-    return tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(y, -1)), 'float32')).dataSync()[0]!;
-  });
-}
-
-/** Trainable parameter count (BN running statistics excluded). */
-export function countParams(model: Model): number {
-  return model.trainableParams().reduce((a, p) => a + p.size, 0);
 }
 
 /** Prints a Markdown table. */

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, type Model } from '@bonsai/core';
 import { resnet20, resnet50, smallCnn } from '@bonsai/models';
 import { DependencyGraph, modelStats } from '@bonsai/graph';
-import { median, printTable, timeMs } from './util';
+import { median } from '@bonsai/eval';
+import { printTable, timeMs } from './util';
 
 /** Removes about half the units of every prunable group (which units does not matter for timing). */
 function pruneHalf(model: Model): DependencyGraph {

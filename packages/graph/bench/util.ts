@@ -1,10 +1,3 @@
-/** Median of samples. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** Milliseconds taken by `fn`. */
 export function timeMs(fn: () => void): number {
   const t = performance.now();

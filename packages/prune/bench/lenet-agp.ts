@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adam, train, type Model } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, nmStructured, remove, sparsityReport, formatSparsityReport } from '@bonsai/prune';
 import { loadMnist, toTensors } from '@bonsai/datasets';
+import { accuracy } from '@bonsai/eval';
 import { mlp300100 } from '@bonsai/models';
-import { accuracy, fileSize, kib, pairedLatencyMs, pct, printTable } from './util';
+import { fileSize, kib, pairedLatencyMs, pct, printTable } from './util';
 
 /** Settings of the LeNet-300-100 gradual-magnitude-pruning run. */
 export interface LenetAgpConfig {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adam, initBackend, train, type Callback, type Model } from '@bonsai/core';
 import { epochBatches, loadMnist, toTensors, type MnistData } from '@bonsai/datasets';
 import { modelStats } from '@bonsai/graph';
+import { accuracy } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
 import { bnScale, Pruner, slimmingRegularizer, taylor, type GroupImportance } from '@bonsai/prune';
 
@@ -38,13 +39,6 @@ export interface StructuredBenchRow {
 }
 
 const CONVS = ['conv1', 'conv2', 'conv3', 'conv4'];
-
-function accuracy(model: Model, x: tf.Tensor, y: tf.Tensor): number {
-  return tf.tidy(() => {
-    const pred = tf.argMax(model.predict(x, { batchSize: 500 }), -1);
-    return tf.mean(tf.cast(tf.equal(pred, tf.argMax(y, -1)), 'float32')).dataSync()[0]!;
-  });
-}
 
 function makeModel(): Model {
   const m = smallCnn({ widths: [16, 32], hidden: 64 });

@@ -4,21 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { save, type Model } from '@bonsai/core';
-
-/** Median of a list of numbers. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Top-1 accuracy of `model` on one-hot labels. */
-export function accuracy(model: Model, x: tf.Tensor, y: tf.Tensor): number {
-  return tf.tidy(() => {
-    const pred = model.predict(x, { batchSize: 500 });
-    return tf.mean(tf.cast(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)), 'float32')).dataSync()[0]!;
-  });
-}
+import { median } from '@bonsai/eval';
 
 /** Bytes of model.json + weights.bin written by core `save()`, and of weights.bin gzipped. */
 export async function fileSize(model: Model): Promise<{ bytes: number; gzip: number }> {
