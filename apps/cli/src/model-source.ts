@@ -18,7 +18,7 @@ export interface ZooOptions {
 
 /** Builds a zoo model by name. */
 export function zooModel(name: NonNullable<ModelSource['zoo']>, o: ZooOptions): Model {
-  const base = { inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed };
+  const base = { inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed, bnMomentum: o.bnMomentum };
   switch (name) {
     case 'mlp300100':
       return mlp300100(base);
@@ -41,16 +41,6 @@ export function zooModel(name: NonNullable<ModelSource['zoo']>, o: ZooOptions): 
   }
 }
 
-/**
- * Sets the momentum of every batch-norm node. The zoo's Keras-like default (0.99) leaves the
- * running statistics close to their initial values after a few hundred steps, so short runs
- * evaluate badly; 0.9 (torch's default) tracks them within ~50 steps.
- */
-export function setBnMomentum(model: Model, momentum: number): void {
-  const changes = new Map(model.graph.nodes.filter((n) => n.op === 'batchNorm').map((n) => [n.id, { ...n.attrs, momentum }] as const));
-  if (changes.size) model.graph.setAttrs(changes);
-}
-
 /** Resolves `p` against `cwd` unless absolute. */
 export function resolvePath(cwd: string, p: string): string {
   return isAbsolute(p) ? p : resolve(cwd, p);
@@ -60,9 +50,7 @@ export function resolvePath(cwd: string, p: string): string {
 export async function loadModelSource(src: ModelSource, ctx: { cwd: string; seed: number; imageShape: number[]; numClasses: number }): Promise<Model> {
   if (src.zoo !== undefined) {
     const o = src.options ?? {};
-    const model = zooModel(src.zoo, { ...o, seed: o.seed ?? ctx.seed, inputShape: ctx.imageShape, numClasses: ctx.numClasses });
-    setBnMomentum(model, o.bnMomentum ?? 0.9);
-    return model;
+    return zooModel(src.zoo, { ...o, seed: o.seed ?? ctx.seed, inputShape: ctx.imageShape, numClasses: ctx.numClasses });
   }
   if (src.load !== undefined) return loadSaved(resolvePath(ctx.cwd, src.load));
   return importLayersModel(resolvePath(ctx.cwd, src.import!), { seed: ctx.seed });

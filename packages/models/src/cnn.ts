@@ -1,5 +1,5 @@
 import { GraphBuilder, Model } from '@bonsai/core';
-import type { ModelOptions } from './mlp';
+import { bnMomentum, type ModelOptions } from './mlp';
 
 /** LeNet-5: conv6(5x5)-relu-maxpool, conv16(5x5)-relu-maxpool, 120-84-classes. */
 export function lenet5(o: ModelOptions = {}): Model {
@@ -16,10 +16,9 @@ export function lenet5(o: ModelOptions = {}): Model {
 /**
  * Small CNN with batch norm: [conv-bn-relu] x2 per stage with max pooling, widths `widths`
  * (default 32-64), then flatten -> dense `hidden` -> dropout -> classes. Nodes are named
- * `conv{i}`, `bn{i}`, `fc1`, `fc2` (the classifier). BN momentum defaults to 0.9 (PyTorch's
- * 0.1 update rate), which suits short training runs better than Keras' 0.99.
+ * `conv{i}`, `bn{i}`, `fc1`, `fc2` (the classifier).
  */
-export function smallCnn(o: ModelOptions & { widths?: readonly number[]; hidden?: number; dropout?: number; bnMomentum?: number } = {}): Model {
+export function smallCnn(o: ModelOptions & { widths?: readonly number[]; hidden?: number; dropout?: number } = {}): Model {
   const b = new GraphBuilder();
   const x = b.input(o.inputShape ?? [28, 28, 1], { name: 'input' });
   let h = x;
@@ -29,7 +28,7 @@ export function smallCnn(o: ModelOptions & { widths?: readonly number[]; hidden?
     for (let r = 0; r < 2; r++) {
       i++;
       h = b.conv2d(h, { filters: w, kernel: 3, padding: 'same', useBias: false, name: `conv${i}` });
-      h = b.relu(b.batchNorm(h, { momentum: o.bnMomentum ?? 0.9, name: `bn${i}` }), { name: `relu${i}` });
+      h = b.relu(b.batchNorm(h, { momentum: bnMomentum(o), name: `bn${i}` }), { name: `relu${i}` });
     }
     h = b.maxPool(h, { name: `pool${s + 1}` });
   });
@@ -48,7 +47,7 @@ export function vggNet(o: ModelOptions & { stages?: ReadonlyArray<readonly numbe
   (o.stages ?? [[16, 16], [32, 32], [64, 64]]).forEach((stage, s, all) => {
     for (const w of stage) {
       i++;
-      h = b.relu(b.batchNorm(b.conv2d(h, { filters: w, kernel: 3, padding: 'same', useBias: false, name: `conv${i}` }), { name: `bn${i}` }));
+      h = b.relu(b.batchNorm(b.conv2d(h, { filters: w, kernel: 3, padding: 'same', useBias: false, name: `conv${i}` }), { momentum: bnMomentum(o), name: `bn${i}` }));
     }
     if (s < all.length - 1) h = b.maxPool(h, { name: `pool${s + 1}` });
   });

@@ -1,5 +1,5 @@
 import { GraphBuilder, Model, type NodeId } from '@bonsai/core';
-import type { ModelOptions } from './mlp';
+import { bnMomentum, type ModelOptions } from './mlp';
 
 /**
  * Inception/DenseNet-style net: each block runs parallel branches (1x1, 3x3, and a split-then-
@@ -9,14 +9,14 @@ import type { ModelOptions } from './mlp';
 export function concatNet(o: ModelOptions = {}): Model {
   const b = new GraphBuilder();
   const x = b.input(o.inputShape ?? [28, 28, 1], { name: 'input' });
-  let h: NodeId = b.relu(b.batchNorm(b.conv2d(x, { filters: 16, kernel: 3, padding: 'same', name: 'stem' }), { name: 'stem_bn' }));
+  let h: NodeId = b.relu(b.batchNorm(b.conv2d(x, { filters: 16, kernel: 3, padding: 'same', name: 'stem' }), { momentum: bnMomentum(o), name: 'stem_bn' }));
   h = b.maxPool(h, { name: 'pool1' });
   // Inception block: three branches concatenated.
   const b1 = b.relu(b.conv2d(h, { filters: 8, kernel: 1, name: 'inc_1x1' }));
   const b2 = b.relu(b.conv2d(h, { filters: 12, kernel: 3, padding: 'same', name: 'inc_3x3' }));
   const b3 = b.relu(b.conv2d(h, { filters: 8, kernel: 3, padding: 'same', groups: 2, name: 'inc_group' }));
   h = b.concat([b1, b2, b3], { name: 'inc_concat' });
-  h = b.batchNorm(h, { name: 'inc_bn' });
+  h = b.batchNorm(h, { momentum: bnMomentum(o), name: 'inc_bn' });
   // Dense block: concat(input, conv(input)).
   const d = b.relu(b.conv2d(h, { filters: 12, kernel: 3, padding: 'same', name: 'dense_conv' }));
   h = b.concat([h, d], { name: 'dense_concat' });

@@ -1,5 +1,5 @@
 /** @bonsai/models — model zoo builders on @bonsai/core. */
-export { mlp300100, type ModelOptions } from './mlp';
+export { bnMomentum, mlp300100, type ModelOptions } from './mlp';
 export { lenet5, smallCnn, vggNet } from './cnn';
 export { resnet, resnet20, resnet56, resnet50 } from './resnet';
 export { mobileNet } from './mobilenet';

@@ -8,7 +8,15 @@ export interface ModelOptions {
   numClasses?: number;
   /** Initialization seed (default 0). */
   seed?: number;
+  /**
+   * Momentum of every batch-norm layer's running statistics (default 0.9, torch's 0.1 update
+   * rate): Keras' 0.99 leaves them unconverged after the few hundred steps of a short MNIST run.
+   */
+  bnMomentum?: number;
 }
+
+/** The batch-norm momentum a builder uses for `o`. */
+export const bnMomentum = (o: ModelOptions): number => o.bnMomentum ?? 0.9;
 
 /** LeNet-300-100 (Han et al.): 784 -> 300 -> 100 -> classes, ReLU. The classifier node is `fc3`. */
 export function mlp300100(o: ModelOptions & { hidden?: readonly number[] } = {}): Model {

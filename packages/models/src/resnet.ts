@@ -1,9 +1,9 @@
 import { GraphBuilder, Model, type NodeId } from '@bonsai/core';
-import type { ModelOptions } from './mlp';
+import { bnMomentum, type ModelOptions } from './mlp';
 
-function convBn(b: GraphBuilder, x: NodeId, filters: number, kernel: number, strides: number, name: string): NodeId {
+function convBn(b: GraphBuilder, x: NodeId, filters: number, kernel: number, strides: number, name: string, momentum: number): NodeId {
   const c = b.conv2d(x, { filters, kernel, strides, padding: 'same', useBias: false, name: `${name}_conv` });
-  return b.batchNorm(c, { name: `${name}_bn` });
+  return b.batchNorm(c, { momentum, name: `${name}_bn` });
 }
 
 /**
@@ -17,15 +17,16 @@ export function resnet(o: ModelOptions & { depth?: number; base?: number } = {})
   const n = (depth - 2) / 6;
   const base = o.base ?? 16;
   const b = new GraphBuilder();
+  const m = bnMomentum(o);
   const x = b.input(o.inputShape ?? [28, 28, 1], { name: 'input' });
-  let h = b.relu(convBn(b, x, base, 3, 1, 'stem'));
+  let h = b.relu(convBn(b, x, base, 3, 1, 'stem', m));
   [base, base * 2, base * 4].forEach((w, s) => {
     for (let i = 0; i < n; i++) {
       const name = `s${s + 1}b${i + 1}`;
       const stride = s > 0 && i === 0 ? 2 : 1;
-      const r = b.relu(convBn(b, h, w, 3, stride, `${name}a`));
-      const y = convBn(b, r, w, 3, 1, `${name}b`);
-      const short = stride !== 1 || s > 0 && i === 0 ? convBn(b, h, w, 1, stride, `${name}sc`) : h;
+      const r = b.relu(convBn(b, h, w, 3, stride, `${name}a`, m));
+      const y = convBn(b, r, w, 3, 1, `${name}b`, m);
+      const short = stride !== 1 || s > 0 && i === 0 ? convBn(b, h, w, 1, stride, `${name}sc`, m) : h;
       h = b.relu(b.add([y, short], { name: `${name}_add` }), { name: `${name}_out` });
     }
   });
@@ -44,18 +45,19 @@ export const resnet56 = (o: ModelOptions & { base?: number } = {}): Model => res
  */
 export function resnet50(o: ModelOptions = {}): Model {
   const b = new GraphBuilder();
+  const m = bnMomentum(o);
   const x = b.input(o.inputShape ?? [224, 224, 3], { name: 'input' });
-  let h = b.relu(convBn(b, x, 64, 7, 2, 'stem'));
+  let h = b.relu(convBn(b, x, 64, 7, 2, 'stem', m));
   h = b.maxPool(h, { pool: 3, strides: 2, padding: 'same', name: 'stem_pool' });
   [3, 4, 6, 3].forEach((blocks, s) => {
     const w = 64 * 2 ** s;
     for (let i = 0; i < blocks; i++) {
       const name = `l${s + 1}b${i + 1}`;
       const stride = s > 0 && i === 0 ? 2 : 1;
-      let r = b.relu(convBn(b, h, w, 1, 1, `${name}a`));
-      r = b.relu(convBn(b, r, w, 3, stride, `${name}b`));
-      const y = convBn(b, r, w * 4, 1, 1, `${name}c`);
-      const short = i === 0 ? convBn(b, h, w * 4, 1, stride, `${name}sc`) : h;
+      let r = b.relu(convBn(b, h, w, 1, 1, `${name}a`, m));
+      r = b.relu(convBn(b, r, w, 3, stride, `${name}b`, m));
+      const y = convBn(b, r, w * 4, 1, 1, `${name}c`, m);
+      const short = i === 0 ? convBn(b, h, w * 4, 1, stride, `${name}sc`, m) : h;
       h = b.relu(b.add([y, short], { name: `${name}_add` }));
     }
   });
