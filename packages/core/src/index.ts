@@ -18,6 +18,7 @@ export * from './train/losses';
 export * from './train/optimizers';
 export * from './train/schedules';
 export * from './train/train';
+export { recalibrateBatchNorm } from './train/batch-norm-stats';
 export * from './io/format';
 export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, readArrayBuffer, readJson } from './io/files';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, GraphBuilder, Model, Param, adam, cosineLr, crossEntropy, sgd, stepLr, train, type Callback } from '../src/index';
+import { ConfigError, GraphBuilder, Model, Param, adam, cosineLr, crossEntropy, recalibrateBatchNorm, sgd, stepLr, train, type Callback } from '../src/index';
 import { useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -216,5 +216,24 @@ describe('Param value updates leak nothing', () => {
     expect(tf.memory().numTensors).toBe(b2);
     [data.x, data.y].forEach((t) => t.dispose());
     m2.dispose();
+  });
+});
+
+describe('recalibrateBatchNorm()', () => {
+  it('sets running statistics to the average of per-batch statistics and restores momentum', () => {
+    const b = new GraphBuilder();
+    const x = b.input([2], { name: 'x' });
+    const m = Model.create(b.build(b.batchNorm(x, { name: 'bn', momentum: 0.99 })));
+    const x1 = tf.tensor([[1, 10], [3, 30]]);
+    const x2 = tf.tensor([[5, 50], [7, 70]]);
+    const before = tf.memory().numTensors;
+    expect(recalibrateBatchNorm(m, [x1, x2])).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    // batch means (2, 20) and (6, 60) -> 4, 40; batch variances (1, 100) each -> 1, 100
+    expect(Array.from(m.param('bn', 'movingMean')!.value.dataSync())).toEqual([4, 40]);
+    expect(Array.from(m.param('bn', 'movingVariance')!.value.dataSync())).toEqual([1, 100]);
+    expect(m.graph.node('bn').attrs.momentum).toBe(0.99);
+    [x1, x2].forEach((t) => t.dispose());
+    m.dispose();
   });
 });

@@ -28,19 +28,3 @@ export function markdownTable(header: string[], rows: Array<Array<string | numbe
 
 /** Seconds since `t0` (performance.now()), one decimal. */
 export const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
-
-/**
- * BN re-estimation (like torch.optim.swa_utils.update_bn): one training-mode pass over `x` with
- * momentum 0 sets every BN's running statistics to the statistics of `x`. Short runs leave
- * running statistics far from converged at momentum 0.99, which wrecks inference accuracy.
- */
-export function reestimateBatchNorm(model: Model, x: tf.Tensor): void {
-  const bns = model.graph.nodes.filter((n) => n.op === 'batchNorm');
-  model.graph.setAttrs(new Map(bns.map((n) => [n.id, { ...n.attrs, momentum: 0 }])));
-  try {
-    const r = model.run(x, { training: true });
-    tf.dispose([r.output, ...r.outputs]);
-  } finally {
-    model.graph.setAttrs(new Map(bns.map((n) => [n.id, n.attrs])));
-  }
-}

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, backendInfo, initBackend, load, save, train, type Model } from '@bonsai/core';
+import { adam, backendInfo, initBackend, load, recalibrateBatchNorm, save, train, type Model } from '@bonsai/core';
 import { prepareQat, prepareStatic, quantizeDynamic, saveQuantized, saveTfjsQuantized, type QuantizedModel } from '@bonsai/quantize';
 import { epochBatches, loadMnist, smallCnn, toTensors } from './deps';
-import { accuracyOf, markdownTable, reestimateBatchNorm, since } from './helpers';
+import { accuracyOf, markdownTable, since } from './helpers';
 import { globalMagnitudePrune, kernelSparsity } from './prune';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   }
   const bnX = tf.slice(calib.x, 0, 500);
   const rawAcc = accuracyOf(model, test.x, mnist.test.labels);
-  reestimateBatchNorm(model, bnX);
+  recalibrateBatchNorm(model, [bnX]); // one pass over all of bnX: momentum 0
   console.log(`float accuracy ${(100 * rawAcc).toFixed(2)}% -> ${(100 * accuracyOf(model, test.x, mnist.test.labels)).toFixed(2)}% after BN re-estimation on 500 training samples`);
   const rows: Array<{ method: string; acc: number; bytes: number }> = [];
   const floatBytes = (await save(model, join(dir, 'float'))).bytes;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   globalMagnitudePrune(pruned, SPARSITY);
   const prunedNoFt = accuracyOf(pruned, test.x, mnist.test.labels);
   for (let e = 0; e < 2; e++) await train(pruned, (k) => data(200 + e + k), { epochs: 1, optimizer: adam({ lr: 5e-4 }) });
-  reestimateBatchNorm(pruned, bnX);
+  recalibrateBatchNorm(pruned, [bnX]);
   const sparsity = kernelSparsity(pruned);
   console.log(`pruned to ${(100 * sparsity).toFixed(2)}% kernel sparsity (before fine-tune ${(100 * prunedNoFt).toFixed(2)}%), fine-tuned 2 epochs: ${since(tq)} s`);
   rows.push({ method: `pruned ${(100 * sparsity).toFixed(1)}% float (masks, core save)`, acc: accuracyOf(pruned, test.x, mnist.test.labels), bytes: (await save(pruned, join(dir, 'pruned-float'))).bytes });
