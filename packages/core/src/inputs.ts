@@ -8,7 +8,7 @@ export type ModelInputs = tf.Tensor | readonly tf.Tensor[] | Readonly<Record<Nod
 
 /**
  * Maps the inputs of a run to the graph's input nodes and checks their per-sample shapes;
- * throws INPUT / ShapeError naming the input node. Shared by every executor.
+ * throws INPUT / ShapeError naming the input node.
  */
 export function resolveInputs(graph: Graph, inputs: ModelInputs): Map<NodeId, tf.Tensor> {
   const ids = graph.inputs;

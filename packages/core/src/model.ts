@@ -40,6 +40,8 @@ export interface CreateOptions {
  */
 export class Model {
   private dropoutCalls = 0;
+  /** Name of this model's dropout random stream (seeded by the model seed and the call count). */
+  protected readonly dropoutStream: string = 'dropout';
 
   constructor(
     readonly graph: Graph,
@@ -106,22 +108,22 @@ export class Model {
     const feeds = resolveInputs(this.graph, inputs);
     const captureSet = new Set(options.capture ?? []);
     for (const id of captureSet) this.graph.node(id);
-    const rng = createRng(hashSeed(this.seed, `dropout:${this.dropoutCalls++}`));
+    const rng = createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.dropoutCalls++}`));
     const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];
     const result = tf.tidy(() => {
       const values = new Map<NodeId, tf.Tensor>();
       for (const node of this.graph.nodes) {
-        if (node.op === 'input') {
-          values.set(node.id, feeds.get(node.id)!);
-          continue;
+        let out: tf.Tensor;
+        if (node.op === 'input') out = feeds.get(node.id)!;
+        else {
+          const spec = getOp(node.op, node.id);
+          const params: Record<string, tf.Tensor> = {};
+          for (const [role, p] of Object.entries(this.nodeParams(node.id))) params[role] = this.paramValue(p, p.effective(), training);
+          const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [] };
+          out = spec.forward(node.inputs.map((i) => values.get(i)!), params, node.attrs, ctx);
+          if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
         }
-        const spec = getOp(node.op, node.id);
-        const params: Record<string, tf.Tensor> = {};
-        for (const [role, p] of Object.entries(this.nodeParams(node.id))) params[role] = p.effective();
-        const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [] };
-        const ins = node.inputs.map((i) => values.get(i)!);
-        values.set(node.id, spec.forward(ins, params, node.attrs, ctx));
-        if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
+        values.set(node.id, this.nodeOutput(node.id, out, training));
       }
       const outputs = this.graph.outputs.map((id) => values.get(id)!);
       const captured: Record<NodeId, tf.Tensor> = {};
@@ -134,6 +136,22 @@ export class Model {
       return { output: outputs[0]!, outputs, captured };
     });
     return result;
+  }
+
+  /**
+   * The value node ops receive for param `p` (its effective value by default). Subclasses
+   * rewrite it, e.g. to fake-quantize weights. Called inside the forward pass's `tf.tidy`.
+   */
+  protected paramValue(_p: Param, value: tf.Tensor, _training: boolean): tf.Tensor {
+    return value;
+  }
+
+  /**
+   * A node's output as its consumers (and captures) see it, input nodes included (unchanged by
+   * default). Subclasses rewrite it, e.g. to observe or quantize activations.
+   */
+  protected nodeOutput(_nodeId: NodeId, value: tf.Tensor, _training: boolean): tf.Tensor {
+    return value;
   }
 
   /** Inference over many samples in batches; returns the concatenated first output. */

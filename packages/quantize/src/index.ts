@@ -16,7 +16,6 @@ export {
   activationTargets, weightTargets, DEFAULT_ACTIVATION_SCHEME, DEFAULT_WEIGHT_SCHEME, PASSTHROUGH_OPS, WEIGHT_OPS,
   type QuantizeOptions, type TensorQuantOptions,
 } from './placement';
-export { runWithHooks, type ExecutorHooks } from './executor';
 export { buildQuantizedModel, QuantizedModel, type QuantizedTensor, type QuantMode } from './quantized-model';
 export { calibrate, convert, prepareQat, prepareStatic, PreparedModel, type CalibrateOptions, type CalibrationData } from './prepare';
 export { quantizeDynamic } from './dynamic';

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, createRng, hashSeed, Model, Param, type Graph, type ModelInputs, type NodeId, type RunOptions, type RunResult } from '@bonsai/core';
-import { runWithHooks } from './executor';
+import { BonsaiError, ConfigError, Model, Param, type Graph, type NodeId } from '@bonsai/core';
 import { fakeQuant, fakeQuantMinMax } from './fake-quant';
 import { foldBatchNorm } from './fold-bn';
 import { createObserver, type Observer, type ObserverKind, type ObserverSpec } from './observers';
@@ -30,7 +29,7 @@ export interface CalibrateOptions {
  * {@link convert} turns it into a {@link QuantizedModel}.
  */
 export class PreparedModel extends Model {
-  private runCount = 0;
+  protected override readonly dropoutStream = 'qdropout';
   private observing = false;
 
   constructor(
@@ -47,29 +46,25 @@ export class PreparedModel extends Model {
     super(graph, params, seed);
   }
 
-  /** Forward pass with the mode's observation / fake quantization. */
-  override run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
-    const rng = createRng(hashSeed(this.seed, `qdropout:${this.runCount++}`));
+  /** QAT fake-quantizes the weights that have a scheme; static mode leaves weights alone. */
+  protected override paramValue(p: Param, value: tf.Tensor): tf.Tensor {
+    const s = this.mode === 'qat' ? this.weightSchemes.get(p.name) : undefined;
+    return s ? fakeQuantMinMax(value, s) : value;
+  }
+
+  /**
+   * Static mode observes activations while calibrating; QAT observes them in training (or until
+   * first seen) and fake-quantizes them with the observer's current parameters.
+   */
+  protected override nodeOutput(nodeId: NodeId, value: tf.Tensor, training: boolean): tf.Tensor {
+    const obs = this.observers.get(nodeId);
     if (this.mode === 'static') {
-      return runWithHooks(this, inputs, options, {
-        output: (id, v) => {
-          if (this.observing) this.observers.get(id)?.observe(v);
-          return v;
-        },
-      }, rng);
+      if (this.observing) obs?.observe(value);
+      return value;
     }
-    return runWithHooks(this, inputs, options, {
-      param: (p, v) => {
-        const s = this.weightSchemes.get(p.name);
-        return s ? fakeQuantMinMax(v, s) : v;
-      },
-      output: (id, v, training) => {
-        const obs = this.observers.get(id);
-        if (!obs) return v;
-        if (training || obs.count === 0) obs.observe(v);
-        return fakeQuant(v, obs.qparams());
-      },
-    }, rng);
+    if (!obs) return value;
+    if (training || obs.count === 0) obs.observe(value);
+    return fakeQuant(value, obs.qparams());
   }
 
   /**

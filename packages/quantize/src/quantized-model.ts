@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, hashSeed, Model, Param, type Graph, type ModelInputs, type NodeId, type RunOptions, type RunResult } from '@bonsai/core';
-import { runWithHooks } from './executor';
+import { Model, Param, type Graph, type NodeId } from '@bonsai/core';
 import { fakeQuant } from './fake-quant';
 import { dequantizeArray, quantizeArray, type QParams } from './qparams';
 
@@ -22,7 +21,7 @@ export interface QuantizedTensor {
  * other params stay float32. Accumulation happens in float32 (the wasm backend has no int8 kernels).
  */
 export class QuantizedModel extends Model {
-  private runCount = 0;
+  protected override readonly dropoutStream = 'qdropout';
 
   constructor(
     graph: Graph,
@@ -38,11 +37,10 @@ export class QuantizedModel extends Model {
     super(graph, params, seed);
   }
 
-  /** Runs with activation quantization at the quantized nodes. */
-  override run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
-    const rng = createRng(hashSeed(this.seed, `qdropout:${this.runCount++}`));
-    const acts = this.activationQParams;
-    return runWithHooks(this, inputs, options, { output: (id, v) => (acts.has(id) ? fakeQuant(v, acts.get(id)!) : v) }, rng);
+  /** Activations are quantized at the quantized nodes. */
+  protected override nodeOutput(nodeId: NodeId, value: tf.Tensor): tf.Tensor {
+    const qp = this.activationQParams.get(nodeId);
+    return qp ? fakeQuant(value, qp) : value;
   }
 
   /** Deep copy that stays a quantized model (same integers and activation parameters). */
