@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     opt.dispose();
     if (cache) await save(teacher, cache);
   }
-  const teacherAcc = accuracy(teacher, test.x, test.y);
+  const teacherAcc = accuracy(teacher, test.x, test.y, { batchSize: 500 });
   console.log(`teacher ready in ${secondsSince(tt)} s: ${(100 * teacherAcc).toFixed(2)}% test accuracy`);
 
   if (ONLY !== 'prune') await smallStudent(teacher, mnist.train, test, teacherAcc);
@@ -85,7 +85,7 @@ async function smallStudent(teacher: Model, train_: MnistSplit, test: Data, teac
       if (kd) await distill(teacher, student, small, { ...common, loss: kdLoss(STUDENT.kd), cacheTeacher: true });
       else await train(student, small, common);
       optimizer.dispose();
-      (kd ? withKd : fromLabels).push(accuracy(student, test.x, test.y));
+      (kd ? withKd : fromLabels).push(accuracy(student, test.x, test.y, { batchSize: 500 }));
       student.dispose();
     }
   }
@@ -108,9 +108,9 @@ async function pruneFineTune(teacher: Model, train_: MnistSplit, test: Data, tea
   // One pruned model (L1 magnitude is deterministic); every seed/arm fine-tunes its own clone.
   const base = pruneCopy(teacher, PRUNE.ratio);
   const prunedParams = countParams(base, { trainableOnly: true });
-  const prunedRaw = accuracy(base, test.x, test.y);
+  const prunedRaw = accuracy(base, test.x, test.y, { batchSize: 500 });
   reestimateBn(base, ftData.x); // BN statistics on the fine-tune digits (both arms start here)
-  const prunedBn = accuracy(base, test.x, test.y);
+  const prunedBn = accuracy(base, test.x, test.y, { batchSize: 500 });
   const plain: number[] = [];
   const kdFt: number[] = [];
   for (const seed of PRUNE.seeds) {
@@ -121,7 +121,7 @@ async function pruneFineTune(teacher: Model, train_: MnistSplit, test: Data, tea
         epochs: budget.epochs, batchSize: PRUNE.batchSize, optimizer, seed, ...(kd ? { loss: kdLossSpec(teacher, PRUNE.kd) } : {}),
       });
       optimizer.dispose();
-      (kd ? kdFt : plain).push(accuracy(pruned, test.x, test.y));
+      (kd ? kdFt : plain).push(accuracy(pruned, test.x, test.y, { batchSize: 500 }));
       pruned.dispose();
     }
   }

@@ -50,7 +50,7 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
   const t0 = performance.now();
   await train(model, trainT, { epochs: cfg.denseEpochs, batchSize: cfg.batchSize, optimizer: adam({ lr: cfg.lr }), seed: 1 });
   const denseSecs = (performance.now() - t0) / 1000;
-  const denseAcc = accuracy(model, testT.x, testT.y);
+  const denseAcc = accuracy(model, testT.x, testT.y, { batchSize: 500 });
   const denseFile = await fileSize(model);
   const dense = model.clone();
 
@@ -60,12 +60,12 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
   const t1 = performance.now();
   await fineTune(model, trainT, { epochs: cfg.pruneEpochs, lr: cfg.fineTuneLr, batchSize: cfg.batchSize, callbacks: [pruning], seed: 2 });
   const pruneSecs = (performance.now() - t1) / 1000;
-  const prunedAcc = accuracy(model, testT.x, testT.y);
+  const prunedAcc = accuracy(model, testT.x, testT.y, { batchSize: 500 });
   const report = sparsityReport(model);
   const all = sparsityReport(model, { params: 'all' });
   const maskedFile = await fileSize(model);
   remove(model);
-  const bakedAcc = accuracy(model, testT.x, testT.y);
+  const bakedAcc = accuracy(model, testT.x, testT.y, { batchSize: 500 });
   const bakedFile = await fileSize(model);
   const probe = tf.slice(testT.x, 0, 256);
   const [denseMs, prunedMs] = pairedLatencyMs(dense, model, probe);
@@ -84,15 +84,15 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
     { 'accuracy drop (points)': (100 * drop).toFixed(2), 'target <= 0.30 at >= 95% removed': drop <= 0.003 && report.total.sparsity >= 0.95 ? 'met' : 'MISSED',
       'raw file': (bakedFile.bytes / denseFile.bytes).toFixed(3), 'gzip file': (bakedFile.gzip / denseFile.gzip).toFixed(3), latency: (prunedMs / denseMs).toFixed(2) },
   ]);
-  console.log('\nNotes: masks are saved as a second float32 tensor, so a masked model file is ~2x the dense one until remove() bakes the masks; ' +
+  console.log('\nNotes: masks are saved as a second (bool, 1 byte per weight) tensor, so a masked model file is ~1.25x the dense one until remove() bakes the masks; ' +
     'the raw float32 file of a baked model keeps its size (zeros are stored), only compression (gzip) shows the sparsity. ' +
     'The wasm backend has no sparse kernels, so latency does not improve.');
 
   // N:M: 2:4 masks on the dense model (one shot), then a short fine-tune.
   nmStructured(dense, { n: 2, m: 4 });
-  const nmOneShot = accuracy(dense, testT.x, testT.y);
+  const nmOneShot = accuracy(dense, testT.x, testT.y, { batchSize: 500 });
   await fineTune(dense, trainT, { epochs: cfg.nmEpochs, lr: cfg.fineTuneLr / 2, batchSize: cfg.batchSize, seed: 3 });
-  const nmTuned = accuracy(dense, testT.x, testT.y);
+  const nmTuned = accuracy(dense, testT.x, testT.y, { batchSize: 500 });
   printTable('LeNet-300-100: 2:4 semi-structured masks (nmStructured)', [
     { model: 'dense', 'test acc': pct(denseAcc), 'weights removed': pct(0) },
     { model: '2:4 one-shot', 'test acc': pct(nmOneShot), 'weights removed': pct(sparsityReport(dense).total.sparsity) },

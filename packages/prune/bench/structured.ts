@@ -58,14 +58,14 @@ async function runMethod(
   const batches = epochBatches(data.train, { batchSize: 64, seed: 7 });
   const opt = adam({ lr: 1e-3 });
   await train(model, batches, { optimizer: opt, epochs: o.epochs, callbacks: trainCallbacks });
-  const accDense = accuracy(model, test.x, test.y);
+  const accDense = accuracy(model, test.x, test.y, { batchSize: 500 });
   const before = modelStats(model);
   const pruner = new Pruner(model, { importance: importance(model, batches), ratio: o.ratio, global });
   pruner.step();
   const after = modelStats(model);
-  const accPruned = accuracy(model, test.x, test.y);
+  const accPruned = accuracy(model, test.x, test.y, { batchSize: 500 });
   await train(model, (e) => batches(o.epochs + e), { optimizer: opt, epochs: o.fineTuneEpochs });
-  const accFineTuned = accuracy(model, test.x, test.y);
+  const accFineTuned = accuracy(model, test.x, test.y, { batchSize: 500 });
   const ch = (s: typeof before): number => CONVS.reduce((a, id) => a + s.channels[id]!, 0);
   opt.dispose();
   model.dispose();
