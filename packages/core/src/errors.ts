@@ -13,7 +13,8 @@ export type BonsaiErrorCode =
   | 'DATA'
   | 'PRUNE'
   | 'QUANTIZE'
-  | 'INTEROP';
+  | 'INTEROP'
+  | 'IO';
 
 /** Base class of every error Bonsai throws on bad input; `code` tells the category. */
 export class BonsaiError extends Error {
@@ -56,5 +57,36 @@ export class SerializationError extends BonsaiError {
   constructor(message: string, readonly file?: string) {
     super('SERIALIZATION', file ? `${file}: ${message}` : message, { file });
     this.name = 'SerializationError';
+  }
+}
+
+/** Options of {@link IoError}. */
+export interface IoErrorOptions {
+  /** The file or folder the operation was on. */
+  path: string;
+  /** The system error code (EACCES, ENOSPC, EEXIST, ENOTDIR, EISDIR, ...) or a Bonsai reason such as "TOO_LARGE". */
+  reason?: string;
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+}
+
+/** A file-system failure (permission, full disk, wrong file kind, too large, ...) naming the path and its cause. */
+export class IoError extends BonsaiError {
+  readonly path: string;
+  readonly reason: string | undefined;
+  constructor(message: string, options: IoErrorOptions) {
+    super('IO', `${options.path}: ${message}${options.reason ? ` (${options.reason})` : ''}`, { path: options.path, reason: options.reason });
+    this.name = 'IoError';
+    this.path = options.path;
+    this.reason = options.reason;
+    if (options.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: true, configurable: true });
+  }
+}
+
+/** A backend that cannot be loaded or initialized; the message says what to install or call. */
+export class BackendError extends BonsaiError {
+  constructor(message: string, readonly backend?: string) {
+    super('BACKEND', message, { backend });
+    this.name = 'BackendError';
   }
 }
