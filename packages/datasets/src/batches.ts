@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInt, DatasetError } from './errors';
-import { DEFAULT_SEED, shuffledIndices } from './random';
+import { checkInt, checkSeed, DatasetError } from './errors';
+import { shuffledIndices, type Batch } from '@bonsai/core';
+import { DEFAULT_SEED } from './shuffle';
 import type { Split } from './types';
-
-/** One mini-batch: `x` is `[b, ...imageShape]` (or `[b, features]` flattened), `y` one-hot `[b, numClasses]`, both float32. */
-export interface Batch {
-  x: tf.Tensor;
-  y: tf.Tensor;
-}
 
 /** How a split is turned into tensors. */
 export interface TensorOptions {
@@ -39,7 +34,7 @@ export interface BatchOptions extends TensorOptions {
 export function batches(split: Split, options: BatchOptions): Generator<Batch> {
   checkInt('batchSize', options.batchSize, 1);
   const layout = resolveLayout(split, options);
-  const order = options.shuffle ? shuffledIndices(split.count, options.seed ?? DEFAULT_SEED) : identity(split.count);
+  const order = options.shuffle ? shuffledIndices(split.count, checkSeed('seed', options.seed ?? DEFAULT_SEED)) : identity(split.count);
   const end = options.dropRemainder ? split.count - (split.count % options.batchSize) : split.count;
   return generate(split, order, end, options.batchSize, layout);
 }
@@ -57,7 +52,7 @@ function* generate(split: Split, order: Uint32Array, end: number, batchSize: num
 export function epochBatches(split: Split, options: BatchOptions): (epoch: number) => Iterable<Batch> {
   checkInt('batchSize', options.batchSize, 1);
   resolveLayout(split, options);
-  const seed = options.seed ?? DEFAULT_SEED;
+  const seed = checkSeed('seed', options.seed ?? DEFAULT_SEED);
   return (epoch) => {
     checkInt('epoch', epoch, 0);
     const perEpoch: BatchOptions = { ...options, shuffle: options.shuffle ?? true, seed: seed + epoch };

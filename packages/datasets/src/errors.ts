@@ -18,3 +18,9 @@ export function checkInt(name: string, value: number, min: number, max = Number.
     throw new DatasetError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
 }
+
+/** Throws a {@link DatasetError} unless `seed` is a finite number (seeds are taken modulo 2^32). */
+export function checkSeed(name: string, seed: number): number {
+  if (!Number.isFinite(seed)) throw new DatasetError(`${name} must be a finite number, got ${String(seed)}`);
+  return seed;
+}

@@ -1,6 +1,7 @@
-import { checkInt } from './errors';
+import { checkInt, checkSeed } from './errors';
 import { MNIST_PIXELS, readMnistDigits, type RawMnist } from './mnist-files';
-import { createRng, DEFAULT_SEED, shuffleInPlace } from './random';
+import { createRng } from '@bonsai/core';
+import { DEFAULT_SEED, shuffleInPlace } from './shuffle';
 import type { MnistData, MnistSplit } from './types';
 
 /** Options of {@link loadMnist}. */
@@ -26,7 +27,7 @@ export const MNIST_TRAIN_FRACTION = 0.8;
  */
 export function loadMnist(options: LoadMnistOptions = {}): MnistData {
   const raw = readMnistDigits(options.digitsDir);
-  const { train, test } = splitIndices(raw, options.seed ?? DEFAULT_SEED);
+  const { train, test } = splitIndices(raw, checkSeed('seed', options.seed ?? DEFAULT_SEED));
   return {
     train: gather(raw, take(train, options.trainSize, 'trainSize')),
     test: gather(raw, take(test, options.testSize, 'testSize')),

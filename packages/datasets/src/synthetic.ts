@@ -1,5 +1,6 @@
-import { checkInt, DatasetError } from './errors';
-import { createRng, DEFAULT_SEED, shuffledIndices } from './random';
+import { checkInt, checkSeed, DatasetError } from './errors';
+import { createRng, shuffledIndices } from '@bonsai/core';
+import { DEFAULT_SEED } from './shuffle';
 import type { Split } from './types';
 
 /** Options of {@link syntheticClassification}. */
@@ -29,6 +30,7 @@ export interface SyntheticSplit extends Split {
 export function syntheticClassification(options: SyntheticOptions): SyntheticSplit {
   const { count, shape = [28, 28, 1], numClasses = 10, seed = DEFAULT_SEED } = options;
   checkInt('count', count, 0);
+  checkSeed('seed', seed);
   checkInt('numClasses', numClasses, 2, 256);
   shape.forEach((d, i) => checkInt(`shape[${i}]`, d, 1));
   const size = shape.reduce((a, b) => a * b, 1);
