@@ -23,4 +23,5 @@ export * from './io/format';
 export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, readArrayBuffer, readJson } from './io/files';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
+export { axisMagnitudes, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
 export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, type Param } from '@bonsai/core';
+import { ShapeError, smallestK, type Param } from '@bonsai/core';
 import { resolveCount, type Amount } from './amount';
 import { attach, countZeros, maskValues, rawValues, type MaskChange } from './mask';
-import { smallestK } from './select';
 import { resolveTarget, type PruneTarget } from './targets';
 
 /**
@@ -71,7 +70,7 @@ export function pruneGlobally(params: readonly Param[], masks: Float32Array[], s
     for (let i = 0; i < p.size; i++) if (m[i] !== 0) candidates[j++] = offsets[k]! + i;
   });
   const before = masks.map(countZeros);
-  const chosen = smallestK((i) => flatScore[i]!, candidates, count(alive));
+  const chosen = smallestK(flatScore, count(alive), candidates);
   for (const g of chosen) {
     let k = params.length - 1;
     while (offsets[k]! > g) k--;

@@ -1,9 +1,9 @@
 import type { Callback, Model, Param, TrainState } from '@bonsai/core';
-import { ConfigError } from '@bonsai/core';
+import { ConfigError, smallestK } from '@bonsai/core';
 import { importanceOf, pruneGlobally, type UnstructuredImportance } from './global';
 import { commitMask, countZeros, maskValues, type MaskChange } from './mask';
 import type { PruningSchedule } from './schedules';
-import { smallestK, unprunedIndices } from './select';
+import { unprunedIndices } from './select';
 import { resolveTarget } from './targets';
 
 /** Options of {@link gradualPruning}. */
@@ -96,7 +96,7 @@ function pruneLocalTo(p: Param, target: number, importance: UnstructuredImportan
   const mask = maskValues(p);
   const add = Math.round(target * p.size) - countZeros(mask);
   const scores = add > 0 ? importanceOf(p, importance) : undefined;
-  return commitMask(p, mask, scores ? smallestK((i) => scores[i]!, unprunedIndices(mask, p.size), add) : []);
+  return commitMask(p, mask, scores ? smallestK(scores, add, unprunedIndices(mask, p.size)) : []);
 }
 
 function pruneGlobalTo(ps: Param[], target: number, importance: UnstructuredImportance | undefined): MaskChange[] {

@@ -1,9 +1,8 @@
-import { ConfigError, createRng, hashSeed, type Param } from '@bonsai/core';
+import { ConfigError, createRng, hashSeed, smallestK, type Param } from '@bonsai/core';
 import { resolveCount } from './amount';
 import { attach, countZeros, maskValues, rawValues, type MaskChange } from './mask';
 import { axisLayout, forSlice, normalizeAxis, type AxisLayout } from './layout';
 import { paramAmounts, type AmountSpec } from './per-param';
-import { smallestK } from './select';
 import type { PruneTarget } from './targets';
 
 /** Options of {@link randomStructured}. */
@@ -77,6 +76,6 @@ function pruneSlices(p: Param, layout: AxisLayout, mask: Float32Array, score: (c
   }
   const k = resolveCount(amount, alive.length, p.name);
   const before = countZeros(mask);
-  for (const c of smallestK(score, Uint32Array.from(alive), k)) forSlice(layout, c, (i) => (mask[i] = 0));
+  for (const c of smallestK(score, k, Uint32Array.from(alive))) forSlice(layout, c, (i) => (mask[i] = 0));
   return attach(p, mask, before);
 }

@@ -1,9 +1,9 @@
 import type { Param } from '@bonsai/core';
-import { createRng, hashSeed } from '@bonsai/core';
+import { createRng, hashSeed, smallestK } from '@bonsai/core';
 import { resolveCount } from './amount';
 import { commitMask, maskValues, rawValues, type MaskChange } from './mask';
 import { paramAmounts, type AmountSpec } from './per-param';
-import { smallestK, unprunedIndices } from './select';
+import { unprunedIndices } from './select';
 import type { PruneTarget } from './targets';
 
 /** Options of {@link l1Unstructured} and {@link randomUnstructured}. */
@@ -48,5 +48,5 @@ function pruneSmallest(p: Param, score: (i: number) => number, amount: Parameter
   const mask = maskValues(p);
   const candidates = unprunedIndices(mask, p.size);
   const k = resolveCount(amount, candidates.length, p.name);
-  return commitMask(p, mask, smallestK(score, candidates, k));
+  return commitMask(p, mask, smallestK(score, k, candidates));
 }

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors';
+import { axisMagnitudes, entryMagnitudes, smallestK } from '../src/util/magnitude';
+
+// A [2, 3, 2] tensor, row-major: w[i][j][k] = values[i*6 + j*2 + k].
+const values = [1, -2, 3, -4, 5, -6, -7, 8, -9, 10, -11, 12];
+const at = (i: number, j: number, k: number): number => values[i * 6 + j * 2 + k]!;
+
+/** Sum over the other axes of |w|^p, by brute force over every index triple. */
+function oracle(axis: number, p: number, mask?: number[]): number[] {
+  const dims = [2, 3, 2];
+  const out = new Array<number>(dims[axis]!).fill(0);
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 2; k++) {
+    const m = mask ? mask[i * 6 + j * 2 + k]! : 1;
+    const v = Math.abs(at(i, j, k) * m);
+    const pos = [i, j, k][axis]!;
+    out[pos] = p === Infinity ? Math.max(out[pos]!, v) : out[pos]! + v ** p;
+  }
+  return out;
+}
+
+describe('magnitude ranking', () => {
+  it('axisMagnitudes matches a brute-force sum for every axis at once, for p 1, 2, 3 and Infinity', () => {
+    for (const p of [1, 2, 3, Infinity]) {
+      const got = axisMagnitudes(values, [2, 3, 2], [0, 1, 2], { p });
+      for (const axis of [0, 1, 2]) {
+        const want = oracle(axis, p);
+        want.forEach((w, i) => expect(got[axis]![i]).toBeCloseTo(w, 9));
+      }
+    }
+  });
+
+  it('applies the mask and answers a repeated axis twice', () => {
+    const mask = values.map((_, i) => (i % 3 === 0 ? 0 : 1));
+    const [a, b] = axisMagnitudes(values, [2, 3, 2], [2, 2], { p: 1, mask });
+    expect([...a!]).toEqual(oracle(2, 1, mask));
+    expect([...b!]).toEqual(oracle(2, 1, mask));
+    expect([...entryMagnitudes([-3, 2], { p: 2, mask: [1, 0] })]).toEqual([9, 0]);
+  });
+
+  it('smallestK is deterministic: lowest scores first, ties to the lower index, candidates respected', () => {
+    expect([...smallestK([3, 1, 2, 1, 0], 3)]).toEqual([4, 1, 3]);
+    expect([...smallestK([3, 1, 2, 1, 0], 2, Uint32Array.from([0, 2, 3]))]).toEqual([3, 2]);
+    expect([...smallestK((i) => -i, 2, Uint32Array.from([5, 6, 7]))]).toEqual([7, 6]);
+    expect(smallestK([1, 2], 0).length).toBe(0);
+  });
+
+  it('rejects a bad order, shape or axis with ConfigError', () => {
+    expect(() => axisMagnitudes(values, [2, 3, 2], [0], { p: 0 })).toThrow(ConfigError);
+    expect(() => axisMagnitudes(values, [2, 3], [0])).toThrow(ConfigError);
+    expect(() => axisMagnitudes(values, [2, 3, 2], [3])).toThrow(ConfigError);
+    expect(() => smallestK((i) => i, 1)).toThrow(ConfigError);
+  });
+});
