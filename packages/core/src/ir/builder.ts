@@ -1,4 +1,11 @@
 import { BonsaiError } from '../errors';
+import type { Conv2dOptions, DepthwiseConv2dOptions } from '../ops/conv';
+import type { DenseOptions } from '../ops/dense';
+import type { DropoutOptions } from '../ops/dropout';
+import type { BatchNormOptions, LayerNormOptions } from '../ops/norm';
+import type { PoolOptions } from '../ops/pool';
+import { getOp } from '../ops/registry';
+import type { ReshapeOptions } from '../ops/reshape';
 import { Graph } from './graph';
 import type { Attrs, Node, NodeId } from './types';
 
@@ -6,8 +13,6 @@ import type { Attrs, Node, NodeId } from './types';
 export interface NameOption {
   name?: string;
 }
-
-type Pair = number | readonly [number, number];
 
 /**
  * Builds a {@link Graph} functionally:
@@ -22,7 +27,6 @@ export class GraphBuilder {
   private readonly nodes: Node[] = [];
   private readonly ids = new Set<string>();
   private readonly counters = new Map<string, number>();
-  private readonly inputIds: NodeId[] = [];
 
   /** Adds a node of any registered op; returns its id. */
   op(op: string, inputs: readonly NodeId[], attrs: Attrs = {}, name?: string): NodeId {
@@ -37,7 +41,6 @@ export class GraphBuilder {
     for (const i of inputs) if (!this.ids.has(i)) throw new BonsaiError('UNKNOWN_NODE', `Node "${id}" reads unknown node "${i}"`, { nodeId: id });
     this.ids.add(id);
     this.nodes.push({ id, op, inputs: [...inputs], attrs });
-    if (op === 'input') this.inputIds.push(id);
     return id;
   }
 
@@ -47,31 +50,31 @@ export class GraphBuilder {
   }
 
   /** 2-D convolution (NHWC); `groups` > 1 makes a grouped convolution. */
-  conv2d(x: NodeId, o: NameOption & { filters: number; kernel: Pair; strides?: Pair; padding?: 'same' | 'valid'; dilation?: Pair; groups?: number; useBias?: boolean }): NodeId {
+  conv2d(x: NodeId, o: NameOption & Conv2dOptions): NodeId {
     const { name, ...attrs } = o;
     return this.op('conv2d', [x], attrs as Attrs, name);
   }
 
   /** Depthwise 2-D convolution. */
-  depthwiseConv2d(x: NodeId, o: NameOption & { kernel: Pair; strides?: Pair; padding?: 'same' | 'valid'; dilation?: Pair; multiplier?: number; useBias?: boolean }): NodeId {
+  depthwiseConv2d(x: NodeId, o: NameOption & DepthwiseConv2dOptions): NodeId {
     const { name, ...attrs } = o;
     return this.op('depthwiseConv2d', [x], attrs as Attrs, name);
   }
 
   /** Fully connected layer over the last axis. */
-  dense(x: NodeId, o: NameOption & { units: number; useBias?: boolean }): NodeId {
+  dense(x: NodeId, o: NameOption & DenseOptions): NodeId {
     const { name, ...attrs } = o;
     return this.op('dense', [x], attrs, name);
   }
 
   /** Batch normalization over channels. */
-  batchNorm(x: NodeId, o: NameOption & { epsilon?: number; momentum?: number } = {}): NodeId {
+  batchNorm(x: NodeId, o: NameOption & BatchNormOptions = {}): NodeId {
     const { name, ...attrs } = o;
     return this.op('batchNorm', [x], attrs, name);
   }
 
   /** Layer normalization over the last axis. */
-  layerNorm(x: NodeId, o: NameOption & { epsilon?: number } = {}): NodeId {
+  layerNorm(x: NodeId, o: NameOption & LayerNormOptions = {}): NodeId {
     const { name, ...attrs } = o;
     return this.op('layerNorm', [x], attrs, name);
   }
@@ -107,13 +110,13 @@ export class GraphBuilder {
   }
 
   /** Max pooling (strides default to the pool size). */
-  maxPool(x: NodeId, o: NameOption & { pool?: Pair; strides?: Pair; padding?: 'same' | 'valid' } = {}): NodeId {
+  maxPool(x: NodeId, o: NameOption & PoolOptions = {}): NodeId {
     const { name, ...attrs } = o;
     return this.op('maxPool', [x], attrs as Attrs, name);
   }
 
   /** Average pooling (strides default to the pool size). */
-  avgPool(x: NodeId, o: NameOption & { pool?: Pair; strides?: Pair; padding?: 'same' | 'valid' } = {}): NodeId {
+  avgPool(x: NodeId, o: NameOption & PoolOptions = {}): NodeId {
     const { name, ...attrs } = o;
     return this.op('avgPool', [x], attrs as Attrs, name);
   }
@@ -144,18 +147,20 @@ export class GraphBuilder {
   }
 
   /** Reshapes to a per-sample shape. */
-  reshape(x: NodeId, o: NameOption & { shape: readonly number[] }): NodeId {
+  reshape(x: NodeId, o: NameOption & ReshapeOptions): NodeId {
     return this.op('reshape', [x], { shape: [...o.shape] }, o.name);
   }
 
   /** Dropout (training only). */
-  dropout(x: NodeId, o: NameOption & { rate: number }): NodeId {
-    return this.op('dropout', [x], { rate: o.rate }, o.name);
+  dropout(x: NodeId, o: NameOption & DropoutOptions = {}): NodeId {
+    const { name, ...attrs } = o;
+    return this.op('dropout', [x], attrs, name);
   }
 
   /** Validates and returns the graph with the given output(s). */
   build(outputs: NodeId | readonly NodeId[]): Graph {
     const outs = typeof outputs === 'string' ? [outputs] : [...outputs];
-    return new Graph({ inputs: this.inputIds, outputs: outs, nodes: this.nodes });
+    const inputs = this.nodes.filter((n) => getOp(n.op, n.id).graphInput).map((n) => n.id);
+    return new Graph({ inputs, outputs: outs, nodes: this.nodes });
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attrs } from '../ir/types';
 import { registerOp } from './registry';
-import type { OpSpec } from './spec';
+import { plainTraits, type OpSpec } from './spec';
 
 type Fn = (x: tf.Tensor) => tf.Tensor;
 
@@ -12,11 +12,17 @@ function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
-function activation(name: string, fn: Fn): OpSpec<Attrs> {
+/** ReLU-like activations keep their input's grid and fuse into the producing op when quantized. */
+const reluTraits = { quantPassthrough: true, fusedActivation: true } as const;
+
+function activation(name: string, fn: Fn, traits: Partial<Pick<OpSpec, 'quantPassthrough' | 'fusedActivation'>> = {}): OpSpec<Attrs> {
   return {
     name,
     arity: 1,
+    attrSchema: {},
     normalizeAttrs: () => ({}),
+    ...plainTraits,
+    ...traits,
     inferShape: ([s]) => s!,
     paramShapes: () => ({}),
     forward: ([x]) => fn(x!),
@@ -27,8 +33,8 @@ function activation(name: string, fn: Fn): OpSpec<Attrs> {
 
 /** Elementwise activations: relu, relu6, gelu (tanh approximation), sigmoid, tanh. */
 export const activationOps = [
-  activation('relu', (x) => tf.relu(x)),
-  activation('relu6', (x) => tf.relu6(x)),
+  activation('relu', (x) => tf.relu(x), reluTraits),
+  activation('relu6', (x) => tf.relu6(x), reluTraits),
   activation('gelu', gelu),
   activation('sigmoid', (x) => tf.sigmoid(x)),
   activation('tanh', (x) => tf.tanh(x)),

@@ -2,30 +2,38 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import type { Attrs, Shape } from '../ir/types';
 import { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwise } from '../kernels/conv';
-import { bool, outSize, padding, pair, posInt } from './attrs';
+import { boolAttr, enumAttr, outSize, pairAttr, posIntAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { OpSpec, ParamSpec } from './spec';
+import type { BatchNormFold, OpSpec, ParamSpec } from './spec';
 
-/** Attributes of `conv2d`: NHWC, kernel [kh, kw, cin/groups, filters]. */
-export interface Conv2dAttrs extends Attrs {
-  filters: number;
-  kernel: readonly [number, number];
-  strides: readonly [number, number];
-  padding: 'same' | 'valid';
-  dilation: readonly [number, number];
-  groups: number;
-  useBias: boolean;
+/** The sliding-window attributes convolutions share. */
+const windowSchema = { kernel: pairAttr(), strides: pairAttr(1), padding: enumAttr(['same', 'valid'] as const, 'same'), dilation: pairAttr(1) };
+
+/** Attribute schema of `conv2d`: NHWC, kernel [kh, kw, cin/groups, filters]. */
+export const conv2dSchema = { filters: posIntAttr(), ...windowSchema, groups: posIntAttr(1), useBias: boolAttr(true) };
+/** Attributes of `conv2d`. */
+export type Conv2dAttrs = AttrsOf<typeof conv2dSchema>;
+/** What `GraphBuilder.conv2d` accepts. */
+export type Conv2dOptions = OptionsOf<typeof conv2dSchema>;
+
+/** Attribute schema of `depthwiseConv2d`: kernel [kh, kw, cin, multiplier]. */
+export const depthwiseConv2dSchema = { ...windowSchema, multiplier: posIntAttr(1), useBias: boolAttr(true) };
+/** Attributes of `depthwiseConv2d`. */
+export type DepthwiseConv2dAttrs = AttrsOf<typeof depthwiseConv2dSchema>;
+/** What `GraphBuilder.depthwiseConv2d` accepts. */
+export type DepthwiseConv2dOptions = OptionsOf<typeof depthwiseConv2dSchema>;
+
+/** A batch norm folds into a kernel whose last axis is the output channel (conv2d, dense). */
+export function lastAxisFold<A extends Attrs & { useBias: boolean }>(): BatchNormFold<A> {
+  return {
+    kernel: 'kernel',
+    bias: 'bias',
+    scaleShape: (k) => [k[k.length - 1]!],
+    foldedAttrs: (a) => ({ ...a, useBias: true }),
+  };
 }
 
-/** Attributes of `depthwiseConv2d`: kernel [kh, kw, cin, multiplier]. */
-export interface DepthwiseConv2dAttrs extends Attrs {
-  kernel: readonly [number, number];
-  strides: readonly [number, number];
-  padding: 'same' | 'valid';
-  dilation: readonly [number, number];
-  multiplier: number;
-  useBias: boolean;
-}
+const convTraits = { graphInput: false, norm: null, weightParam: 'kernel', quantPassthrough: false, fusedActivation: false } as const;
 
 function spatial(inputShapes: readonly Shape[], op: string): [number, number, number] {
   const s = inputShapes[0];
@@ -44,17 +52,10 @@ function outHW(h: number, w: number, a: { kernel: readonly [number, number]; str
 export const conv2dOp: OpSpec<Conv2dAttrs> = {
   name: 'conv2d',
   arity: 1,
-  normalizeAttrs(a) {
-    return {
-      filters: posInt(a, 'filters', 'conv2d'),
-      kernel: pair(a, 'kernel', 'conv2d'),
-      strides: pair(a, 'strides', 'conv2d', 1),
-      padding: padding({ padding: 'same', ...a }, 'conv2d'),
-      dilation: pair(a, 'dilation', 'conv2d', 1),
-      groups: posInt(a, 'groups', 'conv2d', 1),
-      useBias: bool(a, 'useBias', 'conv2d', true),
-    };
-  },
+  attrSchema: conv2dSchema,
+  normalizeAttrs: (a) => readAttrs(conv2dSchema, a, 'conv2d'),
+  ...convTraits,
+  foldsBatchNorm: lastAxisFold(),
   inferShape(inputShapes, a) {
     const [h, w, c] = spatial(inputShapes, 'conv2d');
     if (c % a.groups !== 0 || a.filters % a.groups !== 0) {
@@ -97,15 +98,15 @@ export const conv2dOp: OpSpec<Conv2dAttrs> = {
 export const depthwiseConv2dOp: OpSpec<DepthwiseConv2dAttrs> = {
   name: 'depthwiseConv2d',
   arity: 1,
-  normalizeAttrs(a) {
-    return {
-      kernel: pair(a, 'kernel', 'depthwiseConv2d'),
-      strides: pair(a, 'strides', 'depthwiseConv2d', 1),
-      padding: padding({ padding: 'same', ...a }, 'depthwiseConv2d'),
-      dilation: pair(a, 'dilation', 'depthwiseConv2d', 1),
-      multiplier: posInt(a, 'multiplier', 'depthwiseConv2d', 1),
-      useBias: bool(a, 'useBias', 'depthwiseConv2d', true),
-    };
+  attrSchema: depthwiseConv2dSchema,
+  normalizeAttrs: (a) => readAttrs(depthwiseConv2dSchema, a, 'depthwiseConv2d'),
+  ...convTraits,
+  // Output channel c * multiplier + m is kernel[..., c, m]: the factor is reshaped to [c, m].
+  foldsBatchNorm: {
+    kernel: 'kernel',
+    bias: 'bias',
+    scaleShape: (k) => k.slice(2),
+    foldedAttrs: (a) => ({ ...a, useBias: true }),
   },
   inferShape(inputShapes, a) {
     const [h, w, c] = spatial(inputShapes, 'depthwiseConv2d');

@@ -1,23 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
-import type { Attrs } from '../ir/types';
-import { bool, posInt } from './attrs';
+import { boolAttr, posIntAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
+import { lastAxisFold } from './conv';
 import { registerOp } from './registry';
 import type { OpSpec, ParamSpec } from './spec';
 
-/** Attributes of `dense`: y = x W + b over the last axis, W [in, units]. */
-export interface DenseAttrs extends Attrs {
-  units: number;
-  useBias: boolean;
-}
+/** Attribute schema of `dense`: y = x W + b over the last axis, W [in, units]. */
+export const denseSchema = { units: posIntAttr(), useBias: boolAttr(true) };
+/** Attributes of `dense`. */
+export type DenseAttrs = AttrsOf<typeof denseSchema>;
+/** What `GraphBuilder.dense` accepts. */
+export type DenseOptions = OptionsOf<typeof denseSchema>;
 
 /** Fully connected layer over the last axis (any leading per-sample axes, e.g. tokens). */
 export const denseOp: OpSpec<DenseAttrs> = {
   name: 'dense',
   arity: 1,
-  normalizeAttrs(a) {
-    return { units: posInt(a, 'units', 'dense'), useBias: bool(a, 'useBias', 'dense', true) };
-  },
+  attrSchema: denseSchema,
+  normalizeAttrs: (a) => readAttrs(denseSchema, a, 'dense'),
+  graphInput: false,
+  norm: null,
+  weightParam: 'kernel',
+  quantPassthrough: false,
+  fusedActivation: false,
+  foldsBatchNorm: lastAxisFold(),
   inferShape([s], a) {
     if (!s || s.length < 1) throw new ShapeError('dense expects an input with at least one axis');
     return [...s.slice(0, -1), a.units];

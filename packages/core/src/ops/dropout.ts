@@ -1,19 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Attrs } from '../ir/types';
-import { num } from './attrs';
+import { numberAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { OpSpec } from './spec';
+import { plainTraits, type OpSpec } from './spec';
 
+/** Attribute schema of `dropout`. */
+export const dropoutSchema = { rate: numberAttr(0.5, 0, 0.999) };
 /** Attributes of `dropout`. */
-export interface DropoutAttrs extends Attrs {
-  rate: number;
-}
+export type DropoutAttrs = AttrsOf<typeof dropoutSchema>;
+/** What `GraphBuilder.dropout` accepts. */
+export type DropoutOptions = OptionsOf<typeof dropoutSchema>;
 
 /** Inverted dropout in training mode (seeded), identity in inference. */
 export const dropoutOp: OpSpec<DropoutAttrs> = {
   name: 'dropout',
   arity: 1,
-  normalizeAttrs: (a) => ({ rate: num(a, 'rate', 'dropout', 0.5, 0, 0.999) }),
+  attrSchema: dropoutSchema,
+  normalizeAttrs: (a) => readAttrs(dropoutSchema, a, 'dropout'),
+  ...plainTraits,
+  quantPassthrough: true,
   inferShape: ([s]) => s!,
   paramShapes: () => ({}),
   forward([x], _p, a, ctx) {

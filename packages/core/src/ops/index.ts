@@ -9,12 +9,15 @@ import './dropout';
 
 export * from './spec';
 export * from './registry';
-export { conv2dOp, depthwiseConv2dOp, type Conv2dAttrs, type DepthwiseConv2dAttrs } from './conv';
-export { denseOp, type DenseAttrs } from './dense';
-export { batchNormOp, layerNormOp, type BatchNormAttrs, type LayerNormAttrs } from './norm';
+export { conv2dOp, depthwiseConv2dOp, conv2dSchema, depthwiseConv2dSchema, lastAxisFold, type Conv2dAttrs, type Conv2dOptions, type DepthwiseConv2dAttrs, type DepthwiseConv2dOptions } from './conv';
+export { denseOp, denseSchema, type DenseAttrs, type DenseOptions } from './dense';
+export { batchNormOp, layerNormOp, batchNormSchema, layerNormSchema, type BatchNormAttrs, type BatchNormOptions, type LayerNormAttrs, type LayerNormOptions } from './norm';
 export { activationOps, softmaxOp } from './activation';
-export { maxPoolOp, avgPoolOp, globalAvgPoolOp, type PoolAttrs } from './pool';
+export { maxPoolOp, avgPoolOp, globalAvgPoolOp, poolSchema, type PoolAttrs, type PoolOptions } from './pool';
 export { addOp, concatOp } from './merge';
-export { splitOp, flattenOp, reshapeOp, inputOp, type SplitAttrs, type ReshapeAttrs, type InputAttrs } from './reshape';
-export { dropoutOp, type DropoutAttrs } from './dropout';
-export { outSize } from './attrs';
+export { splitOp, flattenOp, reshapeOp, inputOp, splitSchema, reshapeSchema, inputSchema, type SplitAttrs, type ReshapeAttrs, type ReshapeOptions, type InputAttrs } from './reshape';
+export { dropoutOp, dropoutSchema, type DropoutAttrs, type DropoutOptions } from './dropout';
+export {
+  outSize, readAttrs, posIntAttr, numberAttr, boolAttr, pairAttr, optionalPairAttr, enumAttr, intListAttr, indexAttr,
+  type AttrField, type AttrSchema, type AttrsOf, type OptionsOf,
+} from './attrs';

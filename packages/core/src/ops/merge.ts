@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import type { Attrs, Shape } from '../ir/types';
 import { registerOp } from './registry';
-import type { OpSpec } from './spec';
+import { plainTraits, type OpSpec } from './spec';
 
 const same = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -10,7 +10,9 @@ const same = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((
 export const addOp: OpSpec<Attrs> = {
   name: 'add',
   arity: 'variadic',
+  attrSchema: {},
   normalizeAttrs: () => ({}),
+  ...plainTraits,
   inferShape(shapes) {
     const first = shapes[0]!;
     shapes.forEach((s, i) => {
@@ -28,7 +30,9 @@ export const addOp: OpSpec<Attrs> = {
 export const concatOp: OpSpec<Attrs> = {
   name: 'concat',
   arity: 'variadic',
+  attrSchema: {},
   normalizeAttrs: () => ({}),
+  ...plainTraits,
   inferShape(shapes) {
     const first = shapes[0]!;
     let c = 0;

@@ -1,20 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
-import type { Attrs, Shape } from '../ir/types';
-import { num } from './attrs';
+import type { Shape } from '../ir/types';
+import { numberAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { OpSpec, ParamSpec } from './spec';
+import { plainTraits, type OpSpec, type ParamSpec } from './spec';
 
-/** Attributes of `batchNorm` (over the last, channel axis). */
-export interface BatchNormAttrs extends Attrs {
-  epsilon: number;
-  momentum: number;
-}
+/** Attribute schema of `batchNorm` (over the last, channel axis). */
+export const batchNormSchema = { epsilon: numberAttr(1e-3, 0), momentum: numberAttr(0.99, 0, 1) };
+/** Attributes of `batchNorm`. */
+export type BatchNormAttrs = AttrsOf<typeof batchNormSchema>;
+/** What `GraphBuilder.batchNorm` accepts. */
+export type BatchNormOptions = OptionsOf<typeof batchNormSchema>;
 
-/** Attributes of `layerNorm` (over the last axis). */
-export interface LayerNormAttrs extends Attrs {
-  epsilon: number;
-}
+/** Attribute schema of `layerNorm` (over the last axis). */
+export const layerNormSchema = { epsilon: numberAttr(1e-5, 0) };
+/** Attributes of `layerNorm`. */
+export type LayerNormAttrs = AttrsOf<typeof layerNormSchema>;
+/** What `GraphBuilder.layerNorm` accepts. */
+export type LayerNormOptions = OptionsOf<typeof layerNormSchema>;
 
 function channels(s: Shape | undefined, op: string): number {
   if (!s || s.length < 1) throw new ShapeError(`${op} expects an input with a channel axis`);
@@ -30,9 +33,10 @@ const channelParam = (c: number, init: 'zeros' | 'ones', trainable = true): Para
 export const batchNormOp: OpSpec<BatchNormAttrs> = {
   name: 'batchNorm',
   arity: 1,
-  normalizeAttrs(a) {
-    return { epsilon: num(a, 'epsilon', 'batchNorm', 1e-3, 0), momentum: num(a, 'momentum', 'batchNorm', 0.99, 0, 1) };
-  },
+  attrSchema: batchNormSchema,
+  normalizeAttrs: (a) => readAttrs(batchNormSchema, a, 'batchNorm'),
+  ...plainTraits,
+  norm: 'batch',
   inferShape([s]) {
     channels(s, 'batchNorm');
     return s!;
@@ -72,9 +76,10 @@ export const batchNormOp: OpSpec<BatchNormAttrs> = {
 export const layerNormOp: OpSpec<LayerNormAttrs> = {
   name: 'layerNorm',
   arity: 1,
-  normalizeAttrs(a) {
-    return { epsilon: num(a, 'epsilon', 'layerNorm', 1e-5, 0) };
-  },
+  attrSchema: layerNormSchema,
+  normalizeAttrs: (a) => readAttrs(layerNormSchema, a, 'layerNorm'),
+  ...plainTraits,
+  norm: 'layer',
   inferShape([s]) {
     channels(s, 'layerNorm');
     return s!;

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import type { Attrs, Shape } from '../ir/types';
-import { outSize, padding, pair } from './attrs';
+import { enumAttr, optionalPairAttr, outSize, pairAttr, readAttrs, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { OpSpec } from './spec';
+import { plainTraits, type OpSpec } from './spec';
 
-/** Attributes of `maxPool` / `avgPool` (NHWC). */
+/** Attribute schema of `maxPool` / `avgPool` (NHWC); strides default to the pool size. */
+export const poolSchema = { pool: pairAttr(2), strides: optionalPairAttr(), padding: enumAttr(['same', 'valid'] as const, 'valid') };
+/** What `GraphBuilder.maxPool` / `avgPool` accept. */
+export type PoolOptions = OptionsOf<typeof poolSchema>;
+
+/** Attributes of `maxPool` / `avgPool` after normalization (strides filled in). */
 export interface PoolAttrs extends Attrs {
   pool: readonly [number, number];
   strides: readonly [number, number];
@@ -21,10 +26,14 @@ function pool(name: 'maxPool' | 'avgPool'): OpSpec<PoolAttrs> {
   return {
     name,
     arity: 1,
+    attrSchema: poolSchema,
     normalizeAttrs(a) {
-      const p = pair(a, 'pool', name, 2);
-      return { pool: p, strides: a.strides === undefined ? p : pair(a, 'strides', name), padding: padding(a, name) };
+      const r = readAttrs(poolSchema, a, name);
+      return { ...r, strides: r.strides ?? r.pool };
     },
+    ...plainTraits,
+    // A max over a window of grid values is a grid value; an average is not.
+    quantPassthrough: name === 'maxPool',
     inferShape([s], a) {
       const [h, w, c] = hwc(s, name);
       const oh = outSize(h, a.pool[0], a.strides[0], a.padding);
@@ -51,7 +60,9 @@ export const avgPoolOp = pool('avgPool');
 export const globalAvgPoolOp: OpSpec<Attrs> = {
   name: 'globalAvgPool',
   arity: 1,
+  attrSchema: {},
   normalizeAttrs: () => ({}),
+  ...plainTraits,
   inferShape([s]) {
     const [, , c] = hwc(s, 'globalAvgPool');
     return [c];

@@ -1,34 +1,37 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import type { Attrs, Shape } from '../ir/types';
+import type { Attrs } from '../ir/types';
 import { sizeOf } from '../ir/types';
-import { intList, posInt } from './attrs';
+import { indexAttr, intListAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { OpSpec } from './spec';
+import { plainTraits, type OpSpec } from './spec';
 
-/** Attributes of `split`: this node is piece `index` of the channel split into `sizes`. */
-export interface SplitAttrs extends Attrs {
-  sizes: readonly number[];
-  index: number;
-}
+/** Attribute schema of `split`: this node is piece `index` of the channel split into `sizes`. */
+export const splitSchema = { sizes: intListAttr(), index: indexAttr(0) };
+/** Attributes of `split`. */
+export type SplitAttrs = AttrsOf<typeof splitSchema>;
 
-/** Attributes of `reshape`: the per-sample target shape (one entry may be -1). */
-export interface ReshapeAttrs extends Attrs {
-  shape: readonly number[];
-}
+/** Attribute schema of `reshape`: the per-sample target shape (one entry may be -1). */
+export const reshapeSchema = { shape: intListAttr(true) };
+/** Attributes of `reshape`. */
+export type ReshapeAttrs = AttrsOf<typeof reshapeSchema>;
+/** What `GraphBuilder.reshape` accepts. */
+export type ReshapeOptions = OptionsOf<typeof reshapeSchema>;
 
 /** One piece of a split along the channel axis (GraphBuilder.split makes one node per piece). */
 export const splitOp: OpSpec<SplitAttrs> = {
   name: 'split',
   arity: 1,
+  attrSchema: splitSchema,
   normalizeAttrs(a) {
-    const sizes = intList(a, 'sizes', 'split');
-    const index = a.index ?? 0;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= sizes.length) {
-      throw new ConfigError(`split: attribute "index" must be in [0, ${sizes.length}), got ${JSON.stringify(index)}`, { op: 'split', key: 'index' });
+    const r = readAttrs(splitSchema, a, 'split');
+    if (r.index >= r.sizes.length) {
+      throw new ConfigError(`split: attribute "index" must be in [0, ${r.sizes.length}), got ${r.index}`, { op: 'split', key: 'index' });
     }
-    return { sizes, index };
+    return r;
   },
+  ...plainTraits,
+  quantPassthrough: true,
   inferShape([s], a) {
     const c = s![s!.length - 1]!;
     const total = a.sizes.reduce((x, y) => x + y, 0);
@@ -63,7 +66,10 @@ export const splitOp: OpSpec<SplitAttrs> = {
 export const flattenOp: OpSpec<Attrs> = {
   name: 'flatten',
   arity: 1,
+  attrSchema: {},
   normalizeAttrs: () => ({}),
+  ...plainTraits,
+  quantPassthrough: true,
   inferShape: ([s]) => [sizeOf(s!)],
   paramShapes: () => ({}),
   forward: ([x]) => tf.reshape(x!, [x!.shape[0]!, -1]),
@@ -78,11 +84,14 @@ export const flattenOp: OpSpec<Attrs> = {
 export const reshapeOp: OpSpec<ReshapeAttrs> = {
   name: 'reshape',
   arity: 1,
+  attrSchema: reshapeSchema,
   normalizeAttrs(a) {
-    const shape = intList(a, 'shape', 'reshape');
-    if (shape.filter((d) => d === -1).length > 1) throw new ConfigError('reshape: at most one -1 in "shape"', { op: 'reshape', key: 'shape' });
-    return { shape };
+    const r = readAttrs(reshapeSchema, a, 'reshape');
+    if (r.shape.filter((d) => d === -1).length > 1) throw new ConfigError('reshape: at most one -1 in "shape"', { op: 'reshape', key: 'shape' });
+    return r;
   },
+  ...plainTraits,
+  quantPassthrough: true,
   inferShape([s], a) {
     const n = sizeOf(s!);
     const known = a.shape.filter((d) => d !== -1).reduce((x, y) => x * y, 1);
@@ -98,20 +107,19 @@ export const reshapeOp: OpSpec<ReshapeAttrs> = {
   channelRule: () => ({ kind: 'barrier' }),
 };
 
+/** Attribute schema of `input`: the per-sample shape. */
+export const inputSchema = { shape: intListAttr() };
 /** Attributes of `input`. */
-export interface InputAttrs extends Attrs {
-  shape: readonly number[];
-}
+export type InputAttrs = AttrsOf<typeof inputSchema>;
 
 /** A graph input with a fixed per-sample shape. */
 export const inputOp: OpSpec<InputAttrs> = {
   name: 'input',
   arity: 0,
-  normalizeAttrs(a) {
-    const shape = intList(a, 'shape', 'input');
-    shape.forEach((_, i) => posInt({ d: shape[i]! }, 'd', 'input'));
-    return { shape };
-  },
+  attrSchema: inputSchema,
+  normalizeAttrs: (a) => readAttrs(inputSchema, a, 'input'),
+  ...plainTraits,
+  graphInput: true,
   inferShape: (_s, a) => a.shape,
   paramShapes: () => ({}),
   forward: () => {

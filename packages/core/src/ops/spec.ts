@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Attrs, NodeId, Shape } from '../ir/types';
 import type { Rng } from '../util/rng';
+import type { AttrSchema } from './attrs';
 
 /** How a parameter is initialized (seeded). */
 export type InitKind = 'glorotUniform' | 'heNormal' | 'zeros' | 'ones';
@@ -71,13 +72,49 @@ export interface ChannelChange {
   readonly keptInputChannels: ReadonlyArray<readonly number[] | undefined>;
 }
 
+/** Normalization family of an op, for batch-norm re-estimation, slimming and folding. */
+export type NormKind = 'batch' | 'layer';
+
+/**
+ * How a batch norm that reads only this op's output folds into it (inference mode): with
+ * `f = gamma / sqrt(movingVariance + epsilon)` per output channel, kernel' = kernel * f and
+ * bias' = beta + (bias - movingMean) * f.
+ */
+export interface BatchNormFold<A extends Attrs = Attrs> {
+  /** Role of the param scaled per output channel. */
+  readonly kernel: string;
+  /** Role of the bias that absorbs the shift (created when the op had none). */
+  readonly bias: string;
+  /** Shape the per-output-channel factor `[cOut]` takes so that it broadcasts against the kernel. */
+  scaleShape(kernelShape: Shape): Shape;
+  /** Attributes of the op after folding (it needs a bias). */
+  foldedAttrs(attrs: A): A;
+}
+
 /** Everything Bonsai knows about one op: one object per op, one file per op family. */
 export interface OpSpec<A extends Attrs = Attrs> {
   readonly name: string;
   /** Number of inputs, or 'variadic' (>= 1). */
   readonly arity: number | 'variadic';
+  /** Declarative attribute schema; `normalizeAttrs` is derived from it (plus cross-field checks). */
+  readonly attrSchema: AttrSchema;
   /** Fills in defaults and validates; throws ConfigError naming the bad attribute. */
   normalizeAttrs(attrs: Attrs): A;
+  /** True only for the graph-input op: its value is fed, not computed. */
+  readonly graphInput: boolean;
+  /** Normalization family, or null for other ops. */
+  readonly norm: NormKind | null;
+  /**
+   * Role of the param quantized as this op's weight (e.g. 'kernel'), or null. Per-channel
+   * scales run along that param's `outAxis` (else its `inAxis`).
+   */
+  readonly weightParam: string | null;
+  /** The output is on its input's quantization grid (pooling max, reshapes, ReLU): no re-quantization. */
+  readonly quantPassthrough: boolean;
+  /** An activation that integer kernels fuse into the producing op: quantize after it, not before. */
+  readonly fusedActivation: boolean;
+  /** How a following batch norm folds into this op, or null when it does not. */
+  readonly foldsBatchNorm: BatchNormFold<A> | null;
   /** Output shape (no batch dim); throws ShapeError when the inputs do not fit. */
   inferShape(inputShapes: readonly Shape[], attrs: A): Shape;
   /** Parameters and their shapes; `{}` for ops without parameters. */
@@ -91,3 +128,13 @@ export interface OpSpec<A extends Attrs = Attrs> {
   /** New attributes after channel pruning (e.g. conv `filters`, split `sizes`); default: unchanged. */
   adaptAttrs?(attrs: A, change: ChannelChange): A;
 }
+
+/** The traits of an op with no special role; spread it into a spec and override what differs. */
+export const plainTraits = {
+  graphInput: false,
+  norm: null,
+  weightParam: null,
+  quantPassthrough: false,
+  fusedActivation: false,
+  foldsBatchNorm: null,
+} as const satisfies Pick<OpSpec, 'graphInput' | 'norm' | 'weightParam' | 'quantPassthrough' | 'fusedActivation' | 'foldsBatchNorm'>;
