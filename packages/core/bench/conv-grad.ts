@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Core } from './deps';
-import { median, since } from './report';
+import { interleave, median, ms, pick, since, type Report } from '@bonsai/bench-harness';
 
 /** One conv layer to time: NHWC input and a 3x3 'same' filter. */
 export interface ConvCase {
@@ -43,4 +43,34 @@ export function timeConvGrad(core: Core, c: ConvCase, impl: 'core' | 'native', o
   } finally {
     tf.dispose([x, f, dy]);
   }
+}
+
+/**
+ * Forward vs forward + backward of core's trainable conv on one batch-64 layer
+ * (x[64,28,28,16] * f[3,3,16,32], same, stride 1) on wasm, interleaved (moved here from core's
+ * kernel tests, where it was an information-only timing).
+ */
+export async function convKernelSection(core: Core, report: Report): Promise<void> {
+  await core.initBackend('wasm');
+  const batch = pick(64, 4);
+  const x = tf.randomUniform([batch, 28, 28, 16], -1, 1, 'float32', 31) as tf.Tensor4D;
+  const f = tf.randomUniform([3, 3, 16, 32], -1, 1, 'float32', 32) as tf.Tensor4D;
+  const dy = tf.randomUniform([batch, 28, 28, 32], -1, 1, 'float32', 33);
+  const o = { strides: [1, 1] as [number, number], pad: 'same' as const };
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(core.trainableConv2d(a as tf.Tensor4D, b as tf.Tensor4D, o), dy)));
+  const runs = pick(9, 2);
+  const t = await interleave({
+    forward: () => tf.tidy(() => void core.trainableConv2d(x, f, o).dataSync()),
+    backward: () => tf.tidy(() => {
+      const [gx, gf] = g([x, f]);
+      gx!.dataSync();
+      gf!.dataSync();
+    }),
+  }, { warmup: 2, runs });
+  tf.dispose([x, f, dy]);
+  report.table('conv-kernel', {
+    title: `Core conv kernel on wasm: x[${batch},28,28,16] * f[3,3,16,32], same, stride 1 (median of ${runs}, interleaved)`,
+    columns: ['pass', 'ms'],
+    rows: [['forward', ms(t.variants.forward.median)], ['forward + backward (dx, dfilter)', ms(t.variants.backward.median)]],
+  });
 }

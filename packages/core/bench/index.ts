@@ -1,28 +1,40 @@
 /**
- * @bonsai/core bench: training throughput of core's `train()` against tfjs-layers' `fit()` on the
- * same networks, data, batch size and backend, plus conv-gradient timings. Prints Markdown.
+ * @bonsai/core bench: training throughput of core's `train()` against tfjs-layers' `fit()` (and
+ * PyTorch, single thread, where `/usr/bin/python3` imports torch) on the same networks, data and
+ * batch size; inference latency against tfjs-layers' `predict()` and PyTorch; conv-gradient
+ * timings. Writes bench-results/throughput.json. Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
  * Run after building: `pnpm --filter @bonsai/models... --filter @bonsai/datasets... build && pnpm bench`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { timeConvGrad, type ConvCase } from './conv-grad';
-import { loadDeps, type Core, type Model } from './deps';
+import { createReport, isSmoke, ms, num, pick, rate, ratio, spread, type Cell, type Report } from '@bonsai/bench-harness';
+import { convKernelSection, timeConvGrad, type ConvCase } from './conv-grad';
+import { loadDeps, type Core, type Model, type Models } from './deps';
+import { inferenceLatency } from './inference';
 import { layersMlp, layersSmallCnn } from './layers-nets';
-import { num, rate, ratio, table } from './report';
 import { coreTrainer, interleaved, layersTrainer, type RunOptions, type Throughput } from './throughput';
+import { runTorch, type TorchNet, type TorchResult } from './torch';
 
 const BATCH = 64;
-const QUICK = Boolean(process.env.BONSAI_BENCH_QUICK);
-const FULL = QUICK ? 512 : 2048;
+const SMOKE = isSmoke();
+const FULL = pick(2048, 64);
+const RUN: RunOptions = pick({ warmup: 1, epochs: 3, batchSize: BATCH }, { warmup: 0, epochs: 1, batchSize: BATCH });
 /**
  * tfjs' cpu backend computes conv gradients with naive loops (~8 s for one 28x28 32->32 layer at
  * batch 4 here), so a batch-64 smallCnn step with tfjs-layers on cpu takes minutes: the cpu CNN
- * row uses one small batch per epoch instead.
+ * row uses one small batch per epoch instead (and is left out in smoke mode).
  */
 const CPU_CNN_BATCH = 8;
+/** The smallCnn widths of issue 15's training and inference targets. */
+const CNNS: TorchNet[] = [
+  { name: 'smallCnn 16-32', widths: [16, 32] },
+  { name: 'smallCnn 32-64', widths: [32, 64] },
+].slice(0, pick(2, 1));
 
 interface Workload {
   title: string;
+  /** Name of the PyTorch net with the same architecture, if any. */
+  torch?: string;
   backend: 'wasm' | 'cpu';
   samples: number;
   run: RunOptions;
@@ -32,38 +44,73 @@ interface Workload {
 
 interface Outcome {
   w: Workload;
+  n: number;
   core: Throughput;
   layers: Throughput;
   params: [number, number];
 }
 
+function workloads(models: Models): Workload[] {
+  const cnn = (c: TorchNet): Workload => ({ title: `${c.name} (MNIST)`, torch: c.name, backend: 'wasm', samples: FULL, run: RUN, core: () => models.smallCnn({ widths: c.widths }), layers: () => layersSmallCnn({ widths: c.widths }) });
+  const mlp = (backend: 'wasm' | 'cpu', samples: number): Workload => ({ title: 'MLP 300-100 (MNIST)', backend, samples, run: RUN, core: () => models.mlp300100(), layers: () => layersMlp() });
+  return [
+    ...CNNS.map(cnn),
+    ...(SMOKE ? [] : [{ title: 'smallCnn 32-64 (MNIST, 1 batch/epoch)', backend: 'cpu' as const, samples: CPU_CNN_BATCH, run: { warmup: 1, epochs: 2, batchSize: CPU_CNN_BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() }]),
+    mlp('wasm', FULL),
+    ...(SMOKE ? [] : [mlp('cpu', FULL / 2)]),
+  ];
+}
+
 async function main(): Promise<void> {
   const { core, models, datasets } = await loadDeps();
+  const report = createReport({ bench: 'throughput', settings: { batch: BATCH, samples: FULL, ...RUN, optimizer: 'Adam 1e-3', data: 'real MNIST (@bonsai/datasets)' } });
   const mnist = datasets.loadMnist({ trainSize: FULL, testSize: 0 });
-  console.log('# @bonsai/core bench: core train() vs tfjs-layers fit()\n');
-  console.log(`Node ${process.version}, tfjs ${tf.version_core}; real MNIST (@bonsai/datasets), Adam 1e-3, softmax cross-entropy, identical architectures (same parameter count).`);
-  console.log('samples/s = samples per epoch / median epoch wall time, after one warm-up epoch; epochs of the two trainers alternate. Ratio = core ÷ tfjs-layers (> 1: core is faster).\n');
+  console.log('# @bonsai/core bench: core train() vs tfjs-layers fit() vs PyTorch\n');
+  report.note(`Node ${process.version}, tfjs ${tf.version_core}; real MNIST (@bonsai/datasets), Adam 1e-3, softmax cross-entropy, identical architectures (same parameter count). ` +
+    'samples/s = samples per epoch / median epoch wall time, after one warm-up epoch; epochs of core and tfjs-layers alternate. Ratios > 1: core is faster.');
 
-  const workloads: Workload[] = [
-    { title: 'smallCnn 32-64 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
-    { title: 'smallCnn 32-64 (MNIST, 1 batch/epoch)', backend: 'cpu', samples: CPU_CNN_BATCH, run: { warmup: 1, epochs: 2, batchSize: CPU_CNN_BATCH }, core: () => models.smallCnn(), layers: () => layersSmallCnn() },
-    { title: 'MLP 300-100 (MNIST)', backend: 'wasm', samples: FULL, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
-    { title: 'MLP 300-100 (MNIST)', backend: 'cpu', samples: FULL / 2, run: { warmup: 1, epochs: 3, batchSize: BATCH }, core: () => models.mlp300100(), layers: () => layersMlp() },
-  ];
+  // PyTorch first, on its own (never concurrently with the JS timings): same nets, same batch, 1 thread.
+  const torch = runTorch({
+    nets: CNNS,
+    train: { samples: FULL, batch: BATCH, warmup: RUN.warmup, epochs: RUN.epochs },
+    inference: { batches: [1, BATCH], runs: pick(50, 5) },
+  });
+  report.settings({ pytorch: torch.ok ? `torch ${torch.version}, torch.set_num_threads(1), random inputs of the same shape` : `skipped: ${torch.reason}` });
+  if (!torch.ok) report.note(`PyTorch column skipped: ${torch.reason}.`);
+
   const outcomes: Outcome[] = [];
-  for (const w of workloads) outcomes.push(await runWorkload(core, w, mnist.train));
+  for (const w of workloads(models)) outcomes.push(await runWorkload(core, w, mnist.train));
+  trainingTables(report, outcomes, torch);
+  await inferenceSection(core, models, report, torch);
+  await convGradSection(core, report);
+  await convKernelSection(core, report);
+  report.write();
+}
 
-  console.log('## Summary\n');
-  console.log(table(
-    ['workload', 'backend', 'samples', 'batch', 'core samples/s', 'tfjs-layers samples/s', 'core ÷ layers'],
-    outcomes.map((o) => [o.w.title, o.w.backend, String(o.w.samples), String(o.w.run.batchSize), rate(o.core.samplesPerSec), o.layers.error ? `fails: ${o.layers.error}` : rate(o.layers.samplesPerSec), o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec)]),
-  ));
-  const cnn = outcomes[0]!;
-  if (cnn.layers.error) {
-    console.log('\ntfjs-layers cannot train convs on wasm (missing Conv2DBackpropFilter, tfjs issue #8474); core can, through its own conv gradients. The cpu rows compare both on the same (slow) backend.');
-  }
-  console.log('');
-  await convGradSection(core);
+function trainingTables(report: Report, outcomes: Outcome[], torch: TorchResult): void {
+  const torchRate = (o: Outcome): number => (torch.ok && o.w.torch && o.w.backend === 'wasm' ? torch.nets[o.w.torch]?.train?.samplesPerSec ?? NaN : NaN);
+  report.table('training', {
+    title: 'Training throughput (samples/s)',
+    columns: ['workload', 'backend', 'samples', 'batch', 'core samples/s', 'tfjs-layers samples/s', 'core ÷ layers', 'PyTorch 1 thread samples/s', 'core ÷ PyTorch'],
+    rows: outcomes.map((o) => [
+      o.w.title, o.w.backend, String(o.n), String(o.w.run.batchSize),
+      o.core.error ? `fails: ${o.core.error}` : rate(o.core.samplesPerSec),
+      o.layers.error ? `fails: ${o.layers.error}` : rate(o.layers.samplesPerSec),
+      o.layers.error || o.core.error ? '—' : ratio(o.core.samplesPerSec / o.layers.samplesPerSec),
+      Number.isFinite(torchRate(o)) ? rate(torchRate(o)) : '—',
+      Number.isFinite(torchRate(o)) && !o.core.error ? ratio(o.core.samplesPerSec / torchRate(o)) : '—',
+    ]),
+    note: outcomes.some((o) => o.w.backend === 'wasm' && o.layers.error)
+      ? 'tfjs-layers cannot train convs on wasm (missing Conv2DBackpropFilter, tfjs issue #8474); core can, through its own conv gradients. The cpu rows compare both on the same (slow) backend.'
+      : undefined,
+  });
+  report.table('training-epochs', {
+    title: 'Training details: params, epoch wall times (s), last-epoch loss',
+    columns: ['workload', 'backend', 'trainer', 'params', 'epoch s', 'last epoch loss'],
+    rows: outcomes.flatMap((o) => ([['@bonsai/core train()', o.params[0], o.core], ['tfjs-layers fit()', o.params[1], o.layers]] as const).map(([name, p, t]): Cell[] => [
+      o.w.title, o.w.backend, name, num(p), t.epochMs.map((v) => num(v / 1000, 2)).join(' / ') || '—', Number.isFinite(t.lastLoss) ? t.lastLoss.toFixed(4) : t.error ? `fails: ${t.error}` : '—',
+    ])),
+  });
 }
 
 async function runWorkload(core: Core, w: Workload, split: { images: Float32Array; labels: Uint8Array; count: number }): Promise<Outcome> {
@@ -80,44 +127,63 @@ async function runWorkload(core: Core, w: Workload, split: { images: Float32Arra
   model.dispose();
   net.dispose();
   tf.dispose([x, y]);
-
-  console.log(`## ${w.title}, ${w.backend}, ${n} samples, batch ${w.run.batchSize}, ${w.run.epochs} timed epochs\n`);
-  const row = (name: string, p: number, t: Throughput): string[] => [
-    name, num(p), t.error ? `fails: ${t.error}` : rate(t.samplesPerSec), t.epochMs.map((ms) => num(ms / 1000, 2)).join(' / ') || '—', Number.isFinite(t.lastLoss) ? t.lastLoss.toFixed(4) : '—',
-  ];
-  console.log(table(['trainer', 'params', 'samples/s (median)', 'epoch s', 'last epoch loss'], [row('@bonsai/core train()', params[0], coreRun), row('tfjs-layers fit()', params[1], layersRun)]));
-  if (!coreRun.error && !layersRun.error) console.log(`\ncore ÷ tfjs-layers: **${ratio(coreRun.samplesPerSec / layersRun.samplesPerSec)}**`);
-  console.log('');
-  return { w, core: coreRun, layers: layersRun, params };
+  if (coreRun.error) throw new Error(`core train() failed on ${w.title} (${w.backend}): ${coreRun.error}`);
+  console.log(`${w.title}, ${w.backend}: core ${rate(coreRun.samplesPerSec)} samples/s, tfjs-layers ${layersRun.error ? 'fails' : rate(layersRun.samplesPerSec)}`);
+  return { w, n, core: coreRun, layers: layersRun, params };
 }
 
-async function convGradSection(core: Core): Promise<void> {
+async function inferenceSection(core: Core, models: Models, report: Report, torch: TorchResult): Promise<void> {
+  await core.initBackend('wasm');
+  const rows: Cell[][] = [];
+  for (const c of CNNS) {
+    const model = models.smallCnn({ widths: c.widths });
+    const net = layersSmallCnn({ widths: c.widths });
+    for (const batch of [1, BATCH]) {
+      const l = await inferenceLatency(model, net, batch, { warmup: 3, runs: pick(batch === 1 ? 50 : 15, 3) });
+      const pt = torch.ok ? torch.nets[c.name]?.inferenceMs?.[String(batch)] ?? NaN : NaN;
+      rows.push([c.name, batch, ms(l.coreMs), ms(l.layersMs), spread(l.ratio), Number.isFinite(pt) ? ms(pt) : '—', Number.isFinite(pt) ? ratio(pt / l.coreMs) : '—']);
+    }
+    model.dispose();
+    net.dispose();
+  }
+  report.table('inference', {
+    title: 'Inference latency, wasm (forward + readback, median ms; core and tfjs-layers interleaved)',
+    columns: ['model', 'batch', 'core ms', 'tfjs-layers ms', 'core ÷ layers time (IQR)', 'PyTorch 1 thread ms', 'PyTorch ÷ core time'],
+    rows,
+    note: 'Time ratios: core ÷ layers < 1 means core is faster; PyTorch ÷ core > 1 means core is faster.',
+  });
+}
+
+async function convGradSection(core: Core, report: Report): Promise<void> {
   const batch = 4;
-  const runs = 3;
+  const runs = pick(3, 1);
   const cases: ConvCase[] = [
     { name: 'conv1 28x28 1->32', batch, hw: 28, cin: 1, cout: 32 },
     { name: 'conv2 28x28 32->32', batch, hw: 28, cin: 32, cout: 32 },
     { name: 'conv3 14x14 32->64', batch, hw: 14, cin: 32, cout: 64 },
     { name: 'conv4 14x14 64->64', batch, hw: 14, cin: 64, cout: 64 },
-  ];
-  type Cell = number | string;
-  const wasm: Array<[Cell, Cell]> = [];
-  const cpu: Array<[Cell, Cell]> = [];
+  ].slice(0, pick(4, 1));
+  type Out = number | string;
+  const wasm: Array<[Out, Out]> = [];
+  const cpu: Array<[Out, Out]> = [];
   await core.initBackend('wasm');
   for (const c of cases) wasm.push([timeConvGrad(core, c, 'core', { warmup: 1, runs }), timeConvGrad(core, c, 'native', { warmup: 0, runs: 1 })]);
   await core.initBackend('cpu');
-  // The cpu backend has no compile or packing step to warm up; its native conv gradients are slow, so one run each.
-  for (const c of cases) cpu.push([timeConvGrad(core, c, 'core', { warmup: 0, runs: 1 }), timeConvGrad(core, c, 'native', { warmup: 0, runs: 1 })]);
-  const fmt = (v: Cell): string => (typeof v === 'number' ? num(v, 1) : `fails: ${v}`);
-  const div = (a: Cell, b: Cell): string => (typeof a === 'number' && typeof b === 'number' ? ratio(a / b) : '—');
-  const rows = cases.map((c, i) => {
-    const [wCore, wNative] = wasm[i]!;
-    const [cCore, cNative] = cpu[i]!;
-    return [c.name, fmt(wCore), fmt(wNative), fmt(cCore), fmt(cNative), div(cNative, cCore), div(cNative, wCore)];
+  // The cpu backend has no compile or packing step to warm up; its native conv gradients are slow, so one run each (skipped in smoke mode).
+  for (const c of cases) cpu.push(SMOKE ? ['skipped (smoke)', 'skipped (smoke)'] : [timeConvGrad(core, c, 'core', { warmup: 0, runs: 1 }), timeConvGrad(core, c, 'native', { warmup: 0, runs: 1 })]);
+  await core.initBackend('wasm');
+  const fmt = (v: Out): string => (typeof v === 'number' ? num(v, 1) : v.startsWith('skipped') ? v : `fails: ${v}`);
+  const div = (a: Out, b: Out): string => (typeof a === 'number' && typeof b === 'number' ? ratio(a / b) : '—');
+  report.table('conv-grad', {
+    title: `Conv gradient (informational): forward + dx + dfilter, batch ${batch}, 3x3 same, ms (wasm: median of ${runs} after a warm-up; cpu: one run)`,
+    columns: ['layer', 'wasm: core conv', 'wasm: tf.conv2d', 'cpu: core conv', 'cpu: tf.conv2d (native grads)', 'cpu native ÷ cpu core', 'cpu native ÷ wasm core'],
+    rows: cases.map((c, i) => {
+      const [wCore, wNative] = wasm[i]!;
+      const [cCore, cNative] = cpu[i]!;
+      return [c.name, fmt(wCore), fmt(wNative), fmt(cCore), fmt(cNative), div(cNative, cCore), div(cNative, wCore)];
+    }),
+    note: "Ratios > 1: core's conv gradient is faster than the cpu backend's native one.",
   });
-  console.log(`## Conv gradient (informational): forward + dx + dfilter, batch ${batch}, 3x3 same, ms (wasm: median of ${runs} after a warm-up; cpu: one run)\n`);
-  console.log(table(['layer', 'wasm: core conv', 'wasm: tf.conv2d', 'cpu: core conv', 'cpu: tf.conv2d (native grads)', 'cpu native ÷ cpu core', 'cpu native ÷ wasm core'], rows));
-  console.log('\nRatios > 1: core\'s conv gradient is faster than the cpu backend\'s native one.');
 }
 
 await main();

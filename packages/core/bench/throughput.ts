@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Core, Model } from './deps';
-import { median, since } from './report';
+import { median, since } from '@bonsai/bench-harness';
 
 /** Per-epoch timings of one trainer. */
 export interface Throughput {

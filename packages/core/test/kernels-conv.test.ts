@@ -243,34 +243,3 @@ describe('no leaks, errors', () => {
     });
   });
 });
-
-describe('timing (information only)', () => {
-  it('prints the median forward+backward time of x[64,28,28,16] * f[3,3,16,32] on wasm', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.tensor(rand(64 * 28 * 28 * 16, 31), [64, 28, 28, 16]) as tf.Tensor4D;
-    const f = tf.tensor(rand(3 * 3 * 16 * 32, 32), [3, 3, 16, 32]) as tf.Tensor4D;
-    const dy = tf.tensor(rand(64 * 28 * 28 * 32, 33), [64, 28, 28, 32]);
-    const o: ConvOptions = { strides: [1, 1], pad: 'same' };
-    const median = (fn: () => void, reps: number): number => {
-      fn();
-      fn();
-      const ts: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t0 = performance.now();
-        fn();
-        ts.push(performance.now() - t0);
-      }
-      ts.sort((a, b) => a - b);
-      return ts[ts.length >> 1]!;
-    };
-    const fwd = median(() => tf.tidy(() => { conv2d(x, f, o).dataSync(); }), 9);
-    const both = median(() => tf.tidy(() => {
-      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, o), dy)))([x, f]);
-      gx!.dataSync();
-      gf!.dataSync();
-    }), 9);
-    console.log(`kernels/conv wasm, x[64,28,28,16] * f[3,3,16,32] same s1: forward ${fwd.toFixed(1)} ms, forward+backward ${both.toFixed(1)} ms (median of 9)`);
-    expect(both).toBeGreaterThan(0);
-    tf.dispose([x, f, dy]);
-  });
-});
