@@ -16,6 +16,8 @@ export interface ParamSpec {
   readonly outAxis?: number;
   /** Axis of this parameter that indexes the op's input channels, if any. */
   readonly inAxis?: number;
+  /** Which input (slot) `inAxis` indexes the channels of, for multi-input ops (default 0). */
+  readonly inInput?: number;
 }
 
 /**
