@@ -1,4 +1,6 @@
 import { SerializationError } from '../errors';
+import { fsCode, toIoError } from './fs-error';
+import { MAX_JSON_BYTES, readFileChecked } from './read-checked';
 
 type Fs = typeof import('node:fs/promises');
 type PathMod = typeof import('node:path');
@@ -32,51 +34,29 @@ export async function resolveInside(dir: string, relative: string): Promise<stri
     }
   } catch (e) {
     if (e instanceof SerializationError) throw e;
-    throw new SerializationError(`weight file ${JSON.stringify(relative)} cannot be read: ${(e as Error).message}`, relative);
+    // A missing or unreadable file is a file-system failure: IoError naming the full path and cause.
+    throw toIoError(e, fsCode(e) === 'ENOENT' ? full : root, 'read a weight file');
   }
   return full;
 }
 
-/** Writes files into `dir` atomically: each goes to a temporary name first, then is renamed. */
-export async function writeFilesAtomic(dir: string, files: ReadonlyArray<{ name: string; data: string | Uint8Array }>): Promise<void> {
-  const { fs, path } = await nodeModules();
-  await fs.mkdir(dir, { recursive: true });
-  const tag = `${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
-  const temps: Array<{ tmp: string; final: string }> = [];
-  try {
-    for (const f of files) {
-      const final = path.join(dir, f.name);
-      const tmp = path.join(dir, `.${f.name}.${tag}.tmp`);
-      await fs.writeFile(tmp, f.data);
-      temps.push({ tmp, final });
-    }
-    // Rename the last file (model.json by convention) last, so a reader never sees it before its weights.
-    for (const t of temps) await fs.rename(t.tmp, t.final);
-  } catch (e) {
-    await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
-    throw e;
-  }
-}
-
-/** Reads a whole file as an ArrayBuffer. */
+/** Reads a whole regular file as an ArrayBuffer (size checked with `stat` first; at most 2 GiB). Node only. */
 export async function readArrayBuffer(file: string): Promise<ArrayBuffer> {
-  const { fs } = await nodeModules();
-  const buf = await fs.readFile(file);
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const bytes = await readFileChecked(file);
+  return bytes.buffer as ArrayBuffer;
 }
 
-/** Reads and parses a JSON file; SerializationError naming the file when it is not JSON. */
+/**
+ * Reads and parses a JSON file (a regular file of at most 256 MiB): IoError naming the file and
+ * cause when it cannot be read, SerializationError when it is not JSON. Node only.
+ */
 export async function readJson(file: string): Promise<unknown> {
-  const { fs } = await nodeModules();
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new SerializationError(`cannot read: ${(e as Error).message}`, file);
-  }
+  const text = new TextDecoder().decode(await readFileChecked(file, MAX_JSON_BYTES));
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw new SerializationError(`not valid JSON: ${(e as Error).message}`, file);
   }
 }
+
+export { recoverFolder, writeFilesAtomic, type FolderFile } from './atomic-folder';

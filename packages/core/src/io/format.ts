@@ -116,6 +116,7 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
       names.add(e.name as string);
       const q = e.quantization as Record<string, unknown> | undefined;
       if (q !== undefined && (typeof q !== 'object' || q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype as string))) fail(`weight "${String(e.name)}": unsupported quantization ${JSON.stringify(q)}`);
+      if (q !== undefined && q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) fail(`weight "${String(e.name)}": quantization needs finite "scale" and "min"`);
     }
   }
   return j as unknown as ModelJSON;
@@ -130,6 +131,61 @@ export function checkWeightBytes(specs: readonly tf.io.WeightsManifestEntry[], b
   if (!Number.isFinite(expected)) throw new SerializationError('weight entry with an unsupported dtype', file);
   if (expected !== byteLength) {
     throw new SerializationError(`weights hold ${byteLength} bytes, the manifest describes ${expected} bytes (truncated or corrupt)`, file);
+  }
+}
+
+/**
+ * Throws SerializationError naming the param unless every param value is stored as float32 (the
+ * float kernels' dtype; tfjs-quantized uint8/uint16/float16 entries decode to float32) and every
+ * mask as bool or float32.
+ */
+export function checkParamDtypes(params: readonly ParamEntry[], specs: readonly tf.io.WeightsManifestEntry[], file = MODEL_FILE): void {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const p of params) {
+    const v = byName.get(p.name);
+    if (v && v.dtype !== 'float32') throw new SerializationError(`param "${p.name}": the manifest declares dtype ${v.dtype}, the op expects float32`, file);
+    const m = byName.get(p.name + MASK_SUFFIX);
+    if (m && m.dtype !== 'bool' && m.dtype !== 'float32') throw new SerializationError(`param "${p.name}": its mask has dtype ${m.dtype}, expected bool or float32`, file);
+  }
+}
+
+/** Index of the first NaN/±Infinity in `n` float32 (or float16 when `half`) values at `offset`, or -1. */
+function firstNonFinite(buffer: ArrayBuffer, offset: number, n: number, half: boolean): number {
+  if (half) {
+    const dv = new DataView(buffer, offset, n * 2);
+    for (let i = 0; i < n; i++) if ((dv.getUint16(i * 2, true) & 0x7c00) === 0x7c00) return i;
+    return -1;
+  }
+  if (offset % 4 === 0) {
+    const f = new Float32Array(buffer, offset, n);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(f[i]!)) return i;
+    return -1;
+  }
+  const dv = new DataView(buffer, offset, n * 4);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(dv.getFloat32(i * 4, true))) return i;
+  return -1;
+}
+
+/**
+ * Throws SerializationError naming the weight and index when a float weight holds NaN or
+ * ±Infinity (read from the raw bytes, before any tensor is made; uint8/uint16-quantized entries
+ * are finite when their scale and min are, which {@link validateModelJson} checks). Call after
+ * {@link checkWeightBytes}.
+ */
+export function checkFinite(specs: readonly tf.io.WeightsManifestEntry[], weights: ArrayBuffer, file = MODEL_FILE): void {
+  let offset = 0;
+  for (const e of specs) {
+    const bytes = entryBytes(e);
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const q = e.quantization;
+    let bad = -1;
+    if (e.dtype === 'float32' && (!q || q.dtype === 'float16')) {
+      bad = firstNonFinite(weights, offset, n, q?.dtype === 'float16');
+    }
+    if (bad >= 0) {
+      throw new SerializationError(`param "${e.name}" holds NaN or Infinity (at element ${bad}); pass allowNonFinite: true to load it anyway`, file);
+    }
+    offset += bytes;
   }
 }
 
@@ -149,11 +205,30 @@ export function decodeWeightMap(weights: ArrayBuffer, specs: tf.io.WeightsManife
   return new Map<string, tf.Tensor>(Object.keys(decoded).map((k) => [k, decoded[k]!]));
 }
 
-/** Rebuilds a model from artifacts; validates sizes, names and shapes. */
-export function fromArtifacts(art: ModelArtifacts, file = MODEL_FILE): Model {
+/** Options of {@link fromArtifacts} and core's `load`. */
+export interface LoadOptions {
+  /** Name used in error messages (default "model.json"). */
+  file?: string;
+  /** Accept NaN and ±Infinity weights (default false: a SerializationError names the param). */
+  allowNonFinite?: boolean;
+}
+
+function loadOptions(options: string | LoadOptions | undefined): Required<LoadOptions> {
+  const o = typeof options === 'string' ? { file: options } : (options ?? {});
+  return { file: o.file ?? MODEL_FILE, allowNonFinite: o.allowNonFinite ?? false };
+}
+
+/** Rebuilds a model from artifacts; validates sizes, dtypes, finiteness, names and shapes before making any tensor. */
+export function fromArtifacts(art: ModelArtifacts, options?: string | LoadOptions): Model {
+  const { file, allowNonFinite } = loadOptions(options);
+  if (typeof art !== 'object' || art === null || !(art.weights instanceof ArrayBuffer)) {
+    throw new SerializationError('artifacts need a "json" object and a "weights" ArrayBuffer', file);
+  }
   const json = validateModelJson(art.json, file);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   checkWeightBytes(specs, art.weights.byteLength, file);
+  checkParamDtypes(json.params, specs, file);
+  if (!allowNonFinite) checkFinite(specs, art.weights, file);
   const graph = graphFromJson(json.graph, file);
   const tensors = decodeWeightMap(art.weights, specs);
   const params = new Map<string, Param>();
