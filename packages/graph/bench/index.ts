@@ -1,14 +1,14 @@
 /**
  * @bonsai/graph benchmark: dependency-graph build and prune time on a ResNet-50-shaped graph, and
- * measured wasm inference latency of dense vs 50%-channel-pruned models beside their MAC ratio.
+ * wasm inference latency of dense vs 50%-channel-pruned models (interleaved) beside their MAC
+ * ratio. Writes bench-results/graph.json. Smoke mode: ResNet-20 instead of ResNet-50, few runs.
  * Run: pnpm --filter @bonsai/graph... build && pnpm --filter @bonsai/graph bench
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendInfo, initBackend, type Model } from '@bonsai/core';
+import { initBackend, type Model } from '@bonsai/core';
 import { resnet20, resnet50, smallCnn } from '@bonsai/models';
 import { DependencyGraph, modelStats } from '@bonsai/graph';
-import { median } from '@bonsai/eval';
-import { printTable, timeMs } from './util';
+import { createReport, interleave, isSmoke, median, ms, num, pick, ratio, spread, timeMs, type Cell } from '@bonsai/bench-harness';
 
 /** Removes about half the units of every prunable group (which units does not matter for timing). */
 function pruneHalf(model: Model): DependencyGraph {
@@ -23,38 +23,29 @@ function pruneHalf(model: Model): DependencyGraph {
   return dg;
 }
 
-function latencyMs(model: Model, batch: number, runs: number): number {
-  const shape = model.graph.shape(model.graph.inputs[0]!);
-  const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 1);
-  for (let i = 0; i < 3; i++) tf.dispose(model.forward(x));
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    samples.push(
-      timeMs(() => {
-        const y = model.forward(x);
-        y.dataSync();
-        y.dispose();
-      }),
-    );
-  }
-  x.dispose();
-  return median(samples);
+/** Forward + readback of `model` on `x`. */
+function forward(model: Model, x: tf.Tensor): void {
+  const y = model.forward(x);
+  y.dataSync();
+  y.dispose();
 }
 
 async function main(): Promise<void> {
-  const info = await initBackend('wasm');
-  console.log(`# @bonsai/graph benchmark (backend ${info.name}, simd ${info.simd}, threads ${info.threads})\n`);
+  await initBackend('wasm');
+  const smoke = isSmoke();
+  const report = createReport({ bench: 'graph' });
+  console.log('# @bonsai/graph benchmark\n');
 
-  console.log('## Dependency graph on a ResNet-50-shaped graph (224x224x3, 1000 classes)\n');
-  const base = resnet50();
-  const s50 = modelStats(base);
-  const runs = 3;
+  const big = smoke ? { name: 'ResNet-20 (smoke)', make: () => resnet20({ inputShape: [32, 32, 3] }) } : { name: 'ResNet-50 (224x224x3, 1000 classes)', make: () => resnet50() };
+  const base = big.make();
+  const dense = modelStats(base);
+  const runs = pick(5, 1);
   const build: number[] = [];
   const enumerate: number[] = [];
   const prune: number[] = [];
   let groups = 0;
   let units = 0;
-  let after = s50;
+  let after = dense;
   for (let r = 0; r < runs; r++) {
     const m = base.clone();
     let dg: DependencyGraph | undefined;
@@ -68,42 +59,53 @@ async function main(): Promise<void> {
     after = modelStats(m);
     m.dispose();
   }
-  printTable(
-    ['step', `median ms (${runs} runs)`],
-    [
-      ['DependencyGraph.build', median(build)],
-      [`groups() (${groups} groups, ${units} units)`, median(enumerate)],
-      ['build + prune 50% of every group (physical slicing)', median(prune)],
-    ],
-  );
-  printTable(['ResNet-50', 'params', 'MACs'], [
-    ['dense', s50.params, s50.macs],
-    ['50% channels', after.params, after.macs],
-    ['ratio', after.params / s50.params, after.macs / s50.macs],
-  ]);
   base.dispose();
+  report.settings({ dependencyGraphModel: big.name, runs });
+  report.table('dependency-graph', {
+    title: `Dependency graph on ${big.name}: median ms of ${runs} runs`,
+    columns: ['step', 'median ms'],
+    rows: [
+      ['DependencyGraph.build', ms(median(build))],
+      [`groups() (${groups} groups, ${units} units)`, ms(median(enumerate))],
+      ['build + prune 50% of every group (physical slicing)', ms(median(prune))],
+    ],
+  });
+  report.table('dependency-graph-size', {
+    title: `${big.name}: size before and after removing 50% of every group`,
+    columns: ['model', 'params', 'MACs'],
+    rows: [
+      ['dense', num(dense.params), num(dense.macs)],
+      ['50% channels', num(after.params), num(after.macs)],
+      ['ratio', ratio(after.params / dense.params, 3), ratio(after.macs / dense.macs, 3)],
+    ],
+  });
 
-  console.log('## wasm inference latency, dense vs 50%-channel-pruned (median ms)\n');
-  const rows: Array<Array<string | number>> = [];
+  const rows: Cell[][] = [];
   const cases: Array<[string, () => Model]> = [
     ['ResNet-20 (16-32-64, 32x32x3)', () => resnet20({ inputShape: [32, 32, 3] })],
     ['small CNN (32-64, 128, MNIST)', () => smallCnn()],
   ];
   for (const [name, make] of cases) {
-    const dense = make();
-    const pruned = make();
-    pruneHalf(pruned);
-    const sd = modelStats(dense);
-    const sp = modelStats(pruned);
-    for (const [batch, n] of [[1, 50], [32, 10]] as const) {
-      const ld = latencyMs(dense, batch, n);
-      const lp = latencyMs(pruned, batch, n);
-      rows.push([name, batch, ld, lp, lp / ld, sp.macs / sd.macs, sp.params / sd.params]);
+    const d = make();
+    const p = make();
+    pruneHalf(p);
+    const sd = modelStats(d);
+    const sp = modelStats(p);
+    for (const [batch, n] of [[1, pick(50, 3)], [32, pick(10, 2)]] as const) {
+      const x = tf.randomUniform([batch, ...d.graph.shape(d.graph.inputs[0]!)], 0, 1, 'float32', 1);
+      const t = await interleave({ dense: () => forward(d, x), pruned: () => forward(p, x) }, { warmup: 3, runs: n });
+      x.dispose();
+      rows.push([name, batch, ms(t.variants.dense.median), ms(t.variants.pruned.median), spread(t.ratio('pruned', 'dense')), ratio(sp.macs / sd.macs), ratio(sp.params / sd.params)]);
     }
-    dense.dispose();
-    pruned.dispose();
+    d.dispose();
+    p.dispose();
   }
-  printTable(['model', 'batch', 'dense ms', 'pruned ms', 'latency ratio', 'MAC ratio', 'param ratio'], rows);
+  report.table('latency', {
+    title: 'wasm inference latency, dense vs 50%-channel-pruned (median ms; dense and pruned interleaved)',
+    columns: ['model', 'batch', 'dense ms', 'pruned ms', 'latency ratio (IQR)', 'MAC ratio', 'param ratio'],
+    rows,
+  });
+  report.write();
 }
 
 await main();

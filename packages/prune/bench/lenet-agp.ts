@@ -4,7 +4,8 @@ import { agp, fineTune, gradualPruning, nmStructured, remove, sparsityReport, fo
 import { loadMnist, toTensors } from '@bonsai/datasets';
 import { accuracy } from '@bonsai/eval';
 import { mlp300100 } from '@bonsai/models';
-import { fileSize, kib, pairedLatencyMs, pct, printTable } from './util';
+import { createReport, fromRecords, isSmoke, kib, ms, pct, pick } from '@bonsai/bench-harness';
+import { fileSize, pairedLatencyMs } from './util';
 
 /** Settings of the LeNet-300-100 gradual-magnitude-pruning run. */
 export interface LenetAgpConfig {
@@ -36,13 +37,18 @@ export const LENET_AGP: LenetAgpConfig = {
   nmEpochs: 3,
 };
 
+/** Smoke mode: one epoch per phase. */
+export const LENET_AGP_SMOKE: LenetAgpConfig = { ...LENET_AGP, denseEpochs: 1, pruneEpochs: 1, rampEpochs: 1, frequency: 2, nmEpochs: 1 };
+
 /**
  * Trains LeNet-300-100 (mlp300100) densely on the real MNIST digits of the `mnist` package
  * (8000 train / 2000 test), then prunes it with AGP while fine-tuning; prints accuracy before
  * and after, weights removed, file sizes and a latency sanity check.
  */
-export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ dense: number; pruned: number; removed: number }> {
-  const data = loadMnist({ seed: 42 });
+export async function runLenetAgp(cfg: LenetAgpConfig = pick(LENET_AGP, LENET_AGP_SMOKE)): Promise<{ dense: number; pruned: number; removed: number }> {
+  const data = loadMnist({ seed: 42, ...(isSmoke() ? { trainSize: 512, testSize: 256 } : {}) });
+  const rep = createReport({ bench: 'lenet-agp', settings: { ...cfg, train: data.train.count, test: data.test.count } });
+  const printTable = (id: string, title: string, records: Array<Record<string, string | number>>): void => void rep.table(id, { title, ...fromRecords(records) });
   const trainT = toTensors(data.train);
   const testT = toTensors(data.test);
   const model: Model = mlp300100({ seed: 0 });
@@ -68,23 +74,23 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
   const bakedAcc = accuracy(model, testT.x, testT.y, { batchSize: 500 });
   const bakedFile = await fileSize(model);
   const probe = tf.slice(testT.x, 0, 256);
-  const [denseMs, prunedMs] = pairedLatencyMs(dense, model, probe);
+  const [denseMs, prunedMs] = (await pairedLatencyMs(dense, model, probe, pick(21, 3)));
 
-  console.log(`\nLeNet-300-100 on MNIST (${data.train.count} train / ${data.test.count} test, wasm): dense ${cfg.denseEpochs} epochs Adam ${cfg.lr} (${denseSecs.toFixed(0)} s), ` +
+  rep.note(`LeNet-300-100 on MNIST (${data.train.count} train / ${data.test.count} test, wasm): dense ${cfg.denseEpochs} epochs Adam ${cfg.lr} (${denseSecs.toFixed(0)} s), ` +
     `then AGP 0 -> ${pct(cfg.finalSparsity, 0)} (${cfg.global ? 'global' : 'per-layer'} magnitude, ramp ${cfg.rampEpochs} epochs, every ${cfg.frequency} steps) ` +
     `while fine-tuning ${cfg.pruneEpochs} epochs, Adam ${cfg.fineTuneLr} cosine (${pruneSecs.toFixed(0)} s).`);
-  console.log('\n' + formatSparsityReport(report, 'LeNet-300-100 after AGP: sparsity per layer (kernels)'));
+  console.log(formatSparsityReport(report, 'LeNet-300-100 after AGP: sparsity per layer (kernels)') + '\n');
   const drop = denseAcc - bakedAcc;
-  printTable('LeNet-300-100: gradual magnitude pruning (AGP)', [
-    { model: 'dense', 'test acc': pct(denseAcc), 'weights removed': pct(0), 'params removed (incl. biases)': pct(0), 'file (raw)': kib(denseFile.bytes), 'file (gzip)': kib(denseFile.gzip), 'latency b=256 (ms)': denseMs },
+  printTable('agp', 'LeNet-300-100: gradual magnitude pruning (AGP)', [
+    { model: 'dense', 'test acc': pct(denseAcc), 'weights removed': pct(0), 'params removed (incl. biases)': pct(0), 'file (raw)': kib(denseFile.bytes), 'file (gzip)': kib(denseFile.gzip), 'latency b=256 (ms)': ms(denseMs) },
     { model: 'AGP, masked', 'test acc': pct(prunedAcc), 'weights removed': pct(report.total.sparsity), 'params removed (incl. biases)': pct(all.total.sparsity), 'file (raw)': kib(maskedFile.bytes), 'file (gzip)': kib(maskedFile.gzip), 'latency b=256 (ms)': '-' },
-    { model: 'AGP, remove()d', 'test acc': pct(bakedAcc), 'weights removed': pct(report.total.sparsity), 'params removed (incl. biases)': pct(all.total.sparsity), 'file (raw)': kib(bakedFile.bytes), 'file (gzip)': kib(bakedFile.gzip), 'latency b=256 (ms)': prunedMs },
+    { model: 'AGP, remove()d', 'test acc': pct(bakedAcc), 'weights removed': pct(report.total.sparsity), 'params removed (incl. biases)': pct(all.total.sparsity), 'file (raw)': kib(bakedFile.bytes), 'file (gzip)': kib(bakedFile.gzip), 'latency b=256 (ms)': ms(prunedMs) },
   ]);
-  printTable('LeNet-300-100: ratios (pruned / dense)', [
+  printTable('agp-ratios', 'LeNet-300-100: ratios (pruned / dense)', [
     { 'accuracy drop (points)': (100 * drop).toFixed(2), 'target <= 0.30 at >= 95% removed': drop <= 0.003 && report.total.sparsity >= 0.95 ? 'met' : 'MISSED',
       'raw file': (bakedFile.bytes / denseFile.bytes).toFixed(3), 'gzip file': (bakedFile.gzip / denseFile.gzip).toFixed(3), latency: (prunedMs / denseMs).toFixed(2) },
   ]);
-  console.log('\nNotes: masks are saved as a second (bool, 1 byte per weight) tensor, so a masked model file is ~1.25x the dense one until remove() bakes the masks; ' +
+  rep.note('Notes: masks are saved as a second (bool, 1 byte per weight) tensor, so a masked model file is ~1.25x the dense one until remove() bakes the masks; ' +
     'the raw float32 file of a baked model keeps its size (zeros are stored), only compression (gzip) shows the sparsity. ' +
     'The wasm backend has no sparse kernels, so latency does not improve.');
 
@@ -93,7 +99,7 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
   const nmOneShot = accuracy(dense, testT.x, testT.y, { batchSize: 500 });
   await fineTune(dense, trainT, { epochs: cfg.nmEpochs, lr: cfg.fineTuneLr / 2, batchSize: cfg.batchSize, seed: 3 });
   const nmTuned = accuracy(dense, testT.x, testT.y, { batchSize: 500 });
-  printTable('LeNet-300-100: 2:4 semi-structured masks (nmStructured)', [
+  printTable('nm', 'LeNet-300-100: 2:4 semi-structured masks (nmStructured)', [
     { model: 'dense', 'test acc': pct(denseAcc), 'weights removed': pct(0) },
     { model: '2:4 one-shot', 'test acc': pct(nmOneShot), 'weights removed': pct(sparsityReport(dense).total.sparsity) },
     { model: `2:4 + ${cfg.nmEpochs} epochs fine-tune`, 'test acc': pct(nmTuned), 'weights removed': pct(sparsityReport(dense).total.sparsity) },
@@ -101,5 +107,6 @@ export async function runLenetAgp(cfg: LenetAgpConfig = LENET_AGP): Promise<{ de
   [trainT.x, trainT.y, testT.x, testT.y, probe].forEach((t) => t.dispose());
   model.dispose();
   dense.dispose();
+  rep.write();
   return { dense: denseAcc, pruned: bakedAcc, removed: report.total.sparsity };
 }

@@ -11,6 +11,7 @@ import { modelStats } from '@bonsai/graph';
 import { accuracy } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
 import { bnScale, Pruner, slimmingRegularizer, taylor, type GroupImportance } from '@bonsai/prune';
+import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 
 /** Options of {@link runStructuredBench}. */
 export interface StructuredBenchOptions {
@@ -80,16 +81,17 @@ async function runMethod(
 
 /** Runs Network Slimming and Taylor structured pruning on MNIST and prints a Markdown table. */
 export async function runStructuredBench(options: StructuredBenchOptions = {}): Promise<StructuredBenchRow[]> {
-  const o: Required<StructuredBenchOptions> = { epochs: 4, fineTuneEpochs: 2, ratio: 0.5, lambda: 1e-4, taylorBatches: 32, ...options };
+  const o: Required<StructuredBenchOptions> = { epochs: pick(4, 1), fineTuneEpochs: pick(2, 1), ratio: 0.5, lambda: 1e-4, taylorBatches: pick(32, 2), ...options };
   await initBackend('wasm');
-  const data = loadMnist();
+  const data = loadMnist(isSmoke() ? { trainSize: 128, testSize: 128 } : {});
+  const report = createReport({ bench: 'structured', settings: { ...o, model: 'smallCnn 16-32, hidden 64', batch: 64, optimizer: 'Adam 1e-3', train: data.train.count, test: data.test.count } });
   const test = toTensors(data.test);
-  console.log(`## Structured pruning on MNIST (small CNN 16-32, hidden 64; ${data.train.count}/${data.test.count} split; ${o.epochs} epochs + ${o.fineTuneEpochs} fine-tune epochs, Adam 1e-3, batch 64)\n`);
+  const title = `Structured pruning on MNIST (small CNN 16-32, hidden 64; ${data.train.count}/${data.test.count} split; ${o.epochs} epochs + ${o.fineTuneEpochs} fine-tune epochs, Adam 1e-3, batch 64)`;
   const rows: StructuredBenchRow[] = [];
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
-  const line = (r: StructuredBenchRow): string =>
-    `| ${r.method} | ${pct(r.accDense)} | ${pct(r.accPruned)} | ${pct(r.accFineTuned)} | ${((r.accDense - r.accFineTuned) * 100).toFixed(2)} pt | ${pct(r.channelsRemoved)} | x${r.paramRatio.toFixed(3)} | x${r.macRatio.toFixed(3)} | ${r.seconds.toFixed(0)} |`;
-  const log = (r: StructuredBenchRow): StructuredBenchRow => (console.log(`(done) ${line(r)}`), r);
+  const cells = (r: StructuredBenchRow): string[] =>
+    [r.method, pct(r.accDense), pct(r.accPruned), pct(r.accFineTuned), `${((r.accDense - r.accFineTuned) * 100).toFixed(2)} pt`, pct(r.channelsRemoved), `x${r.paramRatio.toFixed(3)}`, `x${r.macRatio.toFixed(3)}`, r.seconds.toFixed(0)];
+  const log = (r: StructuredBenchRow): StructuredBenchRow => (console.log(`(done) ${cells(r).join(' | ')}`), r);
   rows.push(await runMethod(`Network Slimming (lambda ${o.lambda}, global bnScale)`, data, test, o, [slimmingRegularizer({ lambda: o.lambda })], () => bnScale(), true).then(log));
   rows.push(await runMethod(`Taylor (${o.taylorBatches} batches, per layer)`, data, test, o, [], (model, batches) => {
     const imp = taylor();
@@ -98,10 +100,12 @@ export async function runStructuredBench(options: StructuredBenchOptions = {}): 
   }, false).then(log));
   test.x.dispose();
   test.y.dispose();
-  console.log('| method | acc dense | acc pruned | acc fine-tuned | drop | conv channels removed | params | MACs | time s |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(line(r));
-  console.log('');
+  report.table('structured', {
+    title,
+    columns: ['method', 'acc dense', 'acc pruned', 'acc fine-tuned', 'drop', 'conv channels removed', 'params', 'MACs', 'time s'],
+    rows: rows.map(cells),
+  });
+  report.write();
   return rows;
 }
 
