@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BonsaiError, FORMAT, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkWeightBytes, decodeWeightMap,
-  graphFromJson, readArrayBuffer, readModelFiles, resolveInside, validateModelJson, writeFilesAtomic, type ModelJSON, type NodeId, type ParamEntry,
+  BonsaiError, ConfigError, FORMAT, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkFinite, checkParamDtypes,
+  checkWeightBytes, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
+  readFileChecked, type LoadOptions, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
 import { deflate, inflate } from './compress';
 import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
@@ -88,6 +89,12 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
       named.push({ name: p.name, tensor: p.value });
       continue;
     }
+    if (q.shape.length !== p.shape.length || q.shape.some((d, i) => d !== p.shape[i])) {
+      throw new ConfigError(
+        `param "${p.name}" has shape [${p.shape.join(', ')}] but its quantized integers have shape [${q.shape.join(', ')}]: the model was changed (e.g. pruned) after quantization. Prune the float model, then quantize it.`,
+        { param: p.name },
+      );
+    }
     const qp = q.qparams;
     const offset = w.length;
     w.float32s(qp.scale);
@@ -120,6 +127,12 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
+/** Most integer elements a quantized model may declare (their float32 values must fit in 2 GiB). */
+const MAX_QUANTIZED_ELEMENTS = 2 ** 29 - 1;
+
+/** zlib's deflateBound: the largest deflate stream an honest writer makes for `n` input bytes. */
+const deflateBound = (n: number): number => n + (n >>> 12) + (n >>> 14) + (n >>> 25) + 13 + 64;
+
 function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   const fail = (msg: string): never => {
     throw new SerializationError(`quantization: ${msg}`, file);
@@ -132,6 +145,7 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   if (q.compression !== 'deflate' && q.compression !== 'none') fail(`unknown compression ${JSON.stringify(q.compression)}`);
   if (!isInt(q.byteLength) || q.byteLength < 0) fail('"byteLength" must be a non-negative integer');
   if (!Array.isArray(q.weights) || !Array.isArray(q.activations)) fail('"weights" and "activations" must be arrays');
+  let elements = 0;
   for (const e of q.weights as Array<Record<string, unknown>>) {
     const name = typeof e?.name === 'string' ? e.name : '?';
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
@@ -139,6 +153,15 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
       && (e.axis === null || (isInt(e.axis) && e.axis < (e.shape as unknown[]).length)) && isInt(e.qmin) && isInt(e.qmax) && isInt(e.channels) && e.channels >= 1
       && ['dense', 'bitmap', 'delta'].includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
     if (!ok) fail(`malformed weight entry "${name}"`);
+    const bits = e.bits as number;
+    const [lo, hi] = e.signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+    if ((e.qmin as number) < lo || (e.qmax as number) > hi || (e.qmin as number) >= (e.qmax as number)) {
+      fail(`weight "${name}": integer range [${String(e.qmin)}, ${String(e.qmax)}] does not fit ${e.signed ? 'signed' : 'unsigned'} ${bits}-bit integers`);
+    }
+    const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    if ((e.nnz as number) > size) fail(`weight "${name}": ${String(e.nnz)} nonzero values in a weight of ${size}`);
+    elements += size;
+    if (elements > MAX_QUANTIZED_ELEMENTS) fail(`the quantized weights declare more than ${MAX_QUANTIZED_ELEMENTS} elements`);
     const expectChannels = e.axis === null ? 1 : (e.shape as number[])[e.axis as number];
     if (expectChannels !== e.channels) fail(`weight "${name}": ${String(e.channels)} channels do not fit shape [${(e.shape as number[]).join(', ')}] on axis ${String(e.axis)}`);
   }
@@ -148,6 +171,22 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
     if (!ok) fail(`malformed activation entry ${JSON.stringify(a)?.slice(0, 100)}`);
   }
   return q as unknown as QuantizationJSON;
+}
+
+/** Each quantized weight must be a declared param of the graph, with the shape its op expects (checked before decoding). */
+function checkAgainstGraph(graph: Graph, params: readonly ParamEntry[], weights: readonly QuantizedWeightEntry[], file: string): void {
+  const declared = new Set(params.map((p) => p.name));
+  for (const e of weights) {
+    const cut = e.name.lastIndexOf('/');
+    const node = e.name.slice(0, cut);
+    const specs = declared.has(e.name) && graph.nodes.some((n) => n.id === node) ? graph.paramSpecs(node) : {};
+    const role = e.name.slice(cut + 1);
+    const spec = Object.hasOwn(specs, role) ? specs[role] : undefined;
+    if (!spec) throw new SerializationError(`quantization: weight "${e.name}" is not a param of the model`, file);
+    if (spec.shape.length !== e.shape.length || spec.shape.some((d, i) => d !== e.shape[i])) {
+      throw new SerializationError(`quantization: weight "${e.name}" has shape [${e.shape.join(', ')}], the op expects [${spec.shape.join(', ')}]`, file);
+    }
+  }
 }
 
 function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string): QuantizedTensor {
@@ -164,20 +203,40 @@ function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string):
   return { shape: e.shape, values, qparams };
 }
 
-/** Rebuilds a quantized model from artifacts; every inconsistency is a SerializationError naming `file`. */
-export async function fromQuantizedArtifacts(art: QuantizedArtifacts, file = MODEL_FILE): Promise<QuantizedModel> {
+/** Options of {@link fromQuantizedArtifacts} and {@link loadQuantized}. */
+export type LoadQuantizedOptions = LoadOptions;
+
+/**
+ * Rebuilds a quantized model from artifacts; every inconsistency is a SerializationError naming
+ * `file`. Validates before trusting: float weight sizes, dtypes and finiteness (unless
+ * `allowNonFinite`), integer ranges, and the compressed integers are inflated with an output
+ * limit equal to the `byteLength` the manifest declares (a decompression bomb stops there).
+ */
+export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: string | LoadQuantizedOptions): Promise<QuantizedModel> {
+  const o = typeof options === 'string' ? { file: options } : (options ?? {});
+  const file = o.file ?? MODEL_FILE;
+  if (typeof art !== 'object' || art === null || !(art.weights instanceof ArrayBuffer) || !(art.quantized instanceof Uint8Array)) {
+    throw new SerializationError('quantized artifacts need "json", a "weights" ArrayBuffer and "quantized" bytes', file);
+  }
   const json = validateModelJson(art.json, file);
   const quant = checkQuantization(json.quantization, file);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   checkWeightBytes(specs, art.weights.byteLength, file);
+  checkParamDtypes(json.params, specs, file);
+  if (!o.allowNonFinite) checkFinite(specs, art.weights, file);
   let bytes: Uint8Array;
   try {
-    bytes = quant.compression === 'deflate' ? await inflate(art.quantized) : art.quantized;
+    bytes = quant.compression === 'deflate' ? await inflate(art.quantized, { maxOutputLength: quant.byteLength }) : art.quantized;
   } catch (e) {
-    throw new SerializationError(`cannot inflate ${quant.path}: ${(e as Error).message}`, file);
+    const bomb = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+    throw new SerializationError(
+      bomb ? `${quant.path} inflates to more than the ${quant.byteLength} bytes the manifest declares (corrupt, or a decompression bomb)` : `cannot inflate ${quant.path}: ${(e as Error).message}`,
+      file,
+    );
   }
   if (bytes.length !== quant.byteLength) throw new SerializationError(`${quant.path} holds ${bytes.length} bytes, the manifest says ${quant.byteLength} (truncated or corrupt)`, file);
   const graph = graphFromJson(json.graph, file);
+  checkAgainstGraph(graph, json.params, quant.weights, file);
   const quantized = new Map<string, QuantizedTensor>();
   for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
   const activations = new Map<NodeId, QParams>();
@@ -227,10 +286,18 @@ export async function saveQuantized(model: QuantizedModel, dir: string, options:
   return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0), files: sizes };
 }
 
-/** Loads a model written by {@link saveQuantized} (paths confined to `dir`). Node only. */
-export async function loadQuantized(dir: string): Promise<QuantizedModel> {
+/**
+ * Loads a model written by {@link saveQuantized} (paths confined to `dir`). The integer weights
+ * file is `stat`ed before it is read (regular file; no larger than an honest deflate stream of the
+ * declared size). IoError for file-system failures, SerializationError for bad content. Node only.
+ */
+export async function loadQuantized(dir: string, options: Omit<LoadQuantizedOptions, 'file'> = {}): Promise<QuantizedModel> {
   const { json, weights, file } = await readModelFiles(dir);
   const quant = checkQuantization(json.quantization, file);
-  const quantized = new Uint8Array(await readArrayBuffer(await resolveInside(dir, quant.path)));
-  return fromQuantizedArtifacts({ json: json as QuantizedArtifacts['json'], weights, quantized }, file);
+  const full = await resolveInside(dir, quant.path);
+  const limit = quant.compression === 'deflate' ? deflateBound(quant.byteLength) : quant.byteLength;
+  const size = await regularFileSize(full);
+  if (size > limit) throw new SerializationError(`${quant.path} is ${size} bytes, more than the ${limit} bytes its declared ${quant.byteLength}-byte content can take (corrupt or hostile)`, file);
+  const quantized = await readFileChecked(full, limit);
+  return fromQuantizedArtifacts({ json: json as QuantizedArtifacts['json'], weights, quantized }, { ...options, file });
 }

@@ -191,30 +191,39 @@ export function encodeValues(q: Int32Array, qmin: number, bits: number, isZero: 
   return { encoding: 'delta', nnz: nz.length };
 }
 
-/** Decodes what {@link encodeValues} wrote; `zero(i)` is the integer of an absent element i. */
+/**
+ * Decodes what {@link encodeValues} wrote; `zero(i)` is the integer of an absent element i.
+ * The encoded bytes are bounds-checked before the output is allocated.
+ */
 export function decodeValues(r: ByteReader, encoding: WeightEncoding, n: number, nnz: number, qmin: number, bits: number, zero: (i: number) => number, file: string): Int32Array {
-  const out = new Int32Array(n);
+  if (!Number.isInteger(nnz) || nnz < 0 || nnz > n) throw new SerializationError(`${nnz} nonzero values declared for a weight of ${n} values`, file);
   if (encoding === 'dense') {
     const v = unpackBits(r.bytes(packedBytes(n, bits)), n, bits);
-    for (let i = 0; i < n; i++) out[i] = v[i]! + qmin;
-    return out;
+    for (let i = 0; i < n; i++) v[i] = v[i]! + qmin;
+    return v;
   }
-  for (let i = 0; i < n; i++) out[i] = zero(i);
+  if (encoding !== 'bitmap' && encoding !== 'delta') throw new SerializationError(`unknown weight encoding ${JSON.stringify(encoding)}`, file);
   const positions = new Int32Array(nnz);
   if (encoding === 'bitmap') {
     const map = r.bytes(Math.ceil(n / 8));
     let k = 0;
-    for (let i = 0; i < n; i++) if ((map[i >> 3]! >> (i & 7)) & 1) positions[k++] = i;
+    for (let i = 0; i < n; i++) {
+      if (!((map[i >> 3]! >> (i & 7)) & 1)) continue;
+      if (k === nnz) throw new SerializationError(`bitmap marks more than the ${nnz} values the manifest says`, file);
+      positions[k++] = i;
+    }
     if (k !== nnz) throw new SerializationError(`bitmap marks ${k} values, the manifest says ${nnz}`, file);
-  } else if (encoding === 'delta') {
+  } else {
     let prev = -1;
     for (let k = 0; k < nnz; k++) {
       prev += r.varint() + 1;
       if (prev >= n) throw new SerializationError(`sparse index ${prev} is outside a weight of ${n} values`, file);
       positions[k] = prev;
     }
-  } else throw new SerializationError(`unknown weight encoding ${JSON.stringify(encoding)}`, file);
+  }
   const v = unpackBits(r.bytes(packedBytes(nnz, bits)), nnz, bits);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = zero(i);
   for (let k = 0; k < nnz; k++) out[positions[k]!] = v[k]! + qmin;
   return out;
 }
