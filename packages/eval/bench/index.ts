@@ -1,11 +1,13 @@
 /**
  * @bonsai/eval bench: what unstructured vs structured sparsity does to params, non-zeros, MACs,
  * file size and wasm latency, measured side by side with `evaluate` + `compare`.
+ * Writes bench-results/eval.json; smoke mode: 1 round, fewer runs.
  * Run: `pnpm --filter @bonsai/eval... build && pnpm bench` (in packages/eval).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, type Model } from '@bonsai/core';
 import { smallCnn } from '@bonsai/models';
+import { createReport, parseMarkdownTable, pick } from '@bonsai/bench-harness';
 import { benchmarkLatency, compare, countMacs, evaluate, l1KernelPrune, paramReport, summarize, type LatencyResult, type Metrics } from '../src/index';
 
 /** Masks `ratio` of every kernel by magnitude, then bakes the masks in (zeros stored as float32). */
@@ -20,7 +22,7 @@ function sparsify(m: Model, ratio: number): Model {
   return c;
 }
 
-const ROUNDS = 5;
+const ROUNDS = pick(5, 1);
 
 /**
  * Latency of several models measured round-robin (`rounds` x `runs` passes each, pooled), so
@@ -41,7 +43,8 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const info = backendInfo();
   console.log('# @bonsai/eval bench: unstructured vs structured sparsity on wasm\n');
-  console.log(`Backend ${info.name} (SIMD ${info.simd}, threads ${info.threads}), Node ${process.version}. Random-init smallCnn; latency = forward + readback, batch 1 and 32, median of ${ROUNDS} interleaved rounds.\n`);
+  const rep = createReport({ bench: 'eval', settings: { rounds: ROUNDS, model: 'smallCnn 32-64, fc 128, random init' } });
+  rep.note(`Backend ${info.name} (SIMD ${info.simd}, threads ${info.threads}), Node ${process.version}. Random-init smallCnn; latency = forward + readback, batch 1 and 32, median of ${ROUNDS} interleaved rounds.`);
   const base = smallCnn({ widths: [32, 64], hidden: 128 });
   const rows: Array<{ name: string; model: Model }> = [
     { name: 'smallCnn 32-64', model: base },
@@ -53,22 +56,20 @@ async function main(): Promise<void> {
   for (const batch of [1, 32]) {
     const metrics: Metrics[] = [];
     for (const r of rows) metrics.push(await evaluate(r.model, { name: r.name }));
-    const lat = await interleavedLatency(rows.map((r) => r.model), batch, ROUNDS, batch === 1 ? 10 : 3);
+    const lat = await interleavedLatency(rows.map((r) => r.model), batch, ROUNDS, pick(batch === 1 ? 10 : 3, 2));
     metrics.forEach((m, i) => (m.latency = lat[i]));
-    console.log(`## batch ${batch}\n`);
-    console.log(compare(metrics).markdown);
-    console.log('');
+    rep.table(`batch-${batch}`, { title: `batch ${batch}`, ...parseMarkdownTable(compare(metrics).markdown) });
   }
   const t0 = performance.now();
   const macs = countMacs(base);
   const report = paramReport(base);
   const countMs = performance.now() - t0;
-  console.log('## Per-node parameters of the baseline\n');
-  console.log(report.markdown);
-  console.log(`\ncountMacs + paramReport took ${countMs.toFixed(1)} ms; dense MACs ${macs.dense.toLocaleString('en-US')}.`);
-  console.log('\nUnstructured zeros cut non-zeros and effective MACs, but the file (float32 zeros) and wasm latency (no sparse kernels) stay; only structured pruning (narrower layers) is faster.');
+  rep.table('params', { title: 'Per-node parameters of the baseline', ...parseMarkdownTable(report.markdown) });
+  rep.note(`countMacs + paramReport took ${countMs.toFixed(1)} ms; dense MACs ${macs.dense.toLocaleString('en-US')}.`);
+  rep.note('Unstructured zeros cut non-zeros and effective MACs, but the file (float32 zeros) and wasm latency (no sparse kernels) stay; only structured pruning (narrower layers) is faster.');
   for (const r of rows) r.model.dispose();
-  if (tf.memory().numTensors > before) console.log(`\nwarning: ${tf.memory().numTensors - before} tensors leaked`);
+  if (tf.memory().numTensors > before) throw new Error(`eval bench: ${tf.memory().numTensors - before} tensors leaked`);
+  rep.write();
 }
 
 await main();

@@ -1,16 +1,15 @@
 /**
  * @bonsai/interop benchmark: import/export times, file sizes per weight encoding, and output
  * agreement with stock tfjs-layers, measured side by side in one run.
- * Run: pnpm --filter @bonsai/interop... build && pnpm --filter @bonsai/interop bench
+ * Writes bench-results/interop.json. Run: pnpm --filter @bonsai/interop... build && pnpm --filter @bonsai/interop bench
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '@bonsai/core';
 import { importLayersArtifacts, toLayersArtifacts, type LayersModelArtifacts } from '@bonsai/interop';
+import { createReport, median, pick, type Cell } from '@bonsai/bench-harness';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function time(fn: () => Promise<unknown> | unknown, runs = 7): Promise<number> {
+async function time(fn: () => Promise<unknown> | unknown, runs = pick(7, 2)): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -59,31 +58,34 @@ async function main(): Promise<void> {
   const x = tf.randomUniform([32, 28, 28, 1], 0, 1, 'float32', 1);
   const ref = keras.predict(x) as tf.Tensor;
   const art = await save(keras);
+  const report = createReport({ bench: 'interop', settings: { model: 'tfjs-layers CNN: conv32-bn-pool-sepconv64-pool-conv128-dense128-dense10, 28x28x1', batch: 32 } });
   const importMs = await time(() => importLayersArtifacts(art).dispose());
   const bonsai = importLayersArtifacts(art);
   const y = bonsai.predict(x);
   const diff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
   const argmaxAgree = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(a, -1), tf.argMax(b, -1)), 'float32')).dataSync()[0]!);
 
-  const rows: string[] = [];
-  rows.push(`Imported tfjs-layers CNN (${art.weights.byteLength} weight bytes) in ${importMs.toFixed(1)} ms (median of 7); max |Bonsai - tfjs| = ${diff(y, ref).toExponential(2)}`);
-  rows.push('');
-  rows.push('| export | weights bytes | size ratio | export ms | max abs diff (stock tfjs vs Bonsai) | top-1 agreement |');
-  rows.push('|---|---:|---:|---:|---:|---:|');
+  report.note(`Imported tfjs-layers CNN (${art.weights.byteLength} weight bytes) in ${importMs.toFixed(1)} ms (median of ${pick(7, 2)}); max |Bonsai - tfjs| = ${diff(y, ref).toExponential(2)}`);
+  const rows: Cell[][] = [];
   for (const quantize of [undefined, 'float16', 'uint16', 'uint8'] as const) {
-    const ms = await time(() => toLayersArtifacts(bonsai, { quantize }), 5);
+    const ms = await time(() => toLayersArtifacts(bonsai, { quantize }), pick(5, 1));
     const out = await toLayersArtifacts(bonsai, { quantize });
     const stock = await loadStock(out);
     const ys = stock.predict(x) as tf.Tensor;
-    rows.push(`| ${quantize ?? 'float32'} | ${out.weights.byteLength} | ${(art.weights.byteLength / out.weights.byteLength).toFixed(2)}x | ${ms.toFixed(1)} | ${diff(ys, y).toExponential(2)} | ${(argmaxAgree(ys, y) * 100).toFixed(1)}% |`);
+    rows.push([quantize ?? 'float32', out.weights.byteLength, `${(art.weights.byteLength / out.weights.byteLength).toFixed(2)}x`, ms.toFixed(1), diff(ys, y).toExponential(2), `${(argmaxAgree(ys, y) * 100).toFixed(1)}%`]);
     ys.dispose();
     stock.dispose();
   }
-  console.log(rows.join('\n'));
-  console.log('\nNote: quantized weights shrink the file only; the wasm backend dequantizes to float32 at load, so latency is unchanged.');
+  report.table('export', {
+    title: 'LayersModel export per weight encoding, reloaded with stock tfjs-layers',
+    columns: ['export', 'weights bytes', 'size ratio', 'export ms', 'max abs diff (stock tfjs vs Bonsai)', 'top-1 agreement'],
+    rows,
+    note: 'Note: quantized weights shrink the file only; the wasm backend dequantizes to float32 at load, so latency is unchanged.',
+  });
   [x, ref, y].forEach((t) => t.dispose());
   bonsai.dispose();
   keras.dispose();
+  report.write();
 }
 
-void main();
+await main();

@@ -4,7 +4,7 @@
  */
 export { median, percentile, mean, std, summarize, type Summary } from './stats';
 export { interleave, timeMs, since, type InterleaveOptions, type Interleaved, type VariantTimes, type Timed } from './interleave';
-export { markdownTable, formatCell, fromRecords, type Cell, type Table } from './table';
+export { markdownTable, formatCell, fromRecords, parseMarkdownTable, type Cell, type Table } from './table';
 export { num, ratio, pct, rate, ms, spread, kib } from './format';
 export { createReport, resultsDir, type Report, type ReportOptions, type ResultsFile } from './results';
 export { machineInfo, runtimeInfo, gitInfo, type MachineInfo, type RuntimeInfo, type GitInfo } from './machine';

@@ -42,3 +42,21 @@ export function fromRecords(records: ReadonlyArray<Record<string, Cell>>): { col
   const columns = records.length ? Object.keys(records[0]!) : [];
   return { columns, rows: records.map((r) => columns.map((c) => r[c] ?? '')) };
 }
+
+/**
+ * Columns and rows of the first Markdown table in `md` (e.g. a library's own report such as
+ * @bonsai/eval's `compare().markdown`), so it can be recorded in a results file. Escaped pipes
+ * (`\|`) stay inside their cell. Throws when `md` holds no table.
+ */
+export function parseMarkdownTable(md: string): { columns: string[]; rows: string[][] } {
+  const lines = md.split('\n').map((l) => l.trim());
+  const start = lines.findIndex((l, i) => l.startsWith('|') && /^\|[\s:|-]+\|$/.test(lines[i + 1] ?? ''));
+  if (start < 0) throw new RangeError('parseMarkdownTable: no Markdown table found');
+  const cells = (l: string): string[] => l.slice(1, l.endsWith('|') ? -1 : undefined).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+  const rows: string[][] = [];
+  for (const l of lines.slice(start + 2)) {
+    if (!l.startsWith('|')) break;
+    rows.push(cells(l));
+  }
+  return { columns: cells(lines[start]!), rows };
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReport, interleave, markdownTable, median, percentile, ratio, summarize, std, num, pct, spread } from '../src/index';
+import { createReport, interleave, markdownTable, parseMarkdownTable, median, percentile, ratio, summarize, std, num, pct, spread } from '../src/index';
 
 describe('stats', () => {
   it('median and percentile match hand computation (numpy linear method)', () => {
@@ -59,6 +59,9 @@ describe('tables and formats', () => {
       '| model | ms | ratio |\n| --- | ---: | ---: |\n| a\\|b | 1.235 | 2 |\n| c | — | 0.50x |',
     );
     expect(() => markdownTable(['a', 'b'], [['1']])).toThrow(/row 0 has 1 cells/);
+    const md = markdownTable(['model', 'ms'], [['a|b', '1.25'], ['c', 2]]);
+    expect(parseMarkdownTable(`Title\n\n${md}\n\nafter`)).toEqual({ columns: ['model', 'ms'], rows: [['a|b', '1.25'], ['c', '2']] });
+    expect(() => parseMarkdownTable('no table')).toThrow(/no Markdown table/);
     expect(num(1234.56)).toBe('1,235');
     expect(ratio(0.3949)).toBe('0.39x');
     expect(pct(0.98125)).toBe('98.13%');
