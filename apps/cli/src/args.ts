@@ -12,6 +12,16 @@ export interface FlagSpec {
   integer?: boolean;
   /** For strings: the accepted values. */
   choices?: readonly string[];
+  /** Value used when the flag is absent (shown in `--help` and the README tables). */
+  default?: string | number | boolean;
+  /** Where the default depends on something else, how to describe it (e.g. `8 (1 with --fast)`). */
+  defaultText?: string;
+  /** For numbers: smallest accepted value (inclusive). */
+  min?: number;
+  /** For numbers: largest accepted value (inclusive). */
+  max?: number;
+  /** For numbers: the value must be strictly greater than `min` / strictly less than `max`. */
+  exclusive?: boolean;
 }
 
 /** Flags of a command by long name (camelCase in code, kebab-case on the command line). */
@@ -102,6 +112,9 @@ function parseNumber(text: string, flag: string, spec: FlagSpec, command?: strin
   const n = text.trim() === '' ? NaN : Number(text);
   if (!Number.isFinite(n)) throw new UsageError(`option "${flag}" expects a number, got "${text}"`, command);
   if (spec.integer && !Number.isInteger(n)) throw new UsageError(`option "${flag}" expects an integer, got "${text}"`, command);
+  const ex = spec.exclusive === true;
+  if (spec.min !== undefined && (ex ? n <= spec.min : n < spec.min)) throw new UsageError(`option "${flag}" must be ${ex ? '>' : '>='} ${spec.min}, got ${text}`, command);
+  if (spec.max !== undefined && (ex ? n >= spec.max : n > spec.max)) throw new UsageError(`option "${flag}" must be ${ex ? '<' : '<='} ${spec.max}, got ${text}`, command);
   return n;
 }
 
@@ -140,12 +153,44 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** Help text lines for `specs`: `  -o, --out <dir>   description`. */
+/** `<dir>`, `<l1|l2>` or '' (switches): the value placeholder of a flag. */
+export function valuePlaceholder(s: FlagSpec): string {
+  return s.type === 'boolean' ? '' : `<${s.valueName ?? (s.choices ? s.choices.join('|') : s.type)}>`;
+}
+
+/** The default of a flag as shown to people (`8`, `on`, `"out"`), or undefined when it has none. */
+export function defaultText(s: FlagSpec): string | undefined {
+  if (s.defaultText !== undefined) return s.defaultText;
+  if (s.default === undefined) return undefined;
+  if (typeof s.default === 'boolean') return s.default ? 'on' : 'off';
+  return String(s.default);
+}
+
+/** The flags with every absent one set to its declared default. */
+export function withDefaults(specs: FlagSpecs, flags: FlagValues): FlagValues {
+  const out: FlagValues = { ...flags };
+  for (const [name, s] of Object.entries(specs)) if (out[name] === undefined && s.default !== undefined) out[name] = s.default;
+  return out;
+}
+
+/** Help text lines for `specs`: `  -o, --out <dir>   description (default x)`. */
 export function formatFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, s]) => {
-    const value = s.type === 'boolean' ? '' : ` <${s.valueName ?? (s.choices ? s.choices.join('|') : s.type)}>`;
-    return [`${s.alias ? `-${s.alias}, ` : '    '}--${kebab(name)}${value}`, s.description] as const;
+    const value = valuePlaceholder(s);
+    const d = defaultText(s);
+    return [`${s.alias ? `-${s.alias}, ` : '    '}--${kebab(name)}${value ? ` ${value}` : ''}`, `${s.description}${d !== undefined ? ` (default ${d})` : ''}`] as const;
   });
   const width = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([l, d]) => `  ${l.padEnd(width)}  ${d}`).join('\n');
+}
+
+/** A Markdown table of `specs` (option, value, default, description): the README's option tables are this text. */
+export function markdownFlags(specs: FlagSpecs): string {
+  const esc = (t: string): string => t.replace(/\|/g, '\\|');
+  const rows = Object.entries(specs).map(([name, s]) => {
+    const value = valuePlaceholder(s);
+    const opt = `${s.alias ? `\`-${s.alias}\`, ` : ''}\`--${kebab(name)}\``;
+    return `| ${opt} | ${value ? `\`${esc(value)}\`` : 'switch'} | ${esc(defaultText(s) ?? '')} | ${esc(s.description)} |`;
+  });
+  return ['| option | value | default | description |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

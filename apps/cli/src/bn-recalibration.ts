@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { recalibrateBatchNorm as recalibrate, type Model } from '@bonsai/core';
+import { getOp, recalibrateBatchNorm as recalibrate, type Model } from '@bonsai/core';
 import { batches } from '@bonsai/datasets';
 import type { DataSplits } from './data';
 
@@ -9,7 +9,7 @@ import type { DataSplits } from './data';
  * of `batchSize`. Returns the number of batch-norm nodes updated. Creates no lasting tensors.
  */
 export function recalibrateBatchNorm(model: Model, data: DataSplits, o: { samples?: number; batchSize?: number } = {}): number {
-  if (!model.graph.nodes.some((n) => n.op === 'batchNorm')) return 0;
+  if (!model.graph.nodes.some((n) => getOp(n.op, n.id).norm === 'batch')) return 0;
   const count = Math.min(o.samples ?? Math.max(256, Math.floor(data.train.count / 8)), 1024, data.train.count);
   const size = data.imageShape.reduce((a, b) => a * b, 1);
   const split = { images: data.train.images.subarray(0, count * size), labels: data.train.labels.subarray(0, count), count };

@@ -1,8 +1,7 @@
-import { load, readJson, type Model } from '@bonsai/core';
-import { loadQuantized } from '@bonsai/quantize';
-import { importLayersModel } from '@bonsai/interop';
+import type { Model } from '@bonsai/core';
 import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet56, smallCnn, tinyVit, vggNet } from '@bonsai/models';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { loadLocated, locateModel, type ModelFormat, type ModelLocation } from './model-format';
 import type { ModelSource } from './recipe';
 
 /** Zoo builder options a recipe may pass. */
@@ -46,24 +45,39 @@ export function resolvePath(cwd: string, p: string): string {
   return isAbsolute(p) ? p : resolve(cwd, p);
 }
 
-/** Materializes a recipe's model source: a zoo builder, a saved Bonsai model or a tfjs LayersModel folder. */
-export async function loadModelSource(src: ModelSource, ctx: { cwd: string; seed: number; imageShape: number[]; numClasses: number }): Promise<Model> {
-  if (src.zoo !== undefined) {
-    const o = src.options ?? {};
-    return zooModel(src.zoo, { ...o, seed: o.seed ?? ctx.seed, inputShape: ctx.imageShape, numClasses: ctx.numClasses });
-  }
-  if (src.load !== undefined) return loadSaved(resolvePath(ctx.cwd, src.load));
-  return importLayersModel(resolvePath(ctx.cwd, src.import!), { seed: ctx.seed });
+/** A model with where it came from: the format it is written back in, and its row label. */
+export interface SourcedModel {
+  model: Model;
+  /** Format of the source (`bonsai` for zoo builds). */
+  format: ModelFormat;
+  /** Located files, when the model was read from disk. */
+  location?: ModelLocation;
+  /** Row label before any compression: `dense` for a zoo build, `input model` for a loaded one. */
+  label: string;
 }
 
-/** Loads a folder written by `save` or by `saveQuantized` (model.json with a `quantization` entry). */
+/** Materializes a recipe's model source: a zoo builder, or a saved Bonsai / tfjs LayersModel / GraphModel folder. */
+export async function loadModelSource(src: ModelSource, ctx: { cwd: string; seed: number; imageShape: number[]; numClasses: number }): Promise<Model> {
+  if (src.zoo !== undefined) return buildZoo(src, ctx);
+  return (await readModelSource(src, ctx)).model;
+}
+
+/** Builds a zoo model source for the data's sample shape and class count. */
+export function buildZoo(src: ModelSource, ctx: { seed: number; imageShape: number[]; numClasses: number }): Model {
+  const o = src.options ?? {};
+  return zooModel(src.zoo!, { ...o, seed: o.seed ?? ctx.seed, inputShape: ctx.imageShape, numClasses: ctx.numClasses });
+}
+
+/** Reads a `load` / `import` model source from disk, detecting its format. */
+export async function readModelSource(src: ModelSource, ctx: { cwd: string; seed: number }): Promise<SourcedModel> {
+  const given = (src.load ?? src.import)!;
+  const location = await locateModel(resolvePath(ctx.cwd, given), given);
+  const model = await loadLocated(location, ctx.seed);
+  const stage = typeof location.json.stage === 'string' && location.json.stage !== 'dense' ? ` (${location.json.stage})` : '';
+  return { model, format: location.format, location, label: `input model${stage}` };
+}
+
+/** Loads a folder written by `save` or `saveQuantized`, or a tfjs LayersModel / GraphModel (model.json or its folder). */
 export async function loadSaved(dir: string): Promise<Model> {
-  let quantized = false;
-  try {
-    const json = await readJson(join(dir, 'model.json'));
-    quantized = typeof json === 'object' && json !== null && 'quantization' in json;
-  } catch {
-    // Let core's load report the problem with its typed error.
-  }
-  return quantized ? loadQuantized(dir) : load(dir);
+  return loadLocated(await locateModel(dir));
 }

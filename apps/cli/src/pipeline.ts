@@ -1,17 +1,20 @@
-import { backendInfo, initBackend, type BackendInfo } from '@bonsai/core';
-import { compare, type Comparison, type Metrics } from '@bonsai/eval';
-import type { RunContext } from './context';
-import { loadData } from './data';
-import { loadModelSource } from './model-source';
-import type { Recipe, Step } from './recipe';
-import { evalStep, measure } from './steps/eval';
-import { gradualPruneStep, pruneStep } from './steps/prune';
+import { backendInfo, initBackend, type BackendInfo, type Model } from '@bonsai/core';
+import { compare, type Comparison } from '@bonsai/eval';
 import { QuantizedModel } from '@bonsai/quantize';
-import { adoptQuantized, quantizeStep } from './steps/quantize';
+import type { RunContext } from './context';
+import { loadData, type DataLoader, type DataSplits } from './data';
+import { buildZoo, readModelSource, type SourcedModel } from './model-source';
+import { checkOutputs } from './out-dir';
+import type { Recipe, Step } from './recipe';
+import { agreementTable, writeReport } from './report';
+import { evalStep, measure, referenceOutputs } from './steps/eval';
 import { exportStep } from './steps/export';
-import { saveStep, writeModel } from './steps/save';
-import { COMPRESSION_STEPS, stageLabel, type PipelineState, type StepHandler, type StepReport } from './steps/state';
+import { gradualPruneStep, pruneStep } from './steps/prune';
+import { adoptQuantized, quantizeStep } from './steps/quantize';
+import { saveStep, writeModel, type WrittenModel } from './steps/save';
+import { COMPRESSION_STEPS, stageLabel, type PipelineState, type Row, type StepHandler, type StepReport } from './steps/state';
 import { distillStep, fineTuneStep, trainStep } from './steps/train';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** One executed step in a {@link PipelineResult}. */
 export interface StepResult extends StepReport {
@@ -24,12 +27,18 @@ export interface StepResult extends StepReport {
 export interface PipelineResult {
   name?: string;
   backend: BackendInfo;
-  data: { dataset: string; train: number; test: number };
+  data: { dataset: string; train: number; test: number; labeled: boolean };
+  /** Where the model came from and in which format. */
+  source: { model: string; format: string };
   steps: StepResult[];
-  /** Dense baseline vs. every evaluated stage vs. the final model. */
+  /** Baseline vs. every evaluated stage vs. the final model. */
   comparison: Comparison;
+  /** Without labels: agreement of every row with the original model (never called accuracy). */
+  agreement?: { markdown: string; rows: Array<{ name: string } & NonNullable<Row['agreement']>> };
   /** Where the final model was written. */
-  output?: { dir: string; bytes: number; format: string };
+  output?: WrittenModel;
+  /** report.md and report.json beside the output, when written. */
+  report?: string[];
   seconds: number;
 }
 
@@ -55,33 +64,68 @@ export interface RunRecipeOptions {
   cwd: string;
   /** Latency runs of the automatic evaluations (baseline, final). */
   latencyRuns?: number;
+  /** Reads the recipe's data (default {@link loadData}); tests inject one to see when data is read. */
+  loadData?: DataLoader;
+}
+
+/** Steps that leave the model as it is: a row measured before them still describes the final model. */
+const READ_ONLY_STEPS: ReadonlySet<Step['type']> = new Set(['eval', 'save', 'export']);
+
+/** Replaces the labels of unlabeled data by the model's top-1 classes (targets for losses that need one, e.g. Taylor). */
+function pseudoLabel(model: Model, data: DataSplits): void {
+  for (const split of [data.train, data.test]) {
+    for (let i = 0; i < split.count; i += 500) {
+      const n = Math.min(500, split.count - i);
+      const size = data.imageShape.reduce((a, b) => a * b, 1);
+      const top = tf.tidy(() => tf.argMax(model.forward(tf.tensor(split.images.subarray(i * size, (i + n) * size), [n, ...data.imageShape])), 1));
+      split.labels.set(top.dataSync(), i);
+      top.dispose();
+    }
+  }
 }
 
 /**
- * Runs a validated recipe: loads data and model, executes the steps in order (snapshotting the
- * dense model before the first compression step as baseline and KD teacher), evaluates the
- * final model, prints the comparison table and writes `output`.
+ * Runs a validated recipe. Order matters and is part of the contract: the model is read first
+ * (a file on disk; zoo models need the data's shape and are built after it), then every output
+ * folder is checked for writability, and only then is data loaded and work started. Steps run
+ * in order (the model before the first compression step is snapshotted as baseline and KD
+ * teacher); the final model is evaluated, the comparison printed, and `output` written in the
+ * format the model came in, with report.md / report.json beside it.
  */
 export async function runRecipe(recipe: Recipe, ctx: RunContext, options: RunRecipeOptions): Promise<PipelineResult> {
   const t0 = performance.now();
   await initBackend(recipe.backend);
   const backend = backendInfo();
   ctx.log(`backend: ${backend.name} (simd: ${backend.simd ? 'yes' : 'no'}, threads: ${backend.threads ? 'yes' : 'no'})`);
-  const data = loadData(recipe.data);
-  ctx.log(`data: ${data.name}, ${data.train.count} train / ${data.test.count} test samples`);
-  const model = await loadModelSource(recipe.model, { cwd: options.cwd, seed: recipe.seed, imageShape: data.imageShape, numClasses: data.numClasses });
-  const state: PipelineState = { recipe, ctx, cwd: options.cwd, data, model, stage: [], rows: [], masked: false };
-  if (model instanceof QuantizedModel) {
-    await adoptQuantized(state, model);
-    state.stage.push(`${model.mode} quantized`);
+  let sourced: SourcedModel | undefined;
+  if (recipe.model.zoo === undefined) {
+    sourced = await readModelSource(recipe.model, { cwd: options.cwd, seed: recipe.seed });
+    ctx.log(`model: ${sourced.location?.source} (${sourced.format})`);
   }
-  const latencyRuns = options.latencyRuns ?? 20;
-  const steps: StepResult[] = [];
+  let model: Model | undefined = sourced?.model;
+  let reference: tf.Tensor | undefined;
+  let state: PipelineState | undefined;
   try {
+    await checkOutputs(recipe, options.cwd, sourced?.format ?? 'bonsai');
+    const inputShape = model ? model.graph.shape(model.graph.inputs[0]!) : undefined;
+    const numClasses = model ? model.graph.shape(model.graph.outputs[0]!).at(-1) : undefined;
+    const data = await (options.loadData ?? loadData)(recipe.data, { cwd: options.cwd, inputShape, numClasses });
+    ctx.log(`data: ${data.name}, ${data.train.count} train / ${data.test.count} test samples${data.labeled ? '' : ' (no labels: fine-tuning distils from the input model; evaluation reports agreement with it, not accuracy)'}`);
+    model ??= buildZoo(recipe.model, { seed: recipe.seed, imageShape: data.imageShape, numClasses: data.numClasses });
+    if (!data.labeled) pseudoLabel(model, data);
+    state = { recipe, ctx, cwd: options.cwd, data, model, stage: [], baseLabel: sourced?.label ?? 'dense', format: sourced?.format ?? 'bonsai', rows: [], masked: false };
+    if (!data.labeled) reference = state.referenceOutputs = referenceOutputs(state);
+    if (model instanceof QuantizedModel) {
+      await adoptQuantized(state, model);
+      state.stage.push(`${model.mode} quantized`);
+    }
+    const latencyRuns = options.latencyRuns ?? 20;
+    const steps: StepResult[] = [];
     for (const [index, step] of recipe.steps.entries()) {
       if (COMPRESSION_STEPS.has(step.type) && !state.dense) {
+        // The row is named after what the model is (dense, or the loaded model's provenance).
+        state.denseMetrics ??= await measure(state, { latencyRuns, latencyBatch: 1, name: stageLabel(state) });
         state.dense = state.model.clone();
-        state.denseMetrics ??= await measure(state, { latencyRuns, latencyBatch: 1, name: 'dense' });
       }
       ctx.log(`[${index + 1}/${recipe.steps.length}] ${step.type}`);
       const s0 = performance.now();
@@ -90,21 +134,41 @@ export async function runRecipe(recipe: Recipe, ctx: RunContext, options: RunRec
       steps.push({ index, type: step.type, seconds, ...r });
       ctx.log(`[${index + 1}/${recipe.steps.length}] ${r.summary} (${seconds.toFixed(1)} s)`);
     }
-    const last = recipe.steps.at(-1)?.type === 'eval' ? state.rows.at(-1) : undefined;
-    const final = last ?? (await measure(state, { latencyRuns, latencyBatch: 1 }));
-    const rows: Metrics[] = [];
+    // The last eval row is the final model when only read-only steps follow it.
+    const lastEval = recipe.steps.map((s) => s.type).lastIndexOf('eval');
+    const unchanged = lastEval >= 0 && recipe.steps.slice(lastEval + 1).every((s) => READ_ONLY_STEPS.has(s.type));
+    const final = unchanged ? state.rows.at(-1)! : await measure(state, { latencyRuns, latencyBatch: 1 });
+    const rows: Row[] = [];
     if (state.denseMetrics) rows.push(state.denseMetrics);
     for (const r of state.rows) if (!rows.includes(r)) rows.push(r);
     if (!rows.includes(final)) rows.push(final);
     const comparison = compare(rows);
-    ctx.report(`\n${comparison.markdown}\n`);
+    const agreement = agreementTable(rows);
+    ctx.report(`\n${comparison.markdown}\n${agreement ? `\n${agreement.markdown}\n` : ''}`);
     const output = recipe.output ? await writeModel(state, recipe.output) : undefined;
-    if (output) ctx.log(`wrote ${stageLabel(state)} model (${output.format}) to ${output.dir}: ${output.bytes} bytes`);
+    if (output) ctx.log(`wrote ${stageLabel(state)} model as ${output.format} to ${output.dir}: ${output.bytes} bytes${output.note ? ` (${output.note})` : ''}`);
     const seconds = (performance.now() - t0) / 1000;
+    const result: PipelineResult = {
+      name: recipe.name,
+      backend,
+      data: { dataset: data.name, train: data.train.count, test: data.test.count, labeled: data.labeled },
+      source: { model: sourced?.location?.source ?? `zoo:${recipe.model.zoo}`, format: sourced?.format ?? 'bonsai' },
+      steps,
+      comparison,
+      agreement,
+      output,
+      seconds,
+    };
+    if (output && recipe.report) {
+      result.report = await writeReport(output.dir, result);
+      ctx.log(`wrote ${result.report.join(' and ')}`);
+    }
     ctx.log(`done in ${seconds.toFixed(1)} s`);
-    return { name: recipe.name, backend, data: { dataset: data.name, train: data.train.count, test: data.test.count }, steps, comparison, output, seconds };
+    return result;
   } finally {
-    state.model.dispose();
-    state.dense?.dispose();
+    reference?.dispose();
+    // Steps that replace the current model dispose the one they replace.
+    (state?.model ?? model)?.dispose();
+    state?.dense?.dispose();
   }
 }

@@ -5,6 +5,9 @@ import { RecipeError } from './errors';
 /** Zoo models a recipe can name. */
 export const ZOO_MODELS = ['mlp300100', 'lenet5', 'smallCnn', 'vggNet', 'resnet20', 'resnet56', 'mobileNet', 'concatNet', 'tinyVit'] as const;
 
+/** Importance criteria of structured pruning (`l1`, `l2` and `random` also rank single weights). */
+export const IMPORTANCES = ['l1', 'l2', 'bnScale', 'taylor', 'random'] as const;
+
 const int = (min: number) => z.number().int().min(min);
 const fraction = z.number().gt(0).lt(1);
 
@@ -36,9 +39,21 @@ export const modelSourceSchema = z
     if (m.options && m.zoo === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['options'], message: '"options" only applies to "zoo" models' });
   });
 
+/** Preprocessing presets for data read from files (how the model was trained to see pixels). */
+export const PREPROCESS_PRESETS = ['[0,1]', '[-1,1]', 'imagenet', 'none'] as const;
+
 const dataSchema = z
   .object({
+    /** Built-in data; ignored when `path` is given. */
     dataset: z.enum(['mnist', 'synthetic']).default('mnist'),
+    /** An image folder (one subfolder per class, or flat = unlabeled) or a .npy / .npz file. */
+    path: z.string().min(1).optional(),
+    /** Pixel preprocessing of file data: `[0,1]` (x/255), `[-1,1]`, `imagenet` (mean/std), `none` (values as stored). */
+    preprocess: z.enum(PREPROCESS_PRESETS).default('[0,1]'),
+    /** Resize file images to [height, width] (default: the model's input size). */
+    inputSize: z.tuple([int(1), int(1)]).optional(),
+    /** Fraction of file samples held out for evaluation (seeded, deterministic). */
+    testFraction: z.number().gt(0).lt(1).default(0.2),
     trainSize: int(1).optional(),
     testSize: int(1).optional(),
     seed: int(0).default(42),
@@ -72,7 +87,7 @@ const pruneStep = z
   .object({
     type: z.literal('prune'),
     method: z.enum(['structured', 'unstructured']),
-    importance: z.enum(['l1', 'l2', 'bnScale', 'taylor', 'random']).default('l1'),
+    importance: z.enum(IMPORTANCES).default('l1'),
     ratio: fraction,
     global: z.boolean().default(false),
     ignored: z.array(z.string().min(1)).default([]),
@@ -146,6 +161,12 @@ export const recipeSchema = z
     data: dataSchema.default({}),
     steps: z.array(stepSchema).min(1),
     output: z.string().min(1).optional(),
+    /** Format of `output`: `same` = the format the model came in (Bonsai, tfjs LayersModel or GraphModel); int8 is always Bonsai's format. */
+    outputFormat: z.enum(['same', 'bonsai', 'layers-model', 'graph-model']).default('same'),
+    /** Weight encoding of a tfjs `output` (uint8/uint16 affine per tensor, float16); stock loaders dequantize it. */
+    outputWeights: z.enum(EXPORT_QUANTIZATIONS).optional(),
+    /** Write `report.md` and `report.json` beside the output model. */
+    report: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {

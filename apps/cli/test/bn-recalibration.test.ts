@@ -9,11 +9,11 @@ describe('recalibrateBatchNorm', () => {
     await initBackend('wasm');
   });
 
-  it('sets running statistics to the average over batches and restores the momentum', () => {
+  it('sets running statistics to the average over batches and restores the momentum', async () => {
     const b = new GraphBuilder();
     const x = b.input([28, 28, 1], { name: 'input' });
     const model = Model.create(b.build(b.batchNorm(x, { name: 'bn', momentum: 0.99 })));
-    const data = loadData({ dataset: 'synthetic', trainSize: 300, testSize: 10, seed: 1, batchSize: 64 });
+    const data = await loadData({ dataset: 'synthetic', trainSize: 300, testSize: 10, seed: 1, batchSize: 64, preprocess: '[0,1]', testFraction: 0.2 }, { cwd: '.' });
     const before = tf.memory().numTensors;
     expect(recalibrateBatchNorm(model, data, { samples: 300, batchSize: 100 })).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -33,11 +33,11 @@ describe('recalibrateBatchNorm', () => {
     model.dispose();
   });
 
-  it('does nothing for models without batch norm', () => {
+  it('does nothing for models without batch norm', async () => {
     const b = new GraphBuilder();
     const x = b.input([28, 28, 1], { name: 'input' });
     const model = Model.create(b.build(b.dense(b.flatten(x), { units: 2, name: 'fc' })));
-    expect(recalibrateBatchNorm(model, loadData({ dataset: 'synthetic', trainSize: 8, testSize: 8, seed: 1, batchSize: 8 }))).toBe(0);
+    expect(recalibrateBatchNorm(model, await loadData({ dataset: 'synthetic', trainSize: 8, testSize: 8, seed: 1, batchSize: 8, preprocess: '[0,1]', testFraction: 0.2 }, { cwd: '.' }))).toBe(0);
     model.dispose();
   });
 });

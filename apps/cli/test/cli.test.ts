@@ -36,7 +36,8 @@ describe('bonsai CLI', () => {
     expect((await run(['train', '--epochs', 'x'])).code).toBe(2);
     expect((await run(['train', '--bogus'])).stderr).toContain('unknown option "--bogus"');
     expect((await run(['eval'])).stderr).toContain('eval needs --model <dir>');
-    expect((await run(['compress'])).stderr).toContain('compress needs --recipe <file>');
+    expect((await run(['compress'])).stderr).toContain('compress needs <model> (or --recipe <file>)');
+    expect((await run(['compress', 'a', 'b'])).stderr).toContain('unexpected argument "b" (compress takes one <model>');
     expect((await run(['train', 'stray'])).stderr).toContain('unexpected argument "stray"');
   });
 

@@ -11,7 +11,7 @@ interface ExportDoc { ok: boolean; command: string; result: { output: { dir: str
 interface ErrorDoc { ok: false; exitCode: number; error: { name: string; code: string; message: string; path?: string } }
 
 const DATA = { dataset: 'synthetic', trainSize: 128, testSize: 32 };
-const DATA_FLAGS = ['--dataset', 'synthetic', '--train-size', '64', '--test-size', '16'];
+const DATA_FLAGS = ['--data', 'synthetic', '--train-size', '64', '--test-size', '16'];
 
 /** Kernels (rank >= 2) of a Bonsai model, masks applied. */
 function bonsaiKernelZeros(dir: string): Promise<{ zeros: number; total: number }> {

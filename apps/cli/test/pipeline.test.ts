@@ -24,7 +24,7 @@ describe('recipe pipeline (synthetic data, MLP)', () => {
   it('train -> compress (unstructured + AGP + int8 dynamic) -> eval of the saved int8 model', async () => {
     const cwd = tempDir();
     const before = tf.memory().numTensors;
-    const data = ['--dataset', 'synthetic', '--train-size', '256', '--test-size', '64'];
+    const data = ['--data', 'synthetic', '--train-size', '256', '--test-size', '64'];
     const trained = await run(['train', '--model', 'mlp300100', '--epochs', '2', '--out', 'dense', '--json', '-q', ...data], { cwd });
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toBe('');
@@ -70,8 +70,8 @@ describe('recipe pipeline (synthetic data, MLP)', () => {
   });
 
   it('fails with exit code 1 and a typed error when a saved model is missing', async () => {
-    const r = await run(['eval', '--model', 'nowhere', '--json', '--dataset', 'synthetic', '--train-size', '8', '--test-size', '8']);
+    const r = await run(['eval', '--model', 'nowhere', '--json', '--data', 'synthetic', '--train-size', '8', '--test-size', '8']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'SERIALIZATION' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'IO', name: 'IoError' } });
   });
 });

@@ -40,3 +40,30 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 export function countZeros(ts: readonly tf.Tensor[]): number {
   return tf.tidy(() => ts.reduce((acc, t) => acc + tf.sum(tf.cast(tf.equal(t, 0), 'float32')).dataSync()[0]!, 0));
 }
+
+/** Saves a stock tfjs-layers model to `dir` as model.json + weights.bin (what tfjs-node's file:// handler writes). */
+export async function saveFolderWithTfjs(model: tfl.LayersModel, dir: string): Promise<void> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const json = { format: 'layers-model', generatedBy: 'tfjs-layers 4.22.0', convertedBy: null, modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData as ArrayBuffer));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+/** A small stock tfjs-layers CNN for 28x28x1 inputs: conv(8)-relu-pool, conv(8)-relu-pool, flatten, dense(10). */
+export function tinyLayersCnn(seed = 1): tfl.LayersModel {
+  const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + s });
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
+  m.add(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
+  m.add(tfl.layers.flatten({ name: 'flatten' }));
+  m.add(tfl.layers.dense({ units: 10, kernelInitializer: init(3), name: 'logits' }));
+  return m;
+}

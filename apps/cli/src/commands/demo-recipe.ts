@@ -1,5 +1,8 @@
 import type { RecipeInput } from '../recipe';
 
+/** The demo's training schedule (one place: the recipe and `demo --help` read it). */
+export const DEMO_DEFAULTS = { epochs: 8, lr: 3e-3 } as const;
+
 /** Options of {@link demoRecipe}. */
 export interface DemoOptions {
   /** Tiny run for tests and smoke checks: 1000 training digits, 1 epoch, 500 test digits. */
@@ -18,9 +21,9 @@ export interface DemoOptions {
  * with the dense model as KD teacher, quantize to int8 and save to `<out>/compressed`.
  */
 export function demoRecipe(o: DemoOptions): RecipeInput {
-  const epochs = o.epochs ?? (o.fast ? 1 : 8);
+  const epochs = o.epochs ?? (o.fast ? 1 : DEMO_DEFAULTS.epochs);
   const steps: RecipeInput['steps'] = [
-    { type: 'train', epochs, lr: o.fast ? 2e-3 : 3e-3, schedule: 'cosine' },
+    { type: 'train', epochs, lr: o.fast ? 2e-3 : DEMO_DEFAULTS.lr, schedule: 'cosine' },
     { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
     { type: 'save', path: `${o.out}/dense` },
   ];

@@ -6,15 +6,16 @@ import type { RunContext } from '../context';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
 import { loadSaved, resolvePath } from '../model-source';
+import { checkWritable } from '../out-dir';
 import { EXPORT_QUANTIZATIONS } from '../recipe';
 import { exportLayers, type LayersExport } from '../steps/export';
 
 /** Flags of `bonsai export`. */
 export const EXPORT_FLAGS: FlagSpecs = {
   model: { type: 'string', alias: 'm', valueName: 'dir', description: 'a float (dense or pruned) model folder written by bonsai (required)' },
-  quantize: { type: 'string', choices: EXPORT_QUANTIZATIONS, description: 'store kernels as uint8/uint16 (affine, per tensor) or float16 (default float32)' },
+  quantize: { type: 'string', choices: EXPORT_QUANTIZATIONS, defaultText: 'float32', description: 'store kernels as uint8/uint16 (affine, per tensor) or float16' },
   out: { type: 'string', alias: 'o', valueName: 'dir', description: 'output folder: model.json + weights.bin (required)' },
-  verifySamples: { type: 'number', integer: true, valueName: 'n', description: 're-read the written files and compare outputs on n seeded random inputs (default 4; 0 = skip)' },
+  verifySamples: { type: 'number', integer: true, min: 0, valueName: 'n', default: 4, description: 're-read the written files and compare outputs on n seeded random inputs (0 = skip)' },
 };
 
 /** Result of `bonsai export` (the `result` of `--json`). */
@@ -49,13 +50,13 @@ export async function runExport(flags: FlagValues, io: CliIo, ctx: RunContext): 
   const out = typeof flags.out === 'string' ? flags.out : undefined;
   if (!src || !out) throw new UsageError(`export needs ${!src ? '--model <dir>' : ''}${!src && !out ? ' and ' : ''}${!out ? '--out <dir>' : ''}`, 'export');
   const quantize = typeof flags.quantize === 'string' ? (flags.quantize as (typeof EXPORT_QUANTIZATIONS)[number]) : undefined;
-  const samples = typeof flags.verifySamples === 'number' ? flags.verifySamples : 4;
-  if (samples < 0) throw new UsageError(`option "--verify-samples" must be >= 0, got ${samples}`, 'export');
+  const samples = typeof flags.verifySamples === 'number' ? flags.verifySamples : Number(EXPORT_FLAGS.verifySamples!.default);
   await initBackend(typeof flags.backend === 'string' ? (flags.backend as 'wasm' | 'cpu') : 'wasm');
   const b = backendInfo();
   ctx.log(`backend: ${b.name} (simd: ${b.simd ? 'yes' : 'no'}, threads: ${b.threads ? 'yes' : 'no'})`);
   const model = await loadSaved(resolvePath(io.cwd, src));
   try {
+    await checkWritable(resolvePath(io.cwd, out), out);
     const output = await exportLayers(model, resolvePath(io.cwd, out), quantize, src);
     ctx.log(`wrote a tfjs LayersModel (${output.weights} kernels) to ${output.dir}: ${output.files.join(' + ')}, ${output.bytes} bytes`);
     let verify: ExportResult['verify'];

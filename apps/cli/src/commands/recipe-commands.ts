@@ -1,6 +1,6 @@
-import type { FlagSpecs, FlagValues } from '../args';
+import { withDefaults, type FlagSpecs, type FlagValues } from '../args';
 import { RecipeError, UsageError } from '../errors';
-import { ZOO_MODELS, type RecipeInput, type Step } from '../recipe';
+import { EXPORT_QUANTIZATIONS, IMPORTANCES, PREPROCESS_PRESETS, ZOO_MODELS, type Recipe, type RecipeInput, type Step } from '../recipe';
 
 type StepInput = RecipeInput['steps'][number];
 
@@ -18,7 +18,14 @@ export interface RecipeCommand {
   needsModel: boolean;
   /** Model used without `--recipe` and `--model`. */
   defaultModel?: RecipeInput['model'];
+  /** Name of the one positional argument the command takes (`bonsai compress <model>`), if any. */
+  positional?: 'model';
+  /** False for commands that write no model (eval): the others need `--out` or a recipe `output`. */
+  writesModel?: boolean;
 }
+
+/** `--quantize` of `bonsai compress`: tfjs weight encodings, or Bonsai's per-channel int8. */
+export const COMPRESS_QUANTIZATIONS = [...EXPORT_QUANTIZATIONS, 'int8'] as const;
 
 const num = (f: FlagValues, k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
 const str = (f: FlagValues, k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
@@ -29,9 +36,9 @@ function clean<T extends Record<string, unknown>>(o: T): T {
 }
 
 const trainFlags: FlagSpecs = {
-  epochs: { type: 'number', integer: true, valueName: 'n', description: 'training epochs' },
-  lr: { type: 'number', valueName: 'rate', description: 'learning rate' },
-  batchSize: { type: 'number', integer: true, valueName: 'n', description: 'batch size (default 64)' },
+  epochs: { type: 'number', integer: true, min: 0, valueName: 'n', default: 3, description: 'training epochs' },
+  lr: { type: 'number', min: 0, exclusive: true, valueName: 'rate', defaultText: '2e-3 (train), 1e-3 (distill)', description: 'learning rate' },
+  batchSize: { type: 'number', integer: true, min: 1, valueName: 'n', default: 64, description: 'batch size' },
 };
 
 /** The recipe commands. */
@@ -42,7 +49,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     usage: 'bonsai train [--model <zoo-name|dir>] [--epochs 3] [--out out/dense]  |  bonsai train --recipe r.json   (default model: smallCnn 16-32)',
     flags: trainFlags,
     allowed: new Set(['train', 'eval', 'save', 'export']),
-    steps: (f) => [clean({ type: 'train', epochs: num(f, 'epochs') ?? 3, lr: num(f, 'lr'), batchSize: num(f, 'batchSize') }) as StepInput, { type: 'eval' }],
+    steps: (f) => [clean({ type: 'train', epochs: num(f, 'epochs'), lr: num(f, 'lr'), batchSize: num(f, 'batchSize') }) as StepInput, { type: 'eval' }],
     needsModel: false,
     defaultModel: { zoo: 'smallCnn', options: { widths: [16, 32], dropout: 0.2 } },
   },
@@ -51,18 +58,18 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     summary: 'prune a saved model (structured channels or unstructured weights), then fine-tune',
     usage: 'bonsai prune --model out/dense [--method structured] [--ratio 0.5] [--fine-tune-epochs 1] [--kd] --out out/pruned',
     flags: {
-      method: { type: 'string', choices: ['structured', 'unstructured'], description: 'what to remove (default structured)' },
-      importance: { type: 'string', choices: ['l1', 'l2', 'bnScale', 'taylor', 'random'], description: 'importance criterion (default l1)' },
-      ratio: { type: 'number', valueName: 'fraction', description: 'fraction of channels / weights to remove (default 0.5)' },
-      global: { type: 'boolean', description: 'rank across layers instead of per layer' },
-      fineTuneEpochs: { type: 'number', integer: true, valueName: 'n', description: 'fine-tuning epochs after pruning (default 1; 0 = none)' },
-      kd: { type: 'boolean', description: 'fine-tune with the unpruned model as distillation teacher' },
+      method: { type: 'string', choices: ['structured', 'unstructured'], default: 'structured', description: 'what to remove' },
+      importance: { type: 'string', choices: IMPORTANCES, default: 'l1', description: 'importance criterion' },
+      ratio: { type: 'number', min: 0, max: 1, exclusive: true, valueName: 'fraction', default: 0.5, description: 'fraction of channels / weights to remove' },
+      global: { type: 'boolean', default: false, description: 'rank across layers instead of per layer' },
+      fineTuneEpochs: { type: 'number', integer: true, min: 0, valueName: 'n', default: 1, description: 'fine-tuning epochs after pruning (0 = none)' },
+      kd: { type: 'boolean', default: false, description: 'fine-tune with the unpruned model as distillation teacher (always on without labels)' },
     },
     allowed: new Set(['prune', 'gradualPrune', 'fineTune', 'train', 'eval', 'save', 'export']),
     steps: (f) => {
-      const ft = num(f, 'fineTuneEpochs') ?? 1;
+      const ft = num(f, 'fineTuneEpochs')!;
       const steps: StepInput[] = [
-        clean({ type: 'prune', method: (str(f, 'method') ?? 'structured') as 'structured', importance: str(f, 'importance') as 'l1' | undefined, ratio: num(f, 'ratio') ?? 0.5, global: bool(f, 'global') }) as StepInput,
+        clean({ type: 'prune', method: str(f, 'method') as 'structured', importance: str(f, 'importance') as 'l1', ratio: num(f, 'ratio')!, global: bool(f, 'global') }) as StepInput,
       ];
       if (ft > 0) steps.push(clean({ type: 'fineTune', epochs: ft, kd: bool(f, 'kd') }) as StepInput);
       steps.push({ type: 'eval' });
@@ -75,14 +82,14 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     summary: 'quantize a saved model to int8 (dynamic, static with calibration, or QAT)',
     usage: 'bonsai quantize --model out/dense [--method static] [--no-per-channel] --out out/int8',
     flags: {
-      method: { type: 'string', choices: ['dynamic', 'static', 'qat'], description: 'quantization method (default static)' },
-      perChannel: { type: 'boolean', description: 'per-channel weight scales (default on; --no-per-channel for per-tensor)' },
-      calibrationSamples: { type: 'number', integer: true, valueName: 'n', description: 'calibration samples for static (default 512)' },
-      epochs: { type: 'number', integer: true, valueName: 'n', description: 'QAT epochs (default 1)' },
+      method: { type: 'string', choices: ['dynamic', 'static', 'qat'], default: 'static', description: 'quantization method' },
+      perChannel: { type: 'boolean', default: true, description: 'per-channel weight scales (--no-per-channel for per-tensor)' },
+      calibrationSamples: { type: 'number', integer: true, min: 1, valueName: 'n', default: 512, description: 'calibration samples for static' },
+      epochs: { type: 'number', integer: true, min: 0, valueName: 'n', default: 1, description: 'QAT epochs' },
     },
     allowed: new Set(['quantize', 'train', 'fineTune', 'eval', 'save', 'export']),
     steps: (f) => [
-      clean({ type: 'quantize', method: (str(f, 'method') ?? 'static') as 'static', perChannel: bool(f, 'perChannel'), calibrationSamples: num(f, 'calibrationSamples'), epochs: num(f, 'epochs') }) as StepInput,
+      clean({ type: 'quantize', method: str(f, 'method') as 'static', perChannel: bool(f, 'perChannel'), calibrationSamples: num(f, 'calibrationSamples'), epochs: num(f, 'epochs') }) as StepInput,
       { type: 'eval' },
     ],
     needsModel: true,
@@ -94,15 +101,15 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     flags: {
       teacher: { type: 'string', alias: 't', valueName: 'dir', description: 'teacher model folder (required without --recipe)' },
       ...trainFlags,
-      temperature: { type: 'number', valueName: 'T', description: 'softmax temperature (default 4)' },
-      alpha: { type: 'number', valueName: 'a', description: 'weight of the teacher term (default 0.7)' },
+      temperature: { type: 'number', min: 0, exclusive: true, valueName: 'T', default: 4, description: 'softmax temperature' },
+      alpha: { type: 'number', min: 0, max: 1, valueName: 'a', default: 0.7, description: 'weight of the teacher term' },
     },
     allowed: new Set(['distill', 'train', 'fineTune', 'eval', 'save', 'export']),
     steps: (f) => {
       const teacher = str(f, 'teacher');
       if (!teacher) throw new UsageError('distill needs --teacher <dir> (or --recipe)', 'distill');
       return [
-        clean({ type: 'distill', teacher: { load: teacher }, epochs: num(f, 'epochs') ?? 3, lr: num(f, 'lr'), batchSize: num(f, 'batchSize'), temperature: num(f, 'temperature'), alpha: num(f, 'alpha') }) as StepInput,
+        clean({ type: 'distill', teacher: { load: teacher }, epochs: num(f, 'epochs'), lr: num(f, 'lr'), batchSize: num(f, 'batchSize'), temperature: num(f, 'temperature'), alpha: num(f, 'alpha') }) as StepInput,
         { type: 'eval' },
       ];
     },
@@ -114,51 +121,107 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
     name: 'eval',
     summary: 'measure a saved model: accuracy, params, non-zeros, MACs, size, latency',
     usage: 'bonsai eval --model out/compressed [--latency-runs 30]',
-    flags: { latencyRuns: { type: 'number', integer: true, valueName: 'n', description: 'timed forward passes (default 20)' } },
+    flags: { latencyRuns: { type: 'number', integer: true, min: 1, valueName: 'n', default: 20, description: 'timed forward passes' } },
     allowed: new Set(['eval', 'save', 'export']),
     steps: (f) => [clean({ type: 'eval', latencyRuns: num(f, 'latencyRuns') }) as StepInput],
     needsModel: true,
+    writesModel: false,
   },
   {
     name: 'compress',
-    summary: 'run a whole compression recipe (train, prune, fine-tune, quantize, distill, eval)',
-    usage: 'bonsai compress --recipe recipes/prune-quantize.json [--out out/compressed]',
-    flags: {},
-    needsModel: false,
+    summary: 'compress your model (tfjs LayersModel/GraphModel or Bonsai folder) on your data, written back in its own format with report.md + report.json; or run any recipe',
+    usage: 'bonsai compress <model> --data <folder|file.npy|file.npz|mnist> [--prune 0.5] [--importance l1] [--fine-tune-epochs 1] [--quantize int8] --out <dir>  |  bonsai compress --recipe r.json --out <dir>',
+    positional: 'model',
+    flags: {
+      prune: { type: 'number', min: 0, max: 1, exclusive: true, valueName: 'ratio', description: 'structured pruning: fraction of channels to remove (dependency-aware; the outputs keep their size)' },
+      importance: { type: 'string', choices: IMPORTANCES, default: 'l1', description: 'channel importance criterion of --prune' },
+      fineTuneEpochs: { type: 'number', integer: true, min: 0, valueName: 'n', default: 1, description: 'fine-tuning epochs after --prune, distilled from the input model (KD; without labels from its outputs only)' },
+      quantize: {
+        type: 'string',
+        choices: COMPRESS_QUANTIZATIONS,
+        description: 'uint8/uint16/float16: tfjs weight encodings that stock tfjs loads (smaller file, float math); int8: per-channel static int8 with calibration on the data, in Bonsai\'s own format',
+      },
+      calibrationSamples: { type: 'number', integer: true, min: 1, valueName: 'n', default: 512, description: 'calibration samples of --quantize int8' },
+      latencyRuns: { type: 'number', integer: true, min: 1, valueName: 'n', default: 20, description: 'timed forward passes per evaluation' },
+    },
+    steps: (f) => {
+      const steps: StepInput[] = [];
+      const ratio = num(f, 'prune');
+      const latencyRuns = num(f, 'latencyRuns');
+      if (ratio !== undefined) {
+        steps.push({ type: 'prune', method: 'structured', importance: str(f, 'importance') as 'l1', ratio });
+        const ft = num(f, 'fineTuneEpochs')!;
+        if (ft > 0) steps.push({ type: 'fineTune', epochs: ft, kd: true });
+      }
+      if (str(f, 'quantize') === 'int8') steps.push(clean({ type: 'quantize', method: 'static', perChannel: true, calibrationSamples: num(f, 'calibrationSamples') }) as StepInput);
+      steps.push(clean({ type: 'eval', latencyRuns }) as StepInput);
+      return steps;
+    },
+    needsModel: true,
   },
 ];
 
-/** `--model` value -> model source: a zoo name, else a saved-model folder. */
+/** `--model` value -> model source: a zoo name, else a model folder or model.json (any format). */
 export function modelFromFlag(value: string): RecipeInput['model'] {
   return (ZOO_MODELS as readonly string[]).includes(value) ? { zoo: value as (typeof ZOO_MODELS)[number] } : { load: value };
 }
 
+/** `224x224` or `224` -> `[224, 224]`. @throws UsageError otherwise. */
+export function parseInputSize(text: string, command: string): [number, number] {
+  const m = /^(\d+)(?:[x,](\d+))?$/.exec(text.trim());
+  const h = m ? Number(m[1]) : NaN;
+  const w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && w >= 1)) throw new UsageError(`option "--input-size" expects <height>x<width> (e.g. 224x224), got "${text}"`, command);
+  return [h, w];
+}
+
+/** The `data` section from `--data`, `--train-size`, `--test-size`, `--input-size`, `--preprocess` (only those given). */
+function dataFromFlags(f: FlagValues, command: string): Record<string, unknown> {
+  const data = str(f, 'data');
+  const source = data === undefined ? {} : data === 'mnist' || data === 'synthetic' ? { dataset: data } : { path: data };
+  const size = str(f, 'inputSize');
+  return clean({
+    ...source,
+    trainSize: num(f, 'trainSize'),
+    testSize: num(f, 'testSize'),
+    inputSize: size === undefined ? undefined : parseInputSize(size, command),
+    preprocess: str(f, 'preprocess') as (typeof PREPROCESS_PRESETS)[number] | undefined,
+  });
+}
+
 /**
  * The recipe a command runs: `--recipe` (validated later) with flag overrides, or one built
- * from flags. Checks that a recipe's steps fit the command (`compress` takes any).
+ * from flags (defaults filled from the option definitions). Checks that a recipe's steps fit the
+ * command (`compress` takes any). `model` is the positional `<model>` argument, if given.
  */
-export function buildRecipe(cmd: RecipeCommand, f: FlagValues, fromFile: RecipeInput | undefined): RecipeInput {
-  const modelFlag = str(f, 'model');
+export function buildRecipe(cmd: RecipeCommand, explicit: FlagValues, fromFile: RecipeInput | undefined, model?: string): RecipeInput {
+  const f = fromFile ? explicit : withDefaults(cmd.flags, explicit);
+  const modelFlag = str(f, 'model') ?? model;
   const importFlag = str(f, 'import');
+  if (str(f, 'model') && model) throw new UsageError(`give the model once: as <model> or as --model, not both`, cmd.name);
   if (modelFlag && importFlag) throw new UsageError('give --model or --import, not both', cmd.name);
   let recipe: RecipeInput;
   if (fromFile) recipe = { ...fromFile };
   else {
-    if (!cmd.steps) throw new UsageError(`${cmd.name} needs --recipe <file>`, cmd.name);
-    if (cmd.needsModel && !modelFlag && !importFlag) throw new UsageError(`${cmd.name} needs --model <dir> (or --import <dir>, or --recipe <file>)`, cmd.name);
-    recipe = { model: { zoo: 'smallCnn' }, steps: cmd.steps(f) };
+    if (cmd.needsModel && !modelFlag && !importFlag) throw new UsageError(`${cmd.name} needs ${cmd.positional ? '<model>' : '--model <dir>'} (or --recipe <file>)`, cmd.name);
+    recipe = { model: { zoo: 'smallCnn' }, steps: cmd.steps!(f) };
     if (!modelFlag && !importFlag && cmd.defaultModel) recipe.model = cmd.defaultModel;
   }
   if (modelFlag) recipe.model = modelFromFlag(modelFlag);
   if (importFlag) recipe.model = { import: importFlag };
   const out = str(f, 'out');
   if (out) recipe.output = out;
-  const dataFlags = clean({ trainSize: num(f, 'trainSize'), testSize: num(f, 'testSize'), dataset: str(f, 'dataset') as 'mnist' | undefined });
+  const q = str(f, 'quantize');
+  if (cmd.name === 'compress' && q && q !== 'int8') recipe.outputWeights = q as (typeof EXPORT_QUANTIZATIONS)[number];
+  if (cmd.name === 'compress' && q === 'int8' && fromFile) throw new UsageError('--quantize int8 adds a quantize step; with --recipe, put { "type": "quantize", "method": "static" } in the recipe', cmd.name);
+  const dataFlags = dataFromFlags(f, cmd.name);
   if (Object.keys(dataFlags).length) {
     const base = typeof recipe.data === 'object' && recipe.data !== null && !Array.isArray(recipe.data) ? recipe.data : {};
-    recipe.data = { ...base, ...dataFlags };
+    const merged: Record<string, unknown> = { ...base, ...dataFlags };
+    if ('dataset' in dataFlags) delete merged.path;
+    recipe.data = merged as RecipeInput['data'];
   }
-  if (num(f, 'seed') !== undefined) recipe.seed = num(f, 'seed');
+  if (num(explicit, 'seed') !== undefined) recipe.seed = num(explicit, 'seed');
   if (str(f, 'backend')) recipe.backend = str(f, 'backend') as 'wasm';
   if (fromFile && cmd.allowed && Array.isArray(recipe.steps)) {
     recipe.steps.forEach((s, i) => {
@@ -169,4 +232,13 @@ export function buildRecipe(cmd: RecipeCommand, f: FlagValues, fromFile: RecipeI
     });
   }
   return recipe;
+}
+
+/**
+ * After validation: a command that writes a model must have somewhere to write it.
+ * @throws UsageError (exit 2) when neither `--out` nor the recipe's `output` is set.
+ */
+export function checkHasOutput(cmd: RecipeCommand, recipe: Recipe): void {
+  if (cmd.writesModel === false || recipe.output) return;
+  throw new UsageError(`${cmd.name} needs --out <dir> (where to write the resulting model), or "output" in the recipe`, cmd.name);
 }

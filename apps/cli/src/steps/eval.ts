@@ -1,8 +1,10 @@
-import { evaluate, type Metrics } from '@bonsai/eval';
+import { evaluate } from '@bonsai/eval';
 import { remove } from '@bonsai/prune';
+import * as tf from '@tensorflow/tfjs-core';
+import { agreement } from '../agreement';
 import { testTensors } from '../data';
 import type { StepOf } from '../recipe';
-import { stageLabel, type PipelineState, type StepHandler } from './state';
+import { stageLabel, type PipelineState, type Row, type StepHandler } from './state';
 
 /** Latency settings of an evaluation. */
 export interface MeasureOptions {
@@ -12,17 +14,27 @@ export interface MeasureOptions {
 }
 
 /**
- * Measures the current model: accuracy on the test split, params, non-zeros, MACs, size and
- * latency. Masked models are measured as they will be saved (masks baked into the weights);
- * quantized models report the size of their quantized files.
+ * Measures the current model: params, non-zeros, MACs, size, latency and either accuracy on the
+ * test split (labeled data) or agreement with the original model's outputs (unlabeled data).
+ * Masked models are measured as they will be saved (masks baked into the weights); quantized
+ * models report the size of their quantized files.
  */
-export async function measure(state: PipelineState, o: MeasureOptions): Promise<Metrics> {
+export async function measure(state: PipelineState, o: MeasureOptions): Promise<Row> {
   const { x, y } = testTensors(state.data);
   const model = state.masked ? state.model.clone() : state.model;
   try {
     if (state.masked) remove(model);
-    const m = await evaluate(model, { name: o.name ?? stageLabel(state), x, y, batchSize: 500, latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
+    const labels = state.data.labeled ? { x, y } : {};
+    const m: Row = await evaluate(model, { name: o.name ?? stageLabel(state), ...labels, batchSize: 500, latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
     if (state.quantized) m.bytes = state.quantized.bytes;
+    if (state.referenceOutputs) {
+      const out = model.predict(x, { batchSize: 500 });
+      try {
+        m.agreement = agreement(state.referenceOutputs, out);
+      } finally {
+        out.dispose();
+      }
+    }
     return m;
   } finally {
     x.dispose();
@@ -31,14 +43,33 @@ export async function measure(state: PipelineState, o: MeasureOptions): Promise<
   }
 }
 
+/** The original model's outputs on the test split: the reference of agreement (caller disposes). */
+export function referenceOutputs(state: PipelineState): tf.Tensor {
+  const { x, y } = testTensors(state.data);
+  try {
+    return state.model.predict(x, { batchSize: 500 });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/** One line on a row's quality: `accuracy 98.10%` or `agreement with the input model: top-1 99.0%, ...`. */
+export function qualityText(m: Row): string {
+  if (m.agreement) {
+    const a = m.agreement;
+    return `agreement with the input model (no labels): top-1 ${(a.top1 * 100).toFixed(2)}%, top-${a.k} ${(a.top5 * 100).toFixed(2)}%, mean KL ${a.meanKl.toExponential(2)}, max |Δ| ${a.maxAbsDiff.toExponential(2)}`;
+  }
+  return `accuracy ${m.accuracy !== undefined ? `${(m.accuracy * 100).toFixed(2)}%` : 'n/a'}`;
+}
+
 /** `eval`: adds a row for the current model to the comparison. */
 export const evalStep: StepHandler<StepOf<'eval'>> = async (step, state) => {
   const m = await measure(state, step);
   state.rows.push(m);
   if (state.stage.length === 0 && !state.denseMetrics) state.denseMetrics = m;
-  const acc = m.accuracy !== undefined ? `${(m.accuracy * 100).toFixed(2)}%` : 'n/a';
   return {
-    summary: `eval ${m.name}: accuracy ${acc}, ${m.params} params (${m.nonZero} non-zero), ${m.macs} MACs, ${m.bytes} bytes, latency p50 ${m.latency?.median.toFixed(2)} ms`,
+    summary: `eval ${m.name}: ${qualityText(m)}, ${m.params} params (${m.nonZero} non-zero), ${m.macs} MACs, ${m.bytes} bytes, latency p50 ${m.latency?.median.toFixed(2)} ms`,
     details: { metrics: m },
   };
 };

@@ -4,7 +4,7 @@ import type { StepOf } from '../recipe';
 import { runTraining } from '../training';
 import type { PipelineState, StepHandler } from './state';
 import { structuredPrune } from './structured';
-import { DEFAULT_LR } from './train';
+import { DEFAULT_LR, labelFreeLoss } from './train';
 
 /** Kernel params of the model minus those of `ignored` nodes (names for @bonsai/prune's `params`). */
 export function prunableKernels(state: PipelineState, ignored: readonly string[]): string[] {
@@ -42,7 +42,7 @@ export const pruneStep: StepHandler<StepOf<'prune'>> = async (step, state, index
 };
 
 /** `gradualPrune`: AGP (cubic) magnitude pruning while training, from `initialSparsity` to `finalSparsity`. */
-export const gradualPruneStep: StepHandler<StepOf<'gradualPrune'>> = async (step, state) => {
+export const gradualPruneStep: StepHandler<StepOf<'gradualPrune'>> = async (step, state, index) => {
   const batchSize = step.batchSize ?? state.data.batchSize;
   const total = Math.min(Math.ceil(state.data.train.count / batchSize) * step.epochs, step.maxSteps ?? Infinity);
   // Reach the final sparsity at ~75% of the steps, then let the remaining steps recover.
@@ -54,7 +54,8 @@ export const gradualPruneStep: StepHandler<StepOf<'gradualPrune'>> = async (step
     params,
     global: step.global,
   });
-  const r = await runTraining(state.model, state.data, step, state.ctx, { label: 'gradual prune', defaultLr: DEFAULT_LR.fineTune, callbacks: [callback] });
+  const loss = labelFreeLoss(state, index);
+  const r = await runTraining(state.model, state.data, step, state.ctx, { label: 'gradual prune', defaultLr: DEFAULT_LR.fineTune, callbacks: [callback], loss, evalEachEpoch: state.data.labeled });
   callback.update(endStep, state.model);
   state.masked = true;
   const sparsity = maskSparsity(state, params);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { calibrationTensors } from '../data';
 import type { StepOf } from '../recipe';
 import { runTraining } from '../training';
+import { labelFreeLoss } from './train';
 import type { PipelineState, StepHandler } from './state';
 
 /** Bytes of a quantized model as `saveQuantized` writes it (model.json + float weights + packed integers). */
@@ -43,7 +44,7 @@ function* calibrationBatches(state: PipelineState, count: number, batchSize: num
 }
 
 /** `quantize`: int8 dynamic (weights only), static (calibrated activations) or QAT (fake-quant training). */
-export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state) => {
+export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state, index) => {
   const weights = { dtype: step.dtype, perChannel: step.perChannel, symmetric: step.symmetric };
   const options: QuantizeOptions = { weights };
   let q: QuantizedModel;
@@ -64,6 +65,7 @@ export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state)
       details.training = await runTraining(prepared, state.data, { epochs: step.epochs, lr: step.lr, optimizer: 'adam', schedule: 'cosine', weightDecay: 0 }, state.ctx, {
         label: 'QAT',
         defaultLr: step.lr,
+        loss: labelFreeLoss(state, index),
         evalEachEpoch: false,
         recalibrate: false,
       });

@@ -1,18 +1,36 @@
 import { save, type Model } from '@bonsai/core';
+import { fileSize } from '@bonsai/eval';
 import { remove } from '@bonsai/prune';
+import { FORMAT_NAMES } from '../model-format';
 import { resolvePath } from '../model-source';
+import { graphModelExporter, outputFormat } from '../out-dir';
 import type { StepOf } from '../recipe';
+import { exportLayers } from './export';
 import type { PipelineState, StepHandler } from './state';
 
+/** What {@link writeModel} wrote. */
+export interface WrittenModel {
+  dir: string;
+  bytes: number;
+  /** Human-readable format (`tfjs LayersModel (uint8 weights)`, `bonsai static int8`, ...). */
+  format: string;
+  /** Why the format differs from the input's, when it does (int8 has only Bonsai's format). */
+  note?: string;
+}
+
 /**
- * Writes the current model to `dir`: the quantized format after a quantize step, else core's
- * model.json + weights.bin (masks baked into the weights, so zeros are stored, not masks).
+ * Writes the current model to `dir` in the recipe's output format (default: the format the model
+ * came in — Bonsai, tfjs LayersModel or GraphModel). An int8-quantized model is always written in
+ * Bonsai's own int8 format (per-channel int8 has no stock tfjs equivalent), and the result says so.
+ * Masks are baked into the weights, so zeros are stored, not masks.
  */
-export async function writeModel(state: PipelineState, dir: string): Promise<{ dir: string; bytes: number; format: string }> {
+export async function writeModel(state: PipelineState, dir: string): Promise<WrittenModel> {
   const full = resolvePath(state.cwd, dir);
+  const wanted = outputFormat(state.recipe, state.format);
   if (state.quantized) {
     const { bytes } = await state.quantized.write(full);
-    return { dir: full, bytes, format: state.quantized.describe };
+    const note = wanted !== 'bonsai' ? `the input was a ${FORMAT_NAMES[wanted]}, but int8 per-channel quantization is Bonsai's own format: load it with @bonsai/quantize's loadQuantized, not stock tfjs; for a stock-tfjs file use --quantize uint8` : undefined;
+    return { dir: full, bytes, format: `${state.quantized.describe} (Bonsai's int8 format)`, note };
   }
   let model: Model = state.model;
   if (state.masked) {
@@ -20,6 +38,16 @@ export async function writeModel(state: PipelineState, dir: string): Promise<{ d
     remove(model);
   }
   try {
+    const weights = state.recipe.outputWeights;
+    if (wanted === 'layers-model') {
+      const r = await exportLayers(model, full, weights);
+      return { dir: full, bytes: r.bytes, format: `tfjs LayersModel (${r.weights} weights)` };
+    }
+    if (wanted === 'graph-model') {
+      const exporter = graphModelExporter()!;
+      await exporter(model, full, weights ? { quantize: weights } : {});
+      return { dir: full, bytes: await fileSize(full), format: `tfjs GraphModel (${weights ?? 'float32'} weights)` };
+    }
     const { bytes } = await save(model, full, { producer: 'bonsai-cli', stage: state.stage.join(' + ') || 'dense' });
     return { dir: full, bytes, format: 'bonsai float32' };
   } finally {
@@ -27,8 +55,8 @@ export async function writeModel(state: PipelineState, dir: string): Promise<{ d
   }
 }
 
-/** `save`: writes the current model to `path`. */
+/** `save`: writes the current model to `path` (same format rules as the recipe's `output`). */
 export const saveStep: StepHandler<StepOf<'save'>> = async (step, state) => {
   const r = await writeModel(state, step.path);
-  return { summary: `saved ${r.format} model to ${r.dir} (${r.bytes} bytes)`, details: r };
+  return { summary: `saved ${r.format} model to ${r.dir} (${r.bytes} bytes)`, details: { ...r } };
 };

@@ -1,5 +1,8 @@
 import type { Model } from '@bonsai/core';
 import type { Metrics } from '@bonsai/eval';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Agreement } from '../agreement';
+import type { ModelFormat } from '../model-format';
 import type { RunContext } from '../context';
 import type { DataSplits } from '../data';
 import type { Recipe, Step } from '../recipe';
@@ -15,19 +18,28 @@ export interface PipelineState {
   data: DataSplits;
   /** The current model (steps may replace it). */
   model: Model;
-  /** What has been applied so far, used as the row label of evaluations ("dense", "pruned 50% + ft"). */
+  /** What has been applied so far, used as the row label of evaluations ("pruned 50% + KD fine-tune"). */
   stage: string[];
+  /** Row label before any compression: "dense" for a model built here, "input model" for a loaded one. */
+  baseLabel: string;
+  /** Format the model came in; the output is written in it unless the recipe says otherwise. */
+  format: ModelFormat;
+  /** Without labels: the original model's outputs on the test split, which evaluations compare against. */
+  referenceOutputs?: tf.Tensor;
   /** Snapshot of the model before the first compression step (baseline row and KD teacher). */
   dense?: Model;
   /** Metrics of {@link dense}. */
-  denseMetrics?: Metrics;
+  denseMetrics?: Row;
   /** Rows measured by eval steps, in order. */
-  rows: Metrics[];
+  rows: Row[];
   /** Set by the quantize step: the serialized size of the quantized model, and how to save it. */
   quantized?: { bytes: number; write: ModelWriter; describe: string };
   /** True once a prune step attached masks that still have to be baked before saving. */
   masked: boolean;
 }
+
+/** A measured row: eval's metrics, plus agreement with the original model when the data has no labels. */
+export type Row = Metrics & { agreement?: Agreement };
 
 /** What a step reports. */
 export interface StepReport {
@@ -43,7 +55,7 @@ export type StepHandler<S extends Step = Step> = (step: S, state: PipelineState,
 /** Step types that compress the model (the dense baseline is snapshotted before the first). */
 export const COMPRESSION_STEPS: ReadonlySet<Step['type']> = new Set(['prune', 'gradualPrune', 'quantize', 'distill']);
 
-/** Label of the current stage: `dense` before any compression. */
+/** Label of the current stage: the base label ("dense", "input model") before any compression. */
 export function stageLabel(state: PipelineState): string {
-  return state.stage.length ? state.stage.join(' + ') : 'dense';
+  return state.stage.length ? state.stage.join(' + ') : state.baseLabel;
 }

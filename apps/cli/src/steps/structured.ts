@@ -1,4 +1,5 @@
 import { bnScale, magnitude, Pruner, random, taylor, type GroupImportance } from '@bonsai/prune';
+import { getOp } from '@bonsai/core';
 import { modelStats } from '@bonsai/graph';
 import { recalibrateBatchNorm } from '../bn-recalibration';
 import { trainBatches } from '../data';
@@ -21,11 +22,11 @@ function criterion(step: StepOf<'prune'>, seed: number): GroupImportance {
   }
 }
 
-/** Channels of conv/dense nodes whose count changed: `{ conv1: [16, 8] }`. */
+/** Channels of weighted (conv/dense) nodes whose count changed: `{ conv1: [16, 8] }`. */
 function channelChanges(before: Record<string, number>, after: Record<string, number>, state: PipelineState): Record<string, [number, number]> {
   const out: Record<string, [number, number]> = {};
   for (const n of state.model.graph.nodes) {
-    if ((n.op === 'conv2d' || n.op === 'dense' || n.op === 'depthwiseConv2d') && before[n.id] !== after[n.id]) out[n.id] = [before[n.id]!, after[n.id]!];
+    if (getOp(n.op, n.id).weightParam !== null && before[n.id] !== after[n.id]) out[n.id] = [before[n.id]!, after[n.id]!];
   }
   return out;
 }
@@ -41,7 +42,7 @@ export async function structuredPrune(step: StepOf<'prune'>, state: PipelineStat
   for (const id of step.ignored) {
     if (!model.graph.nodes.some((n) => n.id === id)) throw new RecipeError(`no node "${id}" in the model`, `steps[${index}].ignored`);
   }
-  if (step.importance === 'bnScale' && !model.graph.nodes.some((n) => n.op === 'batchNorm')) {
+  if (step.importance === 'bnScale' && !model.graph.nodes.some((n) => getOp(n.op, n.id).norm === 'batch')) {
     throw new RecipeError('importance "bnScale" needs batch-norm layers, and this model has none', `steps[${index}].importance`);
   }
   const importance = criterion(step, state.recipe.seed);
