@@ -3,6 +3,7 @@
  * int8, tfjs uint8 / float16 exports, and >= 95% magnitude pruning + int8 stored sparsely.
  * Batch-norm running statistics are re-estimated after (short) training runs.
  * Env: BENCH_EPOCHS (default 3), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
+ * Writes bench-results/quantize.json; smoke mode: 1 epoch on 512 digits.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,33 +12,38 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adam, backendInfo, initBackend, load, recalibrateBatchNorm, save, train, type Model } from '@bonsai/core';
 import { prepareQat, prepareStatic, quantizeDynamic, saveQuantized, saveTfjsQuantized, type QuantizedModel } from '@bonsai/quantize';
 import { epochBatches, loadMnist, smallCnn, toTensors } from './deps';
-import { accuracyOf, markdownTable, since } from './helpers';
+import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
+import { accuracyOf } from './helpers';
 import { globalMagnitudePrune, kernelSparsity } from './prune';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-const EPOCHS = env('BENCH_EPOCHS', 3);
+const EPOCHS = env('BENCH_EPOCHS', pick(3, 1));
+/** Seconds since `t0` (performance.now()), one decimal. */
+const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 const SPARSITY = env('BENCH_SPARSITY', 0.95);
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   const t0 = performance.now();
-  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', 8000), testSize: env('BENCH_TEST', 2000) });
+  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(8000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
+  const nCalib = Math.min(1000, mnist.train.count);
+  const report = createReport({ bench: 'quantize', settings: { epochs: EPOCHS, sparsity: SPARSITY, train: mnist.train.count, test: mnist.test.count, calibration: nCalib, model: pick('smallCnn 32-64, fc 128', 'smallCnn 8-16, fc 32 (smoke)'), optimizer: 'Adam 1e-3', batch: 64 } });
   const test = toTensors(mnist.test);
-  const calib = toTensors({ ...mnist.train, count: 1000, images: mnist.train.images.subarray(0, 1000 * 784), labels: mnist.train.labels.subarray(0, 1000) });
+  const calib = toTensors({ ...mnist.train, count: nCalib, images: mnist.train.images.subarray(0, nCalib * 784), labels: mnist.train.labels.subarray(0, nCalib) });
   const data = epochBatches(mnist.train, { batchSize: 64, seed: 1 });
   const dir = await mkdtemp(join(tmpdir(), 'bonsai-qbench-'));
   console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads}); train ${mnist.train.count}, test ${mnist.test.count}`);
 
-  const model = smallCnn({ seed: 0 });
+  const model = isSmoke() ? smallCnn({ seed: 0, widths: [8, 16], hidden: 32 }) : smallCnn({ seed: 0 });
   for (let e = 0; e < EPOCHS; e++) {
     const te = performance.now();
     await train(model, (k) => data(e + k), { epochs: 1, optimizer: adam({ lr: 1e-3 }) });
     console.log(`float epoch ${e + 1}/${EPOCHS}: ${since(te)} s`);
   }
-  const bnX = tf.slice(calib.x, 0, 500);
+  const bnX = tf.slice(calib.x, 0, Math.min(500, nCalib));
   const rawAcc = accuracyOf(model, test.x, mnist.test.labels);
   recalibrateBatchNorm(model, [bnX]); // one pass over all of bnX: momentum 0
-  console.log(`float accuracy ${(100 * rawAcc).toFixed(2)}% -> ${(100 * accuracyOf(model, test.x, mnist.test.labels)).toFixed(2)}% after BN re-estimation on 500 training samples`);
+  report.note(`float accuracy ${(100 * rawAcc).toFixed(2)}% -> ${(100 * accuracyOf(model, test.x, mnist.test.labels)).toFixed(2)}% after BN re-estimation on ${Math.min(500, nCalib)} training samples`);
   const rows: Array<{ method: string; acc: number; bytes: number }> = [];
   const floatBytes = (await save(model, join(dir, 'float'))).bytes;
   const floatAcc = accuracyOf(model, test.x, mnist.test.labels);
@@ -82,10 +88,11 @@ async function main(): Promise<void> {
   const pruned = model.clone();
   globalMagnitudePrune(pruned, SPARSITY);
   const prunedNoFt = accuracyOf(pruned, test.x, mnist.test.labels);
-  for (let e = 0; e < 2; e++) await train(pruned, (k) => data(200 + e + k), { epochs: 1, optimizer: adam({ lr: 5e-4 }) });
+  const ftEpochs = pick(2, 1);
+  for (let e = 0; e < ftEpochs; e++) await train(pruned, (k) => data(200 + e + k), { epochs: 1, optimizer: adam({ lr: 5e-4 }) });
   recalibrateBatchNorm(pruned, [bnX]);
   const sparsity = kernelSparsity(pruned);
-  console.log(`pruned to ${(100 * sparsity).toFixed(2)}% kernel sparsity (before fine-tune ${(100 * prunedNoFt).toFixed(2)}%), fine-tuned 2 epochs: ${since(tq)} s`);
+  console.log(`pruned to ${(100 * sparsity).toFixed(2)}% kernel sparsity (before fine-tune ${(100 * prunedNoFt).toFixed(2)}%), fine-tuned ${ftEpochs} epochs: ${since(tq)} s`);
   rows.push({ method: `pruned ${(100 * sparsity).toFixed(1)}% float (masks, core save)`, acc: accuracyOf(pruned, test.x, mnist.test.labels), bytes: (await save(pruned, join(dir, 'pruned-float'))).bytes });
   const pp = prepareStatic(pruned);
   pp.calibrate(calib.x, { batchSize: 250 });
@@ -99,18 +106,17 @@ async function main(): Promise<void> {
   pq.dispose();
   pruned.dispose();
 
-  console.log(`\nsmallCnn (32-32-64-64, fc 128), ${EPOCHS} float epochs, MNIST ${mnist.train.count}/${mnist.test.count}, total ${since(t0)} s\n`);
-  console.log(markdownTable(['method', 'accuracy', 'delta (pp)', 'file bytes', 'ratio vs float'], rows.map((r) => [
-    r.method, `${(100 * r.acc).toFixed(2)}%`, (100 * (r.acc - floatAcc)).toFixed(2), r.bytes, `${(floatBytes / r.bytes).toFixed(2)}x`,
-  ])));
-  console.log('\nNote: the wasm backend has no int8 kernels; quantized models run dequantized float32 math, so quantization (and sparsity) shrink the file, not latency.');
+  report.table('quantize', {
+    title: `${pick('smallCnn (32-32-64-64, fc 128)', 'smallCnn 8-16, fc 32 (smoke)')}, ${EPOCHS} float epochs, MNIST ${mnist.train.count}/${mnist.test.count}, total ${since(t0)} s`,
+    columns: ['method', 'accuracy', 'delta (pp)', 'file bytes', 'ratio vs float'],
+    rows: rows.map((r) => [r.method, `${(100 * r.acc).toFixed(2)}%`, (100 * (r.acc - floatAcc)).toFixed(2), r.bytes, `${(floatBytes / r.bytes).toFixed(2)}x`]),
+    note: 'Note: the wasm backend has no int8 kernels; quantized models run dequantized float32 math, so quantization (and sparsity) shrink the file, not latency.',
+  });
   console.log(`backend: ${backendInfo().name}`);
   model.dispose();
   tf.dispose([test.x, test.y, calib.x, calib.y, bnX]);
   await rm(dir, { recursive: true, force: true });
+  report.write();
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+await main();
