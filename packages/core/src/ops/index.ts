@@ -21,3 +21,13 @@ export {
   outSize, readAttrs, posIntAttr, numberAttr, boolAttr, pairAttr, optionalPairAttr, enumAttr, intListAttr, indexAttr,
   type AttrField, type AttrSchema, type AttrsOf, type OptionsOf,
 } from './attrs';
+export { pad2dOp, crop2dOp, type Pad2dAttrs, type Crop2dAttrs } from './pad';
+export { resize2dOp, type Resize2dAttrs } from './resize';
+export { mulOp, subOp, maximumOp, minimumOp, broadcastShape } from './elementwise';
+export { extraActivationOps, leakyReluOp, eluOp, seluOp, swishOp, hardSigmoidOp, geluExactOp, clippedReluOp, rescaleOp } from './activation-extra';
+export { preluOp, type PreluAttrs } from './prelu';
+export { globalMaxPoolOp } from './global-max-pool';
+export { permuteOp, type PermuteAttrs } from './transpose';
+export { spatialReshapeOp, type SpatialReshapeAttrs } from './spatial-reshape';
+export { spatialDropoutOp } from './spatial-dropout';
+export { natListAttr, nullableNumberAttr } from './list-attrs';
