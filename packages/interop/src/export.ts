@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, writeFilesAtomic, type Model, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, writeFilesAtomic, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
 import { encodeFloat16, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
-import { LAYER_EMITTERS } from './export-layers';
+import { fusedActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
 import { LAYERS_MODEL_FILE } from './import';
 import type { ManifestQuantization, WeightQuantization } from './quantize-weights';
 
@@ -18,6 +18,12 @@ export interface ExportOptions {
   weightsFile?: string;
   /** Keras model name (default `bonsai_model`). */
   name?: string;
+  /**
+   * Merge a relu (or elu) that alone reads a conv2d / dense into that layer's `activation`, which
+   * stock tfjs-layers runs as one fused kernel (faster). The merged layer keeps the conv's name;
+   * the activation node's name disappears from the file. Default true.
+   */
+  fuseActivations?: boolean;
 }
 
 /** tfjs weights-manifest entry as written. */
@@ -65,6 +71,27 @@ function layerNames(ids: readonly NodeId[]): Map<NodeId, string> {
   return out;
 }
 
+/** Producer (conv2d / dense) -> the relu/elu node that alone reads it, which tfjs-layers can fuse into it. */
+function fusions(g: Graph): Map<NodeId, Node> {
+  const out = new Map<NodeId, Node>();
+  const outputs = new Set(g.outputs);
+  for (const node of g.nodes) {
+    const exporter = layerExporter(node.op);
+    const users = g.consumers(node.id);
+    if (!exporter || outputs.has(node.id) || users.length !== 1) continue;
+    const act = g.node(users[0]!);
+    if (fusedActivationName(act) === undefined || act.inputs.length !== 1) continue;
+    if (exporter(node, g.inputShapes(node.id), g).fusesActivation) out.set(node.id, act);
+  }
+  return out;
+}
+
+/** Keras `trainable` of a node's layer: false when its (spec-)trainable params are all frozen. */
+function isTrainable(model: Model, node: Node): boolean {
+  const roles = Object.entries(model.graph.paramSpecs(node.id)).filter(([, s]) => s.trainable);
+  return roles.length === 0 || roles.some(([role]) => model.param(node.id, role)?.trainable !== false);
+}
+
 /**
  * Converts a Bonsai model to tfjs LayersModel artifacts (functional Keras topology). Masks are
  * baked into the written values; the model itself is not changed. Ops without a tfjs-layers
@@ -80,20 +107,27 @@ export async function toLayersArtifacts(model: Model, options: ExportOptions = {
   const layers: Array<Record<string, unknown>> = [];
   const specs: ExportedWeightSpec[] = [];
   const chunks: Uint8Array[] = [];
+  const fused = options.fuseActivations === false ? new Map<NodeId, Node>() : fusions(g);
+  const absorbed = new Map<NodeId, NodeId>([...fused].map(([producer, act]) => [act.id, producer]));
+  const outName = (id: NodeId): string => names.get(absorbed.get(id) ?? id)!;
   for (const node of g.nodes) {
+    if (absorbed.has(node.id)) continue;
     const name = names.get(node.id)!;
-    if (node.op === 'input') {
-      layers.push({ name, class_name: 'InputLayer', config: { batch_input_shape: [null, ...g.shape(node.id)], dtype: 'float32', sparse: false, name }, inbound_nodes: [] });
-      continue;
+    const exporter = layerExporter(node.op);
+    if (!exporter) {
+      const why = Object.prototype.hasOwnProperty.call(LAYER_UNEXPORTABLE, node.op) ? LAYER_UNEXPORTABLE[node.op] : 'the op has no tfjs-layers equivalent';
+      throw new InteropError(`Node "${node.id}" (${node.op}): ${why}`, { nodeId: node.id, op: node.op });
     }
-    const emit = Object.prototype.hasOwnProperty.call(LAYER_EMITTERS, node.op) ? LAYER_EMITTERS[node.op] : undefined;
-    if (!emit) throw new InteropError(`Node "${node.id}" (${node.op}): the op has no tfjs-layers equivalent`, { nodeId: node.id, op: node.op });
-    const layer = emit(node, g.inputShapes(node.id), g);
+    const layer = exporter(node, g.inputShapes(node.id), g);
+    const act = fused.get(node.id);
+    const config: Record<string, unknown> = { ...layer.config, name };
+    if (act && layer.fusesActivation) config.activation = fusedActivationName(act);
+    if (!getOp(node.op).graphInput) config.trainable = isTrainable(model, node);
     layers.push({
       name,
       class_name: layer.className,
-      config: { ...layer.config, name, trainable: true },
-      inbound_nodes: [node.inputs.map((i) => [names.get(i)!, 0, 0, {}])],
+      config,
+      inbound_nodes: node.inputs.length === 0 ? [] : [node.inputs.map((i) => [outName(i), 0, 0, {}])],
     });
     for (const w of layer.weights) {
       const p = model.param(node.id, w.role);
@@ -124,7 +158,7 @@ export async function toLayersArtifacts(model: Model, options: ExportOptions = {
     weights.set(c, o);
     o += c.byteLength;
   }
-  const endpoint = (ids: readonly NodeId[]) => ids.map((id) => [names.get(id)!, 0, 0]);
+  const endpoint = (ids: readonly NodeId[]) => ids.map((id) => [outName(id), 0, 0]);
   const modelJson: LayersModelJSON = {
     format: 'layers-model',
     generatedBy: '@bonsai/interop',

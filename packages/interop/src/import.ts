@@ -19,7 +19,7 @@ import {
 import { InteropError, layerError } from './errors';
 import { ConfigReader, isObject, own, show } from './json';
 import { decodeEntry, parseManifest, type WeightEntry, type WeightGroup } from './manifest';
-import { inputShape, LAYER_CONVERTERS, type ImportContext } from './import-layers';
+import { layerEntry, LAYER_ENTRIES, type ImportContext } from './layers/index';
 import { parseTopology, type KerasLayer } from './topology';
 
 /** A tfjs LayersModel in memory: the parsed (or raw text) model.json and its weights, concatenated in manifest order. */
@@ -45,8 +45,10 @@ type Source = { kind: 'weight'; entry: string } | { kind: 'fill'; value: number 
 
 /**
  * Imports a tfjs LayersModel (Keras topology: Sequential or functional) as a Bonsai {@link Model}.
- * `source` is a folder holding `model.json` and its weight files (Node; paths confined to the
- * folder) or in-memory {@link LayersModelArtifacts}. Node ids are the Keras layer names; layer
+ * `source` is a `model.json` path or the folder holding it and its weight files (Node; weight
+ * paths confined to the folder) or in-memory {@link LayersModelArtifacts}. Layers with
+ * `trainable: false` import with non-trainable params (and export back as `trainable: false`).
+ * A GraphModel is refused with a SerializationError that says so (use `importGraphModel`). Node ids are the Keras layer names; layer
  * activations become separate nodes (`${layer}_${op}`); SeparableConv2D becomes
  * `${layer}_depthwise` + a 1x1 conv2d `${layer}`.
  *
@@ -62,12 +64,32 @@ export async function importLayersModel(source: string | LayersModelArtifacts, o
   return importLayersArtifacts(source, options);
 }
 
-/** Reads model.json and its weight files from `dir`; checks each group's file sizes against the manifest. Node only. */
-export async function readLayersModelFiles(dir: string): Promise<LayersModelArtifacts & { file: string }> {
+/**
+ * Where a model lives: `path` is a `model.json` file (any name ending in `.json`) or the folder
+ * holding `model.json`. Node only.
+ */
+export async function resolveModelJson(path: string): Promise<{ dir: string; file: string }> {
+  const { dirname, join } = await import('node:path');
+  const { stat } = await import('node:fs/promises');
+  let isFile = false;
+  try {
+    isFile = (await stat(path)).isFile();
+  } catch {
+    // Missing paths are reported by the read below, naming the file.
+  }
+  return isFile || (path.endsWith('.json') && !path.endsWith('/')) ? { dir: dirname(path), file: path } : { dir: path, file: join(path, LAYERS_MODEL_FILE) };
+}
+
+/**
+ * Reads model.json and its weight files from `path` (a `model.json` file or its folder); checks
+ * each group's file sizes against the manifest. Weight paths resolve inside the model's folder. Node only.
+ */
+export async function readLayersModelFiles(path: string): Promise<LayersModelArtifacts & { file: string }> {
   const { join } = await import('node:path');
-  const file = join(dir, LAYERS_MODEL_FILE);
+  const { dir, file } = await resolveModelJson(path);
   const json = await readJson(file);
   if (!isObject(json)) throw new SerializationError('not a JSON object', file);
+  rejectOtherFormats(json, file);
   const groups = parseManifest(own(json, 'weightsManifest'), file, undefined);
   const parts: Uint8Array[] = [];
   for (const g of groups) {
@@ -109,6 +131,7 @@ export function importLayersArtifacts(art: LayersModelArtifacts, options: Import
     }
   }
   if (!isObject(json)) throw new SerializationError(`model.json must be an object, got ${show(json)}`, file);
+  rejectOtherFormats(json, file);
   const data = toBytes(art.weights, file);
   const manifest = own(json, 'weightsManifest') ?? (own(json, 'weightSpecs') === undefined ? undefined : [{ paths: [], weights: own(json, 'weightSpecs') }]);
   if (manifest === undefined) throw new SerializationError('model.json has no "weightsManifest"', file);
@@ -118,7 +141,21 @@ export function importLayersArtifacts(art: LayersModelArtifacts, options: Import
 
   const entries = indexEntries(groups, file);
   const built = buildGraph(topology.layers, topology.inputs, topology.outputs, entries);
-  return buildModel(built.graph, built.sources, groups, entries, data, file, options);
+  return buildModel(built.graph, built.sources, built.frozen, groups, entries, data, file, options);
+}
+
+/** The tfjs format a parsed model.json holds: a converter GraphModel or a (Keras) LayersModel. */
+export function detectFormat(json: unknown): 'graph-model' | 'layers-model' {
+  if (!isObject(json)) return 'layers-model';
+  if (own(json, 'format') === 'graph-model') return 'graph-model';
+  const top = own(json, 'modelTopology');
+  return isObject(top) && Array.isArray(own(top, 'node')) ? 'graph-model' : 'layers-model';
+}
+
+function rejectOtherFormats(json: unknown, file: string): void {
+  if (detectFormat(json) === 'graph-model') {
+    throw new SerializationError('this is a tfjs GraphModel (format "graph-model", a modelTopology.node list), not a LayersModel: import it with importGraphModel (or importModel, which detects the format)', file);
+  }
 }
 
 function toBytes(w: unknown, file: string): Uint8Array {
@@ -130,6 +167,8 @@ function toBytes(w: unknown, file: string): Uint8Array {
 interface Built {
   graph: Graph;
   sources: Map<string, Source>;
+  /** Nodes of Keras layers with `trainable: false`: their params are imported as not trainable. */
+  frozen: Set<NodeId>;
 }
 
 function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[], outputNames: readonly string[], entries: EntryIndex): Built {
@@ -140,10 +179,12 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
   const outputOf = new Map<string, NodeId>();
   const sources = new Map<string, Source>();
   const bound = new Map<string, string>(); // keras weight name -> param name
+  const frozen = new Set<NodeId>();
 
   for (const layer of layers) {
     const cfg = new ConfigReader(layer.name, layer.className, layer.config);
     const inputs = layer.inbound.map((n) => outputOf.get(n)!);
+    const trainable = cfg.bool('trainable', true);
     const ctx: ImportContext = {
       layer,
       cfg,
@@ -162,6 +203,7 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
           throw e;
         }
         taken.add(id);
+        if (!trainable) frozen.add(id);
         nodes.push({ id, op, inputs: [...ins], attrs: norm });
         shapes.set(id, shape);
         return id;
@@ -183,21 +225,16 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
         sources.set(paramName(id, role), { kind: 'fill', value });
       },
     };
-    let out: NodeId;
-    if (layer.className === 'InputLayer') {
-      if (inputs.length > 0) throw layerError(layer.name, layer.className, 'an InputLayer cannot have inputs');
-      out = ctx.node('input', [], { shape: inputShape(cfg) }, layer.name);
-    } else {
-      const convert = Object.prototype.hasOwnProperty.call(LAYER_CONVERTERS, layer.className) ? LAYER_CONVERTERS[layer.className] : undefined;
-      if (!convert) {
-        throw new InteropError(`Layer "${layer.name}" of class "${layer.className}" is not supported; supported: InputLayer, ${Object.keys(LAYER_CONVERTERS).join(', ')}`, {
-          layer: layer.name,
-          className: layer.className,
-        });
-      }
-      if (inputs.length === 0) throw layerError(layer.name, layer.className, 'has no inputs');
-      out = convert(ctx);
+    const entry = layerEntry(layer.className);
+    if (!entry) {
+      throw new InteropError(`Layer "${layer.name}" of class "${layer.className}" is not supported; supported: ${LAYER_ENTRIES.map((e) => [e.className, ...(e.aliases ?? [])].join(', ')).join(', ')}`, {
+        layer: layer.name,
+        className: layer.className,
+      });
     }
+    if (entry.source && inputs.length > 0) throw layerError(layer.name, layer.className, 'an input layer cannot have inputs');
+    if (!entry.source && inputs.length === 0) throw layerError(layer.name, layer.className, 'has no inputs');
+    const out = entry.import(ctx);
     outputOf.set(layer.name, out);
   }
   let graph: Graph;
@@ -207,7 +244,7 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
     if (e instanceof BonsaiError) throw new InteropError(`the converted graph is invalid: ${e.message}`);
     throw e;
   }
-  return { graph, sources };
+  return { graph, sources, frozen };
 }
 
 /** Keras weight name variants tfjs accepts: exact, `:0`-suffixed, and TF 2.2's `layer/cell/weight`. */
@@ -241,14 +278,15 @@ function findEntry(index: EntryIndex, name: string): WeightEntry | undefined {
   return index.exact.get(name) ?? index.loose.get(name);
 }
 
-function buildModel(graph: Graph, sources: Map<string, Source>, groups: readonly WeightGroup[], index: EntryIndex, data: Uint8Array, file: string, options: ImportOptions): Model {
+function buildModel(graph: Graph, sources: Map<string, Source>, frozen: ReadonlySet<NodeId>, groups: readonly WeightGroup[], index: EntryIndex, data: Uint8Array, file: string, options: ImportOptions): Model {
   // Resolve and check every param before any tensor is created.
   const plan: Array<{ name: string; shape: Shape; trainable: boolean; entry?: WeightEntry; fill?: number }> = [];
   const used = new Set<WeightEntry>();
   let filled = 0;
   const maxFill = options.maxFillElements ?? 1 << 24;
   for (const node of graph.nodes) {
-    for (const [role, spec] of Object.entries(graph.paramSpecs(node.id))) {
+    for (const [role, param] of Object.entries(graph.paramSpecs(node.id))) {
+      const spec = { ...param, trainable: param.trainable && !frozen.has(node.id) };
       const name = paramName(node.id, role);
       const src = sources.get(name);
       if (!src) throw new InteropError(`node "${node.id}" (${node.op}): no Keras weight for param "${role}"`, { nodeId: node.id, op: node.op });

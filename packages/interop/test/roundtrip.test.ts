@@ -99,14 +99,22 @@ describe('tfjs-layers -> Bonsai -> tfjs-layers round trip', () => {
 
   it('maps Keras BN epsilon/momentum and layer attributes onto Bonsai attrs', async () => {
     const keras = sequentialCnn();
-    const art = await toLayersArtifacts(await importFromKeras(keras));
-    const layers = (art.modelJson.modelTopology.config.layers as Array<{ name: string; class_name: string; config: Record<string, unknown> }>);
+    const bonsai = await importFromKeras(keras);
+    const art = await toLayersArtifacts(bonsai);
+    const layers = art.modelJson.modelTopology.config.layers as Array<{ name: string; class_name: string; config: Record<string, unknown> }>;
     const bn = layers.find((l) => l.name === 'bn1')!;
     expect(bn.class_name).toBe('BatchNormalization');
     expect(bn.config.epsilon).toBe(1e-3);
     expect(bn.config.momentum).toBe(0.9);
-    expect(layers.find((l) => l.name === 'conv1_relu')).toMatchObject({ class_name: 'Activation', config: { activation: 'relu' } });
+    // conv1 -> conv1_relu is written as one Conv2D with a fused relu (faster in stock tfjs) unless asked not to.
+    expect(layers.find((l) => l.name === 'conv1')).toMatchObject({ class_name: 'Conv2D', config: { activation: 'relu' } });
+    expect(layers.find((l) => l.name === 'conv1_relu')).toBeUndefined();
+    expect(layers.find((l) => l.name === 'bn1')).toMatchObject({ inbound_nodes: [[['conv1', 0, 0, {}]]] });
+    const unfused = (await toLayersArtifacts(bonsai, { fuseActivations: false })).modelJson.modelTopology.config.layers as typeof layers;
+    expect(unfused.find((l) => l.name === 'conv1_relu')).toMatchObject({ class_name: 'Activation', config: { activation: 'relu' } });
+    expect(unfused.find((l) => l.name === 'conv2_relu6')).toMatchObject({ class_name: 'ReLU', config: { max_value: 6 } });
     expect(layers.find((l) => l.name === 'pool2')).toMatchObject({ class_name: 'AveragePooling2D', config: { pool_size: [2, 2], strides: [1, 1], padding: 'same' } });
+    bonsai.dispose();
     keras.dispose();
   });
 });
