@@ -2,7 +2,8 @@
 // script one after another (benchmarks must not share cores). A failing bench is reported and
 // the rest still run; the run exits 1 at the end if any failed, with a summary of which.
 // --smoke (or BONSAI_BENCH_SMOKE=1) runs every bench on tiny sizes; results go to
-// bench-results/smoke/. Names filter by folder name (`pnpm bench prune quantize`).
+// bench-results/smoke/. Names filter by folder name (`pnpm bench prune quantize`, in that order).
+// A real run ends by re-rendering the marked README tables from the new results.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,25 +26,27 @@ function benchPackages() {
       const pkgFile = path.join(dir, name, 'package.json');
       if (!fs.existsSync(pkgFile)) continue;
       const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
-      if (pkg.scripts?.bench) out.push({ name, pkg: pkg.name, dir: path.join(dir, name) });
+      if (pkg.scripts?.bench) out.push({ name, pkg: pkg.name, dir: path.join(dir, name), script: pkg.scripts.bench });
     }
   }
   return out;
 }
 
-// pnpm when this runs under pnpm (npm_execpath), else the first pnpm on PATH.
-const pnpm = process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath)
-  ? [process.execPath, process.env.npm_execpath]
-  : ['pnpm'];
 
-/** Runs one package's bench script in its own process group (a timeout kills the whole group). */
-function run(cwd) {
+/**
+ * Runs one package's bench script the way `pnpm run bench` would (a shell in the package folder,
+ * its and the root's node_modules/.bin first on PATH), in its own process group, so a timeout
+ * or Ctrl-C kills the whole group.
+ */
+function run(b) {
   return new Promise((resolve) => {
-    const child = spawn(pnpm[0], [...pnpm.slice(1), 'run', '--silent', 'bench'], {
-      cwd,
+    const bin = [path.join(b.dir, 'node_modules', '.bin'), path.join(root, 'node_modules', '.bin')];
+    const child = spawn(b.script, {
+      cwd: b.dir,
+      shell: true,
       stdio: 'inherit',
       detached: true,
-      env: { ...process.env, ...(smoke ? { BONSAI_BENCH_SMOKE: '1' } : {}) },
+      env: { ...process.env, PATH: [...bin, process.env.PATH].join(path.delimiter), ...(smoke ? { BONSAI_BENCH_SMOKE: '1' } : {}) },
     });
     let timedOut = false;
     const kill = () => {
@@ -73,18 +76,30 @@ if (unknown.length) {
   console.error(`bench: no bench in ${unknown.join(', ')} (have: ${all.map((b) => b.name).join(', ')})`);
   process.exit(2);
 }
-const selected = all.filter((b) => !only.length || only.includes(b.name) || only.includes(b.pkg));
+// Named benches run in the order given; without names, all in folder order.
+const selected = only.length ? only.map((n) => all.find((b) => b.name === n || b.pkg === n)) : all;
 const results = [];
 const t0 = performance.now();
 for (const b of selected) {
   console.log(`\n## ${b.pkg}${smoke ? ' (smoke)' : ''}\n`);
   const start = performance.now();
-  const r = await run(b.dir);
+  const r = await run(b);
   const seconds = (performance.now() - start) / 1000;
   const why = r.timedOut ? `timed out after ${timeoutS} s` : r.error ? r.error.message
     : r.signal ? `killed by ${r.signal}` : r.status !== 0 ? `exit code ${r.status}` : '';
   results.push({ ...b, seconds, why });
   if (why) console.error(`\nbench ${b.pkg} FAILED: ${why}`);
+}
+
+// After a real run, re-render the README tables marked with a results file (tooling/bench/readme.ts).
+if (!smoke) {
+  console.log('\n## README tables from results\n');
+  const r = await new Promise((resolve) => {
+    const c = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'tooling', 'bench', 'readme.ts')], { cwd: root, stdio: 'inherit' });
+    c.on('exit', (status) => resolve(status));
+    c.on('error', () => resolve(1));
+  });
+  if (r !== 0) results.push({ pkg: 'README tables (tooling/bench/readme.ts)', seconds: 0, why: 'some marked tables do not match their results files' });
 }
 
 const total = (performance.now() - t0) / 1000;
