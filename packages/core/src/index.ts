@@ -24,5 +24,5 @@ export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, recoverFolder, readArrayBuffer, readJson, type FolderFile } from './io/files';
 export { MAX_WEIGHT_BYTES, readFileChecked, regularFileSize } from './io/read-checked';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
-export { axisMagnitudes, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
+export { axisMagnitudes, axisMagnitudeTensors, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
 export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

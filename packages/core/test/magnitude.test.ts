@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend';
 import { ConfigError } from '../src/errors';
-import { axisMagnitudes, entryMagnitudes, smallestK } from '../src/util/magnitude';
+import { axisMagnitudes, axisMagnitudeTensors, entryMagnitudes, smallestK } from '../src/util/magnitude';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
 
 // A [2, 3, 2] tensor, row-major: w[i][j][k] = values[i*6 + j*2 + k].
 const values = [1, -2, 3, -4, 5, -6, -7, 8, -9, 10, -11, 12];
@@ -50,5 +56,17 @@ describe('magnitude ranking', () => {
     expect(() => axisMagnitudes(values, [2, 3], [0])).toThrow(ConfigError);
     expect(() => axisMagnitudes(values, [2, 3, 2], [3])).toThrow(ConfigError);
     expect(() => smallestK((i) => i, 1)).toThrow(ConfigError);
+  });
+
+  it('axisMagnitudeTensors (backend) equals the brute-force sums on every axis of a 4-D kernel, without leaking', () => {
+    const before = tf.memory().numTensors;
+    const shape = [3, 2, 5, 4];
+    const data = Array.from({ length: 120 }, (_, i) => Math.sin(i * 1.7) * (i % 7 - 3));
+    for (const p of [1, 2, 3, Infinity]) {
+      const want = axisMagnitudes(data, shape, [0, 1, 2, 3], { p });
+      const got = tf.tidy(() => axisMagnitudeTensors(tf.tensor(data, shape), [0, 1, 2, 3], { p }).map((t) => Array.from(t.dataSync())));
+      got.forEach((g, a) => g.forEach((v, i) => expect(v).toBeCloseTo(want[a]![i]!, 3)));
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

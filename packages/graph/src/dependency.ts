@@ -1,7 +1,7 @@
 import { BonsaiError, ConfigError, getOp, type ChannelRule, type Model, type NodeId } from '@bonsai/core';
 import { Group, type GroupLimits } from './group';
 import { inAxisIndex, mapChannels, OUT, type Port } from './index-mapping';
-import { sliceChannels } from './prune-group';
+import { sliceChannels, widthOf } from './prune-group';
 import { UnionFind } from './union-find';
 
 /** Options of {@link DependencyGraph.groups} (Torch-Pruning's `get_all_groups`). */
@@ -45,7 +45,12 @@ export interface NodeSlice {
 interface ParamAxis {
   readonly role: string;
   readonly axis: number;
+  /** For an in-axis: the input slot whose channels it indexes. */
+  readonly slot: number;
 }
+
+/** Members are accumulated per (node, side/slot): code 0 is the node's output, 1 + s its input slot s. */
+const SLOT_CODES = 64;
 
 /**
  * Torch-Pruning's DependencyGraph for Bonsai models. Every channel (last axis) of every node's
@@ -79,6 +84,10 @@ export class DependencyGraph {
   private outAxes: ParamAxis[][] = [];
   private inAxes: ParamAxis[][] = [];
   private consumers: number[][] = [];
+  /** Index of each node's first input (-1 for sources). */
+  private firstInputs: Int32Array = new Int32Array(0);
+  /** Node indices of each node's inputs, by slot. */
+  private inputIdx: Int32Array[] = [];
 
   private constructor(readonly model: Model) {
     const graph = model.graph;
@@ -257,24 +266,30 @@ export class DependencyGraph {
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
     if (why !== undefined) throw new BonsaiError('PRUNE', `Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root });
-    const removedAtoms = new Set<number>();
-    for (const c of units) for (const a of this.classAtoms[c]!) if (this.pos[a]! >= 0) removedAtoms.add(a);
-    const keptPositions = new Map<NodeId, number[]>();
+    const removed = new Uint8Array(this.pos.length);
     const touched = new Set<number>();
-    for (const a of removedAtoms) touched.add(this.atomNode[a]!);
+    for (const c of units) {
+      for (const a of this.classAtoms[c]!) {
+        if (this.pos[a]! < 0) continue;
+        removed[a] = 1;
+        touched.add(this.atomNode[a]!);
+      }
+    }
+    const keptPositions = new Map<NodeId, number[]>();
+    const nextKept = new Map<number, Int32Array>();
     for (const n of touched) {
       const k = this.kept[n]!;
       const positions: number[] = [];
-      for (let p = 0; p < k.length; p++) if (!removedAtoms.has(k[p]!)) positions.push(p);
+      for (let p = 0; p < k.length; p++) if (!removed[k[p]!]) positions.push(p);
       keptPositions.set(this.ids[n]!, positions);
+      nextKept.set(n, Int32Array.from(positions, (p) => k[p]!));
     }
     sliceChannels(this.model, keptPositions);
-    for (const n of touched) {
-      const next = this.kept[n]!.filter((a) => !removedAtoms.has(a));
+    for (const [n, next] of nextKept) {
+      for (const a of this.kept[n]!) if (removed[a]) this.pos[a] = -1;
       next.forEach((a, p) => (this.pos[a] = p));
       this.kept[n] = next;
     }
-    for (const a of removedAtoms) this.pos[a] = -1;
     for (const c of units) this.classAlive[c] = 0;
     this.refreshNodeInfo();
     this.version++;
@@ -315,34 +330,45 @@ export class DependencyGraph {
 
   /** @internal Param members of a set of units. */
   members(units: readonly number[]): Member[] {
-    const acc = new Map<string, { node: number; role: string; axis: number; side: 'out' | 'in'; idx: Map<number, number> }>();
-    const add = (node: number, pa: ParamAxis, side: 'out' | 'in', index: number, unit: number): void => {
-      const key = `${node}|${pa.role}|${side}`;
+    // Positions removed per (node, side), first unit seen per position; every param of that
+    // node and side with an axis on it shares the same positions.
+    const acc = new Map<number, Map<number, number>>();
+    const add = (key: number, index: number, unit: number): void => {
       let m = acc.get(key);
-      if (!m) acc.set(key, (m = { node, role: pa.role, axis: pa.axis, side, idx: new Map() }));
-      if (!m.idx.has(index)) m.idx.set(index, unit);
+      if (!m) acc.set(key, (m = new Map()));
+      if (!m.has(index)) m.set(index, unit);
     };
     units.forEach((c, u) => {
       for (const a of this.classAtoms[c]!) {
         const p = this.pos[a]!;
         if (p < 0) continue;
         const n = this.atomNode[a]!;
-        for (const pa of this.outAxes[n]!) add(n, pa, 'out', p, u);
+        if (this.outAxes[n]!.length) add(n * SLOT_CODES, p, u);
         const width = this.kept[n]!.length;
         for (const m of this.consumers[n]!) {
-          if (this.firstInput(m) !== n) continue;
-          const idx = inAxisIndex(this.rules[m]!, p, width);
-          for (const pa of this.inAxes[m]!) add(m, pa, 'in', idx, u);
+          const ins = this.inputIdx[m]!;
+          for (let slot = 0; slot < ins.length; slot++) {
+            if (ins[slot] !== n || !this.inAxes[m]!.some((pa) => pa.slot === slot)) continue;
+            add(m * SLOT_CODES + 1 + slot, inAxisIndex(this.rules[m]!, p, width), u);
+          }
         }
       }
     });
-    return [...acc.values()]
-      .sort((a, b) => a.node - b.node || (a.side === b.side ? 0 : a.side === 'out' ? -1 : 1) || a.role.localeCompare(b.role))
-      .map((m) => {
-        const idx = [...m.idx.keys()].sort((x, y) => x - y);
-        const id = this.ids[m.node]!;
-        return { node: id, op: this.ops[m.node]!, role: m.role, name: `${id}/${m.role}`, axis: m.axis, side: m.side, indices: idx, units: idx.map((i) => m.idx.get(i)!) };
-      });
+    const out: Member[] = [];
+    for (const key of [...acc.keys()].sort((x, y) => x - y)) {
+      const node = Math.floor(key / SLOT_CODES);
+      const code = key % SLOT_CODES;
+      const side = code === 0 ? 'out' : 'in';
+      const byIndex = acc.get(key)!;
+      const indices = [...byIndex.keys()].sort((x, y) => x - y);
+      const unitsOf = indices.map((i) => byIndex.get(i)!);
+      const id = this.ids[node]!;
+      const axes = code === 0 ? this.outAxes[node]! : this.inAxes[node]!.filter((pa) => pa.slot === code - 1);
+      for (const pa of [...axes].sort((x, y) => x.role.localeCompare(y.role))) {
+        out.push({ node: id, op: this.ops[node]!, role: pa.role, name: `${id}/${pa.role}`, axis: pa.axis, side, indices, units: unitsOf });
+      }
+    }
+    return out;
   }
 
   /** @internal Alive atoms removed per node index by a set of units. */
@@ -401,13 +427,18 @@ export class DependencyGraph {
     this.inAxes = [];
     for (const n of nodes) {
       const specs = Object.entries(graph.paramSpecs(n.id));
-      this.outAxes.push(specs.filter(([, s]) => s.outAxis !== undefined).map(([role, s]) => ({ role, axis: s.outAxis! })));
-      this.inAxes.push(specs.filter(([, s]) => s.inAxis !== undefined).map(([role, s]) => ({ role, axis: s.inAxis! })));
+      this.outAxes.push(specs.filter(([, s]) => s.outAxis !== undefined).map(([role, s]) => ({ role, axis: s.outAxis!, slot: -1 })));
+      this.inAxes.push(specs.filter(([, s]) => s.inAxis !== undefined).map(([role, s]) => ({ role, axis: s.inAxis!, slot: checkedSlot(n.id, role, s.inInput ?? 0, n.inputs.length) })));
     }
     this.consumers = nodes.map((n) => [...new Set(graph.consumers(n.id))].map((id) => this.index.get(id)!));
+    this.firstInputs = Int32Array.from(nodes.map((n) => (n.inputs.length ? this.index.get(n.inputs[0]!)! : -1)));
+    this.inputIdx = nodes.map((n) => Int32Array.from(n.inputs, (id) => this.index.get(id)!));
   }
 }
 
-function widthOf(shape: readonly number[]): number {
-  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
+function checkedSlot(node: NodeId, role: string, slot: number, inputs: number): number {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= Math.min(inputs, SLOT_CODES - 1)) {
+    throw new BonsaiError('PRUNE', `Node "${node}": param "${role}" declares inInput ${slot}, but the node has ${inputs} input(s)`, { nodeId: node, param: role });
+  }
+  return slot;
 }

@@ -5,5 +5,5 @@
 export { DependencyGraph, type GroupsOptions, type Member, type NodeSlice } from './dependency';
 export { Group, RemovalBudget, type GroupLimits } from './group';
 export { mapChannels, inAxisIndex, OUT, type Port, type CouplingSink } from './index-mapping';
-export { sliceChannels } from './prune-group';
 export { modelStats, type ModelStats } from './stats';
+export { withValues } from './tensor-values';

@@ -1,9 +1,11 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 
 /**
  * The one magnitude ranking of Bonsai (unstructured masks, structured channel importance and
  * eval's sensitivity sweep all use it): `|w|^p` per entry or summed per slice, and the
- * deterministic smallest-k selection. Pure functions over typed arrays; no tensors.
+ * deterministic smallest-k selection. Functions over typed arrays, and a tensor form that runs on
+ * the backend (the structured Pruner scores with it).
  */
 
 /** Validates a norm order: a positive finite number or `Infinity` (max). */
@@ -50,36 +52,70 @@ export function axisMagnitudes(
   for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new ConfigError(`axisMagnitudes: axis ${a} is outside shape [${shape.join(', ')}]`, { key: 'axis' });
   const out = axes.map((a) => new Float64Array(rank === 0 ? 1 : shape[a]!));
   if (size === 0) return out;
-  const isMax = p === Infinity;
   const cols = rank === 0 ? 1 : shape[rank - 1]!;
   const rows = size / cols;
-  const colSums = axes.map((a, k) => (a === rank - 1 || rank === 0 ? out[k]! : undefined));
+  const lastAxis = Math.max(rank - 1, 0);
+  const col = out[axes.indexOf(lastAxis)];
   const rowAxes: Array<{ sums: Float64Array; stride: number; dim: number }> = [];
   axes.forEach((a, k) => {
-    if (a === rank - 1 || rank === 0) return;
+    if (a === lastAxis) return;
     let stride = 1;
     for (let b = a + 1; b < rank - 1; b++) stride *= shape[b]!;
     rowAxes.push({ sums: out[k]!, stride, dim: shape[a]! });
   });
-  const col = colSums.find((c) => c !== undefined);
+  const isMax = p === Infinity;
   for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let acc = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = mask ? values[base + c]! * mask[base + c]! : values[base + c]!;
-      const m = magnitudeOf(v, p);
-      if (isMax) acc = m > acc ? m : acc;
-      else acc += m;
-      if (col) col[c] = isMax ? Math.max(col[c]!, m) : col[c]! + m;
-    }
+    const acc = rowMagnitudes(values, mask, r * cols, cols, p, col);
     for (const { sums, stride, dim } of rowAxes) {
       const i = Math.floor(r / stride) % dim;
       sums[i] = isMax ? Math.max(sums[i]!, acc) : sums[i]! + acc;
     }
   }
   // The same axis may be requested twice: copy the column sums to every request of the last axis.
+  const colSums = axes.map((a, k) => (a === lastAxis ? out[k] : undefined));
   for (const c of colSums) if (c && c !== col) c.set(col!);
   return out;
+}
+
+/**
+ * `|w|^p` of one row (`w = values * mask`) added into `col` (max for `p = Infinity`); returns the
+ * row's sum (max). Specialized loops for the common cases: this is the hot path of structured scoring.
+ */
+function rowMagnitudes(values: ArrayLike<number>, mask: ArrayLike<number> | undefined, base: number, cols: number, p: number, col: Float64Array | undefined): number {
+  let acc = 0;
+  const end = base + cols;
+  if (!mask && p === 1) {
+    if (col) {
+      for (let i = base, c = 0; i < end; i++, c++) {
+        const m = Math.abs(values[i]!);
+        col[c] = col[c]! + m;
+        acc += m;
+      }
+    } else for (let i = base; i < end; i++) acc += Math.abs(values[i]!);
+    return acc;
+  }
+  if (!mask && p === 2) {
+    if (col) {
+      for (let i = base, c = 0; i < end; i++, c++) {
+        const m = values[i]! * values[i]!;
+        col[c] = col[c]! + m;
+        acc += m;
+      }
+    } else for (let i = base; i < end; i++) acc += values[i]! * values[i]!;
+    return acc;
+  }
+  const isMax = p === Infinity;
+  for (let i = base, c = 0; i < end; i++, c++) {
+    const m = magnitudeOf(mask ? values[i]! * mask[i]! : values[i]!, p);
+    if (isMax) {
+      acc = Math.max(acc, m);
+      if (col) col[c] = Math.max(col[c]!, m);
+    } else {
+      acc += m;
+      if (col) col[c] = col[c]! + m;
+    }
+  }
+  return acc;
 }
 
 /**
@@ -106,4 +142,30 @@ function allIndices(n: number): Uint32Array {
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = i;
   return out;
+}
+
+/**
+ * Tensor form of {@link axisMagnitudes} for the backend's vector kernels: for each axis, a 1-D
+ * tensor of `|w|^p` summed over every other axis (max for `p = Infinity`), computing `|w|^p`
+ * once. Axis reductions are a last-axis sum plus a pooling over the leading axes, both fast on
+ * wasm/XNNPACK (a plain `tf.sum` over leading axes transposes first). Call inside `tf.tidy`;
+ * concatenate the results and read them back once.
+ */
+export function axisMagnitudeTensors(w: tf.Tensor, axes: readonly number[], options: { p?: number } = {}): tf.Tensor1D[] {
+  const p = checkNormOrder(options.p ?? 1);
+  const shape = w.shape;
+  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= Math.max(shape.length, 1)) throw new ConfigError(`axisMagnitudeTensors: axis ${a} is outside shape [${shape.join(', ')}]`, { key: 'axis' });
+  const m = p === 1 || p === Infinity ? tf.abs(w) : p === 2 ? tf.square(w) : tf.pow(tf.abs(w), p);
+  return axes.map((a) => {
+    if (shape.length === 0) return tf.reshape(m, [1]);
+    const pre = shape.slice(0, a).reduce((x, d) => x * d, 1);
+    const dim = shape[a]!;
+    const post = shape.slice(a + 1).reduce((x, d) => x * d, 1);
+    let t: tf.Tensor = tf.reshape(m, [pre, dim, post]);
+    if (post > 1) t = p === Infinity ? tf.max(t, 2) : tf.sum(t, 2);
+    if (pre === 1) return tf.reshape(t, [dim]);
+    const image = tf.reshape(t, [1, pre, 1, dim]) as tf.Tensor4D;
+    const pooled = p === Infinity ? tf.maxPool(image, [pre, 1], 1, 'valid') : tf.mul(tf.avgPool(image, [pre, 1], 1, 'valid'), pre);
+    return tf.reshape(pooled, [dim]);
+  });
 }

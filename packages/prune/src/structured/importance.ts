@@ -13,6 +13,11 @@ export type GroupReduction = 'mean' | 'max' | 'sum' | 'first';
 export interface GroupImportance {
   readonly name: string;
   score(group: Group): Float32Array | undefined;
+  /**
+   * Scores many groups at once (the Pruner uses it when present): lets a criterion read each
+   * param once for all the groups it belongs to. Must equal `groups.map((g) => score(g))`.
+   */
+  scoreAll?(groups: readonly Group[]): Array<Float32Array | undefined>;
   /** Called by the Pruner after it pruned (criteria that cache per-param state drop it here). */
   reset?(): void;
 }
@@ -41,13 +46,19 @@ export function memberScores(member: Member, values: tf.Tensor, units: number): 
     const axes = values.shape.map((_, i) => i).filter((i) => i !== member.axis);
     return (axes.length ? tf.sum(values, axes) : values).dataSync() as Float32Array;
   });
+  return positionScores(member, perPosition, units);
+}
+
+/** Adds per-position scores of a member (its values reduced over every axis but `member.axis`) into its units. */
+export function positionScores(member: Member, perPosition: ArrayLike<number>, units: number): MemberScores {
   const scores = new Float32Array(units);
   const covered = new Uint8Array(units);
-  member.indices.forEach((p, k) => {
+  const { indices } = member;
+  for (let k = 0; k < indices.length; k++) {
     const u = member.units[k]!;
-    scores[u] = scores[u]! + perPosition[p]!;
+    scores[u] = scores[u]! + perPosition[indices[k]!]!;
     covered[u] = 1;
-  });
+  }
   return { member, scores, covered };
 }
 

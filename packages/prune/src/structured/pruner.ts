@@ -118,10 +118,13 @@ export class Pruner {
     const target = scheduledRatio(this.schedule, step, this.steps, this.ratio);
     const perNode = Object.entries(this.options.ratioPerNode ?? {});
     const candidates: Candidate[] = [];
-    for (const group of this.dg.groups(this.groupOptions())) {
+    const groups = [...this.dg.groups(this.groupOptions())];
+    const { importance } = this.options;
+    const allScores = importance.scoreAll ? importance.scoreAll(groups) : groups.map((g) => importance.score(g));
+    for (const [i, group] of groups.entries()) {
       const nodes = perNode.length ? new Set(group.nodes()) : undefined;
       const own = perNode.find(([n]) => nodes!.has(n));
-      const scores = this.options.importance.score(group);
+      const scores = allScores[i];
       if (!scores) continue;
       if (scores.length !== group.size) throw new ConfigError(`importance "${this.options.importance.name}" returned ${scores.length} scores for a group of ${group.size} units`, { key: 'importance' });
       const ratio = own ? scheduledRatio(this.schedule, step, this.steps, own[1]) : undefined;

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '@bonsai/core';
+import { withValues } from './tensor-values';
+
+/** Positions to keep (old numbering, ascending, distinct) along one axis. */
+export interface AxisCut {
+  readonly axis: number;
+  readonly keep: readonly number[] | Int32Array;
+}
+
+type Flat = Float32Array | Int32Array | Uint8Array;
+
+/**
+ * Keeps positions `cut.keep` along every cut axis of `tensor` in one copy: reads the tensor once
+ * ({@link withValues}), copies only kept elements (trailing uncut axes as contiguous blocks) and uploads
+ * one new tensor. Replaces one `tf.gather` per axis, which on wasm costs ~70 ns per element.
+ * Returns a new tensor; `tensor` is left alone.
+ * @throws ConfigError for an axis outside the shape, two cuts on one axis, or a position out of range.
+ */
+export function keepAlongAxes(tensor: tf.Tensor, cuts: readonly AxisCut[]): tf.Tensor {
+  const shape = tensor.shape;
+  const lists = cutLists(shape, cuts);
+  const outShape: number[] = shape.map((d, a) => lists[a]?.length ?? d);
+  const out = withValues(tensor, (src) => gatherFlat(src, shape, lists));
+  return tf.tensor(out, outShape, tensor.dtype);
+}
+
+/** Validates `cuts` against `shape` (as {@link keepAlongAxes} does) and returns the shape after them. */
+export function checkCuts(shape: readonly number[], cuts: readonly AxisCut[]): number[] {
+  const lists = cutLists(shape, cuts);
+  return shape.map((d, a) => lists[a]?.length ?? d);
+}
+
+function cutLists(shape: readonly number[], cuts: readonly AxisCut[]): Array<Int32Array | undefined> {
+  const lists: Array<Int32Array | undefined> = shape.map(() => undefined);
+  for (const { axis, keep } of cuts) {
+    if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) throw new ConfigError(`keepAlongAxes: axis ${axis} is outside a tensor of rank ${shape.length}`, { key: 'axis' });
+    if (lists[axis]) throw new ConfigError(`keepAlongAxes: axis ${axis} is cut twice`, { key: 'axis' });
+    lists[axis] = checkedPositions(keep, shape[axis]!, axis);
+  }
+  return lists;
+}
+
+function checkedPositions(keep: readonly number[] | Int32Array, size: number, axis: number): Int32Array {
+  const list = keep instanceof Int32Array ? keep : Int32Array.from(keep);
+  let prev = -1;
+  for (const p of list) {
+    if (!Number.isInteger(p) || p <= prev || p >= size) {
+      throw new ConfigError(`keepAlongAxes: positions along axis ${axis} must be ascending integers in [0, ${size}), got ${p} after ${prev}`, { key: 'keep' });
+    }
+    prev = p;
+  }
+  return list;
+}
+
+/** Copies the kept elements of a row-major array; `lists[a]` undefined keeps axis `a` whole. */
+function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<Int32Array | undefined>): Flat {
+  let last = lists.length - 1;
+  while (last >= 0 && !lists[last]) last--;
+  // Trailing uncut axes form one contiguous block.
+  let block = 1;
+  for (let a = last + 1; a < shape.length; a++) block *= shape[a]!;
+  let outSize = block;
+  for (let a = 0; a <= last; a++) outSize *= lists[a]?.length ?? shape[a]!;
+  const out = new (src.constructor as new (n: number) => Flat)(outSize);
+  if (last < 0) {
+    out.set(src);
+    return out;
+  }
+  const strides = new Array<number>(last + 1);
+  let s = block;
+  for (let a = last; a >= 0; a--) {
+    strides[a] = s;
+    s *= shape[a]!;
+  }
+  const inner = lists[last]!;
+  const innerStride = strides[last]!;
+  let o = 0;
+  const copyInner = (base: number): void => {
+    if (block === 1) {
+      for (let j = 0; j < inner.length; j++) out[o++] = src[base + inner[j]!]!;
+    } else {
+      for (let j = 0; j < inner.length; j++) {
+        const from = base + inner[j]! * innerStride;
+        out.set(src.subarray(from, from + block), o);
+        o += block;
+      }
+    }
+  };
+  const walk = (a: number, base: number): void => {
+    if (a === last) return copyInner(base);
+    const list = lists[a];
+    const stride = strides[a]!;
+    if (list) for (let j = 0; j < list.length; j++) walk(a + 1, base + list[j]! * stride);
+    else for (let j = 0; j < shape[a]!; j++) walk(a + 1, base + j * stride);
+  };
+  walk(0, 0);
+  return out;
+}
