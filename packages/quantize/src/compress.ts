@@ -4,9 +4,12 @@
  */
 type Zlib = typeof import('node:zlib');
 
-async function nodeZlib(): Promise<Zlib | undefined> {
-  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
-  return import('node:zlib');
+let zlib: Promise<Zlib | undefined> | undefined;
+
+function nodeZlib(): Promise<Zlib | undefined> {
+  if (typeof process === 'undefined' || !process.versions?.node) return Promise.resolve(undefined);
+  zlib ??= import('node:zlib');
+  return zlib;
 }
 
 async function viaStream(data: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
