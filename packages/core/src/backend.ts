@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients';
-import { BonsaiError } from './errors';
+import { BackendError } from './errors';
 
 /** Backends Bonsai runs on. `wasm` is the WASM SIMD backend (XNNPACK); `cpu` is the reference. */
 export type BackendName = 'wasm' | 'cpu';
@@ -20,15 +20,15 @@ export interface BackendInfo {
 export async function initBackend(name: BackendName = 'wasm', timeoutMs = 30_000): Promise<BackendInfo> {
   if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   else if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
-  else throw new BonsaiError('BACKEND', `Unknown backend "${String(name)}": use "wasm" or "cpu"`);
+  else throw new BackendError(`Unknown backend "${String(name)}": use "wasm" or "cpu"`, name);
   if (tf.getBackend() !== name) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<boolean>((_, reject) => {
-      timer = setTimeout(() => reject(new BonsaiError('BACKEND', `Backend "${name}" did not initialize within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new BackendError(`Backend "${name}" did not initialize within ${timeoutMs} ms`, name)), timeoutMs);
     });
     try {
       const ok = await Promise.race([tf.setBackend(name), timeout]);
-      if (!ok) throw new BonsaiError('BACKEND', `Backend "${name}" failed to initialize`);
+      if (!ok) throw new BackendError(`Backend "${name}" failed to initialize`, name);
     } finally {
       clearTimeout(timer);
     }

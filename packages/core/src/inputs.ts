@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ShapeError } from './errors';
+import { ConfigError, ShapeError } from './errors';
 import type { Graph } from './ir/graph';
 import type { NodeId } from './ir/types';
 
@@ -14,16 +14,16 @@ export function resolveInputs(graph: Graph, inputs: ModelInputs): Map<NodeId, tf
   const ids = graph.inputs;
   const map = new Map<NodeId, tf.Tensor>();
   if (inputs instanceof tf.Tensor) {
-    if (ids.length !== 1) throw new BonsaiError('INPUT', `The graph has ${ids.length} inputs (${ids.join(', ')}); pass a list or a map`);
+    if (ids.length !== 1) throw new ConfigError(`The graph has ${ids.length} inputs (${ids.join(', ')}); pass a list or a map`, {}, { code: 'INPUT' });
     map.set(ids[0]!, inputs);
   } else if (Array.isArray(inputs)) {
-    if (inputs.length !== ids.length) throw new BonsaiError('INPUT', `Expected ${ids.length} input tensors, got ${inputs.length}`);
+    if (inputs.length !== ids.length) throw new ConfigError(`Expected ${ids.length} input tensors, got ${inputs.length}`, {}, { code: 'INPUT' });
     ids.forEach((id, i) => map.set(id, inputs[i]!));
   } else {
     const rec = inputs as Readonly<Record<NodeId, tf.Tensor>>;
     for (const id of ids) {
       const t = rec[id];
-      if (!t) throw new BonsaiError('INPUT', `Missing a tensor for input "${id}"`, { nodeId: id });
+      if (!t) throw new ConfigError(`Missing a tensor for input "${id}"`, { nodeId: id }, { code: 'INPUT' });
       map.set(id, t);
     }
   }

@@ -1,15 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ShapeError } from './errors';
+import { ConfigError, ShapeError } from './errors';
 import { Graph } from './ir/graph';
-import type { NodeId } from './ir/types';
+import type { Node, NodeId } from './ir/types';
 import { paramName } from './ir/types';
 import { initialValue } from './init';
 import { resolveInputs, type ModelInputs } from './inputs';
 import { getOp } from './ops/registry';
-import type { ForwardContext, StateUpdate } from './ops/spec';
+import type { ForwardContext, OpSpec, StateUpdate } from './ops/spec';
 import { Param } from './param';
-import { createRng, hashSeed } from './util/rng';
-
+import { createRng, hashSeed, type Rng } from './util/rng';
 
 /** Options of {@link Model.run}. */
 export interface RunOptions {
@@ -19,6 +18,12 @@ export interface RunOptions {
   capture?: readonly NodeId[];
   /** Skip applying BN running-statistic updates in training mode. */
   skipStateUpdates?: boolean;
+  /**
+   * Momentum for this pass's running-statistic updates instead of each node's `momentum`
+   * attribute (batch-norm re-estimation averages batches with (k-1)/k). Graph attributes are
+   * never rewritten.
+   */
+  momentum?: number;
 }
 
 /** Result of {@link Model.run}: the graph's outputs and the captured activations. */
@@ -34,13 +39,26 @@ export interface CreateOptions {
   seed?: number;
 }
 
+/** One node of an execution plan: its op and the full names of its params, resolved once. */
+interface PlanStep {
+  readonly node: Node;
+  readonly spec: OpSpec;
+  readonly params: ReadonlyArray<readonly [role: string, name: string]>;
+}
+
+/** A random stream that must not be drawn from: inference passes are pure functions of their inputs. */
+const inferenceRng: Rng = () => {
+  throw new ConfigError('an op drew a random number in inference mode; random ops must check ctx.training');
+};
+
 /**
  * A graph plus its parameters. Parameters are keyed `${nodeId}/${role}`.
  * The executor runs ops in topological order on tfjs-core; gradients flow through masks.
  */
 export class Model {
-  private dropoutCalls = 0;
-  /** Name of this model's dropout random stream (seeded by the model seed and the call count). */
+  private trainingPasses = 0;
+  private plan: { version: number; steps: readonly PlanStep[] } | undefined;
+  /** Name of this model's dropout random stream (seeded by the model seed and the training-pass count). */
   protected readonly dropoutStream: string = 'dropout';
 
   constructor(
@@ -53,7 +71,7 @@ export class Model {
       const specs = graph.paramSpecs(node.id);
       for (const [role, spec] of Object.entries(specs)) {
         const p = params.get(paramName(node.id, role));
-        if (!p) throw new BonsaiError('PARAM', `Node "${node.id}" is missing param "${role}"`, { nodeId: node.id, param: role });
+        if (!p) throw new ConfigError(`Node "${node.id}" is missing param "${role}"`, { nodeId: node.id, param: role }, { code: 'PARAM' });
         if (p.shape.length !== spec.shape.length || p.shape.some((d, i) => d !== spec.shape[i])) {
           throw new ShapeError(`param "${role}" has shape [${p.shape.join(', ')}], the op expects [${spec.shape.join(', ')}]`, node.id);
         }
@@ -102,24 +120,48 @@ export class Model {
     return r.output;
   }
 
-  /** Runs the graph and returns all outputs plus the activations of `capture` nodes. */
+  /** The execution plan of the current graph version (built once per version, not per call). */
+  private steps(): readonly PlanStep[] {
+    const version = this.graph.version;
+    if (this.plan?.version !== version) {
+      const steps = this.graph.nodes.map((node): PlanStep => ({
+        node,
+        spec: getOp(node.op, node.id),
+        params: Object.keys(this.graph.paramSpecs(node.id)).map((role) => [role, paramName(node.id, role)] as const),
+      }));
+      this.plan = { version, steps };
+    }
+    return this.plan.steps;
+  }
+
+  /**
+   * Runs the graph and returns all outputs plus the activations of `capture` nodes. Inference
+   * (the default) draws no random numbers and changes no state; only training passes advance
+   * the dropout stream and (unless `skipStateUpdates`) the running statistics.
+   */
   run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
     const training = options.training ?? false;
     const feeds = resolveInputs(this.graph, inputs);
     const captureSet = new Set(options.capture ?? []);
     for (const id of captureSet) this.graph.node(id);
-    const rng = createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.dropoutCalls++}`));
+    if (options.momentum !== undefined && !(options.momentum >= 0 && options.momentum <= 1)) {
+      throw new ConfigError(`run: momentum must be in [0, 1], got ${options.momentum}`, { option: 'momentum' });
+    }
+    const steps = this.steps();
+    const rng = training ? createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.trainingPasses++}`)) : inferenceRng;
     const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];
     const result = tf.tidy(() => {
       const values = new Map<NodeId, tf.Tensor>();
-      for (const node of this.graph.nodes) {
+      for (const { node, spec, params: names } of steps) {
         let out: tf.Tensor;
-        if (node.op === 'input') out = feeds.get(node.id)!;
+        if (spec.graphInput) out = feeds.get(node.id)!;
         else {
-          const spec = getOp(node.op, node.id);
           const params: Record<string, tf.Tensor> = {};
-          for (const [role, p] of Object.entries(this.nodeParams(node.id))) params[role] = this.paramValue(p, p.effective(), training);
-          const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [] };
+          for (const [role, name] of names) {
+            const p = this.params.get(name);
+            if (p) params[role] = this.paramValue(p, p.effective(), training);
+          }
+          const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [], momentum: options.momentum };
           out = spec.forward(node.inputs.map((i) => values.get(i)!), params, node.attrs, ctx);
           if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
         }

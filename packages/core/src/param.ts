@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ShapeError } from './errors';
+import { ConfigError, ShapeError } from './errors';
 import type { Shape } from './ir/types';
 
 /**
@@ -123,5 +123,5 @@ function sameShape(a: readonly number[], b: Shape): boolean {
 
 /** Throws unless `name` looks like `node/role`. */
 export function assertParamName(name: string): void {
-  if (!/^.+\/[^/]+$/.test(name)) throw new BonsaiError('PARAM', `Param name "${name}" must look like "node/role"`);
+  if (!/^.+\/[^/]+$/.test(name)) throw new ConfigError(`Param name "${name}" must look like "node/role"`, {}, { code: 'PARAM' });
 }

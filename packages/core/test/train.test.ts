@@ -220,7 +220,7 @@ describe('Param value updates leak nothing', () => {
 });
 
 describe('recalibrateBatchNorm()', () => {
-  it('sets running statistics to the average of per-batch statistics and restores momentum', () => {
+  it('sets running statistics to the average of per-batch statistics without touching graph attributes', () => {
     const b = new GraphBuilder();
     const x = b.input([2], { name: 'x' });
     const m = Model.create(b.build(b.batchNorm(x, { name: 'bn', momentum: 0.99 })));
@@ -233,6 +233,7 @@ describe('recalibrateBatchNorm()', () => {
     expect(Array.from(m.param('bn', 'movingMean')!.value.dataSync())).toEqual([4, 40]);
     expect(Array.from(m.param('bn', 'movingVariance')!.value.dataSync())).toEqual([1, 100]);
     expect(m.graph.node('bn').attrs.momentum).toBe(0.99);
+    expect(m.graph.version, 'no graph mutation').toBe(0);
     [x1, x2].forEach((t) => t.dispose());
     m.dispose();
   });

@@ -1,26 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Graph, Model, Param, type GraphJSON, type Node, type NodeId } from '@bonsai/core';
+import { getOp, Graph, Model, Param, paramName, type GraphJSON, type Node, type NodeId } from '@bonsai/core';
 
-const FOLDABLE = new Set(['conv2d', 'depthwiseConv2d', 'dense']);
-
-/** A batch-norm node that can be folded into the conv/dense producing its input. */
+/** A batch-norm node that can be folded into the op producing its input. */
 export interface FoldablePair {
-  /** The conv2d / depthwiseConv2d / dense node. */
+  /** The producing node (its spec's `foldsBatchNorm` says how: conv2d, depthwiseConv2d, dense). */
   producer: NodeId;
   /** The batchNorm node reading only it. */
   batchNorm: NodeId;
 }
 
 /**
- * Batch-norm nodes whose input is a conv2d, depthwiseConv2d or dense node that feeds nothing
- * else and is not a graph output.
+ * Batch-norm nodes whose input is produced by an op that folds batch norm (its spec's
+ * `foldsBatchNorm`) and feeds nothing else and is not a graph output.
  */
 export function foldablePairs(graph: Graph): FoldablePair[] {
   const out: FoldablePair[] = [];
   for (const n of graph.nodes) {
-    if (n.op !== 'batchNorm') continue;
+    if (getOp(n.op, n.id).norm !== 'batch') continue;
     const src = graph.node(n.inputs[0]!);
-    if (!FOLDABLE.has(src.op) || graph.consumers(src.id).length !== 1 || graph.outputs.includes(src.id)) continue;
+    if (!getOp(src.op, src.id).foldsBatchNorm || graph.consumers(src.id).length !== 1 || graph.outputs.includes(src.id)) continue;
     out.push({ producer: src.id, batchNorm: n.id });
   }
   return out;
@@ -42,7 +40,7 @@ export function foldBatchNorm(model: Model): Model {
   const nodes: Node[] = [];
   for (const n of graph.nodes) {
     if (replaced.has(n.id)) continue;
-    const attrs = bnOf.has(n.id) ? { ...n.attrs, useBias: true } : n.attrs;
+    const attrs = bnOf.has(n.id) ? getOp(n.op, n.id).foldsBatchNorm!.foldedAttrs(n.attrs) : n.attrs;
     nodes.push({ id: n.id, op: n.op, inputs: n.inputs.map(remap), attrs });
   }
   const json: GraphJSON = { inputs: [...graph.inputs], outputs: graph.outputs.map(remap), nodes };
@@ -54,7 +52,7 @@ export function foldBatchNorm(model: Model): Model {
       params.set(name, copyParam(p));
     }
     for (const { producer, batchNorm } of pairs) {
-      const { kernel, bias } = foldPair(model, producer, batchNorm);
+      const { kernel, bias } = foldPair(model, producer, batchNorm, folded);
       params.set(kernel.name, kernel);
       params.set(bias.name, bias);
     }
@@ -71,25 +69,25 @@ function copyParam(p: Param, value: tf.Tensor = p.value): Param {
   return q;
 }
 
-function foldPair(model: Model, producer: NodeId, batchNorm: NodeId): { kernel: Param; bias: Param } {
+function foldPair(model: Model, producer: NodeId, batchNorm: NodeId, folded: Graph): { kernel: Param; bias: Param } {
   const node = model.graph.node(producer);
+  const fold = getOp(node.op, producer).foldsBatchNorm!;
   const bnAttrs = model.graph.node(batchNorm).attrs;
   const eps = typeof bnAttrs.epsilon === 'number' ? bnAttrs.epsilon : 1e-3;
   const bn = model.nodeParams(batchNorm);
-  const k = model.param(producer, 'kernel')!;
-  const b = model.param(producer, 'bias');
+  const k = model.param(producer, fold.kernel)!;
+  const b = model.param(producer, fold.bias);
   const [kernelValue, biasValue] = tf.tidy(() => {
     const f = tf.div(bn.gamma!.value, tf.sqrt(tf.add(bn.movingVariance!.value, eps)));
-    // Output channels are the last kernel axis for conv2d / dense; depthwise output channel
-    // c * multiplier + m is kernel[..., c, m].
-    const fk = node.op === 'depthwiseConv2d' ? tf.reshape(f, k.shape.slice(2)) : f;
+    // The spec says how the per-output-channel factor lines up with its kernel.
+    const fk = tf.reshape(f, [...fold.scaleShape(k.shape)]);
     const kernel = tf.mul(k.value, fk);
     const bias0 = b ? b.effective() : tf.zerosLike(f);
     const bias = tf.add(bn.beta!.value, tf.mul(tf.sub(bias0, bn.movingMean!.value), f));
     return [kernel, bias];
   });
   const kernel = copyParam(k, kernelValue!);
-  const bias = new Param(`${producer}/bias`, biasValue!, true);
+  const bias = new Param(paramName(producer, fold.bias), biasValue!, folded.paramSpecs(producer)[fold.bias]?.trainable ?? true);
   kernelValue!.dispose();
   biasValue!.dispose();
   return { kernel, bias };

@@ -13,7 +13,7 @@ export {
 } from './observers';
 export { foldBatchNorm, foldablePairs, type FoldablePair } from './fold-bn';
 export {
-  activationTargets, weightTargets, DEFAULT_ACTIVATION_SCHEME, DEFAULT_WEIGHT_SCHEME, PASSTHROUGH_OPS, WEIGHT_OPS,
+  activationTargets, weightTargets, DEFAULT_ACTIVATION_SCHEME, DEFAULT_WEIGHT_SCHEME,
   type QuantizeOptions, type TensorQuantOptions,
 } from './placement';
 export { buildQuantizedModel, QuantizedModel, type QuantizedTensor, type QuantMode } from './quantized-model';

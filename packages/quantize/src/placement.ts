@@ -1,12 +1,7 @@
-import { BonsaiError, ConfigError, type Graph, type Model, type NodeId } from '@bonsai/core';
+import { BonsaiError, ConfigError, getOp, type Graph, type Model, type NodeId } from '@bonsai/core';
 import type { ObserverKind, ObserverSpec } from './observers';
 import { resolveScheme, type QuantScheme, type ResolvedScheme } from './scheme';
 
-/** Ops whose `kernel` is quantized. */
-export const WEIGHT_OPS: ReadonlySet<string> = new Set(['conv2d', 'depthwiseConv2d', 'dense']);
-/** Ops whose output is already on its input's grid (no re-quantization needed). */
-export const PASSTHROUGH_OPS: ReadonlySet<string> = new Set(['maxPool', 'flatten', 'reshape', 'dropout', 'split', 'relu', 'relu6']);
-const FUSED_ACTIVATIONS = new Set(['relu', 'relu6']);
 
 /** Scheme and observer of one kind of tensor (weights or activations). */
 export type TensorQuantOptions = QuantScheme & { observer?: ObserverSpec | ObserverKind };
@@ -42,9 +37,10 @@ export function weightTargets(model: Model, options: QuantizeOptions): Map<strin
   const skip = new Set(options.skip ?? []);
   const out = new Map<string, ResolvedScheme>();
   for (const node of model.graph.nodes) {
-    if (!WEIGHT_OPS.has(node.op) || skip.has(node.id)) continue;
-    const spec = model.graph.paramSpecs(node.id).kernel;
-    const p = model.param(node.id, 'kernel');
+    const role = getOp(node.op, node.id).weightParam;
+    if (role === null || skip.has(node.id)) continue;
+    const spec = model.graph.paramSpecs(node.id)[role];
+    const p = model.param(node.id, role);
     if (!spec || !p) continue;
     const axis = options.weights?.axis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
     const scheme = resolveScheme({ ...options.weights, axis }, DEFAULT_WEIGHT_SCHEME, `weights of "${node.id}"`);
@@ -65,9 +61,9 @@ export function activationScheme(options: QuantizeOptions): ResolvedScheme {
 
 /**
  * Nodes whose outputs get quantized. Default: graph inputs and the output of every op that
- * computes new values, except that a conv/dense/add followed only by a ReLU is quantized after
- * the ReLU (fused, as integer kernels do); max pooling, flatten, reshape, dropout and ReLU pass
- * their input's grid through.
+ * computes new values, except that an op followed only by a fused activation (ReLU, ReLU6) is
+ * quantized after the activation (as integer kernels do); ops whose spec says `quantPassthrough`
+ * (max pooling, flatten, reshape, dropout, split, ReLU) keep their input's grid.
  */
 export function activationTargets(graph: Graph, options: QuantizeOptions): NodeId[] {
   if (options.activationNodes) {
@@ -75,20 +71,22 @@ export function activationTargets(graph: Graph, options: QuantizeOptions): NodeI
     return [...new Set(options.activationNodes)];
   }
   const out: NodeId[] = [];
+  const spec = (id: NodeId) => getOp(graph.node(id).op, id);
   for (const node of graph.nodes) {
-    if (node.op === 'input') {
+    const op = spec(node.id);
+    if (op.graphInput) {
       out.push(node.id);
       continue;
     }
     const consumers = graph.consumers(node.id);
-    const fusedInto = consumers.length === 1 && !graph.outputs.includes(node.id) ? graph.node(consumers[0]!) : undefined;
-    if (FUSED_ACTIVATIONS.has(node.op)) {
-      const src = graph.node(node.inputs[0]!);
-      if (!PASSTHROUGH_OPS.has(src.op) && src.op !== 'input' && graph.consumers(src.id).length === 1) out.push(node.id);
+    const fusedInto = consumers.length === 1 && !graph.outputs.includes(node.id) ? spec(consumers[0]!) : undefined;
+    if (op.fusedActivation) {
+      const src = spec(node.inputs[0]!);
+      if (!src.quantPassthrough && !src.graphInput && graph.consumers(node.inputs[0]!).length === 1) out.push(node.id);
       continue;
     }
-    if (PASSTHROUGH_OPS.has(node.op)) continue;
-    if (fusedInto && FUSED_ACTIVATIONS.has(fusedInto.op)) continue;
+    if (op.quantPassthrough) continue;
+    if (fusedInto?.fusedActivation) continue;
     out.push(node.id);
   }
   return out;

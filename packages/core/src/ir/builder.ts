@@ -1,4 +1,4 @@
-import { BonsaiError } from '../errors';
+import { ConfigError } from '../errors';
 import type { Conv2dOptions, DepthwiseConv2dOptions } from '../ops/conv';
 import type { DenseOptions } from '../ops/dense';
 import type { DropoutOptions } from '../ops/dropout';
@@ -37,8 +37,8 @@ export class GraphBuilder {
       while (this.ids.has(id));
       this.counters.set(op, k);
     }
-    if (this.ids.has(id)) throw new BonsaiError('GRAPH', `Duplicate node name "${id}"`, { nodeId: id });
-    for (const i of inputs) if (!this.ids.has(i)) throw new BonsaiError('UNKNOWN_NODE', `Node "${id}" reads unknown node "${i}"`, { nodeId: id });
+    if (this.ids.has(id)) throw new ConfigError(`Duplicate node name "${id}"`, { nodeId: id }, { code: 'GRAPH' });
+    for (const i of inputs) if (!this.ids.has(i)) throw new ConfigError(`Node "${id}" reads unknown node "${i}"`, { nodeId: id }, { code: 'UNKNOWN_NODE' });
     this.ids.add(id);
     this.nodes.push({ id, op, inputs: [...inputs], attrs });
     return id;

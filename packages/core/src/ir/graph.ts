@@ -1,4 +1,4 @@
-import { BonsaiError, ShapeError } from '../errors';
+import { BonsaiError, ConfigError } from '../errors';
 import { getOp } from '../ops/registry';
 import type { ParamSpec } from '../ops/spec';
 import type { Attrs, Node, NodeId, Shape } from './types';
@@ -22,25 +22,28 @@ export class Graph {
   private readonly order: NodeId[] = [];
   private shapes = new Map<NodeId, Shape>();
   private readonly users = new Map<NodeId, NodeId[]>();
+  private versionCounter = 0;
+  private nodeList: readonly Node[] | undefined;
+  private readonly specCache = new Map<NodeId, Readonly<Record<string, ParamSpec>>>();
 
   constructor(json: GraphJSON) {
     if (!Array.isArray(json.nodes) || !Array.isArray(json.inputs) || !Array.isArray(json.outputs)) {
-      throw new BonsaiError('GRAPH', 'A graph needs "nodes", "inputs" and "outputs" arrays');
+      throw new ConfigError('A graph needs "nodes", "inputs" and "outputs" arrays', {}, { code: 'GRAPH' });
     }
     for (const raw of json.nodes) {
       if (!raw || typeof raw.id !== 'string' || raw.id === '' || typeof raw.op !== 'string' || !Array.isArray(raw.inputs)) {
-        throw new BonsaiError('GRAPH', `Malformed node ${JSON.stringify(raw)?.slice(0, 120)}: needs string "id", "op" and an "inputs" array`);
+        throw new ConfigError(`Malformed node ${JSON.stringify(raw)?.slice(0, 120)}: needs string "id", "op" and an "inputs" array`, {}, { code: 'GRAPH' });
       }
-      if (this.byId.has(raw.id)) throw new BonsaiError('GRAPH', `Duplicate node id "${raw.id}"`, { nodeId: raw.id });
+      if (this.byId.has(raw.id)) throw new ConfigError(`Duplicate node id "${raw.id}"`, { nodeId: raw.id }, { code: 'GRAPH' });
       const spec = getOp(raw.op, raw.id);
       for (const inp of raw.inputs) {
         if (typeof inp !== 'string' || !this.byId.has(inp)) {
-          throw new BonsaiError('GRAPH', `Node "${raw.id}" reads "${String(inp)}", which is not an earlier node`, { nodeId: raw.id });
+          throw new ConfigError(`Node "${raw.id}" reads "${String(inp)}", which is not an earlier node`, { nodeId: raw.id }, { code: 'GRAPH' });
         }
       }
       const n = raw.inputs.length;
       if (spec.arity === 'variadic' ? n < 1 : n !== spec.arity) {
-        throw new BonsaiError('GRAPH', `Node "${raw.id}" (${raw.op}) has ${n} inputs, expects ${spec.arity === 'variadic' ? 'at least 1' : spec.arity}`, { nodeId: raw.id });
+        throw new ConfigError(`Node "${raw.id}" (${raw.op}) has ${n} inputs, expects ${spec.arity === 'variadic' ? 'at least 1' : spec.arity}`, { nodeId: raw.id }, { code: 'GRAPH' });
       }
       let attrs: Attrs;
       try {
@@ -54,23 +57,32 @@ export class Graph {
       this.users.set(node.id, []);
       for (const inp of node.inputs) this.users.get(inp)!.push(node.id);
     }
-    for (const id of json.inputs) if (this.byId.get(id)?.op !== 'input') throw new BonsaiError('GRAPH', `Graph input "${id}" is not an input node`, { nodeId: id });
-    for (const id of json.outputs) if (!this.byId.has(id)) throw new BonsaiError('UNKNOWN_NODE', `Graph output "${id}" is not a node`, { nodeId: id });
-    if (json.inputs.length === 0 || json.outputs.length === 0) throw new BonsaiError('GRAPH', 'A graph needs at least one input and one output');
+    for (const id of json.inputs) if (!this.byId.has(id) || !getOp(this.byId.get(id)!.op, id).graphInput) throw new ConfigError(`Graph input "${id}" is not an input node`, { nodeId: id }, { code: 'GRAPH' });
+    for (const id of json.outputs) if (!this.byId.has(id)) throw new ConfigError(`Graph output "${id}" is not a node`, { nodeId: id }, { code: 'UNKNOWN_NODE' });
+    if (json.inputs.length === 0 || json.outputs.length === 0) throw new ConfigError('A graph needs at least one input and one output', {}, { code: 'GRAPH' });
     this.inputs = [...json.inputs];
     this.outputs = [...json.outputs];
     this.shapes = this.inferAll();
   }
 
-  /** Nodes in topological order. */
-  get nodes(): Node[] {
-    return this.order.map((id) => this.byId.get(id)!);
+  /**
+   * Bumped by every mutation (`setAttrs`): caches and execution plans built for one version are
+   * valid exactly while it is current.
+   */
+  get version(): number {
+    return this.versionCounter;
+  }
+
+  /** Nodes in topological order (one shared array per graph version; do not mutate it). */
+  get nodes(): readonly Node[] {
+    this.nodeList ??= Object.freeze(this.order.map((id) => this.byId.get(id)!));
+    return this.nodeList;
   }
 
   /** The node `id`; throws UNKNOWN_NODE naming it. */
   node(id: NodeId): Node {
     const n = this.byId.get(id);
-    if (!n) throw new BonsaiError('UNKNOWN_NODE', `No node "${id}" in the graph`, { nodeId: id });
+    if (!n) throw new ConfigError(`No node "${id}" in the graph`, { nodeId: id }, { code: 'UNKNOWN_NODE' });
     return n;
   }
 
@@ -96,10 +108,15 @@ export class Graph {
     return this.users.get(id)!;
   }
 
-  /** Declared params of node `id` (role -> spec). */
+  /** Declared params of node `id` (role -> spec), computed once per graph version. */
   paramSpecs(id: NodeId): Readonly<Record<string, ParamSpec>> {
-    const n = this.node(id);
-    return getOp(n.op, id).paramShapes(this.inputShapes(id), n.attrs);
+    let specs = this.specCache.get(id);
+    if (!specs) {
+      const n = this.node(id);
+      specs = getOp(n.op, id).paramShapes(this.inputShapes(id), n.attrs);
+      this.specCache.set(id, specs);
+    }
+    return specs;
   }
 
   /**
@@ -126,6 +143,9 @@ export class Graph {
       for (const [id, n] of old) this.byId.set(id, n);
       throw e;
     }
+    this.versionCounter++;
+    this.nodeList = undefined;
+    this.specCache.clear();
   }
 
   /** Serializable copy. */
@@ -154,12 +174,8 @@ export class Graph {
   }
 }
 
+/** Adds the node to an error's message and details, keeping its class (the original is the `cause`). */
 function withNode(e: unknown, nodeId: NodeId): unknown {
-  if (e instanceof ShapeError && !e.message.startsWith('Node "')) return new ShapeError(e.message, nodeId);
-  if (e instanceof BonsaiError && !e.message.includes(`"${nodeId}"`)) {
-    const err = new BonsaiError(e.code, `Node "${nodeId}": ${e.message}`, { ...e.details, nodeId });
-    err.name = e.name;
-    return err;
-  }
+  if (e instanceof BonsaiError && !e.message.includes(`"${nodeId}"`)) return e.withContext(`Node "${nodeId}"`, { nodeId });
   return e;
 }

@@ -31,7 +31,7 @@
  * Everything inside runs in `tf.tidy`; nothing leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError } from '../errors';
+import { ConfigError, ShapeError } from '../errors';
 
 export interface ConvOptions {
   strides: [number, number];
@@ -62,27 +62,27 @@ interface Geometry {
 function pair(v: [number, number] | number | undefined, dflt: number, name: string): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!p.every((e) => Number.isInteger(e) && e >= 1)) {
-    throw new BonsaiError('ATTR', `conv: ${name} must be positive integers, got ${JSON.stringify(v)}`);
+    throw new ConfigError(`conv: ${name} must be positive integers, got ${JSON.stringify(v)}`, {}, { code: 'ATTR' });
   }
   return p;
 }
 
 function geometry(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions, depthwise: boolean): Geometry {
   if (x.rank !== 4 || filter.rank !== 4) {
-    throw new BonsaiError('SHAPE', `conv: x and filter must be rank 4 (NHWC, HWIO), got ${x.rank} and ${filter.rank}`);
+    throw new ShapeError(`conv: x and filter must be rank 4 (NHWC, HWIO), got ${x.rank} and ${filter.rank}`);
   }
   if (opts.pad !== 'same' && opts.pad !== 'valid') {
-    throw new BonsaiError('ATTR', `conv: pad must be 'same' or 'valid', got ${JSON.stringify(opts.pad)}`);
+    throw new ConfigError(`conv: pad must be 'same' or 'valid', got ${JSON.stringify(opts.pad)}`, {}, { code: 'ATTR' });
   }
   const [sh, sw] = pair(opts.strides, 1, 'strides');
   const [dh, dw] = pair(opts.dilations, 1, 'dilations');
   if ((sh > 1 || sw > 1) && (dh > 1 || dw > 1)) {
-    throw new BonsaiError('ATTR', `conv: strides ${sh}x${sw} and dilations ${dh}x${dw} cannot both be > 1 (tfjs forbids it)`);
+    throw new ConfigError(`conv: strides ${sh}x${sw} and dilations ${dh}x${dw} cannot both be > 1 (tfjs forbids it)`, {}, { code: 'ATTR' });
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape, filter.shape, [sh, sw], [dh, dw], opts.pad, undefined, depthwise, 'channelsLast');
   if (info.outHeight <= 0 || info.outWidth <= 0) {
-    throw new BonsaiError('SHAPE', `conv: input ${x.shape} is smaller than the (dilated) filter ${filter.shape}`);
+    throw new ShapeError(`conv: input ${x.shape} is smaller than the (dilated) filter ${filter.shape}`);
   }
   return {
     n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: x.shape[3],
@@ -253,7 +253,7 @@ function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: numb
 function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): tf.Tensor4D {
   const g = geometry(x, filter, opts, false);
   if (filter.shape[2] !== g.cin) {
-    throw new BonsaiError('SHAPE', `conv2d: filter in-channels ${filter.shape[2]} != input channels ${g.cin}`);
+    throw new ShapeError(`conv2d: filter in-channels ${filter.shape[2]} != input channels ${g.cin}`);
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
@@ -283,18 +283,17 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions & { groups?: number }): tf.Tensor4D {
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) {
-    throw new BonsaiError('ATTR', `conv2d: groups must be a positive integer, got ${String(opts.groups)}`);
+    throw new ConfigError(`conv2d: groups must be a positive integer, got ${String(opts.groups)}`, {}, { code: 'ATTR' });
   }
   const convOpts: ConvOptions = { strides: opts.strides, pad: opts.pad, ...(opts.dilations ? { dilations: opts.dilations } : {}) };
   if (groups === 1) return conv2dSingle(x, filter, convOpts);
   if (x.rank !== 4 || filter.rank !== 4) {
-    throw new BonsaiError('SHAPE', `conv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
+    throw new ShapeError(`conv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
   }
   const cin = x.shape[3];
   const cout = filter.shape[3];
   if (cin % groups !== 0 || cout % groups !== 0 || filter.shape[2] * groups !== cin) {
-    throw new BonsaiError('SHAPE',
-      `conv2d: groups=${groups} needs cin (${cin}) and cout (${cout}) divisible by it and filter in-channels ${filter.shape[2]} = cin/groups`);
+    throw new ShapeError(`conv2d: groups=${groups} needs cin (${cin}) and cout (${cout}) divisible by it and filter in-channels ${filter.shape[2]} = cin/groups`);
   }
   return tf.tidy(() => {
     const xs = tf.split(x, groups, 3) as tf.Tensor4D[];
@@ -332,7 +331,7 @@ function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, mult:
 export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): tf.Tensor4D {
   const g = geometry(x, filter, opts, true);
   if (filter.shape[2] !== g.cin) {
-    throw new BonsaiError('SHAPE', `depthwiseConv2d: filter in-channels ${filter.shape[2]} != input channels ${g.cin}`);
+    throw new ShapeError(`depthwiseConv2d: filter in-channels ${filter.shape[2]} != input channels ${g.cin}`);
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];

@@ -57,7 +57,7 @@ export const batchNormOp: OpSpec<BatchNormAttrs> = {
     const axes = x!.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x!, axes);
     const y = tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, a.epsilon))), p.gamma!), p.beta!);
-    const m = a.momentum;
+    const m = ctx.momentum ?? a.momentum;
     ctx.updates.push(
       { param: 'movingMean', value: tf.add(tf.mul(p.movingMean!, m), tf.mul(mean, 1 - m)) },
       { param: 'movingVariance', value: tf.add(tf.mul(p.movingVariance!, m), tf.mul(variance, 1 - m)) },

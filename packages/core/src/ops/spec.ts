@@ -57,6 +57,8 @@ export interface ForwardContext {
   readonly rng: Rng;
   /** Ops push running-statistic updates here; the executor applies them after the pass. */
   readonly updates: StateUpdate[];
+  /** When set, running statistics update with this momentum instead of the op's attribute. */
+  readonly momentum?: number | undefined;
 }
 
 /** The inputs of a shape or attribute computation. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError } from '../errors';
+import { ConfigError, ShapeError } from '../errors';
 import type { NodeId } from '../ir/types';
 import type { Model } from '../model';
 import type { Param } from '../param';
@@ -128,7 +128,7 @@ export async function train(model: Model, data: TrainData, options: TrainOptions
   const seed = options.seed ?? 0;
   const tensorData = typeof data === 'function' ? undefined : data;
   if (tensorData && tensorData.x.shape[0] !== tensorData.y.shape[0]) {
-    throw new BonsaiError('DATA', `train: x has ${tensorData.x.shape[0]} samples but y has ${tensorData.y.shape[0]}`);
+    throw new ShapeError(`train: x has ${tensorData.x.shape[0]} samples but y has ${tensorData.y.shape[0]}`);
   }
   checkExtraParams(model, options.extraParams ?? []);
   const state: TrainState = {

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNormOrder, createRng } from '@bonsai/core';
+import { ConfigError, createRng, getOp } from '@bonsai/core';
 import type { Group } from '@bonsai/graph';
-import { memberScores, paramOf, positionScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
-import { MagnitudeTable } from './magnitude-table';
+import { memberScores, paramOf, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
 
 /** Options of {@link magnitude}. */
 export interface MagnitudeOptions extends ReductionOptions {
@@ -18,19 +17,21 @@ export interface MagnitudeOptions extends ReductionOptions {
  * members and normalized (defaults: p 2, mean reduction, mean normalizer).
  */
 export function magnitude(options: MagnitudeOptions = {}): GroupImportance {
-  const p = checkNormOrder(options.p ?? 2, 'magnitude: p');
+  const p = options.p ?? 2;
+  if (!(p > 0)) throw new ConfigError(`magnitude: p must be > 0, got ${p}`, { key: 'p' });
   const reduction = options.reduction ?? 'mean';
   const normalizer = options.normalizer === undefined ? 'mean' : options.normalizer;
-  const scoreAll = (groups: readonly Group[]): Array<Float32Array | undefined> => {
-    const lists = groups.map((g) => weightMembers(g, options.bias));
-    if (groups.length === 0) return [];
-    const table = new MagnitudeTable(groups[0]!.dg.model, lists.flat(), p);
-    return groups.map((g, i) => reduceScores(lists[i]!.map((m) => positionScores(m, table.at(m), g.size)), g.size, reduction, normalizer));
-  };
   return {
     name: `magnitude(L${p})`,
-    score: (group: Group) => scoreAll([group])[0],
-    scoreAll,
+    score(group: Group) {
+      const list = weightMembers(group, options.bias).map((m) => {
+        const values = tf.tidy(() => tf.pow(tf.abs(paramOf(group, m).effective()), p));
+        const s = memberScores(m, values, group.size);
+        values.dispose();
+        return s;
+      });
+      return reduceScores(list, group.size, reduction, normalizer);
+    },
   };
 }
 
@@ -50,7 +51,7 @@ export function bnScale(options: ReductionOptions = {}): GroupImportance {
   return {
     name: 'bnScale',
     score(group: Group) {
-      const list = group.members().filter((m) => m.op === 'batchNorm' && m.role === 'gamma').map((m) => {
+      const list = group.members().filter((m) => getOp(m.op, m.node).norm === 'batch' && m.role === 'gamma').map((m) => {
         const values = tf.tidy(() => tf.abs(paramOf(group, m).effective()));
         const s = memberScores(m, values, group.size);
         values.dispose();

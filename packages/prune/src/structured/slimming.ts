@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, paramName, type Callback, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, paramName, type Callback, type NodeId } from '@bonsai/core';
 
 /** Options of {@link slimmingRegularizer}. */
 export interface SlimmingOptions {
@@ -21,7 +21,7 @@ export function slimmingRegularizer(options: SlimmingOptions): Callback {
     onAfterBackward(grads, state) {
       if (lambda === 0) return;
       const graph = state.model.graph;
-      const nodes = options.nodes ?? graph.nodes.filter((n) => n.op === 'batchNorm').map((n) => n.id);
+      const nodes = options.nodes ?? graph.nodes.filter((n) => getOp(n.op, n.id).norm === 'batch').map((n) => n.id);
       const next: Record<string, tf.Tensor> = { ...grads };
       for (const id of nodes) {
         if (options.nodes) graph.node(id);
