@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, createRng, getOp } from '@bonsai/core';
+import { checkNormOrder, createRng, getOp } from '@bonsai/core';
 import type { Group } from '@bonsai/graph';
-import { memberScores, paramOf, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
+import { memberScores, paramOf, positionScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
+import { MagnitudeTable } from './magnitude-table';
 
 /** Options of {@link magnitude}. */
 export interface MagnitudeOptions extends ReductionOptions {
@@ -17,21 +18,19 @@ export interface MagnitudeOptions extends ReductionOptions {
  * members and normalized (defaults: p 2, mean reduction, mean normalizer).
  */
 export function magnitude(options: MagnitudeOptions = {}): GroupImportance {
-  const p = options.p ?? 2;
-  if (!(p > 0)) throw new ConfigError(`magnitude: p must be > 0, got ${p}`, { key: 'p' });
+  const p = checkNormOrder(options.p ?? 2, 'magnitude: p');
   const reduction = options.reduction ?? 'mean';
   const normalizer = options.normalizer === undefined ? 'mean' : options.normalizer;
+  const scoreAll = (groups: readonly Group[]): Array<Float32Array | undefined> => {
+    const lists = groups.map((g) => weightMembers(g, options.bias));
+    if (groups.length === 0) return [];
+    const table = new MagnitudeTable(groups[0]!.dg.model, lists.flat(), p);
+    return groups.map((g, i) => reduceScores(lists[i]!.map((m) => positionScores(m, table.at(m), g.size)), g.size, reduction, normalizer));
+  };
   return {
     name: `magnitude(L${p})`,
-    score(group: Group) {
-      const list = weightMembers(group, options.bias).map((m) => {
-        const values = tf.tidy(() => tf.pow(tf.abs(paramOf(group, m).effective()), p));
-        const s = memberScores(m, values, group.size);
-        values.dispose();
-        return s;
-      });
-      return reduceScores(list, group.size, reduction, normalizer);
-    },
+    score: (group: Group) => scoreAll([group])[0],
+    scoreAll,
   };
 }
 
