@@ -24,7 +24,7 @@ const secondsSince = (t0: number): string => ((performance.now() - t0) / 1000).t
 
 const SMOKE = isSmoke();
 const SEEDS = pick([1, 2, 3], [1]);
-const TEACHER = { widths: [32, 64], hidden: 128, epochs: pick(3, 1), batchSize: 64, lr: 2e-3 };
+const TEACHER = { widths: pick([32, 64], [16, 32]), hidden: pick(128, 64), epochs: pick(3, 1), batchSize: 64, lr: 2e-3 };
 const STUDENT = { widths: [8, 16], hidden: 64, subset: pick(1000, 128), epochs: pick(10, 1), batchSize: 32, lr: 3e-3, kd: { temperature: 4, alpha: 0.9 } };
 const PRUNE = { ratio: 0.8, batchSize: 32, lr: 3e-3, kd: { temperature: 4, alpha: 0.9 }, seeds: pick([1, 2, 3, 4, 5], [1]) };
 /** Fine-tune budgets of part 2 (both reported; same number of optimizer steps). */
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const info = await initBackend('wasm');
   console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads})`);
-  const mnist = loadMnist({ seed: 42, ...(SMOKE ? { trainSize: 256, testSize: 256 } : {}) });
+  const mnist = loadMnist({ seed: 42, ...(SMOKE ? { trainSize: 128, testSize: 128 } : {}) });
   const report = createReport({ bench: 'distill', settings: { seeds: SEEDS, teacher: TEACHER, student: STUDENT, prune: PRUNE, pruneData: PRUNE_DATA, train: mnist.train.count, test: mnist.test.count } });
   const full = toTensors(mnist.train);
   const test = toTensors(mnist.test);
