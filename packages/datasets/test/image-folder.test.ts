@@ -8,8 +8,7 @@ import { tempDir, writeMnistTree } from './image-helpers';
 const COUNT = 60;
 const dir = tempDir();
 const written = writeMnistTree(dir, COUNT);
-/** Written order is by index; the folder lists class 0 first, then 1, ... (files sorted by name). */
-const folderOrder = written.labels.map((label, i) => ({ label, i })).sort((a, b) => a.label - b.label || a.i - b.i).map((e) => e.i);
+const { folderOrder } = written;
 
 beforeAll(() => initBackend('wasm'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

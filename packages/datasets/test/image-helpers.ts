@@ -29,9 +29,11 @@ export function mnistBytes(values: Float32Array): Uint8Array {
 
 /**
  * Writes the first `count` MNIST training digits as a PNG class-folder tree `<dir>/<digit>/<i>.png`
- * (gray, 28x28); returns the digits' 8-bit pixels and labels in the order written.
+ * (gray, 28x28); returns the digits' 8-bit pixels and labels in the order written, and
+ * `folderOrder`: which written digit each position of the folder listing holds (class 0 first,
+ * files sorted by name within a class).
  */
-export function writeMnistTree(dir: string, count: number): { pixels: Uint8Array[]; labels: number[]; files: string[] } {
+export function writeMnistTree(dir: string, count: number): { pixels: Uint8Array[]; labels: number[]; files: string[]; folderOrder: number[] } {
   const { train } = loadMnist({ trainSize: count });
   const pixels: Uint8Array[] = [];
   const labels: number[] = [];
@@ -46,5 +48,6 @@ export function writeMnistTree(dir: string, count: number): { pixels: Uint8Array
     labels.push(label);
     files.push(file);
   }
-  return { pixels, labels, files };
+  const folderOrder = labels.map((label, i) => ({ label, i })).sort((a, b) => a.label - b.label || a.i - b.i).map((e) => e.i);
+  return { pixels, labels, files, folderOrder };
 }

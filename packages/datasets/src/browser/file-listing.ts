@@ -26,8 +26,8 @@ export function relativePath(file: NamedBlob, index: number): string {
 /**
  * Groups picked files like an image folder: with `labels: 'inferred'`, the class is the first
  * folder of the path below the picked folder. A directory pick (`webkitdirectory`) gives paths
- * `"<picked>/<class>/<file>"`, so when every path starts with the same folder and goes deeper,
- * that folder is the root and is dropped. Files without a class folder make the set unlabeled
+ * `"<picked>/<class>/<file>"`, so when every path starts with the same folder, that folder is
+ * the root and is dropped (a single dropped class folder therefore reads as unlabeled). Files without a class folder make the set unlabeled
  * (then all must lack one). Hidden files (".name" at any level) are ignored.
  * Each entry's `file` is its position in `files`.
  * @throws DatasetError for no images, an unsupported file (unless skipped), or a mix of files with and without class folders.
@@ -47,7 +47,7 @@ export function listFiles(files: readonly NamedBlob[], options: ListFilesOptions
   });
   if (items.length === 0) throw new DatasetError('no images among the files (expected .jpg, .jpeg, .png or .webp)');
   const root = items[0]?.path[0];
-  if (items.every((it) => it.path.length >= 3 && it.path[0] === root)) for (const it of items) it.path.shift();
+  if (items.every((it) => it.path.length >= 2 && it.path[0] === root)) for (const it of items) it.path.shift();
   items.sort((a, b) => (a.path.join('/') < b.path.join('/') ? -1 : a.path.join('/') > b.path.join('/') ? 1 : 0));
   const inFolders = items.filter((it) => it.path.length >= 2).length;
   if (labels === 'none' || inFolders === 0) {

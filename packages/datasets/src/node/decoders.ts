@@ -43,10 +43,10 @@ async function decodeWithSharp(sharp: SharpModule, file: string): Promise<RawIma
   try {
     let pipeline = sharp(bytes, { failOn: 'warning' });
     const meta = await pipeline.metadata();
-    // CMYK JPEGs and 16-bit PNGs become 8-bit sRGB (or gray); EXIF orientation is ignored, as training loaders do.
-    if (meta.space === 'cmyk' || (meta.depth !== undefined && meta.depth !== 'uchar')) {
-      pipeline = pipeline.toColourspace(meta.space !== 'cmyk' && (meta.channels ?? 3) <= 2 ? 'b-w' : 'srgb');
-    }
+    // Gray stays gray (libvips would output sRGB); CMYK and 16-bit images become 8-bit sRGB.
+    // EXIF orientation is ignored, as training loaders (PIL, tf.io.decode_image) do.
+    if (meta.space === 'b-w' || meta.space === 'grey16') pipeline = pipeline.toColourspace('b-w');
+    else if (meta.space === 'cmyk' || (meta.depth !== undefined && meta.depth !== 'uchar')) pipeline = pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (cause) {

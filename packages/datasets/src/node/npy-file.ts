@@ -46,7 +46,10 @@ export async function npyDataset(file: string, options: NpyDatasetOptions = {}):
     if (yKey !== undefined && !y) throw new DatasetError(`no labels member "${yKey}"; members: ${keys.join(', ')}`, file);
   } else {
     x = arrays.get('x');
-    if (options.labels) y = (await readNpyFile(options.labels)).get('x');
+    if (options.labels) {
+      if (options.labels.toLowerCase().endsWith('.npz')) throw new DatasetError('labels must be a .npy file (for an .npz, pass the .npz itself with yKey)', options.labels);
+      y = (await readNpyFile(options.labels)).get('x');
+    }
   }
   try {
     return arrayDataset(x as NpyArray, y, options);

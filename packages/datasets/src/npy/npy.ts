@@ -78,7 +78,7 @@ function parseHeader(header: string, name: string): { descr: string; fortran: bo
 }
 
 function decodeValues(raw: Uint8Array, kind: NpyDtype, itemSize: number, bigEndian: boolean, name: string): NpyData {
-  const bytes = raw.slice(); // aligned copy
+  const bytes = new Uint8Array(raw); // an aligned copy that owns its buffer (Buffer#slice would be a view)
   if (bigEndian && itemSize > 1) {
     for (let i = 0; i < bytes.length; i += itemSize) bytes.subarray(i, i + itemSize).reverse();
   }
