@@ -1,0 +1,130 @@
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type Model } from '@bonsai/core';
+import { DependencyGraph, modelStats, type Group } from '@bonsai/graph';
+import { magnitude, Pruner } from '@bonsai/prune';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphModelProvenance, importGraphModel, importGraphModelArtifacts, toGraphModelArtifacts } from '../src/index';
+import { loadStockGraphModel, readArtifacts, REAL_MODELS, seededInput, stockExecute } from './graph-model-helpers';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, tf.reshape(b, a.shape)))).dataSync()[0]!);
+
+/** TF tensor names of a model's graph outputs (from the import provenance). */
+const outputNames = (m: Model): string[] => m.graph.outputs.map((id) => `${graphModelProvenance(m)!.tfNames.get(id)!.replace(/:0$/, '')}:0`);
+
+const ZEROED = new Set(['kernel', 'bias', 'beta', 'movingMean', 'value']);
+
+/** Makes a group's channels exactly 0 without removing them (producers' out-channel kernels, biases, BN shifts, added constants). */
+function zeroGroup(model: Model, group: Group): void {
+  for (const m of group.members()) {
+    if (m.side !== 'out' || !ZEROED.has(m.role)) continue;
+    const p = model.params.get(m.name)!;
+    const keep = new Float32Array(p.shape[m.axis]!).fill(1);
+    for (const i of m.indices) keep[i] = 0;
+    tf.tidy(() => p.assign(tf.mul(p.value, tf.reshape(tf.tensor1d(keep), p.shape.map((d, i) => (i === m.axis ? d : 1))))));
+  }
+}
+
+async function stockOutputs(art: Parameters<typeof loadStockGraphModel>[0], x: tf.Tensor, names: readonly string[]): Promise<tf.Tensor[]> {
+  const stock = await loadStockGraphModel(art);
+  const ys = stockExecute(stock, x, names);
+  stock.dispose();
+  return ys;
+}
+
+describe.each(Object.entries(REAL_MODELS))('real GraphModel %s (@vladmandic/human 3.3.6, vendored)', (_name, m) => {
+  it('imports from the model.json path and from its folder; outputs match stock tfjs-converter within 1e-4', async () => {
+    const before = tf.memory().numTensors;
+    const model = await importGraphModel(m.file);
+    const fromDir = await importGraphModel(dirname(m.file));
+    expect(fromDir.graph.nodes.map((n) => n.id)).toEqual(model.graph.nodes.map((n) => n.id));
+    fromDir.dispose();
+    const x = seededInput(m.input);
+    const names = outputNames(model);
+    const ref = await stockOutputs(await readArtifacts(m.file), x, names);
+    const ys = model.run(x).outputs;
+    expect(ys.length).toBe(ref.length);
+    ys.forEach((y, i) => expect(maxDiff(y, ref[i]!), names[i]).toBeLessThanOrEqual(1e-4));
+    [x, ...ys, ...ref].forEach((t) => t.dispose());
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('exports dense: stock loads it with the same signature and op node names; outputs equal the original file in stock tfjs', async () => {
+    const original = await readArtifacts(m.file);
+    const model = importGraphModelArtifacts(original);
+    const out = await toGraphModelArtifacts(model);
+    const sig = (j: Record<string, unknown>) => JSON.stringify(j.signature ?? (j.userDefinedMetadata as Record<string, unknown> | undefined)?.signature);
+    expect(sig(out.modelJson)).toBe(sig(original.modelJson));
+    const names = (j: Record<string, unknown>) => new Set((j.modelTopology as { node: Array<{ name: string; op: string }> }).node.filter((n) => n.op !== 'Const').map((n) => n.name));
+    const originalNames = names(original.modelJson);
+    for (const n of names(out.modelJson as unknown as Record<string, unknown>)) expect(originalNames.has(n), n).toBe(true);
+    const x = seededInput(m.input, 3);
+    const a = await stockOutputs(original, x, out.outputNames);
+    const b = await stockOutputs(out, x, out.outputNames);
+    const ys = model.run(x).outputs;
+    a.forEach((t, i) => expect(maxDiff(t, b[i]!), `stock original vs stock exported ${out.outputNames[i]}`).toBeLessThanOrEqual(1e-4));
+    ys.forEach((t, i) => expect(maxDiff(t, b[i]!), `Bonsai vs stock exported ${out.outputNames[i]}`).toBeLessThanOrEqual(1e-4));
+    [x, ...a, ...b, ...ys].forEach((t) => t.dispose());
+    model.dispose();
+  });
+
+  it('exports with float16 / uint8 kernels: stock output equals Bonsai on the re-imported (dequantized) file', async () => {
+    const model = await importGraphModel(m.file);
+    const x = seededInput(m.input, 5);
+    for (const quantize of ['float16', 'uint8'] as const) {
+      const out = await toGraphModelArtifacts(model, { quantize });
+      const dense = await toGraphModelArtifacts(model);
+      expect(out.weights.byteLength).toBeLessThan(dense.weights.byteLength * (quantize === 'uint8' ? 0.3 : 0.55));
+      const back = importGraphModelArtifacts(out);
+      const ys = back.run(x).outputs;
+      const ref = await stockOutputs(out, x, out.outputNames);
+      ys.forEach((t, i) => expect(maxDiff(t, ref[i]!), `${quantize} ${out.outputNames[i]}`).toBeLessThanOrEqual(1e-4));
+      [...ys, ...ref].forEach((t) => t.dispose());
+      back.dispose();
+    }
+    x.dispose();
+    model.dispose();
+  });
+
+  it('pruning exactly the zeroed channels leaves every output unchanged (1e-5), through residual adds, depthwise and pads', async () => {
+    const model = await importGraphModel(m.file);
+    const x = seededInput(m.input, 9);
+    const dg = DependencyGraph.build(model);
+    const picks = [...dg.groups()]
+      .map((g) => {
+        const budget = g.budget();
+        for (let i = 0; i < g.size; i += 2) budget.tryAdd(i);
+        return budget.finish();
+      })
+      .filter((p) => p.size > 0 && dg.check(p));
+    expect(picks.length).toBeGreaterThan(0);
+    for (const p of picks) zeroGroup(model, p);
+    const y0 = model.run(x).outputs;
+    const params0 = modelStats(model).params;
+    dg.prune(picks);
+    expect(modelStats(model).params).toBeLessThan(params0);
+    const y1 = model.run(x).outputs;
+    y0.forEach((t, i) => expect(maxDiff(t, y1[i]!)).toBeLessThanOrEqual(1e-5));
+    [x, ...y0, ...y1].forEach((t) => t.dispose());
+    model.dispose();
+  });
+
+  it('50% structured pruning (Pruner, L1): the exported model runs in stock tfjs with Bonsai\'s pruned outputs (1e-4)', async () => {
+    const model = await importGraphModel(m.file);
+    const macs0 = modelStats(model).macs;
+    new Pruner(model, { importance: magnitude(), ratio: 0.5 }).step();
+    expect(modelStats(model).macs).toBeLessThan(macs0);
+    const out = await toGraphModelArtifacts(model);
+    const x = seededInput(m.input, 13);
+    const ys = model.run(x).outputs;
+    const ref = await stockOutputs(out, x, out.outputNames);
+    ys.forEach((t, i) => expect(maxDiff(t, ref[i]!), out.outputNames[i]).toBeLessThanOrEqual(1e-4));
+    [x, ...ys, ...ref].forEach((t) => t.dispose());
+    model.dispose();
+  });
+});
