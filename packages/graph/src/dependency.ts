@@ -159,8 +159,13 @@ export class DependencyGraph {
     });
   }
 
-  /** Builds the dependency graph of `model` from the op registry's channel rules. */
+  /**
+   * Builds the dependency graph of `model` from the op registry's channel rules. A model whose
+   * layers cannot be resized (it says why in `structureLocked`, e.g. a quantized model) is a ConfigError.
+   */
   static build(model: Model): DependencyGraph {
+    const locked = (model as Model & { readonly structureLocked?: string }).structureLocked;
+    if (locked) throw new ConfigError(`cannot prune this model structurally: ${locked}`, { option: 'model' });
     return new DependencyGraph(model);
   }
 

@@ -37,6 +37,14 @@ export class QuantizedModel extends Model {
     super(graph, params, seed);
   }
 
+  /**
+   * Why the layers cannot be resized: structured pruning (@bonsai/graph's DependencyGraph) asks
+   * and refuses, because the integers, scales and zero points would no longer fit the params.
+   */
+  get structureLocked(): string {
+    return 'it is quantized (its integer weights cannot be sliced); prune the float model, then quantize it';
+  }
+
   /** Activations are quantized at the quantized nodes. */
   protected override nodeOutput(nodeId: NodeId, value: tf.Tensor): tf.Tensor {
     const qp = this.activationQParams.get(nodeId);
