@@ -88,6 +88,8 @@ export class DependencyGraph {
   private firstInputs: Int32Array = new Int32Array(0);
   /** Node indices of each node's inputs, by slot. */
   private inputIdx: Int32Array[] = [];
+  /** Per node and input slot: whether some param has an in-axis on that slot. */
+  private inSlotsWithAxes: boolean[][] = [];
 
   private constructor(readonly model: Model) {
     const graph = model.graph;
@@ -335,26 +337,32 @@ export class DependencyGraph {
 
   /** @internal Param members of a set of units. */
   members(units: readonly number[]): Member[] {
-    // Positions removed per (node, side), first unit seen per position; every param of that
-    // node and side with an axis on it shares the same positions.
-    const acc = new Map<number, Map<number, number>>();
-    const add = (key: number, index: number, unit: number): void => {
-      let m = acc.get(key);
-      if (!m) acc.set(key, (m = new Map()));
-      if (!m.has(index)) m.set(index, unit);
+    // Per (node, side/slot): the first unit that removes each position. Every param of that node
+    // and side with an axis on it shares the positions.
+    const acc = new Map<number, Int32Array>();
+    const slotFor = (key: number, size: number): Int32Array => {
+      let first = acc.get(key);
+      if (!first) acc.set(key, (first = new Int32Array(size).fill(-1)));
+      return first;
     };
     units.forEach((c, u) => {
       for (const a of this.classAtoms[c]!) {
         const p = this.pos[a]!;
         if (p < 0) continue;
         const n = this.atomNode[a]!;
-        if (this.outAxes[n]!.length) add(n * SLOT_CODES, p, u);
         const width = this.kept[n]!.length;
+        if (this.outAxes[n]!.length) {
+          const first = slotFor(n * SLOT_CODES, width);
+          if (first[p]! < 0) first[p] = u;
+        }
         for (const m of this.consumers[n]!) {
           const ins = this.inputIdx[m]!;
+          const withAxes = this.inSlotsWithAxes[m]!;
           for (let slot = 0; slot < ins.length; slot++) {
-            if (ins[slot] !== n || !this.inAxes[m]!.some((pa) => pa.slot === slot)) continue;
-            add(m * SLOT_CODES + 1 + slot, inAxisIndex(this.rules[m]!, p, width), u);
+            if (ins[slot] !== n || !withAxes[slot]) continue;
+            const first = slotFor(m * SLOT_CODES + 1 + slot, width);
+            const i = inAxisIndex(this.rules[m]!, p, width);
+            if (first[i]! < 0) first[i] = u;
           }
         }
       }
@@ -364,9 +372,14 @@ export class DependencyGraph {
       const node = Math.floor(key / SLOT_CODES);
       const code = key % SLOT_CODES;
       const side = code === 0 ? 'out' : 'in';
-      const byIndex = acc.get(key)!;
-      const indices = [...byIndex.keys()].sort((x, y) => x - y);
-      const unitsOf = indices.map((i) => byIndex.get(i)!);
+      const first = acc.get(key)!;
+      const indices: number[] = [];
+      const unitsOf: number[] = [];
+      for (let i = 0; i < first.length; i++) {
+        if (first[i]! < 0) continue;
+        indices.push(i);
+        unitsOf.push(first[i]!);
+      }
       const id = this.ids[node]!;
       const axes = code === 0 ? this.outAxes[node]! : this.inAxes[node]!.filter((pa) => pa.slot === code - 1);
       for (const pa of [...axes].sort((x, y) => x.role.localeCompare(y.role))) {
@@ -438,6 +451,7 @@ export class DependencyGraph {
     this.consumers = nodes.map((n) => [...new Set(graph.consumers(n.id))].map((id) => this.index.get(id)!));
     this.firstInputs = Int32Array.from(nodes.map((n) => (n.inputs.length ? this.index.get(n.inputs[0]!)! : -1)));
     this.inputIdx = nodes.map((n) => Int32Array.from(n.inputs, (id) => this.index.get(id)!));
+    this.inSlotsWithAxes = nodes.map((n, i) => n.inputs.map((_, slot) => this.inAxes[i]!.some((pa) => pa.slot === slot)));
   }
 }
 

@@ -21,7 +21,8 @@ export class MagnitudeTable {
     const entries = [...axes].map(([name, set]) => [name, [...set]] as const);
     if (entries.length === 0) return;
     const flat = tf.tidy(() => {
-      const parts = entries.flatMap(([name, list]) => axisMagnitudeTensors(model.params.get(name)!.effective(), list, { p }));
+      // One tidy per param frees its |w|^p before the next one is computed (the heap stays small).
+      const parts = entries.flatMap(([name, list]) => tf.tidy(() => axisMagnitudeTensors(model.params.get(name)!.effective(), list, { p })));
       return tf.concat(parts);
     });
     const all = flat.dataSync() as Float32Array;
