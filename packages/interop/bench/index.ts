@@ -89,3 +89,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await (await import('./layers-models')).layersModelsBench();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, getOp, writeFilesAtomic, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
-import { encodeFloat16, quantizeTfjsAffine } from '@bonsai/quantize';
+import { encodeFloat16, foldBatchNorm, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
 import { fusedActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
 import { LAYERS_MODEL_FILE } from './import';
@@ -24,6 +24,13 @@ export interface ExportOptions {
    * the activation node's name disappears from the file. Default true.
    */
   fuseActivations?: boolean;
+  /**
+   * Fold each inference-mode BatchNormalization that alone reads a Conv2D / DepthwiseConv2D /
+   * Dense into that layer's kernel and bias (@bonsai/quantize's `foldBatchNorm`): a deployment
+   * file without BN layers, faster in stock tfjs, not meant for further training (the BN
+   * statistics are gone). Default false (the file keeps the model's layers).
+   */
+  foldBatchNorm?: boolean;
 }
 
 /** tfjs weights-manifest entry as written. */
@@ -98,6 +105,16 @@ function isTrainable(model: Model, node: Node): boolean {
  * equivalent (split, grouped conv2d) throw an {@link InteropError} naming the node and op.
  */
 export async function toLayersArtifacts(model: Model, options: ExportOptions = {}): Promise<ExportedArtifacts> {
+  if (!options.foldBatchNorm) return writeArtifacts(model, options);
+  const folded = foldBatchNorm(model);
+  try {
+    return await writeArtifacts(folded, options);
+  } finally {
+    folded.dispose();
+  }
+}
+
+async function writeArtifacts(model: Model, options: ExportOptions): Promise<ExportedArtifacts> {
   const q = options.quantize;
   if (q !== undefined && q !== 'uint8' && q !== 'uint16' && q !== 'float16') {
     throw new ConfigError(`exportLayersModel: "quantize" must be "uint8", "uint16" or "float16", got ${JSON.stringify(q)}`, { key: 'quantize' });

@@ -74,8 +74,13 @@ describe('Keras-application-shaped models: exact import, export and pruning thro
       expect(maxAbsDiff(yBack, y!)).toBeLessThan(1e-5);
       // The export keeps the model's structure: one layer per original layer (relu fused back into its conv).
       expect(back.layers.filter((l) => l.getClassName() === 'ReLU').length).toBe(keras.layers.filter((l) => l.getClassName() === 'ReLU').length);
-      [y!, feat!, yBack].forEach((t) => t.dispose());
-      back.dispose();
+      // Deployment export: BN folded into the convs; no BN layer left, same outputs.
+      const folded = await loadWithTfjs(await toLayersArtifacts(model, { foldBatchNorm: true }));
+      expect(folded.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(false);
+      const yFolded = tfjsPredict(folded, x);
+      expect(maxAbsDiff(yFolded, y!)).toBeLessThan(1e-4);
+      [y!, feat!, yBack, yFolded].forEach((t) => t.dispose());
+      [back, folded].forEach((m) => m.dispose());
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
       [x, ref, refFeat].forEach((t) => t.dispose());

@@ -5,6 +5,7 @@ const GRAPH_MODEL = 'a TF-graph op with no tfjs-layers layer: export such models
 /** Core ops that only the GraphModel format expresses (and `split`, which Keras writes as a Lambda). */
 export const graphOnlyUnexportable: Unexportable = {
   split: 'tfjs-layers 4.22 has no split layer (Keras uses a Lambda, which model.json cannot carry)',
+  padChannels: GRAPH_MODEL,
   stridedSlice: GRAPH_MODEL,
   mean: GRAPH_MODEL,
   batchMatMul: GRAPH_MODEL,

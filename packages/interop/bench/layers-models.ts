@@ -1,0 +1,118 @@
+/**
+ * Keras-application-shaped LayersModels (built with stock tfjs-layers, see test/keras-apps.ts):
+ * import time, output Δ vs stock tfjs, params / MACs before and after 50% structured pruning,
+ * and stock-tfjs wasm latency (batch 1, interleaved rounds, medians) of the original model vs
+ * the exported dense model vs the exported 50%-pruned model. Writes bench-results/layers-models.json.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '@bonsai/core';
+import { modelStats } from '@bonsai/graph';
+import { importLayersArtifacts, toLayersArtifacts, type ExportOptions } from '@bonsai/interop';
+import { magnitude, Pruner } from '@bonsai/prune';
+import { createReport, interleave, median, ms, num, pick, ratio, spread, type Cell } from '@bonsai/bench-harness';
+import { efficientNetLite, mobileNetV2, realisticWeights } from '../test/keras-apps';
+import { loadWithTfjs, tfjsArtifacts } from '../test/tfjs-io';
+
+interface Subject {
+  name: string;
+  make: () => tfl.LayersModel;
+}
+
+const subjects: Subject[] = pick(
+  [
+    { name: 'MobileNetV2 1.0, 224x224', make: () => mobileNetV2({ size: 224, alpha: 1, classes: 1000 }) },
+    { name: 'MobileNetV2 0.35, 96x96', make: () => mobileNetV2({ size: 96, alpha: 0.35, classes: 1000 }) },
+    { name: 'EfficientNet-style SE net, 96x96', make: () => efficientNetLite({ size: 96, width: 1, classes: 1000 }) },
+  ],
+  [{ name: 'MobileNetV2 0.35, 64x64', make: () => mobileNetV2({ size: 64, alpha: 0.35 }) }],
+);
+
+const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+
+function predictOnce(m: tfl.LayersModel, x: tf.Tensor): void {
+  const y = m.predict(x) as tf.Tensor;
+  y.dataSync();
+  y.dispose();
+}
+
+const FOLDED: ExportOptions = { foldBatchNorm: true };
+
+/** Runs the bench. */
+export async function layersModelsBench(): Promise<void> {
+  await initBackend('wasm');
+  const report = createReport({ bench: 'layers-models', settings: { batch: 1, backend: 'wasm', pruning: 'Pruner ratio 0.5, L2 magnitude, local', weights: 'seeded, trained-network statistics (realisticWeights)', folded: FOLDED } });
+  const accuracy: Cell[][] = [];
+  const size: Cell[][] = [];
+  const latency: Cell[][] = [];
+  for (const [i, s] of subjects.entries()) {
+    const original = s.make();
+    realisticWeights(original, 900 + i);
+    const art = await tfjsArtifacts(original);
+    const importMs: number[] = [];
+    for (let k = 0; k < pick(5, 1); k++) {
+      const t0 = performance.now();
+      importLayersArtifacts(art).dispose();
+      importMs.push(performance.now() - t0);
+    }
+    const model = importLayersArtifacts(art);
+    const shape = model.graph.shape(model.graph.inputs[0]!);
+    const xs = tf.randomUniform([4, ...shape], 0, 1, 'float32', 21);
+    const ref = original.predict(xs) as tf.Tensor;
+    const ours = model.predict(xs);
+    const importDiff = maxDiff(ours, ref);
+    const dense = await loadWithTfjs(await toLayersArtifacts(model));
+    const yDense = dense.predict(xs) as tf.Tensor;
+    const denseDiff = maxDiff(yDense, ours);
+    const folded = await loadWithTfjs(await toLayersArtifacts(model, FOLDED));
+    const yFolded = folded.predict(xs) as tf.Tensor;
+    const foldedDiff = maxDiff(yFolded, ours);
+
+    const before = modelStats(model);
+    new Pruner(model, { importance: magnitude({ p: 2 }), ratio: 0.5 }).step();
+    const after = modelStats(model);
+    const oursPruned = model.predict(xs);
+    const pruned = await loadWithTfjs(await toLayersArtifacts(model, FOLDED));
+    const yPruned = pruned.predict(xs) as tf.Tensor;
+    const prunedDiff = maxDiff(yPruned, oursPruned);
+
+    const x1 = tf.randomUniform([1, ...shape], 0, 1, 'float32', 22);
+    const t = await interleave(
+      { original: () => predictOnce(original, x1), dense: () => predictOnce(dense, x1), folded: () => predictOnce(folded, x1), pruned: () => predictOnce(pruned, x1) },
+      { warmup: pick(3, 1), runs: pick(31, 3) },
+    );
+    accuracy.push([s.name, ms(median(importMs)), importDiff.toExponential(1), denseDiff.toExponential(1), foldedDiff.toExponential(1), prunedDiff.toExponential(1)]);
+    size.push([s.name, num(before.params), num(after.params), ratio(after.params / before.params), num(before.macs), num(after.macs), ratio(after.macs / before.macs)]);
+    latency.push([
+      s.name,
+      ms(t.variants.original.median),
+      ms(t.variants.dense.median),
+      ms(t.variants.folded.median),
+      ms(t.variants.pruned.median),
+      spread(t.ratio('original', 'dense')),
+      spread(t.ratio('original', 'folded')),
+      spread(t.ratio('original', 'pruned')),
+    ]);
+    [xs, ref, ours, yDense, yFolded, oursPruned, yPruned, x1].forEach((v) => v.dispose());
+    [original, dense, folded, pruned].forEach((m) => m.dispose());
+    model.dispose();
+  }
+  report.table('accuracy', {
+    title: 'Import and export vs stock tfjs-layers (batch 4, max |Δ| of the softmax outputs)',
+    columns: ['model', 'import ms (median)', 'Bonsai vs stock original', 'stock exported dense vs Bonsai', 'stock exported dense, BN folded vs Bonsai', 'stock exported 50%-pruned (BN folded) vs Bonsai pruned'],
+    rows: accuracy,
+  });
+  report.table('size', {
+    title: 'Params and MACs before / after 50% structured pruning',
+    columns: ['model', 'params', 'params pruned', 'ratio', 'MACs', 'MACs pruned', 'ratio'],
+    rows: size,
+  });
+  report.table('latency', {
+    title: 'Stock tfjs-layers wasm latency, batch 1 (interleaved rounds; speedup = original ÷ variant, median and IQR of paired rounds)',
+    columns: ['model', 'original ms', 'exported dense ms', 'dense, BN folded ms', '50% pruned, BN folded ms', 'dense speedup', 'folded speedup', 'pruned speedup'],
+    rows: latency,
+  });
+  report.write();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await layersModelsBench();
