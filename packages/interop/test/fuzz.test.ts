@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BonsaiError, createRng, fromArtifacts, initBackend, toArtifacts, type ModelArtifacts } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importLayersArtifacts } from '../src/index';
-import { functionalNet, separableNet, sequentialCnn, tfjsArtifacts } from './helpers';
+import { functionalNet, modernNet, separableNet, sequentialCnn, tfjsArtifacts } from './helpers';
 import { mutateOnce, stripIgnored } from './mutate';
 
 const CASES = 10_000;
@@ -17,7 +17,7 @@ let bases: Array<{ modelJson: Record<string, unknown>; text: string; weights: Ar
 beforeAll(async () => {
   await initBackend('wasm');
   bases = [];
-  for (const make of [functionalNet, sequentialCnn, separableNet]) {
+  for (const make of [functionalNet, sequentialCnn, separableNet, modernNet]) {
     const m = make();
     const art = await tfjsArtifacts(m);
     const modelJson = stripIgnored(art.modelJson) as Record<string, unknown>;

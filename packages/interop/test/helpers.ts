@@ -98,3 +98,27 @@ export function separableNet(): tfl.LayersModel {
     ],
   });
 }
+
+/**
+ * A functional model with the layers real models add: ZeroPadding2D, Cropping2D, UpSampling2D,
+ * Rescaling, PReLU, LeakyReLU, ReLU(max_value), swish, squeeze-and-excite (Reshape + Multiply),
+ * GlobalMaxPooling2D, Permute, LayerNormalization.
+ */
+export function modernNet(): tfl.LayersModel {
+  type Sym = tfl.SymbolicTensor;
+  const apply = (layer: tfl.layers.Layer, x: Sym | Sym[]): Sym => layer.apply(x) as Sym;
+  const input = tfl.input({ shape: [8, 8, 3], name: 'image' });
+  let x = apply(tfl.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: 'scale' }), input);
+  x = apply(tfl.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'pad' }), x);
+  x = apply(tfl.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'swish', name: 'stem' }), x);
+  x = apply(tfl.layers.prelu({ sharedAxes: [1, 2], name: 'prelu' }), x);
+  const gate = apply(tfl.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand' }), apply(tfl.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }), apply(tfl.layers.globalAveragePooling2d({ name: 'se_squeeze' }), x)));
+  x = apply(tfl.layers.multiply({ name: 'se_excite' }), [x, gate]);
+  x = apply(tfl.layers.upSampling2d({ size: [2, 2], name: 'up' }), x);
+  x = apply(tfl.layers.cropping2D({ cropping: [[1, 1], [0, 2]], name: 'crop' }), x);
+  x = apply(tfl.layers.leakyReLU({ alpha: 0.2, name: 'leaky' }), x);
+  x = apply(tfl.layers.reLU({ maxValue: 4, name: 'cap' }), x);
+  const tokens = apply(tfl.layers.layerNormalization({ name: 'ln' }), apply(tfl.layers.permute({ dims: [2, 1, 3], name: 'perm' }), x));
+  const y = apply(tfl.layers.dense({ units: 3, name: 'head' }), apply(tfl.layers.globalMaxPooling2d({ name: 'gmp' }), tokens));
+  return tfl.model({ inputs: input, outputs: y, name: 'modern_net' });
+}

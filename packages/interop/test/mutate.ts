@@ -9,9 +9,10 @@ interface Slot {
 /** Odd values a mutation may plant anywhere. */
 const ODD: readonly unknown[] = [
   null, 0, -1, 1.5, -0.5, 1e308, -1e308, NaN, Infinity, 2 ** 31, 2 ** 53, 1e9, '', 'abc', '__proto__', 'constructor', 'toString',
-  true, false, [], {}, [null], [[]], { a: 1 }, [-1, 0], [1e9, 1e9], 'channels_first', 'same', 'relu', 'gelu', 'float32', 'int32',
+  true, false, [], {}, [null], [[]], { a: 1 }, [-1, 0], [1e9, 1e9], 'channels_first', 'same', 'relu', 'gelu', 'swish', 'hard_sigmoid', 'bilinear', 'float32', 'int32', [[1, 2], [3, 4]], [[-1, 0], [0, 0]],
 ];
-const CLASS_NAMES: readonly string[] = ['LSTM', 'Conv1D', 'Lambda', 'InputLayer', 'Dense', 'Conv2D', 'Add', 'Concatenate', '__proto__', 'constructor', 'Sequential', '', 'SeparableConv2D', 'BatchNormalization'];
+const CLASS_NAMES: readonly string[] = ['LSTM', 'Conv1D', 'Lambda', 'InputLayer', 'Dense', 'Conv2D', 'Add', 'Concatenate', '__proto__', 'constructor', 'Sequential', '', 'SeparableConv2D', 'BatchNormalization',
+  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'GlobalMaxPooling2D', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'Multiply', 'Permute', 'Reshape', 'Rescaling', 'SpatialDropout2D', 'LayerNormalization'];
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
@@ -113,7 +114,7 @@ export function mutateOnce(j: Record<string, unknown>, rng: Rng, options: Mutate
     }
     case 7: {
       // huge shapes: manifest entries, input shapes, filters/units
-      const shapes = all.filter((x) => ['shape', 'batch_input_shape', 'target_shape', 'kernel_size'].includes(String(x.key)));
+      const shapes = all.filter((x) => ['shape', 'batch_input_shape', 'target_shape', 'kernel_size', 'padding', 'cropping', 'size', 'dims', 'shared_axes'].includes(String(x.key)));
       if (shapes.length) {
         const t = pick(rng, shapes);
         set(t, pick(rng, [[2 ** 30, 2 ** 30], [null, 1e6, 1e6, 3], [1e9], [0, 1e12], [2 ** 53, 2], [-1, -1]]));

@@ -5,7 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportLayersModel, importLayersModel, toLayersArtifacts } from '../src/index';
-import { functionalNet, loadWithTfjs, maxAbsDiff, randomizeWeights, saveTfjsToFolder, separableNet, sequentialCnn, tempDir, tfjsPredict } from './helpers';
+import { functionalNet, loadWithTfjs, modernNet, maxAbsDiff, randomizeWeights, saveTfjsToFolder, separableNet, sequentialCnn, tempDir, tfjsPredict } from './helpers';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -37,6 +37,12 @@ const cases: Case[] = [
     make: separableNet,
     input: [9, 9, 4],
     nodes: ['in', 'sep1_depthwise', 'sep1', 'sep1_relu', 'sep2_depthwise', 'sep2', 'gap', 'out'],
+  },
+  {
+    name: 'padding, upsampling, PReLU, squeeze-and-excite, Permute, GlobalMaxPooling2D',
+    make: modernNet,
+    input: [8, 8, 3],
+    nodes: ['image', 'scale', 'pad', 'stem', 'stem_swish', 'prelu', 'se_squeeze', 'se_reshape', 'se_expand', 'se_expand_sigmoid', 'se_excite', 'up', 'crop', 'leaky', 'cap', 'perm', 'ln', 'gmp', 'head'],
   },
 ];
 
