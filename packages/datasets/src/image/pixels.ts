@@ -41,33 +41,38 @@ export function writePixels(image: RawImage, plan: PixelPlan, out: Float32Array,
   const box = plan.size && plan.cropToAspectRatio ? centreCrop(height, width, outH, outW) : { top: 0, left: 0, h: height, w: width };
   const rows = axisTaps(box.h, outH, box.top);
   const cols = axisTaps(box.w, outW, box.left);
-  const mix = mixing(colour, plan.channels);
   const c = plan.channels;
   const { mul, add } = plan.norm;
-  const rgb = new Float64Array(colour);
+  const rowStride = width * sc;
+  const col0 = Int32Array.from(cols.lo, (v) => v * sc);
+  const col1 = Int32Array.from(cols.hi, (v) => v * sc);
+  const v = new Float64Array(colour);
   for (let y = 0; y < outH; y++) {
-    const r0 = (rows.lo[y] as number) * width;
-    const r1 = (rows.hi[y] as number) * width;
+    const r0 = (rows.lo[y] as number) * rowStride;
+    const r1 = (rows.hi[y] as number) * rowStride;
     const wy = rows.frac[y] as number;
+    let o = offset + y * outW * c;
     for (let x = 0; x < outW; x++) {
-      const c0 = cols.lo[x] as number;
-      const c1 = cols.hi[x] as number;
+      const a = r0 + (col0[x] as number);
+      const b = r0 + (col1[x] as number);
+      const d = r1 + (col0[x] as number);
+      const e = r1 + (col1[x] as number);
       const wx = cols.frac[x] as number;
       for (let k = 0; k < colour; k++) {
-        const tl = data[(r0 + c0) * sc + k] as number;
-        const tr = data[(r0 + c1) * sc + k] as number;
-        const bl = data[(r1 + c0) * sc + k] as number;
-        const br = data[(r1 + c1) * sc + k] as number;
-        const top = tl + (tr - tl) * wx;
-        const bottom = bl + (br - bl) * wx;
-        rgb[k] = top + (bottom - top) * wy;
+        const tl = data[a + k] as number;
+        const bl = data[d + k] as number;
+        const top = tl + ((data[b + k] as number) - tl) * wx;
+        const bottom = bl + ((data[e + k] as number) - bl) * wx;
+        v[k] = top + (bottom - top) * wy;
       }
-      const o = offset + (y * outW + x) * c;
-      for (let j = 0; j < c; j++) {
-        let v = 0;
-        for (let k = 0; k < colour; k++) v += (mix[j * colour + k] as number) * (rgb[k] as number);
-        out[o + j] = v * (mul[j] as number) + (add[j] as number);
+      if (colour === c) {
+        for (let k = 0; k < c; k++) out[o + k] = (v[k] as number) * (mul[k] as number) + (add[k] as number);
+      } else if (c === 1) {
+        out[o] = (LUMA[0] * (v[0] as number) + LUMA[1] * (v[1] as number) + LUMA[2] * (v[2] as number)) * (mul[0] as number) + (add[0] as number);
+      } else {
+        for (let k = 0; k < 3; k++) out[o + k] = (v[0] as number) * (mul[k] as number) + (add[k] as number);
       }
+      o += c;
     }
   }
 }
@@ -93,10 +98,4 @@ function axisTaps(inSize: number, outSize: number, start: number): { lo: Int32Ar
     frac[i] = f - fl;
   }
   return { lo, hi, frac };
-}
-
-/** Row-major `[target, source]` weights from the image's colour channels to the output's. */
-function mixing(source: 1 | 3, target: 1 | 3): Float64Array {
-  if (source === target) return target === 1 ? Float64Array.of(1) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
-  return source === 3 ? Float64Array.from(LUMA) : Float64Array.of(1, 1, 1);
 }
