@@ -297,7 +297,11 @@ function context(
       if (c.dtype !== 'int32') fail(ctx, `input ${i} ("${c.name}") must be an int32 Const, got ${c.dtype}`);
       return Array.from(c.values);
     },
-    shape: (id) => out.shapes.get(id)!,
+    shape(id) {
+      const s = out.shapes.get(id);
+      if (s === undefined) fail(ctx, `has no shape for "${id}"`);
+      return s;
+    },
     node(op, ins, attrs, suffix) {
       let id = suffix === undefined ? n.name : suffix.startsWith(':') ? `${n.name}${suffix}` : `${n.name}/${suffix}`;
       if (suffix !== undefined) for (let k = 1; reserved.has(id) || taken.has(id); k++) id = `${n.name}/${suffix}_${k}`;

@@ -86,27 +86,46 @@ export function parseGraphManifest(raw: unknown, file: string, totalBytes: numbe
   return { groups, specs };
 }
 
-/** Decodes every manifest entry with tfjs-core's `io.decodeWeights` (dequantizing) into plain arrays; no tensor survives. */
+/**
+ * Decodes every manifest entry into plain arrays: float32/int32 entries are read directly, the
+ * quantized ones (uint8/uint16 affine, float16) are dequantized by tfjs-core's `io.decodeWeights`.
+ * No tensor survives.
+ */
 export function decodeGraphWeights(data: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[], file: string): Map<string, ConstValue> {
-  const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
+  const out = new Map<string, ConstValue>();
+  const quantized: tf.io.WeightsManifestEntry[] = [];
+  const parts: ArrayBuffer[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const q = spec.quantization?.dtype;
+    const bytes = size * (q === undefined ? 4 : q === 'uint8' ? 1 : 2);
+    const chunk = data.slice(offset, offset + bytes);
+    offset += bytes;
+    if (q !== undefined) {
+      quantized.push(spec);
+      parts.push(chunk.buffer as ArrayBuffer);
+      continue;
+    }
+    const values = spec.dtype === 'int32' ? new Int32Array(chunk.buffer, 0, size) : new Float32Array(chunk.buffer, 0, size);
+    out.set(spec.name, { name: spec.name, shape: [...spec.shape], dtype: spec.dtype as 'float32' | 'int32', values, stored: spec.dtype as 'float32' | 'int32' });
+  }
+  if (quantized.length === 0) return out;
   let map: tf.NamedTensorMap;
   try {
-    map = tf.io.decodeWeights(buffer, [...specs]);
+    map = tf.io.decodeWeights(tf.io.CompositeArrayBuffer.join(parts), quantized);
   } catch (e) {
     if (e instanceof BonsaiError) throw e;
     throw new SerializationError(`GraphModel weights cannot be decoded: ${(e as Error).message}`, file);
   }
-  const out = new Map<string, ConstValue>();
   try {
-    for (const spec of specs) {
-      const t = map[spec.name]!;
-      const q = spec.quantization?.dtype;
+    for (const spec of quantized) {
       out.set(spec.name, {
         name: spec.name,
         shape: [...spec.shape],
         dtype: spec.dtype as 'float32' | 'int32',
-        values: t.dataSync() as Float32Array | Int32Array,
-        stored: q ?? (spec.dtype as 'float32' | 'int32'),
+        values: map[spec.name]!.dataSync() as Float32Array | Int32Array,
+        stored: spec.quantization!.dtype!,
       });
     }
   } finally {

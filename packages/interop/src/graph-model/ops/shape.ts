@@ -64,6 +64,7 @@ function channelAxis(ctx: ImportContext, i: number, rank: number): void {
 
 const concat: TfImporter = (ctx) => {
   const n = ctx.arity - 1;
+  if (n < 1) fail(ctx, 'needs at least one tensor and the axis');
   const xs = Array.from({ length: n }, (_, i) => ctx.tensor(i));
   channelAxis(ctx, n, ctx.shape(xs[0]!).length);
   return [ctx.node('concat', xs, {})];
