@@ -1,0 +1,2 @@
+export { extractBlocks, type CodeBlock } from './extract';
+export { runBlock, sourcePaths, type BlockRun, type RunOptions } from './run-block';
