@@ -13,3 +13,4 @@ export { graphModelProvenance, type GraphModelProvenance } from './graph-model/p
 export { GRAPH_OP_IMPORTERS, GRAPH_OP_EMITTERS, supportedGraphOps } from './graph-model/table';
 export { exportGraphModel, toGraphModelArtifacts, type GraphExportOptions, type ExportedGraphModel, type GraphModelJSON, type GraphNodeJSON, type GraphWeightSpec } from './graph-model/export';
 export { graphModelOpTables, GRAPH_OP_TARGETS, GRAPH_OP_WRITTEN_AS } from './graph-model/docs';
+export { importModel, exportModel, type ModelImportOptions, type ModelExportOptions } from './model-io';

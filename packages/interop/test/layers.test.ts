@@ -1,9 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, SerializationError, type Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importLayersArtifacts, importLayersModel, InteropError, toLayersArtifacts } from '../src/index';
+import { exportModel, graphModelProvenance, importLayersArtifacts, importLayersModel, importModel, InteropError, toLayersArtifacts } from '../src/index';
 import { loadWithTfjs, maxAbsDiff, randomizeWeights, saveTfjsToFolder, tempDir, tfjsArtifacts, tfjsPredict } from './helpers';
 
 beforeAll(async () => {
@@ -217,6 +218,23 @@ describe('trainable flags, model.json paths, GraphModel detection', () => {
     [x, ya, yb].forEach((t) => t.dispose());
     [a, b].forEach((m) => m.dispose());
     keras.dispose();
+  });
+
+  it('importModel detects the format (LayersModel folder, GraphModel model.json path); exportModel writes it back in the same format', async () => {
+    const dir = await tempDir('detect');
+    const keras = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, name: 'd' })] });
+    await saveTfjsToFolder(keras, join(dir, 'layers'));
+    keras.dispose();
+    const layers = await importModel(join(dir, 'layers'));
+    expect(graphModelProvenance(layers)).toBeUndefined();
+    expect((await exportModel(layers, join(dir, 'layers-out'))).format).toBe('layers-model');
+    const graph = await importModel(new URL('./fixtures/graph-model/emotion/model.json', import.meta.url).pathname);
+    expect(graphModelProvenance(graph)).toBeDefined();
+    const out = await exportModel(graph, join(dir, 'graph-out'));
+    expect(out.format).toBe('graph-model');
+    const written = JSON.parse(await readFile(join(dir, 'graph-out', 'model.json'), 'utf8')) as { format: string };
+    expect(written.format).toBe('graph-model');
+    [layers, graph].forEach((m) => m.dispose());
   });
 
   it('a GraphModel given to the LayersModel importer is a SerializationError that says "GraphModel"', () => {
