@@ -10,3 +10,4 @@ export { imageFolder, type ImageFolderOptions } from './node/image-folder';
 export { scanImageFolder, type ScanOptions } from './node/scan';
 export { resolveDecoder, decodeWithJs, decodeBytesWithJs, loadSharp, type DecoderName, type FileDecoder } from './node/decoders';
 export { npyDataset, readNpyFile, type NpyDatasetOptions } from './node/npy-file';
+export { openDataset, type OpenDatasetOptions } from './node/open-dataset';

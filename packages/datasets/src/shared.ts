@@ -10,6 +10,7 @@ export { Dataset, type DataBatch, type StreamOptions, type StreamProgress, type 
 export type { SampleSource } from './sample-source';
 export { trainingStream, type TrainingStream, type TrainingStreamOptions } from './train-stream';
 export { arrayDataset, type ArrayDatasetOptions, type ShapedArray } from './array-dataset';
+export { fromSplit } from './from-split';
 export { parseNpy, encodeNpy, halfToFloat, type NpyArray, type NpyData, type NpyDtype } from './npy/npy';
 export { parseNpz } from './npy/npz';
 export {

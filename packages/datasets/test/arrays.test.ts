@@ -1,10 +1,10 @@
-import { initBackend, ShapeError } from '@bonsai/core';
+import { initBackend, IoError, ShapeError } from '@bonsai/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrayDataset, DatasetError, encodeNpy, npyDataset } from '../src/index';
+import { arrayDataset, DatasetError, encodeNpy, fromSplit, loadMnist, npyDataset, openDataset } from '../src/index';
 import { tempDir } from './image-helpers';
 
 const dir = tempDir();
@@ -52,5 +52,26 @@ describe('npyDataset', () => {
     await expect(npyDataset(join(dir, 'x.npy'), { labels: join(dir, 'two.npz') })).rejects.toThrow(/two\.npz: labels must be a \.npy file/);
     writeFileSync(join(dir, 'bad-y.npy'), encodeNpy(Int32Array.of(1, 2), [2]));
     await expect(npyDataset(join(dir, 'x.npy'), { labels: join(dir, 'bad-y.npy') })).rejects.toThrow(/x\.npy: y must be \[5\]/);
+  });
+});
+
+describe('fromSplit and openDataset', () => {
+  it('streams an MNIST split with the Dataset API, values and labels unchanged', async () => {
+    const { test } = loadMnist({ testSize: 20 });
+    const ds = fromSplit(test);
+    expect([ds.size, ds.classes?.length]).toEqual([20, 10]);
+    expect(Array.from(ds.labels() ?? [])).toEqual(Array.from(test.labels));
+    for await (const { x, y } of ds.batches({ batchSize: 20 })) {
+      expect(Array.from(x.dataSync())).toEqual(Array.from(test.images));
+      tf.dispose([x, y ?? []]);
+    }
+  });
+
+  it('opens folders and array files by path, and names what it cannot open', async () => {
+    writeFileSync(join(dir, 'o.npy'), encodeNpy(images, [5, 12]));
+    expect((await openDataset(join(dir, 'o.npy'))).sampleShape).toEqual([12]);
+    await expect(openDataset(join(dir, 'missing.npy'))).rejects.toThrow(IoError);
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    await expect(openDataset(join(dir, 'notes.txt'))).rejects.toThrow(/notes\.txt: data must be an image folder or a \.npy/);
   });
 });
