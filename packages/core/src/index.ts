@@ -1,8 +1,9 @@
 /**
  * @bonsai/core — graph IR, op registry, executor with autodiff, masks, training and save/load
- * on tfjs-core. Importing it registers tfjs-core's gradients and Bonsai's ops.
+ * on tfjs-core. Importing it registers Bonsai's ops and the gradients they need against the
+ * app's own tfjs-core (none of tfjs-core is bundled).
  */
-import './gradients';
+import './gradients/index';
 
 export * from './errors';
 export * from './backend';
@@ -23,6 +24,7 @@ export * from './io/format';
 export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, recoverFolder, readArrayBuffer, readJson, type FolderFile } from './io/files';
 export { MAX_WEIGHT_BYTES, readFileChecked, regularFileSize } from './io/read-checked';
+export { registerGradients, bonsaiGradients, type Grad } from './gradients/index';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
 export { axisMagnitudes, axisMagnitudeTensors, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
 export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

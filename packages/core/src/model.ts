@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from './errors';
-import { Graph } from './ir/graph';
+import type { Graph } from './ir/graph';
 import type { Node, NodeId } from './ir/types';
 import { paramName } from './ir/types';
 import { initialValue } from './init';

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { asFloat, keptShape, reductionAxes, type Grad } from './util';
+
+/** `dy` of a reduction over `axes` of `x`, broadcast back to `x`'s shape. */
+function spread(dy: tf.Tensor, x: tf.Tensor, axes: readonly number[]): tf.Tensor {
+  return tf.mul(tf.reshape(dy, keptShape(x.shape, axes)), tf.ones(x.shape));
+}
+
+/** Max/Min: the gradient goes to every position equal to the result (as tfjs does). */
+function extremum(kernelName: string): Grad {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, [x, y], attrs) => {
+      // Max names its axes `reductionIndices`, Min `axis`.
+      const axes = reductionAxes(attrs.reductionIndices ?? attrs.axis, x!.shape);
+      const shape = keptShape(x!.shape, axes);
+      return { x: () => tf.mul(tf.reshape(dy, shape), asFloat(tf.equal(tf.reshape(y!, shape), x!))) };
+    },
+  };
+}
+
+/** Gradients of reductions and softmax. */
+export const reduceGrads: readonly Grad[] = [
+  { kernelName: tf.Sum, inputsToSave: ['x'], gradFunc: (dy, [x], attrs) => ({ x: () => spread(dy, x!, reductionAxes(attrs.axis, x!.shape)) }) },
+  {
+    kernelName: tf.Mean,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const axes = reductionAxes(attrs.axis, x!.shape);
+      const count = axes.reduce((n, a) => n * x!.shape[a]!, 1);
+      return { x: () => tf.div(spread(dy, x!, axes), count) };
+    },
+  },
+  extremum(tf.Max),
+  extremum(tf.Min),
+  {
+    kernelName: tf.Softmax,
+    outputsToSave: [true],
+    gradFunc: (dy, [y], attrs) => {
+      const dim = attrs.dim as number;
+      return { logits: () => tf.mul(tf.sub(dy, tf.sum(tf.mul(dy, y!), [dim], true)), y!) };
+    },
+  },
+];
