@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, getOp, writeFilesAtomic, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
 import { encodeFloat16, foldBatchNorm, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
-import { fusedActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
+import { layerActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
 import { LAYERS_MODEL_FILE } from './import';
 import type { ManifestQuantization, WeightQuantization } from './quantize-weights';
 
@@ -19,9 +19,11 @@ export interface ExportOptions {
   /** Keras model name (default `bonsai_model`). */
   name?: string;
   /**
-   * Merge a relu (or elu) that alone reads a conv2d / dense into that layer's `activation`, which
-   * stock tfjs-layers runs as one fused kernel (faster). The merged layer keeps the conv's name;
-   * the activation node's name disappears from the file. Default true.
+   * Merge an activation that alone reads a conv2d / depthwiseConv2d / dense back into that
+   * layer's `activation` config, as Keras writes such layers: one layer call fewer in stock tfjs,
+   * and relu / elu run inside tfjs's fused conv / matMul kernel. relu6 stays a ReLU{max_value: 6}
+   * layer (faster than activation "relu6"). The merged layer keeps the producer's name; the
+   * activation node's name disappears from the file. Default true.
    */
   fuseActivations?: boolean;
   /**
@@ -78,7 +80,7 @@ function layerNames(ids: readonly NodeId[]): Map<NodeId, string> {
   return out;
 }
 
-/** Producer (conv2d / dense) -> the relu/elu node that alone reads it, which tfjs-layers can fuse into it. */
+/** Producer (conv2d / depthwiseConv2d / dense) -> the activation node that alone reads it and can become its `activation`. */
 function fusions(g: Graph): Map<NodeId, Node> {
   const out = new Map<NodeId, Node>();
   const outputs = new Set(g.outputs);
@@ -87,7 +89,7 @@ function fusions(g: Graph): Map<NodeId, Node> {
     const users = g.consumers(node.id);
     if (!exporter || outputs.has(node.id) || users.length !== 1) continue;
     const act = g.node(users[0]!);
-    if (fusedActivationName(act) === undefined || act.inputs.length !== 1) continue;
+    if (layerActivationName(act) === undefined || act.inputs.length !== 1) continue;
     if (exporter(node, g.inputShapes(node.id), g).fusesActivation) out.set(node.id, act);
   }
   return out;
@@ -138,7 +140,7 @@ async function writeArtifacts(model: Model, options: ExportOptions): Promise<Exp
     const layer = exporter(node, g.inputShapes(node.id), g);
     const act = fused.get(node.id);
     const config: Record<string, unknown> = { ...layer.config, name };
-    if (act && layer.fusesActivation) config.activation = fusedActivationName(act);
+    if (act && layer.fusesActivation) config.activation = layerActivationName(act);
     if (!getOp(node.op).graphInput) config.trainable = isTrainable(model, node);
     layers.push({
       name,

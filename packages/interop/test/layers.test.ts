@@ -59,7 +59,8 @@ const cases: Case[] = [
       return tfl.model({ inputs: x, outputs: y });
     },
     ops: ['input', 'rescale', 'conv2d', 'swish', 'relu6', 'clippedRelu', 'conv2d', 'leakyRelu', 'prelu', 'elu', 'geluExact', 'hardSigmoid', 'dense', 'selu', 'elu', 'softmax'],
-    exported: ['InputLayer', 'Rescaling', 'Conv2D', 'Activation', 'ReLU', 'ReLU', 'Conv2D', 'LeakyReLU', 'PReLU', 'Activation', 'Activation', 'Activation', 'Dense', 'Activation', 'Activation', 'Activation'],
+    // c1's swish and d1's selu go back into their layers' `activation`, as Keras wrote them.
+    exported: ['InputLayer', 'Rescaling', 'Conv2D', 'ReLU', 'ReLU', 'Conv2D', 'LeakyReLU', 'PReLU', 'Activation', 'Activation', 'Activation', 'Dense', 'Activation', 'Activation'],
   },
   {
     name: 'squeeze-and-excite Multiply broadcasting [1, 1, C] over [H, W, C]',
@@ -74,8 +75,8 @@ const cases: Case[] = [
       return tfl.model({ inputs: x, outputs: y });
     },
     ops: ['input', 'conv2d', 'globalAvgPool', 'spatialReshape', 'conv2d', 'relu', 'conv2d', 'sigmoid', 'mul'],
-    // se_reduce's relu is fused into its Conv2D on export.
-    exported: ['InputLayer', 'Conv2D', 'GlobalAveragePooling2D', 'Reshape', 'Conv2D', 'Conv2D', 'Activation', 'Multiply'],
+    // se_reduce's relu and se_expand's sigmoid go back into their Conv2D layers on export.
+    exported: ['InputLayer', 'Conv2D', 'GlobalAveragePooling2D', 'Reshape', 'Conv2D', 'Conv2D', 'Multiply'],
   },
   {
     name: 'Reshape to tokens, LayerNormalization, Permute, Maximum / Minimum',

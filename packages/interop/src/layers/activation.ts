@@ -30,10 +30,22 @@ export const KERAS_ACTIVATIONS: Readonly<Record<string, ActivationOp | null>> = 
   gelu_new: { op: 'gelu' },
 };
 
-/** Activations stock tfjs-layers fuses into Conv2D / Dense kernels (`mapActivationToFusedKernel`). */
-const FUSED_IN_TFJS: Readonly<Record<string, (n: Node) => boolean>> = {
-  relu: () => true,
-  elu: (n) => n.attrs.alpha === 1,
+/**
+ * Core ops a Conv2D / DepthwiseConv2D / Dense can apply as its `activation` config, with that
+ * name: tfjs-layers computes exactly the same ops inside the layer (relu and elu even inside the
+ * fused conv / matMul kernel), one layer call fewer. relu6 is left out on purpose: tfjs runs
+ * activation "relu6" as minimum(6, relu(x)), slower than a separate ReLU{max_value: 6}.
+ */
+const LAYER_ACTIVATIONS: Readonly<Record<string, (n: Node) => string | undefined>> = {
+  relu: () => 'relu',
+  elu: (n) => (n.attrs.alpha === 1 ? 'elu' : undefined),
+  selu: () => 'selu',
+  sigmoid: () => 'sigmoid',
+  tanh: () => 'tanh',
+  softmax: () => 'softmax',
+  swish: () => 'swish',
+  geluExact: () => 'gelu',
+  hardSigmoid: (n) => (n.attrs.slope === 0.2 && n.attrs.offset === 0.5 ? 'hard_sigmoid' : undefined),
 };
 
 function activationOf(ctx: ImportContext, key: string): ActivationOp | null {
@@ -55,12 +67,12 @@ export function withActivation(ctx: ImportContext, id: NodeId, key = 'activation
 }
 
 /**
- * The `activation` name under which stock tfjs-layers runs node `n` fused into the Conv2D or
- * Dense that produces its input, or undefined.
+ * The `activation` config under which a Conv2D / DepthwiseConv2D / Dense layer computes node
+ * `n` (an activation reading only that layer), or undefined.
  */
-export function fusedActivationName(n: Node): string | undefined {
-  const ok = Object.prototype.hasOwnProperty.call(FUSED_IN_TFJS, n.op) ? FUSED_IN_TFJS[n.op] : undefined;
-  return ok && ok(n) ? n.op : undefined;
+export function layerActivationName(n: Node): string | undefined {
+  const name = Object.prototype.hasOwnProperty.call(LAYER_ACTIVATIONS, n.op) ? LAYER_ACTIVATIONS[n.op] : undefined;
+  return name?.(n);
 }
 
 const activationLayer =

@@ -84,6 +84,7 @@ const depthwiseConv2d: LayerEntry = {
         className: 'DepthwiseConv2D',
         config: { kernel_size: a.kernel, strides: a.strides, padding: a.padding, dilation_rate: a.dilation, depth_multiplier: a.multiplier, activation: 'linear', use_bias: a.useBias, ...CHANNELS_LAST },
         weights: kernelWeights(a.useBias, 'depthwise_kernel'),
+        fusesActivation: true,
       };
     },
   },

@@ -67,4 +67,4 @@ export function layerExporter(op: string): LayerExporter | undefined {
 }
 
 export type { ExportedLayer, ImportContext, LayerEntry, LayerExporter, LayerImporter, Unexportable } from './types';
-export { fusedActivationName, KERAS_ACTIVATIONS } from './activation';
+export { layerActivationName, KERAS_ACTIVATIONS } from './activation';

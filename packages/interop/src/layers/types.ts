@@ -31,9 +31,8 @@ export interface ExportedLayer {
   config: Record<string, unknown>;
   weights: ReadonlyArray<{ keras: string; role: string }>;
   /**
-   * The layer takes an `activation` config that stock tfjs-layers fuses into its kernel
-   * (Conv2D, Dense: relu / elu / linear run inside one fused kernel), so export may merge the
-   * activation node that follows into it.
+   * The layer takes an `activation` config (Conv2D, DepthwiseConv2D, Dense), so export may merge
+   * the activation node that alone reads it back into it, as Keras writes such layers.
    */
   fusesActivation?: boolean;
 }
