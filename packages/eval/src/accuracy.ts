@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BonsaiError, ConfigError, ShapeError, type Model } from '@bonsai/core';
+import { checkLabeledBatch, checkModel, checkTensor } from './validate';
 
 /** One labelled mini-batch: `y` is one-hot `[b, classes]` or integer labels `[b]`. */
 export interface LabeledBatch {
@@ -22,8 +23,9 @@ export type EvalData = LabeledBatch | Iterable<LabeledBatch>;
  * Top-1 accuracy (fraction in 0..1) of a classifier whose first output is `[b, classes]`
  * logits or probabilities. `y` holds one-hot rows `[n, classes]` or integer labels `[n]`.
  * Runs in inference mode, `batchSize` samples at a time; creates no lasting tensors.
- * @throws BonsaiError (`DATA`) when x and y disagree on the sample count or there are no samples;
- *   ShapeError when y does not fit the model's output.
+ * @throws ConfigError for a non-model, missing data or bad labels (NaN, fractional, negative, out of
+ *   range, all-zero one-hot rows), naming the argument; ShapeError when x, y and the model disagree
+ *   on sample count or shapes; BonsaiError (`DATA`) when there are no samples.
  */
 export function accuracy(model: Model, x: tf.Tensor, y: tf.Tensor, options?: AccuracyOptions): number;
 /** Top-1 accuracy over an iterable of `{ x, y }` batches (disposed after use unless `disposeBatches: false`). */
@@ -50,20 +52,29 @@ export function topK(model: Model, a: tf.Tensor | Iterable<LabeledBatch>, b: tf.
  * Same data forms and errors as {@link accuracy}.
  */
 export function topKAccuracies(model: Model, data: EvalData, ks: readonly number[], options: AccuracyOptions = {}): number[] {
+  checkModel(model, 'accuracy');
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`accuracy: batchSize must be a positive integer, got ${batchSize}`, { batchSize });
-  if (ks.length === 0) throw new ConfigError('accuracy: ks must not be empty');
+  if (!Array.isArray(ks) || ks.length === 0) throw new ConfigError('accuracy: ks must be a non-empty array', { argument: 'ks' });
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new ConfigError(`accuracy: k must be a positive integer, got ${k}`, { k });
+  const classes = outputClasses(model);
+  for (const k of ks) if (k > classes) throw new ConfigError(`accuracy: k = ${k} exceeds the ${classes} classes of the model output`, { k });
+  if (data !== null && typeof data === 'object' && 'x' in data) {
+    checkTensor(data.x, 'x', 'accuracy');
+    checkTensor(data.y, 'y', 'accuracy');
+  }
+  if (data === null || typeof data !== 'object' || (!isLabeledBatch(data) && typeof (data as Iterable<LabeledBatch>)[Symbol.iterator] !== 'function')) {
+    throw new ConfigError('accuracy: data must be x and y tensors, { x, y }, or an iterable of { x, y } batches', { argument: 'data' });
+  }
   const correct = new Array<number>(ks.length).fill(0);
   let total = 0;
   const score = (x: tf.Tensor, y: tf.Tensor): void => {
-    checkPair(x, y);
+    checkLabeledBatch(model, x, y, classes, 'accuracy');
     const counts = tf.tidy(() => {
       const out = model.forward(x);
-      const classes = checkOutput(out, y);
+      checkOutput(out, classes);
       const labels = y.rank === 2 ? tf.argMax(y, 1) : tf.cast(y, 'int32');
       return tf.stack(ks.map((k) => {
-        if (k > classes) throw new ConfigError(`accuracy: k = ${k} exceeds the ${classes} classes of the model output`, { k });
         const hit = k === 1 ? tf.equal(tf.argMax(out, 1), labels) : tf.any(tf.equal(tf.topk(out, k).indices, tf.expandDims(labels, 1)), 1);
         return tf.sum(tf.cast(hit, 'float32'));
       }));
@@ -74,7 +85,7 @@ export function topKAccuracies(model: Model, data: EvalData, ks: readonly number
     total += x.shape[0]!;
   };
   if (isLabeledBatch(data)) {
-    checkPair(data.x, data.y);
+    checkLabeledBatch(model, data.x, data.y, classes, 'accuracy');
     const n = data.x.shape[0]!;
     for (let i = 0; i < n; i += batchSize) {
       const size = Math.min(batchSize, n - i);
@@ -93,6 +104,7 @@ export function topKAccuracies(model: Model, data: EvalData, ks: readonly number
   } else {
     const dispose = options.disposeBatches ?? true;
     for (const batch of data) {
+      if (batch === null || typeof batch !== 'object') throw new ConfigError('accuracy: every batch must be an { x, y } object', { argument: 'data' });
       try {
         score(batch.x, batch.y);
       } finally {
@@ -111,19 +123,14 @@ function isLabeledBatch(d: EvalData): d is LabeledBatch {
   return (d as LabeledBatch).x instanceof tf.Tensor && (d as LabeledBatch).y instanceof tf.Tensor;
 }
 
-function checkPair(x: tf.Tensor, y: tf.Tensor | undefined): void {
-  if (!(y instanceof tf.Tensor)) throw new BonsaiError('DATA', 'accuracy: labels y must be a tensor');
-  if (x.rank < 1 || y.rank < 1 || x.shape[0] !== y.shape[0]) {
-    throw new BonsaiError('DATA', `accuracy: x has ${x.shape[0] ?? 0} samples but y has ${y.shape[0] ?? 0}`, { x: x.shape, y: y.shape });
-  }
-  if (y.rank > 2) throw new ShapeError(`accuracy: y must be one-hot [n, classes] or labels [n], got shape [${y.shape.join(', ')}]`);
+/** Classes of the model's first output (its per-sample shape must be `[classes]`). */
+function outputClasses(model: Model): number {
+  const out = model.graph.outputs[0]!;
+  const shape = model.graph.shape(out);
+  if (shape.length !== 1) throw new ShapeError(`accuracy: the model output "${out}" must be [batch, classes], got per-sample shape [${shape.join(', ')}]`);
+  return shape[0]!;
 }
 
-function checkOutput(out: tf.Tensor, y: tf.Tensor): number {
-  if (out.rank !== 2) throw new ShapeError(`accuracy: the model output must be [batch, classes], got [${out.shape.join(', ')}]`);
-  const classes = out.shape[1]!;
-  if (y.rank === 2 && y.shape[1] !== classes) {
-    throw new ShapeError(`accuracy: y has ${y.shape[1]} classes per row, the model outputs ${classes}`);
-  }
-  return classes;
+function checkOutput(out: tf.Tensor, classes: number): void {
+  if (out.rank !== 2 || out.shape[1] !== classes) throw new ShapeError(`accuracy: the model output must be [batch, ${classes}], got [${out.shape.join(', ')}]`);
 }

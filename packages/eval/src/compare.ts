@@ -90,7 +90,7 @@ function toRow(r: Metrics, base: Metrics): ComparisonRow {
   if (r.accuracy !== undefined && base.accuracy !== undefined) deltas.accuracy = r.accuracy - base.accuracy;
   if (r.topK && base.topK && r.topK.k === base.topK.k) deltas.topK = r.topK.accuracy - base.topK.accuracy;
   const row: ComparisonRow = {
-    name: r.name, params: r.params, nonZero: r.nonZero, sparsity: r.sparsity, macs: r.macs,
+    name: r.name, params: r.params, trainableParams: r.trainableParams, nonZero: r.nonZero, sparsity: r.sparsity, macs: r.macs,
     effectiveMacs: r.effectiveMacs, bytes: r.bytes, ratios, deltas,
   };
   if (r.accuracy !== undefined) row.accuracy = r.accuracy;

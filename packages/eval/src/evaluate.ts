@@ -4,13 +4,16 @@ import { benchmarkLatency, type LatencyOptions, type LatencyResult } from './lat
 import { countMacs } from './macs';
 import { countNonZero, countParams } from './params';
 import { serializedSize } from './size';
+import { checkModel } from './validate';
 
 /** Everything {@link compare} tabulates about one model. */
 export interface Metrics {
   /** Row label. */
   name: string;
-  /** All parameter values (BN running statistics included unless `trainableOnly`). */
+  /** All parameter values, BN running statistics included (`countParams`). */
   params: number;
+  /** Values trained by gradients (`countParams(model, { trainableOnly: true })`). */
+  trainableParams: number;
   /** Nonzero effective values among those. */
   nonZero: number;
   /** 1 - nonZero / params. */
@@ -45,8 +48,6 @@ export interface EvaluateOptions {
   topK?: number;
   /** Measure latency: `true` for defaults, or the options of `benchmarkLatency`. */
   latency?: boolean | LatencyOptions;
-  /** Count trainable params only (default false). */
-  trainableOnly?: boolean;
 }
 
 /**
@@ -54,15 +55,17 @@ export interface EvaluateOptions {
  * accuracy (top-1, top-k) and latency. Feed the result to {@link compare}.
  */
 export async function evaluate(model: Model, options: EvaluateOptions = {}): Promise<Metrics> {
+  checkModel(model, 'evaluate');
   if ((options.x === undefined) !== (options.y === undefined)) throw new BonsaiError('DATA', 'evaluate: give both x and y (or data)');
-  const count = { trainableOnly: options.trainableOnly ?? false };
-  const params = countParams(model, count);
-  const nonZero = countNonZero(model, count);
+  const params = countParams(model);
+  const trainableParams = countParams(model, { trainableOnly: true });
+  const nonZero = countNonZero(model);
   const macs = countMacs(model);
   const size = await serializedSize(model);
   const m: Metrics = {
     name: options.name ?? 'model',
     params,
+    trainableParams,
     nonZero,
     sparsity: params ? 1 - nonZero / params : 0,
     macs: macs.dense,

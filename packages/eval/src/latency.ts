@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model } from '@bonsai/core';
 import { summarize, type SampleSummary } from './stats';
+import { checkInt, checkModel, MAX_INPUT_ELEMENTS } from './validate';
 
 /** Options of {@link benchmarkLatency}. */
 export interface LatencyOptions {
@@ -35,12 +36,19 @@ export interface LatencyResult extends SampleSummary {
  * @throws ConfigError on a non-integer or out-of-range option.
  */
 export async function benchmarkLatency(model: Model, options: LatencyOptions = {}): Promise<LatencyResult> {
-  const warmup = intOption(options.warmup ?? 3, 'warmup', 0);
-  const runs = intOption(options.runs ?? 20, 'runs', 1);
-  const batch = intOption(options.batch ?? 1, 'batch', 1);
+  checkModel(model, 'benchmarkLatency');
+  if (options === null || typeof options !== 'object') throw new ConfigError('benchmarkLatency: options must be an object', { argument: 'options' });
+  const warmup = checkInt(options.warmup ?? 3, 'warmup', 'benchmarkLatency', 0, 1e6);
+  const runs = checkInt(options.runs ?? 20, 'runs', 'benchmarkLatency', 1, 1e6);
+  const batch = checkInt(options.batch ?? 1, 'batch', 'benchmarkLatency', 1, MAX_INPUT_ELEMENTS);
   const ids = model.graph.inputs;
   if (options.inputShape && ids.length !== 1) {
     throw new ConfigError(`benchmarkLatency: inputShape applies to single-input graphs; this one has ${ids.length} inputs (${ids.join(', ')})`);
+  }
+  if (options.inputShape) options.inputShape.forEach((d, i) => checkInt(d, `inputShape[${i}]`, 'benchmarkLatency', 1, MAX_INPUT_ELEMENTS));
+  for (const id of ids) {
+    const elements = batch * (options.inputShape ?? model.graph.shape(id)).reduce((a, d) => a * d, 1);
+    if (elements > MAX_INPUT_ELEMENTS) throw new ConfigError(`benchmarkLatency: a batch of ${batch} for input "${id}" is ${elements} values (limit ${MAX_INPUT_ELEMENTS}); use a smaller batch`, { batch });
   }
   const seed = options.seed ?? 0;
   const inputs = ids.map((id, i) => tf.randomUniform([batch, ...(options.inputShape ?? model.graph.shape(id))], 0, 1, 'float32', seed + i));
@@ -66,9 +74,4 @@ export async function benchmarkLatency(model: Model, options: LatencyOptions = {
   } finally {
     inputs.forEach((t) => t.dispose());
   }
-}
-
-function intOption(v: number, name: string, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new ConfigError(`benchmarkLatency: ${name} must be an integer >= ${min}, got ${v}`, { [name]: v });
-  return v;
 }

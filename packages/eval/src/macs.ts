@@ -1,5 +1,6 @@
 import { getOp, type Model } from '@bonsai/core';
 import { nonZeroCounts } from './params';
+import { checkModel } from './validate';
 
 /** One node's multiply-accumulates. */
 export interface MacsRow {
@@ -31,6 +32,7 @@ export interface MacsReport {
  * backend has no sparse kernels: effective MACs predict what sparsity could save, not latency.
  */
 export function countMacs(model: Model): MacsReport {
+  checkModel(model, 'countMacs');
   const g = model.graph;
   const base: Array<{ node: string; op: string; macs: number; weight: string | null }> = [];
   for (const node of g.nodes) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Param } from '@bonsai/core';
 import { formatCount, formatPercent, markdownTable } from './format';
+import { checkModel } from './validate';
 
 /** Which params to count. */
 export interface CountOptions {
@@ -10,6 +11,7 @@ export interface CountOptions {
 
 /** Number of parameter values (all params, or trainable ones only). Masks do not change it. */
 export function countParams(model: Model, options: CountOptions = {}): number {
+  checkModel(model, 'countParams');
   let n = 0;
   for (const p of selected(model, options)) n += p.size;
   return n;
@@ -20,6 +22,7 @@ export function countParams(model: Model, options: CountOptions = {}): number {
  * attached), the count unstructured pruning reduces.
  */
 export function countNonZero(model: Model, options: CountOptions = {}): number {
+  checkModel(model, 'countNonZero');
   const counts = nonZeroCounts(selected(model, options));
   return counts.reduce((a, b) => a + b, 0);
 }
@@ -30,10 +33,10 @@ export interface ParamRow {
   op: string;
   /** Shape of each param, by role. */
   shapes: Record<string, number[]>;
-  /** All parameter values of the node. */
+  /** All parameter values of the node (BN running statistics included). */
   params: number;
-  /** Trainable parameter values of the node. */
-  trainable: number;
+  /** Values of the node trained by gradients. */
+  trainableParams: number;
   /** Nonzero effective values of the node (all params). */
   nonZero: number;
   /** 1 - nonZero / params (0 for nodes without params). */
@@ -46,7 +49,7 @@ export interface ParamRow {
 export interface ParamReport {
   rows: ParamRow[];
   params: number;
-  trainable: number;
+  trainableParams: number;
   nonZero: number;
   sparsity: number;
   markdown: string;
@@ -54,6 +57,7 @@ export interface ParamReport {
 
 /** Per-node parameter counts (nodes with params only, in topological order). */
 export function paramReport(model: Model): ParamReport {
+  checkModel(model, 'paramReport');
   const rows: ParamRow[] = [];
   for (const node of model.graph.nodes) {
     const ps = Object.values(model.nodeParams(node.id));
@@ -65,14 +69,14 @@ export function paramReport(model: Model): ParamReport {
       op: node.op,
       shapes: Object.fromEntries(ps.map((p) => [p.role, [...p.shape]])),
       params,
-      trainable: ps.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0),
+      trainableParams: ps.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0),
       nonZero,
       sparsity: params ? 1 - nonZero / params : 0,
       masked: ps.some((p) => p.mask !== undefined),
     });
   }
   const params = rows.reduce((a, r) => a + r.params, 0);
-  const trainable = rows.reduce((a, r) => a + r.trainable, 0);
+  const trainableParams = rows.reduce((a, r) => a + r.trainableParams, 0);
   const nonZero = rows.reduce((a, r) => a + r.nonZero, 0);
   const sparsity = params ? 1 - nonZero / params : 0;
   const table = markdownTable(
@@ -90,7 +94,7 @@ export function paramReport(model: Model): ParamReport {
     ],
     3,
   );
-  return { rows, params, trainable, nonZero, sparsity, markdown: table };
+  return { rows, params, trainableParams, nonZero, sparsity, markdown: table };
 }
 
 function selected(model: Model, options: CountOptions): Param[] {

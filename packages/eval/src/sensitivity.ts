@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, type Model, type NodeId } from '@bonsai/core';
+import { BonsaiError, ConfigError, entryMagnitudes, smallestK, type Model, type NodeId } from '@bonsai/core';
 import { formatPercent, markdownTable } from './format';
+import { checkModel } from './validate';
 
 /** Prunes node `node` of `clone` (a throwaway copy) to `ratio`. */
 export type SensitivityPrune = (clone: Model, node: NodeId, ratio: number) => void | Promise<void>;
@@ -39,20 +40,30 @@ export const DEFAULT_SENSITIVITY_RATIOS: readonly number[] = [0.1, 0.3, 0.5, 0.7
  *   without a kernel under the default prune; ConfigError for a ratio outside [0, 1].
  */
 export async function sensitivity(model: Model, options: SensitivityOptions): Promise<SensitivityRow[]> {
+  checkModel(model, 'sensitivity');
+  if (options === null || typeof options !== 'object') throw new ConfigError('sensitivity: options { evaluate, nodes?, ratios?, prune? } are required', { argument: 'options' });
+  if (typeof options.evaluate !== 'function') throw new ConfigError('sensitivity: an evaluate(model) function is required', { argument: 'evaluate' });
+  if (options.prune !== undefined && typeof options.prune !== 'function') throw new ConfigError('sensitivity: prune must be a function (clone, node, ratio)', { argument: 'prune' });
   const prune = options.prune ?? l1KernelPrune;
   const nodes = options.nodes ?? model.graph.nodes.filter((n) => model.param(n.id, 'kernel')).map((n) => n.id);
   const ratios = options.ratios ?? DEFAULT_SENSITIVITY_RATIOS;
-  if (typeof options.evaluate !== 'function') throw new ConfigError('sensitivity: an evaluate(model) function is required');
-  for (const r of ratios) if (!(r >= 0 && r <= 1)) throw new ConfigError(`sensitivity: ratio ${r} is outside [0, 1]`, { ratio: r });
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('sensitivity: no nodes to sweep (pass nodes, or a model with kernels)', { argument: 'nodes' });
+  if (!Array.isArray(ratios) || ratios.length === 0) throw new ConfigError('sensitivity: ratios must be a non-empty array', { argument: 'ratios' });
+  for (const r of ratios) if (typeof r !== 'number' || !(r >= 0 && r <= 1)) throw new ConfigError(`sensitivity: ratio ${r} is outside [0, 1]`, { ratio: r });
   for (const id of nodes) {
     model.graph.node(id);
     if (!options.prune && !model.param(id, 'kernel')) throw new BonsaiError('PARAM', `sensitivity: node "${id}" has no kernel to prune`, { nodeId: id });
   }
-  const baseline = await scoreClone(model, options.evaluate, () => undefined);
+  const evaluate = async (m: Model, what: string): Promise<number> => {
+    const v = await options.evaluate(m);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`sensitivity: evaluate returned ${String(v)} for ${what}; it must return a finite number`, { argument: 'evaluate' });
+    return v;
+  };
+  const baseline = await scoreClone(model, (m) => evaluate(m, 'the unpruned model'), () => undefined);
   const rows: SensitivityRow[] = [];
   for (const node of nodes) {
     for (const ratio of ratios) {
-      const score = await scoreClone(model, options.evaluate, (c) => prune(c, node, ratio));
+      const score = await scoreClone(model, (m) => evaluate(m, `node "${node}" at ratio ${ratio}`), (c) => prune(c, node, ratio));
       rows.push({ node, ratio, score, baseline, delta: score - baseline });
     }
   }
@@ -71,23 +82,20 @@ async function scoreClone(model: Model, evaluate: SensitivityOptions['evaluate']
 
 /**
  * Masks the `round(ratio * size)` smallest-magnitude values of `node`'s effective kernel
- * (torch's `l1_unstructured` on `weight`); values masked before count among them and stay masked.
+ * (torch's `l1_unstructured` on `weight`) with core's magnitude ranking (`entryMagnitudes`,
+ * `smallestK`: ties to the lower index); values masked before count among them and stay masked.
  * @throws BonsaiError (`PARAM`) when the node has no kernel; ConfigError for a ratio outside [0, 1].
  */
 export function l1KernelPrune(model: Model, node: NodeId, ratio: number): void {
+  checkModel(model, 'l1KernelPrune');
   if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError(`l1KernelPrune: ratio ${ratio} is outside [0, 1]`, { ratio });
   const p = model.param(node, 'kernel');
   if (!p) throw new BonsaiError('PARAM', `l1KernelPrune: node "${node}" has no kernel`, { nodeId: node });
   const k = Math.round(ratio * p.size);
   if (k === 0) return;
-  const abs = tf.tidy(() => tf.abs(p.effective()));
-  const v = abs.dataSync();
-  abs.dispose();
-  const order = new Uint32Array(p.size);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((a, b) => v[a]! - v[b]! || a - b);
+  const scores = entryMagnitudes(p.value.dataSync(), { p: 1, mask: p.mask?.dataSync() });
   const mask = new Float32Array(p.size).fill(1);
-  for (let i = 0; i < k; i++) mask[order[i]!] = 0;
+  for (const i of smallestK(scores, k)) mask[i] = 0;
   const m = tf.tidy(() => {
     const t = tf.tensor(mask, p.shape);
     return p.mask ? tf.mul(t, p.mask) : t;

@@ -1,4 +1,5 @@
 import { SerializationError, toArtifacts, type Model } from '@bonsai/core';
+import { checkModel } from './validate';
 
 /** Bytes of a model in Bonsai's format. */
 export interface SizeReport {
@@ -16,6 +17,7 @@ export interface SizeReport {
  * baked) model is larger than its baked form; float32 zeros cost as much as any value.
  */
 export async function serializedSize(model: Model): Promise<SizeReport> {
+  checkModel(model, 'serializedSize');
   const art = await toArtifacts(model);
   const modelJson = new TextEncoder().encode(JSON.stringify(art.json)).byteLength;
   const weights = art.weights.byteLength;

@@ -8,8 +8,8 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const base: Metrics = { name: 'dense', params: 1000, nonZero: 1000, sparsity: 0, macs: 8000, effectiveMacs: 8000, bytes: 4096, accuracy: 0.9 };
-const pruned: Metrics = { name: 'pruned', params: 250, nonZero: 100, sparsity: 0.6, macs: 2000, effectiveMacs: 800, bytes: 1024, accuracy: 0.85 };
+const base: Metrics = { name: 'dense', params: 1000, trainableParams: 990, nonZero: 1000, sparsity: 0, macs: 8000, effectiveMacs: 8000, bytes: 4096, accuracy: 0.9 };
+const pruned: Metrics = { name: 'pruned', params: 250, trainableParams: 245, nonZero: 100, sparsity: 0.6, macs: 2000, effectiveMacs: 800, bytes: 1024, accuracy: 0.85 };
 
 describe('compare', () => {
   it('computes ratios (baseline ÷ row) and accuracy deltas', () => {
@@ -53,7 +53,7 @@ describe('compare', () => {
     const ma = await evaluate(a, { name: 'before', x, y, topK: 3, latency: { warmup: 1, runs: 3 } });
     const mb = await evaluate(b, { name: 'after', x, y, topK: 3, latency: { warmup: 1, runs: 3 } });
     expect(tf.memory().numTensors).toBe(before);
-    expect(ma).toMatchObject({ params: 2626, nonZero: 2614, macs: 4864, effectiveMacs: 4864, accuracy: 1, topK: { k: 3, accuracy: 1 } });
+    expect(ma).toMatchObject({ params: 2626, trainableParams: 2618, nonZero: 2614, macs: 4864, effectiveMacs: 4864, accuracy: 1, topK: { k: 3, accuracy: 1 } });
     expect(mb).toMatchObject({ params: 2626, nonZero: 2614 - 1280, macs: 4864, effectiveMacs: 2304 + 1280 });
     expect(mb.bytes).toBe(ma.bytes);
     const c = compare(ma, mb);

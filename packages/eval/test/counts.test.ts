@@ -42,9 +42,9 @@ describe('countParams / countNonZero', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(r.rows.map((x) => x.node)).toEqual(['conv', 'bn', 'fc']);
     const [conv, bn, fc] = r.rows;
-    expect(conv).toMatchObject({ op: 'conv2d', params: 40, trainable: 40, nonZero: 36, masked: false });
+    expect(conv).toMatchObject({ op: 'conv2d', params: 40, trainableParams: 40, nonZero: 36, masked: false });
     expect(conv!.shapes).toEqual({ kernel: [3, 3, 1, 4], bias: [4] });
-    expect(bn).toMatchObject({ op: 'batchNorm', params: 16, trainable: 8, nonZero: 8 });
+    expect(bn).toMatchObject({ op: 'batchNorm', params: 16, trainableParams: 8, nonZero: 8 });
     expect(fc).toMatchObject({ op: 'dense', params: 2570, nonZero: 640 + 10, masked: true });
     expect(fc!.sparsity).toBeCloseTo(1920 / 2570, 12);
     expect(r.params).toBe(2626);
