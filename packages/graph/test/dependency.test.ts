@@ -83,17 +83,17 @@ describe('physical pruning', () => {
     const before = modelStats(m);
     // conv 3x3 no bias; BN: 2 trainable per channel; fc1 reads 7*7*8 features.
     const hand = 9 * 1 * 4 + 8 + 9 * 4 * 4 + 8 + 9 * 4 * 8 + 16 + 9 * 8 * 8 + 16 + 7 * 7 * 8 * 16 + 16 + 16 * 10 + 10;
-    expect(before.params).toBe(hand);
+    expect(before.trainableParams).toBe(hand);
     const dg = DependencyGraph.build(m);
     dg.group('conv1', 'out', [0, 2]).prune();
     let after = modelStats(m);
-    expect(before.params - after.params).toBe(9 * 1 * 2 + 2 * 2 + 9 * 2 * 4);
+    expect(before.trainableParams - after.trainableParams).toBe(9 * 1 * 2 + 2 * 2 + 9 * 2 * 4);
     expect(before.macs - after.macs).toBe(28 * 28 * 2 * 9 * 1 + 28 * 28 * 4 * 9 * 2);
-    expect(after.allParams).toBe(after.params + 2 * (2 + 4 + 8 + 8));
+    expect(after.params).toBe(after.trainableParams + 2 * (2 + 4 + 8 + 8));
     const mid = after;
     dg.group('conv4', 'out', [1, 4, 7]).prune();
     after = modelStats(m);
-    expect(mid.params - after.params).toBe(9 * 8 * 3 + 2 * 3 + 7 * 7 * 3 * 16);
+    expect(mid.trainableParams - after.trainableParams).toBe(9 * 8 * 3 + 2 * 3 + 7 * 7 * 3 * 16);
     expect(mid.macs - after.macs).toBe(14 * 14 * 3 * 9 * 8 + 7 * 7 * 3 * 16);
     expect(m.graph.node('conv4').attrs.filters).toBe(5);
     expect(m.param('fc1', 'kernel')!.shape).toEqual([7 * 7 * 5, 16]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BonsaiError, ConfigError, adam, load, meanSquaredError, save, sgd, train } from '@bonsai/core';
+import { BonsaiError, ConfigError, adam, load, meanSquaredError, save, sgd, train, type LossContext } from '@bonsai/core';
 import {
   agp,
   constantSparsity,
@@ -190,7 +190,7 @@ describe('fine-tuning helpers', () => {
     m.dispose();
   });
 
-  it('KD-assisted fine-tuning feeds teacher logits to the kd loss', async () => {
+  it('KD-assisted fine-tuning: a LossSpec function sees the student output and the batch (as distill\'s kdLossSpec does)', async () => {
     const teacher = tinyMlp(5);
     await train(teacher, data, { epochs: 2, batchSize: 16 });
     const student = teacher.clone();
@@ -198,22 +198,21 @@ describe('fine-tuning helpers', () => {
     const gap = () => tf.tidy(() => meanSquaredError(student.forward(data.x), teacher.forward(data.x)).dataSync()[0]!);
     const before = gap();
     let calls = 0;
-    await noLeaks(() =>
-      fineTune(student, data, {
-        epochs: 3,
-        lr: 5e-3,
-        batchSize: 32,
-        teacher,
-        kdLoss: (s, t) => {
-          calls++;
-          expect(t.shape).toEqual(s.shape);
-          return meanSquaredError(s, t);
-        },
-      }),
-    );
+    // The shape of @bonsai/distill's kdLossSpec(teacher): teacher logits on ctx.batch.x, loss on ctx.output.
+    const loss = (ctx: LossContext): tf.Scalar => {
+      calls++;
+      const t = tf.tidy(() => teacher.forward(ctx.batch.x, { training: false }));
+      expect(t.shape).toEqual(ctx.output.shape);
+      const l = meanSquaredError(ctx.output, t);
+      t.dispose();
+      return l;
+    };
+    await noLeaks(() => fineTune(student, data, { epochs: 3, lr: 5e-3, batchSize: 32, loss }));
     expect(calls).toBe(12);
     expect(gap()).toBeLessThan(before);
-    await expect(fineTune(student, data, { epochs: 1, teacher })).rejects.toThrow(ConfigError);
+    const legacy = { epochs: 1, teacher } as unknown as Parameters<typeof fineTune>[2];
+    await expect(fineTune(student, data, legacy)).rejects.toThrow(/kdLossSpec/);
+    await expect(fineTune(student, data, { epochs: 1, loss: 42 as unknown as 'crossEntropy' })).rejects.toThrow(ConfigError);
     teacher.dispose();
     student.dispose();
   });

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import {
   BonsaiError,
   ConfigError,
@@ -7,7 +6,6 @@ import {
   cosineLr,
   train,
   type Callback,
-  type LossContext,
   type LossSpec,
   type LrSchedule,
   type Model,
@@ -63,20 +61,16 @@ export function perGroupLr(optimizer: Optimizer, options: PerGroupLrOptions): Op
   return optimizer;
 }
 
-/** A distillation loss on logits: student, teacher (no gradient), one-hot labels -> scalar (e.g. @bonsai/distill's `kdLoss`). */
-export type KdLossFn = (student: tf.Tensor, teacher: tf.Tensor, labels: tf.Tensor) => tf.Scalar;
-
 /** Options of {@link fineTune}. */
 export interface FineTuneOptions {
   epochs: number;
   /** Peak learning rate (default 1e-3 with Adam, 1e-4 ... 1e-3 is typical after pruning). */
   lr?: number;
-  /** Loss: a core LossSpec (a name, or a function such as a distiller's loss). Ignored with `teacher`. */
+  /**
+   * Loss: a core LossSpec (default 'crossEntropy'). For KD-assisted fine-tuning pass
+   * @bonsai/distill's `kdLossSpec(teacher, { temperature, alpha })`: distillation lives there.
+   */
   loss?: LossSpec;
-  /** Teacher model (e.g. the dense model before pruning) for KD-assisted fine-tuning; needs `kdLoss`. */
-  teacher?: Model;
-  /** Loss on (student logits, teacher logits, labels), used with `teacher`. */
-  kdLoss?: KdLossFn;
   /** Optimizer (default Adam at `lr`); combine with {@link perGroupLr}. */
   optimizer?: Optimizer;
   /** Batch size for tensor data (default 64). */
@@ -95,24 +89,21 @@ export interface FineTuneOptions {
 
 /**
  * Fine-tunes a pruned model with core's `train()`: cosine-decayed learning rate by default, masks
- * held (pruned weights stay zero), optionally distilling from a teacher. Returns the history.
+ * held (pruned weights stay zero), with any core `LossSpec` as `loss` (KD: @bonsai/distill's
+ * `kdLossSpec`). Returns the history.
  */
 export async function fineTune(model: Model, data: TrainData, options: FineTuneOptions): Promise<TrainHistory> {
   const lr = options.lr ?? 1e-3;
   if (!(lr > 0)) throw new ConfigError(`fineTune: lr must be > 0, got ${String(lr)}`, { lr });
   const batchSize = options.batchSize ?? 64;
   const schedule = lrScheduleOf(data, options, lr, batchSize);
-  const { teacher, kdLoss } = options;
-  if ((teacher === undefined) !== (kdLoss === undefined)) {
-    throw new ConfigError('fineTune: `teacher` and `kdLoss` go together (pass both for KD-assisted fine-tuning)', {});
+  const legacy = options as { teacher?: unknown; kdLoss?: unknown };
+  if (legacy.teacher !== undefined || legacy.kdLoss !== undefined) {
+    throw new ConfigError("fineTune: `teacher`/`kdLoss` are gone; pass `loss: kdLossSpec(teacher, { temperature, alpha })` from @bonsai/distill", { key: 'loss' });
   }
+  const loss: LossSpec = options.loss ?? 'crossEntropy';
+  if (typeof loss !== 'string' && typeof loss !== 'function') throw new ConfigError('fineTune: loss must be a core LossSpec (a loss name or a function of the loss context)', { key: 'loss' });
   const optimizer = options.optimizer ?? adam({ lr });
-  const loss: LossSpec = teacher && kdLoss
-    ? (ctx: LossContext) => {
-        const t = tf.tidy(() => teacher.forward(ctx.batch.x, { training: false }));
-        return kdLoss(ctx.output, t, ctx.batch.y);
-      }
-    : options.loss ?? 'crossEntropy';
   try {
     return await train(model, data, {
       loss,

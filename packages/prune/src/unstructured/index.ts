@@ -24,4 +24,4 @@ export {
 } from './schedules';
 export { gradualPruning, type GradualPruning, type GradualPruningOptions, type GradualPruningEvent } from './gradual';
 export { iterativePrune, type IterativePruneOptions, type IterativePruneResult } from './iterative';
-export { fineTune, perGroupLr, cosineFineTuneLr, type FineTuneOptions, type PerGroupLrOptions, type KdLossFn } from './finetune';
+export { fineTune, perGroupLr, cosineFineTuneLr, type FineTuneOptions, type PerGroupLrOptions } from './finetune';
