@@ -1,11 +1,8 @@
 import { ConfigError, IoError, shuffledIndices } from '@bonsai/core';
-import * as datasets from '@bonsai/datasets';
-import type { Split } from '@bonsai/datasets';
-import { readFile, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { arrayDataset, imageFolder, readNpyFile, type Dataset, type Preprocess, type Split } from '@bonsai/datasets';
+import { stat } from 'node:fs/promises';
 import { fitToModel, type DataSplits, type LoadDataContext } from './data';
 import { resolvePath } from './model-source';
-import { parseNpy, parseNpz, type NpyArray } from './npy';
 import type { Recipe } from './recipe';
 
 /** Samples read from files before splitting: `[n, ...shape]` values and optional labels. */
@@ -14,61 +11,51 @@ export interface FileSamples {
   shape: number[];
   count: number;
   labels?: Uint8Array;
-  /** True when the values are integer pixels (0..255) that the preprocessing preset scales. */
-  pixels: boolean;
 }
 
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
+/** Largest number of values the CLI holds in memory for file data (256 MiB of float32). */
+const MAX_FILE_VALUES = 64 * 1024 * 1024;
 
-/** Applies a preprocessing preset in place: pixels are first scaled to [0, 1]. */
-export function preprocess(s: FileSamples, preset: Recipe['data']['preprocess']): void {
-  if (preset === 'none') return;
-  const x = s.images;
-  const c = s.shape.at(-1) ?? 1;
-  const scale = s.pixels ? 1 / 255 : 1;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]! * scale;
-    if (preset === '[0,1]') x[i] = v;
-    else if (preset === '[-1,1]') x[i] = v * 2 - 1;
-    else x[i] = (v - IMAGENET_MEAN[i % c % 3]!) / IMAGENET_STD[i % c % 3]!;
+/** @bonsai/datasets' preset for a recipe preset (`none` = raw pixel values for images). */
+function preset(p: Recipe['data']['preprocess']): Preprocess {
+  return p === 'none' ? '[0,255]' : p;
+}
+
+/** Reads a streaming dataset into memory, one batch at a time (bounded by {@link MAX_FILE_VALUES}). */
+async function materialize(ds: Dataset, shown: string): Promise<FileSamples> {
+  const shape = ds.sampleShape.length === 2 ? [...ds.sampleShape, 1] : [...ds.sampleShape];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (ds.size * size > MAX_FILE_VALUES) {
+    throw new ConfigError(`${shown}: ${ds.size} samples of [${shape.join(', ')}] need ${((ds.size * size * 4) / 2 ** 20).toFixed(0)} MiB; the CLI holds at most 256 MiB of samples (use --train-size/--test-size on a smaller selection, or a smaller --input-size)`, { path: shown });
   }
-}
-
-function fromNpy(x: NpyArray, y: NpyArray | undefined, file: string): FileSamples {
-  if (x.shape.length < 2) throw new ConfigError(`${file}: the samples array needs shape [n, ...sample], got [${x.shape.join(', ')}]`, { file });
-  let shape = x.shape.slice(1);
-  if (shape.length === 2) shape = [...shape, 1];
-  const count = x.shape[0]!;
-  let labels: Uint8Array | undefined;
-  if (y) {
-    if (y.shape.length !== 1 || y.shape[0] !== count || !y.integer) throw new ConfigError(`${file}: labels must be integers of shape [${count}], got ${y.dtype} [${y.shape.join(', ')}]`, { file });
-    labels = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      const v = y.data[i]!;
-      if (v < 0 || v > 255) throw new ConfigError(`${file}: label ${v} at ${i} is outside 0 .. 255`, { file });
-      labels[i] = v;
+  const images = new Float32Array(ds.size * size);
+  const labels = ds.labeled ? new Uint8Array(ds.size) : undefined;
+  for await (const b of ds.batches({ batchSize: 64, prefetch: 1 })) {
+    try {
+      const values = await b.x.data();
+      b.indices.forEach((k, i) => images.set(values.subarray(i * size, (i + 1) * size), k * size));
+      if (labels && b.labels) b.labels.forEach((l, i) => (labels[b.indices[i]!] = l));
+    } finally {
+      b.x.dispose();
+      b.y?.dispose();
     }
   }
-  return { images: x.data, shape, count, labels, pixels: x.dtype.endsWith('u1') };
+  return { images, shape, count: ds.size, labels };
 }
 
-/** Reads a .npy (samples, unlabeled) or .npz (`x` or `images`, optional `y` or `labels`) file. */
-export async function readArrayFile(full: string, shown: string): Promise<FileSamples> {
-  const bytes = new Uint8Array(await readFile(full));
-  if (extname(full).toLowerCase() === '.npy') return fromNpy(parseNpy(bytes, shown), undefined, shown);
-  const arrays = parseNpz(bytes, shown);
+/**
+ * Reads a .npy (samples, unlabeled) or .npz (`x` or `images`, optional `y` or `labels`) file with
+ * @bonsai/datasets. Integer arrays are pixels and get the preprocessing preset; float arrays are
+ * used as stored.
+ */
+export async function readArrayFile(full: string, shown: string, p: Recipe['data']['preprocess']): Promise<FileSamples> {
+  const arrays = await readNpyFile(full);
   const x = arrays.get('x') ?? arrays.get('images') ?? (arrays.size === 1 ? [...arrays.values()][0] : undefined);
-  if (!x) throw new ConfigError(`${shown}: no "x" (or "images") array; it holds ${[...arrays.keys()].map((k) => `"${k}"`).join(', ')}`, { file: shown });
-  return fromNpy(x, arrays.get('y') ?? arrays.get('labels'), shown);
-}
-
-type FolderReader = (dir: string, options: { size?: [number, number]; channels?: number }) => Promise<FileSamples>;
-
-/** @bonsai/datasets' image-folder reader, once it exists (it is being written alongside this CLI). */
-function folderReader(): FolderReader | undefined {
-  const f = (datasets as unknown as Record<string, unknown>).readImageFolderSamples;
-  return typeof f === 'function' ? (f as FolderReader) : undefined;
+  if (!x) throw new ConfigError(`${shown}: no "x" (or "images") array; it holds ${[...arrays.keys()].map((k) => `"${k}"`).join(', ')}`, { path: shown });
+  const y = x === arrays.get('y') ? undefined : (arrays.get('y') ?? arrays.get('labels'));
+  const pixels = !x.dtype.startsWith('float');
+  const ds = arrayDataset(x, y, pixels && p !== 'none' ? { preprocess: preset(p) } : {});
+  return materialize(ds, shown);
 }
 
 /** Seeded split of samples into train and test {@link Split}s. */
@@ -104,14 +91,13 @@ export async function loadDataFiles(data: Recipe['data'], ctx: LoadDataContext):
   }
   let samples: FileSamples;
   if (isDir) {
-    const reader = folderReader();
-    if (!reader) throw new ConfigError(`${shown}: image folders need @bonsai/datasets' image-folder reader, which this build does not have yet; use a .npy/.npz file`, { path: shown });
     const want = ctx.inputShape;
-    samples = await reader(full, { size: data.inputSize ?? (want ? [want[0]!, want[1]!] : undefined), channels: want?.[2] });
-  } else if (/\.(npy|npz)$/i.test(full)) samples = await readArrayFile(full, shown);
+    const channels = want?.[2] === 1 || want?.[2] === 3 ? want[2] : undefined;
+    const size = data.inputSize ?? (want?.length === 3 ? ([want[0]!, want[1]!] as [number, number]) : undefined);
+    samples = await materialize(await imageFolder(full, { size, channels, preprocess: preset(data.preprocess) }), shown);
+  } else if (/\.(npy|npz)$/i.test(full)) samples = await readArrayFile(full, shown, data.preprocess);
   else throw new ConfigError(`${shown}: unsupported data file (expected an image folder, .npy or .npz)`, { path: shown });
   if (samples.count === 0) throw new ConfigError(`${shown}: holds no samples`, { path: shown });
-  preprocess(samples, data.preprocess);
   const labeled = samples.labels !== undefined;
   const maxLabel = samples.labels ? Math.max(...samples.labels) : -1;
   const numClasses = ctx.numClasses ?? maxLabel + 1;

@@ -1,4 +1,4 @@
-import { ShapeError } from '@bonsai/core';
+import { createRng, hashSeed, ShapeError, shuffledIndices } from '@bonsai/core';
 import { epochBatches, loadMnist, MNIST_TRAIN_FRACTION, syntheticClassification, toTensors, type Batch, type Split } from '@bonsai/datasets';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataFiles } from './data-files';
@@ -104,9 +104,46 @@ export function fitToModel(d: DataSplits, ctx: LoadDataContext): DataSplits {
   return { ...d, name: `${d.name} (resized to ${h}x${w}x${c})`, train: convert(d.train), test: convert(d.test), imageShape: [...want] };
 }
 
-/** Shuffled training batches per epoch (the caller, i.e. core's train, disposes them). */
-export function trainBatches(d: DataSplits, batchSize: number, seed = d.seed): (epoch: number) => Iterable<Batch> {
-  return epochBatches(d.train, { batchSize, seed, imageShape: d.imageShape, numClasses: d.numClasses });
+/** Training-time augmentation: random translations of up to `shift` pixels in each direction (zero fill). */
+export interface Augment {
+  shift: number;
+}
+
+/**
+ * Shuffled training batches per epoch (the caller, i.e. core's train, disposes them). Epoch `e`
+ * visits the samples in the order of core's `shuffledIndices(count, seed + e)`, as datasets'
+ * `epochBatches` does; with `augment.shift` each sample is translated by a seeded random offset.
+ */
+export function trainBatches(d: DataSplits, batchSize: number, seed = d.seed, augment?: Augment): (epoch: number) => Iterable<Batch> {
+  if (!augment || augment.shift === 0) return epochBatches(d.train, { batchSize, seed, imageShape: d.imageShape, numClasses: d.numClasses });
+  const [h, w, c] = d.imageShape as [number, number, number];
+  if (d.imageShape.length !== 3) throw new ShapeError(`shift augmentation needs [height, width, channels] samples, got [${d.imageShape.join(', ')}]`);
+  const size = h * w * c;
+  const span = 2 * augment.shift + 1;
+  const { images, labels, count } = d.train;
+  return (epoch) => ({
+    *[Symbol.iterator]() {
+      const order = shuffledIndices(count, seed + epoch);
+      const rng = createRng(hashSeed(seed + epoch, "shift augmentation"));
+      for (let start = 0; start < count; start += batchSize) {
+        const idx = order.subarray(start, Math.min(count, start + batchSize));
+        const x = new Float32Array(idx.length * size);
+        const y = new Float32Array(idx.length * d.numClasses);
+        idx.forEach((k, i) => {
+          const dy = Math.floor(rng() * span) - augment.shift;
+          const dx = Math.floor(rng() * span) - augment.shift;
+          const src = k * size;
+          const dst = i * size;
+          for (let r = Math.max(0, dy); r < Math.min(h, h + dy); r++) {
+            const from = src + ((r - dy) * w + Math.max(0, -dx)) * c;
+            x.set(images.subarray(from, from + (w - Math.abs(dx)) * c), dst + (r * w + Math.max(0, dx)) * c);
+          }
+          y[i * d.numClasses + labels[k]!] = 1;
+        });
+        yield { x: tf.tensor(x, [idx.length, h, w, c], 'float32'), y: tf.tensor2d(y, [idx.length, d.numClasses], 'float32') };
+      }
+    },
+  });
 }
 
 /** The whole test split as tensors; the caller disposes both. */

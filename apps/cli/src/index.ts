@@ -24,7 +24,6 @@ export { agreement, type Agreement } from './agreement';
 export { locateModel, formatOf, FORMAT_NAMES, type ModelFormat, type ModelLocation } from './model-format';
 export { checkWritable } from './out-dir';
 export { loadData, type DataLoader, type DataSplits, type LoadDataContext } from './data';
-export { parseNpy, parseNpz, type NpyArray } from './npy';
 export { readmeOptionTables, renderReadme } from './option-docs';
 export { exportLayers, type LayersExport } from './steps/export';
 export { runExport, type ExportResult } from './commands/export-command';

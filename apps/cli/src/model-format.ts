@@ -1,5 +1,5 @@
 import { IoError, load, readJson, SerializationError, type Model } from '@bonsai/core';
-import * as interop from '@bonsai/interop';
+import { importGraphModel, importLayersModel } from '@bonsai/interop';
 import { loadQuantized } from '@bonsai/quantize';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -68,14 +68,6 @@ async function modelJsonIn(dir: string, source: string): Promise<string> {
   throw new IoError(json.length ? `holds no model.json and several .json files (${json.join(', ')}): name the model file` : 'holds no model.json', { path: source, reason: 'ENOENT' });
 }
 
-type GraphModelImporter = (dir: string, options?: { seed?: number }) => Promise<Model>;
-
-/** @bonsai/interop's GraphModel importer, once it exists (it is being written alongside this CLI). */
-export function graphModelImporter(): GraphModelImporter | undefined {
-  const f = (interop as Record<string, unknown>).importGraphModel;
-  return typeof f === 'function' ? (f as GraphModelImporter) : undefined;
-}
-
 /** Loads a located model into a Bonsai {@link Model} (an int8 folder as a QuantizedModel). */
 export async function loadLocated(loc: ModelLocation, seed = 0): Promise<Model> {
   switch (loc.format) {
@@ -84,11 +76,8 @@ export async function loadLocated(loc: ModelLocation, seed = 0): Promise<Model> 
     case 'bonsai-int8':
       return loadQuantized(loc.dir);
     case 'layers-model':
-      return interop.importLayersModel(loc.dir, { seed });
-    case 'graph-model': {
-      const importer = graphModelImporter();
-      if (!importer) throw new SerializationError('GraphModel import is not available in this build of @bonsai/interop yet (bonsai inspect reads its topology; compress needs the importer)', loc.modelJson);
-      return importer(loc.dir, { seed });
-    }
+      return importLayersModel(loc.modelJson, { seed });
+    case 'graph-model':
+      return importGraphModel(loc.modelJson, { seed });
   }
 }

@@ -1,5 +1,4 @@
 import { IoError } from '@bonsai/core';
-import * as interop from '@bonsai/interop';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,7 +20,8 @@ export async function checkWritable(dir: string, shown = dir): Promise<void> {
       s = await stat(p);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new IoError('cannot check the output folder', { path: shown, reason: code, cause: e });
+      // ENOTDIR: a file is in the way further up; keep walking to name it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new IoError('cannot check the output folder', { path: shown, reason: code, cause: e });
       const up = dirname(p);
       if (up === p) throw new IoError('cannot create the output folder: no existing parent folder', { path: shown, reason: code });
       p = up;
@@ -45,12 +45,6 @@ export function outputFormat(recipe: Recipe, source: ModelFormat): ModelFormat {
   return f === 'bonsai-int8' ? 'bonsai' : f;
 }
 
-/** @bonsai/interop's GraphModel exporter, once it exists (it is being written alongside this CLI). */
-export function graphModelExporter(): ((model: unknown, dir: string, options?: { quantize?: string }) => Promise<{ files: string[] }>) | undefined {
-  const f = (interop as unknown as Record<string, unknown>).exportGraphModel;
-  return typeof f === 'function' ? (f as (model: unknown, dir: string, options?: { quantize?: string }) => Promise<{ files: string[] }>) : undefined;
-}
-
 /**
  * Everything about the outputs that can fail, checked before any work: the output format can be
  * written (and takes `outputWeights`), and every output folder (`output`, `save` and `export`
@@ -62,9 +56,6 @@ export async function checkOutputs(recipe: Recipe, cwd: string, source: ModelFor
     const f = outputFormat(recipe, source);
     if (recipe.outputWeights && f === 'bonsai') {
       throw new RecipeError(`"${recipe.outputWeights}" weights are a tfjs weight encoding; a Bonsai folder stores float32 or (with a quantize step) int8`, 'outputWeights');
-    }
-    if (f === 'graph-model' && !graphModelExporter() && !recipe.steps.some((s) => s.type === 'quantize')) {
-      throw new RecipeError('writing a tfjs GraphModel needs @bonsai/interop\'s exportGraphModel, which this build does not have yet; use "outputFormat": "layers-model" or "bonsai"', 'outputFormat');
     }
   }
   const dirs = [

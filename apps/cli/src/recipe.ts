@@ -69,6 +69,8 @@ const trainFields = {
   schedule: z.enum(['cosine', 'step', 'constant']).default('cosine'),
   weightDecay: z.number().min(0).default(0),
   maxSteps: int(1).optional(),
+  /** Training-time augmentation: `{ "shift": 2 }` translates each image by up to 2 pixels (seeded). */
+  augment: z.object({ shift: int(0).max(8) }).strict().optional(),
 };
 
 const kdFields = {

@@ -2,7 +2,7 @@ import { accuracy } from '@bonsai/eval';
 import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type Optimizer } from '@bonsai/core';
 import { recalibrateBatchNorm } from './bn-recalibration';
 import type { RunContext } from './context';
-import { testTensors, trainBatches, type DataSplits } from './data';
+import { testTensors, trainBatches, type Augment, type DataSplits } from './data';
 
 /** Training settings shared by train, fineTune, distill and gradualPrune steps. */
 export interface TrainSettings {
@@ -13,6 +13,8 @@ export interface TrainSettings {
   schedule: 'cosine' | 'step' | 'constant';
   weightDecay: number;
   maxSteps?: number;
+  /** Training-time augmentation of the batches. */
+  augment?: Augment;
 }
 
 /** What {@link runTraining} reports. */
@@ -89,7 +91,7 @@ export async function runTraining(
   };
   const t0 = performance.now();
   try {
-    const history = await train(model, trainBatches(data, batchSize, data.seed + model.seed), {
+    const history = await train(model, trainBatches(data, batchSize, data.seed + model.seed, settings.augment), {
       epochs: settings.epochs,
       optimizer,
       loss: extra.loss,

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BufferSink, main, type CliIo, type DataLoader, loadData } from '../src/index';
 import { run, tempDir } from './helpers';
 import { npyBytes, npzBytes } from './npy-writer';
-import { loadFolderWithTfjs, saveFolderWithTfjs, tfjsPredict, tinyLayersCnn } from './tfjs-layers';
+import { loadFolderWithTfjs, loadGraphFolderWithTfjs, saveFolderWithTfjs, tfjsPredict, tinyLayersCnn } from './tfjs-layers';
 
 interface Report {
   source: { format: string };
@@ -66,7 +66,7 @@ describe('bonsai compress <model> --data (your model, your data)', () => {
   it('without labels (.npy): distils from the input model, reports agreement (never accuracy) that stock tfjs reproduces, writes uint8 weights', async () => {
     const n = 120;
     const images = loadMnist({ seed: 1, trainSize: n }).train.images;
-    const pixels = Uint8Array.from(images, (v) => Math.round(v * 255));
+    const pixels = Uint8Array.from(images, (v: number) => Math.round(v * 255));
     writeFileSync(join(cwd, 'unlabeled.npy'), npyBytes(pixels, [n, 28, 28]));
     const r = await run(['compress', 'model/model.json', '--data', 'unlabeled.npy', '--prune', '0.25', '--fine-tune-epochs', '1', '--quantize', 'uint8', '--latency-runs', '2', '--out', 'out-free'], { cwd });
     expect(r.code, r.stderr).toBe(0);
@@ -101,6 +101,37 @@ describe('bonsai compress <model> --data (your model, your data)', () => {
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
     expect(diff).toBeGreaterThan(0);
     expect(Math.abs(diff - final.maxAbsDiff)).toBeLessThan(0.05 * Math.max(1, final.maxAbsDiff));
+    tf.dispose([x, a, b]);
+    original.dispose();
+    written.dispose();
+  });
+
+  it('a tfjs GraphModel in gives a GraphModel out that stock tfjs-converter runs, with agreement it reproduces', async () => {
+    const dir = join(__dirname, '..', '..', '..', 'packages', 'interop', 'test', 'fixtures', 'graph-model', 'emotion');
+    const n = 40;
+    const images = loadMnist({ seed: 3, trainSize: n }).train.images;
+    writeFileSync(join(cwd, 'faces.npy'), npyBytes(images, [n, 28, 28, 1]));
+    const r = await run(['compress', dir, '--data', 'faces.npy', '--prune', '0.25', '--fine-tune-epochs', '0', '--latency-runs', '1', '--out', 'out-graph'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(cwd, 'out-graph');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(report.source.format).toBe('graph-model');
+    expect(report.output.format).toContain('tfjs GraphModel');
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).format).toBe('graph-model');
+    const final = report.agreement!.rows.at(-1)!;
+    // The 28x28 digits were resized to the model's 64x64x1 input; the held-out 8 are the first 20% of shuffledIndices(40, 42).
+    const order = shuffledIndices(n, 42).subarray(0, 8);
+    const held = new Float32Array(8 * 784);
+    order.forEach((k, i) => held.set(images.subarray(k * 784, (k + 1) * 784), i * 784));
+    const x = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(held, [8, 28, 28, 1]), [64, 64], false, true));
+    const original = await loadGraphFolderWithTfjs(dir);
+    const written = await loadGraphFolderWithTfjs(out);
+    const a = original.predict(x) as tf.Tensor;
+    const b = written.predict(x) as tf.Tensor;
+    const [pa, pb] = [argmax(a), argmax(b)];
+    expect(pa.reduce((s, p, i) => s + (p === pb[i] ? 1 : 0), 0) / 8).toBeCloseTo(final.top1, 6);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+    expect(diff).toBeCloseTo(final.maxAbsDiff, 4);
     tf.dispose([x, a, b]);
     original.dispose();
     written.dispose();
@@ -146,7 +177,7 @@ describe('bonsai compress: checks before work, exit codes', () => {
       return loadData(d, c);
     };
     const s = io();
-    const code = await main(['compress', 'model', '--data', 'mnist', '--prune', '0.5', '--out', 'a-file/out', '--json'], s, { recipe: { loadData: spy } });
+    const code = await main(['compress', 'model', '--data', 'mnist', '--prune', '0.5', '--out', 'a-file/out', '--json', '-q'], s, { recipe: { loadData: spy } });
     expect(code).toBe(1);
     expect(events).toEqual([]);
     const doc = JSON.parse(s.stdout.text()) as { error: { name: string; reason: string; path: string } };
@@ -154,7 +185,7 @@ describe('bonsai compress: checks before work, exit codes', () => {
     expect(s.stderr.text()).toBe('bonsai: a-file/out: cannot create the output folder: "' + join(cwd, 'a-file') + '" is a file (ENOTDIR)\n');
     // a missing model is found first, before --out and before data
     const m = io();
-    expect(await main(['compress', 'nowhere', '--data', 'mnist', '--out', 'a-file/out'], m, { recipe: { loadData: spy } })).toBe(1);
+    expect(await main(['compress', 'nowhere', '--data', 'mnist', '--out', 'a-file/out', '-q'], m, { recipe: { loadData: spy } })).toBe(1);
     expect(m.stderr.text()).toBe('bonsai: nowhere: no such model file or folder (ENOENT)\n');
     expect(events).toEqual([]);
     // a good --out: data is read once
@@ -172,14 +203,15 @@ describe('bonsai compress: checks before work, exit codes', () => {
       [['compress', 'model', '--input-size', '22x', '--out', 'o'], 'option "--input-size" expects <height>x<width>'],
       [['compress', 'model', '--quantize', 'int4', '--out', 'o'], 'option "--quantize" must be one of'],
     ];
-    for (const [argv, text] of cases) {
+    for (const [args, text] of cases) {
+      const argv = [...args, '-q'];
       const r = await run(argv, { cwd });
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr, argv.join(' ')).toContain(text);
       expect(r.stderr.trimEnd().split('\n'), argv.join(' ')).toHaveLength(1);
       expect(r.stderr.startsWith('bonsai: ')).toBe(true);
     }
-    const v = await run(['eval', '--model', 'model', '--test-size', '5000', '--verbose'], { cwd });
+    const v = await run(['eval', '--model', 'model', '--test-size', '5000', '--verbose', '-q'], { cwd });
     expect(v.code).toBe(2);
     expect(v.stderr.split('\n').length).toBeGreaterThan(3);
     expect(v.stderr).toMatch(/\n\s+at /);

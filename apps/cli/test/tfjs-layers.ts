@@ -67,3 +67,20 @@ export function tinyLayersCnn(seed = 1): tfl.LayersModel {
   m.add(tfl.layers.dense({ units: 10, kernelInitializer: init(3), name: 'logits' }));
   return m;
 }
+
+/** Loads a GraphModel folder (model.json + weight files) with stock tfjs-converter through a custom IOHandler. */
+export async function loadGraphFolderWithTfjs(dir: string): Promise<import('@tensorflow/tfjs-converter').GraphModel> {
+  const tfc = await import('@tensorflow/tfjs-converter');
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; signature?: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dir, p))));
+  const handler: tf.io.IOHandler = {
+    load: async () => ({
+      format: 'graph-model',
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      ...(json.signature ? { signature: json.signature } : {}),
+    }),
+  };
+  return tfc.loadGraphModel(handler);
+}

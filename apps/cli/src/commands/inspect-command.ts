@@ -1,4 +1,4 @@
-import { initBackend, type Model } from '@bonsai/core';
+import { BonsaiError, initBackend, type Model } from '@bonsai/core';
 import { countMacs, countParams, formatBytes, formatCount } from '@bonsai/eval';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import type { FlagSpecs, FlagValues } from '../args';
 import type { RunContext } from '../context';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
-import { FORMAT_NAMES, graphModelImporter, loadLocated, locateModel, type ModelFormat, type ModelLocation } from '../model-format';
+import { FORMAT_NAMES, loadLocated, locateModel, type ModelFormat, type ModelLocation } from '../model-format';
 import { resolvePath } from '../model-source';
 
 /** Flags of `bonsai inspect` (besides the common ones). */
@@ -76,7 +76,7 @@ function describeModel(model: Model): Pick<InspectResult, 'inputs' | 'outputs' |
 
 interface GraphNodeJson { name: string; op: string; input?: string[]; attr?: Record<string, { shape?: { dim?: Array<{ size?: string | number }> } }> }
 
-/** A GraphModel's signature and op counts straight from its model.json (used until interop can import GraphModels). */
+/** A GraphModel's signature and op counts straight from its model.json (for models with ops Bonsai cannot import). */
 function describeGraphJson(loc: ModelLocation): Pick<InspectResult, 'inputs' | 'outputs' | 'ops' | 'params'> {
   const topology = loc.json.modelTopology as { node?: GraphNodeJson[] };
   const nodes = topology.node ?? [];
@@ -102,19 +102,23 @@ export async function runInspect(path: string | undefined, flags: FlagValues, io
   const loc = await locateModel(resolvePath(io.cwd, path), path);
   const files = await modelFiles(loc);
   const notes: string[] = [];
+  await initBackend(typeof flags.backend === 'string' ? (flags.backend as 'wasm' | 'cpu') : 'wasm');
+  let model: Model | undefined;
+  try {
+    model = await loadLocated(loc);
+  } catch (e) {
+    // A GraphModel with ops Bonsai cannot import is still described from its model.json.
+    if (loc.format !== 'graph-model' || !(e instanceof BonsaiError)) throw e;
+    notes.push(`not importable into Bonsai (${e.message}); ops are TF op names, MACs and output shapes unknown`);
+  }
   let described: Pick<InspectResult, 'inputs' | 'outputs' | 'ops' | 'params' | 'macs'>;
-  if (loc.format === 'graph-model' && !graphModelImporter()) {
-    described = describeGraphJson(loc);
-    notes.push('MACs and output shapes need @bonsai/interop\'s GraphModel importer, which this build does not have yet; op names are TF op names');
-  } else {
-    await initBackend(typeof flags.backend === 'string' ? (flags.backend as 'wasm' | 'cpu') : 'wasm');
-    const model = await loadLocated(loc);
+  if (model) {
     try {
       described = describeModel(model);
     } finally {
       model.dispose();
     }
-  }
+  } else described = describeGraphJson(loc);
   const result: InspectResult = { path, format: loc.format, formatName: FORMAT_NAMES[loc.format], ...described, bytes: files.reduce((a, f) => a + f.bytes, 0), files, notes };
   const shape = (s: number[]): string => `[${s.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
   ctx.report(

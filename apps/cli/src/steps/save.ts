@@ -1,9 +1,9 @@
 import { save, type Model } from '@bonsai/core';
-import { fileSize } from '@bonsai/eval';
+import { exportGraphModel } from '@bonsai/interop';
 import { remove } from '@bonsai/prune';
 import { FORMAT_NAMES } from '../model-format';
 import { resolvePath } from '../model-source';
-import { graphModelExporter, outputFormat } from '../out-dir';
+import { outputFormat } from '../out-dir';
 import type { StepOf } from '../recipe';
 import { exportLayers } from './export';
 import type { PipelineState, StepHandler } from './state';
@@ -44,9 +44,8 @@ export async function writeModel(state: PipelineState, dir: string): Promise<Wri
       return { dir: full, bytes: r.bytes, format: `tfjs LayersModel (${r.weights} weights)` };
     }
     if (wanted === 'graph-model') {
-      const exporter = graphModelExporter()!;
-      await exporter(model, full, weights ? { quantize: weights } : {});
-      return { dir: full, bytes: await fileSize(full), format: `tfjs GraphModel (${weights ?? 'float32'} weights)` };
+      const r = await exportGraphModel(model, full, weights ? { quantize: weights } : {});
+      return { dir: full, bytes: r.modelJsonBytes + r.weightBytes, format: `tfjs GraphModel (${weights ?? 'float32'} weights)` };
     }
     const { bytes } = await save(model, full, { producer: 'bonsai-cli', stage: state.stage.join(' + ') || 'dense' });
     return { dir: full, bytes, format: 'bonsai float32' };
