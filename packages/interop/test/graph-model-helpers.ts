@@ -59,3 +59,17 @@ export function stockExecute(model: tfc.GraphModel, x: tf.Tensor, names: readonl
 export function seededInput(shape: readonly number[], seed = 7): tf.Tensor {
   return tf.randomUniform([1, ...shape], 0, 1, 'float32', seed);
 }
+
+/**
+ * A real photo as a model input: `samples-224.rgb` (a 224x224 RGB center crop of
+ * `assets/samples.jpg` from @vladmandic/human 3.3.6) scaled to [0, 1], resized to `shape` [h, w, c]
+ * (bilinear) and averaged to gray when c = 1.
+ */
+export async function photoInput(shape: readonly number[]): Promise<tf.Tensor> {
+  const raw = await readFile(join(FIXTURES, 'samples-224.rgb'));
+  return tf.tidy(() => {
+    const rgb = tf.div(tf.tensor4d(Float32Array.from(raw), [1, 224, 224, 3]), 255) as tf.Tensor4D;
+    const sized = tf.image.resizeBilinear(rgb, [shape[0]!, shape[1]!]);
+    return shape[2] === 1 ? tf.mean(sized, -1, true) : sized;
+  });
+}
