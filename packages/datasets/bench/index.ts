@@ -19,12 +19,27 @@ const DECODE_IMAGES = pick(24, 6);
 const ROUNDS = pick(3, 1);
 const SIZES = pick([200, 2000], [20, 200]);
 const BATCH = 32;
+const OVERLAP_IMAGES = pick(48, 16);
+const STEP_MS = 300;
 
 /** One full pass over `dir` at 224x224 ImageNet preprocessing; returns the images seen. */
 async function pass(dir: string, decoder: DecoderName): Promise<number> {
   const ds = await imageFolder(dir, { size: [224, 224], cropToAspectRatio: true, preprocess: 'imagenet', decoder });
   let n = 0;
   for await (const { x } of ds.batches({ batchSize: 8 })) {
+    n += x.shape[0] ?? 0;
+    x.dispose();
+  }
+  return n;
+}
+
+/** One pass where the consumer blocks the main thread for STEP_MS per batch; returns the images seen. */
+async function consume(dir: string, prefetch: number): Promise<number> {
+  const ds = await imageFolder(dir, { size: [224, 224], cropToAspectRatio: true, preprocess: 'imagenet', decoder: 'sharp' });
+  let n = 0;
+  for await (const { x } of ds.batches({ batchSize: 8, prefetch })) {
+    const end = performance.now() + STEP_MS;
+    while (performance.now() < end) n += 0; // synchronous work, like a wasm training step
     n += x.shape[0] ?? 0;
     x.dispose();
   }
@@ -40,7 +55,7 @@ function streamInChild(dir: string, decoder: DecoderName): { images: number; sec
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  const report = createReport({ bench: 'datasets', settings: { decodeImages: DECODE_IMAGES, rounds: ROUNDS, sizes: SIZES, batch: BATCH, smoke: isSmoke() } });
+  const report = createReport({ bench: 'datasets', settings: { decodeImages: DECODE_IMAGES, overlapImages: OVERLAP_IMAGES, stepMs: STEP_MS, rounds: ROUNDS, sizes: SIZES, batch: BATCH, smoke: isSmoke() } });
   report.note('Photos: the 3 real JPEGs vendored from @vladmandic/human (1280x1158, 800x564, 800x653), repeated. Output 224x224x3, centre crop, ImageNet mean/std, float32 tensors. Shared 2-core machine: medians of interleaved rounds.');
 
   const decodeDir = photoFolder(DECODE_IMAGES);
@@ -59,6 +74,22 @@ async function main(): Promise<void> {
       ['jpeg-js 0.4 + pngjs 7 (pure JS)', rate(perSecond('js')), rate(timed.variants.js.median / DECODE_IMAGES), ratio(1)],
     ],
     note: `${DECODE_IMAGES} images per pass, batch 8, ${ROUNDS} interleaved rounds; "vs jpeg-js" = jpeg-js time ÷ sharp time (median and IQR of per-round ratios).`,
+  });
+  // Prefetch against a synchronous consumer (a stand-in for a wasm training step).
+  const overlapDir = photoFolder(OVERLAP_IMAGES);
+  const overlap = await interleave(
+    { prefetch0: () => consume(overlapDir, 0), prefetch1: () => consume(overlapDir, 1) },
+    { warmup: 0, runs: ROUNDS },
+  );
+  rmSync(dirname(overlapDir), { recursive: true, force: true });
+  report.table('prefetch', {
+    title: `One pass with a synchronous ${STEP_MS} ms step per batch of 8 (sharp)`,
+    columns: ['prefetch', 'pass ms', 'of which steps ms', 'prefetch 1 ÷ prefetch 0'],
+    rows: [
+      ['0 (load, then step)', rate(overlap.variants.prefetch0.median), num((OVERLAP_IMAGES / 8) * STEP_MS), ratio(1)],
+      ['1 (next batch loads during the step)', rate(overlap.variants.prefetch1.median), num((OVERLAP_IMAGES / 8) * STEP_MS), spread(overlap.ratio('prefetch1', 'prefetch0'))],
+    ],
+    note: 'libvips decodes in libuv threads during the step; the bilinear resize and normalization run on the main thread, so they wait for the step to end.',
   });
   rmSync(dirname(decodeDir), { recursive: true, force: true });
 

@@ -25,5 +25,6 @@ export {
 export { writePixels, centreCrop, type PixelPlan } from './image/pixels';
 export { imageSource, type ImageOptions, type ImageEntry, type ImageListing, type ImageDecoder } from './image/image-source';
 export { formatOfName, sniffFormat, IMAGE_EXTENSIONS, type RawImage, type ImageFormat } from './image/raw-image';
+export { readHeader, type ImageHeader } from './image/header';
 export { listFiles, relativePath, type NamedBlob, type ListFilesOptions } from './browser/file-listing';
 export { sortNames } from './sort-names';

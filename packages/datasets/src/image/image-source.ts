@@ -20,7 +20,11 @@ export interface ImageOptions {
   labels?: 'inferred' | 'none';
   /** Use these class folders, in this order (default: all subfolders, sorted by name). */
   classNames?: readonly string[];
-  /** Images decoded at once (default 4). */
+  /**
+   * Images decoding at once (default 8). With sharp, this many decode in libuv's threads even
+   * while the main thread runs a synchronous training step, so a batch of up to this size is
+   * ready when the step ends; each costs its decoded size (W x H x C bytes) meanwhile.
+   */
   concurrency?: number;
   /** Skip files whose extension is not a supported image (default false: such a file is an error). */
   skipUnsupported?: boolean;
@@ -54,7 +58,7 @@ export async function imageSource(listing: ImageListing, decode: ImageDecoder, o
   if (entries.length === 0) throw new DatasetError('no images to read');
   const channels = options.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw new DatasetError(`channels must be 1 or 3, got ${String(channels)}`);
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 8;
   checkInt('concurrency', concurrency, 1, 256);
   if (options.size) options.size.forEach((d, i) => checkInt(`size[${i}]`, d, 1, 65536));
   const plan: PixelPlan = {

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { IoError } from '@bonsai/core';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { DatasetError } from '../errors';
+import { readHeader } from '../image/header';
 import { formatOfName, sniffFormat, type RawImage } from '../image/raw-image';
 
 /** Which Node decoder reads images: `'sharp'` (libvips, native), `'js'` (jpeg-js + pngjs), or `'auto'` (sharp when installed). */
@@ -37,21 +39,33 @@ export async function resolveDecoder(name: DecoderName = 'auto'): Promise<{ name
   return { name: 'js', decode: decodeWithJs };
 }
 
-async function decodeWithSharp(sharp: SharpModule, file: string): Promise<RawImage> {
-  const bytes = await readBytes(file);
-  checkFormat(bytes, file);
+/**
+ * One libvips operation per image, issued synchronously (file read with `readFileSync`, header
+ * parsed on the spot), so the whole decode runs in libuv's threads even while the main thread is
+ * busy with a synchronous training step: that is what lets a prefetched batch load meanwhile.
+ */
+function decodeWithSharp(sharp: SharpModule, file: string): Promise<RawImage> {
+  let bytes: Uint8Array;
   try {
-    let pipeline = sharp(bytes, { failOn: 'warning' });
-    const meta = await pipeline.metadata();
-    // Gray stays gray (libvips would output sRGB); CMYK and 16-bit images become 8-bit sRGB.
-    // EXIF orientation is ignored, as training loaders (PIL, tf.io.decode_image) do.
-    if (meta.space === 'b-w' || meta.space === 'grey16') pipeline = pipeline.toColourspace('b-w');
-    else if (meta.space === 'cmyk' || (meta.depth !== undefined && meta.depth !== 'uchar')) pipeline = pipeline.toColourspace('srgb');
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: info.channels };
-  } catch (cause) {
-    throw corrupt(file, cause);
+    bytes = readBytesSync(file);
+  } catch (error) {
+    return Promise.reject(error);
   }
+  const header = readHeader(bytes);
+  if (!header) return Promise.reject(notAnImage(file));
+  // Gray stays gray (libvips would output sRGB); CMYK and 16-bit images become 8-bit sRGB.
+  // EXIF orientation is ignored, as training loaders (PIL, tf.io.decode_image) do.
+  const space = header.gray ? 'b-w' : 'srgb';
+  return sharp(bytes, { failOn: 'warning' })
+    .toColourspace(space)
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true })
+    .then(
+      ({ data, info }): RawImage => ({ data, width: info.width, height: info.height, channels: info.channels }),
+      (cause: unknown) => {
+        throw corrupt(file, cause);
+      },
+    );
 }
 
 /** Decodes JPEG (jpeg-js) and PNG (pngjs) in plain JavaScript; WebP needs sharp. */
@@ -81,18 +95,32 @@ async function readBytes(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (cause) {
-    throw new IoError('cannot read image file', { path: file, reason: (cause as NodeJS.ErrnoException).code, cause });
+    throw unreadable(file, cause);
   }
+}
+
+function readBytesSync(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (cause) {
+    throw unreadable(file, cause);
+  }
+}
+
+function unreadable(file: string, cause: unknown): IoError {
+  return new IoError('cannot read image file', { path: file, reason: (cause as NodeJS.ErrnoException).code, cause });
 }
 
 /** The file's format by content; a wrong or unknown signature is an error naming the file. */
 function checkFormat(bytes: Uint8Array, file: string): 'jpeg' | 'png' | 'webp' {
   const format = sniffFormat(bytes);
-  if (!format) {
-    const byName = formatOfName(file);
-    throw new DatasetError(`not a JPEG, PNG or WebP image${byName ? ` (named .${byName} but its first bytes say otherwise)` : ''}; the file may be corrupt or empty`, file);
-  }
+  if (!format) throw notAnImage(file);
   return format;
+}
+
+function notAnImage(file: string): DatasetError {
+  const byName = formatOfName(file);
+  return new DatasetError(`not a JPEG, PNG or WebP image${byName ? ` (named .${byName} but its first bytes say otherwise)` : ''}; the file may be corrupt or empty`, file);
 }
 
 function corrupt(file: string, cause: unknown): DatasetError {
