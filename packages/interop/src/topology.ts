@@ -1,5 +1,9 @@
 import { InteropError } from './errors';
 import { isObject, own, show, type JsonObject } from './json';
+import { layerEntry } from './layers/index';
+
+/** Whether Keras class `className` is a graph input (the layer tables' `source` entry: InputLayer). */
+const isInput = (className: string): boolean => layerEntry(className)?.source === true;
 
 /** One Keras layer of a topology, with the names of the layers it reads (in order). */
 export interface KerasLayer {
@@ -59,7 +63,7 @@ function sequential(config: unknown): KerasTopology {
   let prev: string | undefined;
   list.forEach((l, i) => {
     const h = layerHeader(l, i);
-    if (i === 0 && h.className !== 'InputLayer') {
+    if (i === 0 && !isInput(h.className)) {
       const input = h.name + SEQUENTIAL_INPUT_SUFFIX;
       const shape = own(h.config, 'batch_input_shape') ?? own(h.config, 'batch_shape');
       if (shape === undefined) {
@@ -74,7 +78,7 @@ function sequential(config: unknown): KerasTopology {
     }
     if (names.has(h.name)) fail(`duplicate layer name "${h.name}"`);
     names.add(h.name);
-    if (h.className === 'InputLayer' && i > 0) fail(`InputLayer "${h.name}" must come first in a Sequential model`);
+    if (isInput(h.className) && i > 0) fail(`InputLayer "${h.name}" must come first in a Sequential model`);
     layers.push({ ...h, inbound: prev === undefined ? [] : [prev] });
     prev = h.name;
   });
@@ -135,7 +139,7 @@ function functional(config: unknown): KerasTopology {
   const inputs = endpoints(own(config, 'input_layers'), 'input_layers');
   const outputs = endpoints(own(config, 'output_layers'), 'output_layers');
   for (const n of [...inputs, ...outputs]) if (!byName.has(n)) fail(`model endpoint "${n}" is not a layer`);
-  for (const n of inputs) if (byName.get(n)!.className !== 'InputLayer') fail(`model input "${n}" is not an InputLayer`);
+  for (const n of inputs) if (!isInput(byName.get(n)!.className)) fail(`model input "${n}" is not an InputLayer`);
   return { kind: 'Functional', layers: topoSort(byName), inputs, outputs };
 }
 
