@@ -19,14 +19,6 @@ export class RecipeError extends BonsaiError {
   }
 }
 
-/** A recipe step whose implementing package does not provide the needed API yet. Exit code 1. */
-export class StepUnavailableError extends BonsaiError {
-  constructor(readonly step: string, readonly missing: string) {
-    super('CONFIG', `step "${step}" is not available yet: ${missing}`, { step, missing });
-    this.name = 'StepUnavailableError';
-  }
-}
-
 /**
  * A model that cannot be written as a tfjs LayersModel: an int8 (per-channel) Bonsai model has
  * no tfjs equivalent. Exit code 1.

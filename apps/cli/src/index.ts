@@ -10,7 +10,7 @@ export { main, usage, commandHelp, VERSION, type MainOptions } from './main';
 export { parseArgs, formatFlags, markdownFlags, withDefaults, defaultText, kebab, suggest, type FlagSpec, type FlagSpecs, type FlagValues, type ParsedArgs } from './args';
 export { ProgressBar, formatDuration, type ProgressOptions, type ProgressValues } from './progress';
 export { BufferSink, processIo, type CliIo, type TextSink } from './io';
-export { EXIT, UsageError, RecipeError, StepUnavailableError, ExportUnsupportedError, exitCodeOf, errorLine, errorJson } from './errors';
+export { EXIT, UsageError, RecipeError, ExportUnsupportedError, exitCodeOf, errorLine, errorJson } from './errors';
 export {
   recipeSchema, stepSchema, modelSourceSchema, parseRecipe, parseRecipeText, loadRecipe, formatPath, ZOO_MODELS, STEP_TYPES, EXPORT_QUANTIZATIONS, IMPORTANCES, PREPROCESS_PRESETS,
   type Recipe, type RecipeInput, type Step, type StepOf, type ModelSource,

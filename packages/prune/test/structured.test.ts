@@ -19,7 +19,7 @@ afterEach(() => {
 
 const set = (m: Model, name: string, values: number[]): void => {
   const p = m.params.get(name)!;
-  // Param.assign leaks its internal tf.cast outside a tidy (core bug), hence the tidy.
+  // The tidy frees the temporary tf.tensor(values); Param.assign itself leaves nothing behind (core test executor.test.ts).
   tf.tidy(() => p.assign(tf.tensor(values, p.shape)));
 };
 const width = (m: Model, id: string): number => m.graph.shape(id)[m.graph.shape(id).length - 1]!;

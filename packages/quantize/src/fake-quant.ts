@@ -40,7 +40,7 @@ export function dequantize(q: tf.Tensor, qp: QParams): tf.Tensor {
  * Tensor form of fake quantization with a straight-through estimator. `scale` and `zeroPoint`
  * must broadcast against `x`; they are constants for the gradient (no gradient flows into them).
  */
-export function fakeQuantWith(x: tf.Tensor, scale: tf.Tensor, zeroPoint: tf.Tensor, qmin: number, qmax: number): tf.Tensor {
+function fakeQuantWith(x: tf.Tensor, scale: tf.Tensor, zeroPoint: tf.Tensor, qmin: number, qmax: number): tf.Tensor {
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const u = unclipped(input, scale, zeroPoint);

@@ -6,7 +6,7 @@
  */
 export { qRange, resolveScheme, type QuantDtype, type QuantScheme, type ResolvedScheme } from './scheme';
 export { channelMinMax, computeQParams, dequantizeArray, quantizeArray, roundHalfEven, type QParams } from './qparams';
-export { dequantize, fakeQuant, fakeQuantMinMax, fakeQuantWith, quantize } from './fake-quant';
+export { dequantize, fakeQuant, fakeQuantMinMax, quantize } from './fake-quant';
 export {
   createObserver, MinMaxObserver, MovingAverageMinMaxObserver, MseObserver, PercentileObserver,
   type Observer, type ObserverKind, type ObserverSpec,

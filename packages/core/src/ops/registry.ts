@@ -16,11 +16,6 @@ export function getOp(name: string, nodeId?: string): OpSpec<Attrs> {
   return spec;
 }
 
-/** Whether an op is registered. */
-export function hasOp(name: string): boolean {
-  return registry.has(name);
-}
-
 /** Names of all registered ops. */
 export function listOps(): string[] {
   return [...registry.keys()].sort();
