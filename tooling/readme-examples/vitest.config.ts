@@ -1,4 +1,4 @@
 import { fileURLToPath } from 'node:url';
 import { bonsaiVitestConfig } from '@bonsai/vitest-config';
 
-export default bonsaiVitestConfig(fileURLToPath(new URL('.', import.meta.url)));
+export default bonsaiVitestConfig(fileURLToPath(new URL('.', import.meta.url)), { maxConcurrency: 2 });

@@ -20,22 +20,29 @@ export interface BlockRun {
 export interface RunOptions {
   /** Repository root (its packages/* and apps/* sources are what `@bonsai/<name>` imports). */
   root: string;
-  /** Empty folder to run in (the block's relative paths land here). It must lie where `@tensorflow/*` resolve. */
+  /**
+   * Empty folder to run in (the block's relative paths land here). Put it inside the README's
+   * package so that the block's other imports (`@tensorflow/*`, `sharp`, ...) resolve as they
+   * would for a user who installed that package.
+   */
   workDir: string;
   timeoutMs?: number;
 }
 
 const TENSORS = '__BONSAI_README_TENSORS__';
 
-/** `@bonsai/<name>` -> its `src/index.ts`, for every package and app of the repository. */
+/** Every workspace package's name -> its `src/index.ts` (packages/*, apps/*, tooling/*). */
 export function sourcePaths(root: string): Record<string, string[]> {
   const paths: Record<string, string[]> = {};
-  for (const group of ['packages', 'apps']) {
+  for (const group of ['packages', 'apps', 'tooling']) {
     const dir = path.join(root, group);
     if (!fs.existsSync(dir)) continue;
     for (const name of fs.readdirSync(dir)) {
+      const manifest = path.join(dir, name, 'package.json');
       const entry = path.join(dir, name, 'src', 'index.ts');
-      if (fs.existsSync(entry)) paths[`@bonsai/${name}`] = [entry];
+      if (!fs.existsSync(manifest) || !fs.existsSync(entry)) continue;
+      const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string };
+      if (pkg.name) paths[pkg.name] = [entry];
     }
   }
   return paths;

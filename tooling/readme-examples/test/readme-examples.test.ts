@@ -8,10 +8,21 @@ import { extractBlocks, runBlock, type CodeBlock } from '../src/index';
 // tensor alive. A block that cannot run here says why in a `<!-- not-runnable: reason -->` line.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
-const runs = path.join(here, '..', '.runs');
-fs.rmSync(runs, { recursive: true, force: true });
-fs.mkdirSync(runs, { recursive: true });
-afterAll(() => fs.rmSync(runs, { recursive: true, force: true }));
+// Each block runs in a throwaway folder inside its README's package (the repository root's README
+// in this package), so its third-party imports resolve from that package's dependencies.
+const made: string[] = [];
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function workDirFor(block: CodeBlock): string {
+  const owner = path.dirname(block.file) === '.' ? path.join(here, '..') : path.join(root, path.dirname(block.file));
+  const runs = path.join(owner, '.readme-runs');
+  if (!made.includes(runs)) {
+    fs.rmSync(runs, { recursive: true, force: true });
+    made.push(runs);
+  }
+  fs.mkdirSync(runs, { recursive: true });
+  return fs.mkdtempSync(path.join(runs, `${block.line}-`));
+}
 
 function readmes(): string[] {
   const out = ['README.md'];
@@ -35,10 +46,10 @@ describe('README examples', () => {
     for (const b of blocks.filter((x) => x.notRunnable !== undefined)) expect(b.notRunnable!.length, `${b.file}:${b.line}`).toBeGreaterThan(3);
   });
 
+  // Two blocks at a time (each is its own process).
   for (const block of blocks.filter((b) => b.notRunnable === undefined)) {
-    it(`${block.file}:${block.line} runs as pasted and disposes what it creates`, async () => {
-      const workDir = fs.mkdtempSync(path.join(runs, `${block.file.replace(/\W+/g, '-')}-${block.line}-`));
-      const r = await runBlock(block, { root, workDir, timeoutMs: 180_000 });
+    it.concurrent(`${block.file}:${block.line} runs as pasted and disposes what it creates`, async () => {
+      const r = await runBlock(block, { root, workDir: workDirFor(block), timeoutMs: 180_000 });
       const where = `${block.file}:${block.line} (${r.ms} ms)\n--- stderr\n${r.stderr.slice(-3000)}\n--- stdout\n${r.stdout.slice(-1500)}`;
       expect(r.status, where).toBe(0);
       expect(r.tensors, `${where}\nthe block ended with live tensors: dispose models, optimizers and tensors it creates`).toBe(0);
