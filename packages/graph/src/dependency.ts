@@ -52,6 +52,28 @@ interface ParamAxis {
 /** Members are accumulated per (node, side/slot): code 0 is the node's output, 1 + s its input slot s. */
 const SLOT_CODES = 64;
 
+/** What a {@link Group} reads from its dependency graph; module-internal (see {@link viewOf}). */
+export interface GroupView {
+  members(units: readonly number[]): Member[];
+  nodeSlices(units: readonly number[]): { slices: NodeSlice[]; unitOf: Map<number, number> };
+  removedPerNode(units: readonly number[]): Map<number, number>;
+  widthAt(n: number): number;
+  rootPositions(unit: number, root: NodeId): number[];
+  isAlive(unit: number): boolean;
+}
+
+const views = new WeakMap<DependencyGraph, GroupView>();
+
+/**
+ * The internals of `dg` that Group and RemovalBudget use. Exported for them only: the package
+ * index does not export it, so the graph's atoms and units stay private to @bonsai/graph.
+ */
+export function viewOf(dg: DependencyGraph): GroupView {
+  const v = views.get(dg);
+  if (!v) throw new ConfigError('Not a DependencyGraph built by DependencyGraph.build', { key: 'dg' });
+  return v;
+}
+
 /**
  * Torch-Pruning's DependencyGraph for Bonsai models. Every channel (last axis) of every node's
  * output is an atom; the op registry's channel rules (see {@link mapChannels}) couple atoms that
@@ -158,6 +180,14 @@ export class DependencyGraph {
         this.pos[this.base[i]! + c] = c;
       }
       return k;
+    });
+    views.set(this, {
+      members: (units) => this.members(units),
+      nodeSlices: (units) => this.nodeSlices(units),
+      removedPerNode: (units) => this.removedPerNode(units),
+      widthAt: (n) => this.widthAt(n),
+      rootPositions: (unit, root) => this.rootPositions(unit, root),
+      isAlive: (unit) => this.isAlive(unit),
     });
   }
 
@@ -313,10 +343,10 @@ export class DependencyGraph {
     return this.kept[this.nodeIndex(node)]!.length;
   }
 
-  // ---- internals used by Group (not part of the public API) ----
+  // ---- internals: Group reaches them through viewOf() (module-internal, not exported by the package) ----
 
-  /** @internal Node slices (output channels removed per node) of a set of units. */
-  nodeSlices(units: readonly number[]): { slices: NodeSlice[]; unitOf: Map<number, number> } {
+  /** Node slices (output channels removed per node) of a set of units. */
+  private nodeSlices(units: readonly number[]): { slices: NodeSlice[]; unitOf: Map<number, number> } {
     const perNode = new Map<number, number[]>();
     const unitOf = new Map<number, number>();
     units.forEach((c, u) => {
@@ -335,8 +365,8 @@ export class DependencyGraph {
     return { slices, unitOf };
   }
 
-  /** @internal Param members of a set of units. */
-  members(units: readonly number[]): Member[] {
+  /** Param members of a set of units. */
+  private members(units: readonly number[]): Member[] {
     // Per (node, side/slot): the first unit that removes each position. Every param of that node
     // and side with an axis on it shares the positions.
     const acc = new Map<number, Int32Array>();
@@ -389,8 +419,8 @@ export class DependencyGraph {
     return out;
   }
 
-  /** @internal Alive atoms removed per node index by a set of units. */
-  removedPerNode(units: readonly number[]): Map<number, number> {
+  /** Alive atoms removed per node index by a set of units. */
+  private removedPerNode(units: readonly number[]): Map<number, number> {
     const removed = new Map<number, number>();
     for (const c of units) {
       for (const a of this.classAtoms[c]!) {
@@ -402,26 +432,21 @@ export class DependencyGraph {
     return removed;
   }
 
-  /** @internal Current output width by node index. */
-  widthAt(n: number): number {
+  /** Current output width by node index. */
+  private widthAt(n: number): number {
     return this.kept[n]!.length;
   }
 
-  /** @internal Node id of a node index. */
-  nodeId(n: number): NodeId {
-    return this.ids[n]!;
-  }
-
-  /** @internal Root-node positions of one unit. */
-  rootPositions(unit: number, root: NodeId): number[] {
+  /** Root-node positions of one unit. */
+  private rootPositions(unit: number, root: NodeId): number[] {
     const r = this.nodeIndex(root);
     const out: number[] = [];
     for (const a of this.classAtoms[unit]!) if (this.atomNode[a] === r && this.pos[a]! >= 0) out.push(this.pos[a]!);
     return out;
   }
 
-  /** @internal Whether a unit is still in the model. */
-  isAlive(unit: number): boolean {
+  /** Whether a unit is still in the model. */
+  private isAlive(unit: number): boolean {
     return this.classAlive[unit] === 1;
   }
 

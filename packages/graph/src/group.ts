@@ -1,5 +1,5 @@
 import { ConfigError, type NodeId } from '@bonsai/core';
-import type { DependencyGraph, Member, NodeSlice } from './dependency';
+import { DependencyGraph, viewOf, type Member, type NodeSlice } from './dependency';
 
 /** Pruning limits a group carries from {@link DependencyGraph.groups}. */
 export interface GroupLimits {
@@ -32,7 +32,21 @@ export class Group {
     readonly units: readonly number[],
     /** Limits from {@link DependencyGraph.groups}. */
     readonly limits: GroupLimits = { ...DEFAULT_LIMITS, initialUnits: units.length },
-  ) {}
+  ) {
+    if (!(dg instanceof DependencyGraph)) throw new ConfigError('Group: dg must be a DependencyGraph (use dg.group() or dg.groups())', { key: 'dg' });
+    dg.model.graph.node(root);
+    let prev = -1;
+    for (const u of units) {
+      if (!Number.isInteger(u) || u <= prev || u >= dg.unitCount) {
+        throw new ConfigError(`Group rooted at "${root}": units must be ascending unit ids in [0, ${dg.unitCount}), got ${u} after ${prev}`, { nodeId: root });
+      }
+      prev = u;
+    }
+    const { roundTo, maxRatio, initialUnits } = limits;
+    if (!Number.isInteger(roundTo) || roundTo < 1 || !(maxRatio > 0 && maxRatio <= 1) || !Number.isInteger(initialUnits) || initialUnits < 0) {
+      throw new ConfigError(`Group rooted at "${root}": invalid limits ${JSON.stringify(limits)}`, { nodeId: root });
+    }
+  }
 
   /** Number of units. */
   get size(): number {
@@ -41,22 +55,22 @@ export class Group {
 
   /** Root output-channel positions of the group (current numbering), ascending. */
   get idxs(): number[] {
-    return this.units.flatMap((u) => this.dg.rootPositions(u, this.root)).sort((a, b) => a - b);
+    return this.units.flatMap((u) => viewOf(this.dg).rootPositions(u, this.root)).sort((a, b) => a - b);
   }
 
   /** Root positions of each unit (usually one; `groups` for a unit coupled across conv groups). */
   unitIdxs(): number[][] {
-    return this.units.map((u) => this.dg.rootPositions(u, this.root));
+    return this.units.map((u) => viewOf(this.dg).rootPositions(u, this.root));
   }
 
   /** Every param slice the group removes: producers (`out`), consumers (`in`), BN/LN params and stats. */
   members(): Member[] {
-    return this.dg.members(this.units);
+    return viewOf(this.dg).members(this.units);
   }
 
   /** Output channels the group removes at every node it passes through. */
   slices(): NodeSlice[] {
-    return this.dg.nodeSlices(this.units).slices;
+    return viewOf(this.dg).nodeSlices(this.units).slices;
   }
 
   /** Node ids the group touches (output channels). */
@@ -147,12 +161,13 @@ export class RemovalBudget {
     if (this.picked.length >= this.cap) return false;
     const unit = this.group.units[i];
     if (unit === undefined) return false;
-    const removed = this.group.dg.removedPerNode([unit]);
+    const view = viewOf(this.group.dg);
+    const removed = view.removedPerNode([unit]);
     for (const [n, count] of removed) {
-      const left = this.remaining.get(n) ?? this.group.dg.widthAt(n);
+      const left = this.remaining.get(n) ?? view.widthAt(n);
       if (left - count < 1) return false;
     }
-    for (const [n, count] of removed) this.remaining.set(n, (this.remaining.get(n) ?? this.group.dg.widthAt(n)) - count);
+    for (const [n, count] of removed) this.remaining.set(n, (this.remaining.get(n) ?? view.widthAt(n)) - count);
     this.picked.push(i);
     return true;
   }

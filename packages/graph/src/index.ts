@@ -6,4 +6,3 @@ export { DependencyGraph, type GroupsOptions, type Member, type NodeSlice } from
 export { Group, RemovalBudget, type GroupLimits } from './group';
 export { mapChannels, inAxisIndex, OUT, type Port, type CouplingSink } from './index-mapping';
 export { modelStats, type ModelStats } from './stats';
-export { withValues } from './tensor-values';
