@@ -78,13 +78,15 @@ export function createReport(options: ReportOptions): Report {
   const notes: string[] = [];
   const settings: Record<string, unknown> = { ...options.settings };
   const smoke = isSmoke();
+  // The commit the bench started from (helpers may commit while a long bench runs).
+  const git = gitInfo(dir);
   const snapshot = (): ResultsFile => ({
     version: 1,
     bench: options.bench,
     package: packageName(dir),
     timestamp,
     smoke,
-    git: gitInfo(dir),
+    git,
     machine: machineInfo(),
     runtime: runtimeInfo(),
     settings,
