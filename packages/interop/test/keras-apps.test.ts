@@ -136,3 +136,32 @@ describe('Keras-application-shaped models: exact import, export and pruning thro
   }
 });
 
+
+describe('LayerNormalization inside a pruned group', () => {
+  it('slices gamma/beta with the channels; the pruned export loads in stock tfjs with equal outputs', async () => {
+    const x = tfl.input({ shape: [6, 6, 3], name: 'x' });
+    let h = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'conv' }).apply(x) as tfl.SymbolicTensor;
+    h = tfl.layers.layerNormalization({ name: 'ln' }).apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.activation({ activation: 'swish', name: 'act' }).apply(h) as tfl.SymbolicTensor;
+    const y = tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'head' }).apply(h) as tfl.SymbolicTensor;
+    const keras = tfl.model({ inputs: x, outputs: y });
+    realisticWeights(keras, 5);
+    const model = importLayersArtifacts(await tfjsArtifacts(keras));
+    keras.dispose();
+    const dg = DependencyGraph.build(model);
+    const group = [...dg.groups()].find((g) => g.root === 'conv')!;
+    expect(group.members().some((m) => m.node === 'ln' && m.role === 'gamma')).toBe(true);
+    dg.prune(group.select([1, 4, 6]));
+    expect(model.param('ln', 'gamma')!.shape).toEqual([5]);
+    const input = tf.randomUniform([2, 6, 6, 3], -1, 1, 'float32', 6);
+    const ours = model.predict(input);
+    const back = await loadWithTfjs(await toLayersArtifacts(model));
+    const theirs = tfjsPredict(back, input);
+    expect(maxAbsDiff(theirs, ours)).toBeLessThan(1e-4);
+    // Note: unlike BN, LN normalizes over the channels, so removing even all-zero channels changes
+    // its statistics: pruning through it is structural (Torch-Pruning does the same), not exact.
+    [input, ours, theirs].forEach((t) => t.dispose());
+    back.dispose();
+    model.dispose();
+  });
+});
