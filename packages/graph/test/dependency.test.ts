@@ -1,20 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, BonsaiError, initBackend, train, type Model } from '@bonsai/core';
+import { adam, BonsaiError, train, type Model } from '@bonsai/core';
 import { concatNet, lenet5, mobileNet, resnet20, smallCnn, tinyVit } from '@bonsai/models';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DependencyGraph, modelStats, type Group, type Member } from '../src/index';
+import { useWasmWithoutLeaks } from './helpers';
 
-beforeAll(async () => {
-  await initBackend('wasm');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+useWasmWithoutLeaks();
 
 const member = (g: Group, name: string, side: 'out' | 'in'): Member | undefined => g.members().find((m) => m.name === name && m.side === side);
 const slice = (g: Group, node: string): readonly number[] | undefined => g.slices().find((s) => s.node === node)?.indices;

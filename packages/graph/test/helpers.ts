@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Model } from '@bonsai/core';
+import { initBackend, type Model } from '@bonsai/core';
+import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Group } from '../src/index';
 
 const ZEROED_ROLES = new Set(['kernel', 'bias', 'beta', 'movingMean']);
@@ -30,4 +31,18 @@ export function everyOther(group: Group): Group {
   const budget = group.budget();
   for (let i = 0; i < group.size; i += 2) budget.tryAdd(i);
   return budget.finish();
+}
+
+/** Runs the file's tests on wasm and fails any test that leaves tensors behind. */
+export function useWasmWithoutLeaks(): void {
+  let before = 0;
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+  beforeEach(() => {
+    before = tf.memory().numTensors;
+  });
+  afterEach(() => {
+    expect(tf.memory().numTensors).toBe(before);
+  });
 }

@@ -1,22 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, GraphBuilder, Model, initBackend, plainTraits, registerOp, type OpSpec } from '@bonsai/core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, GraphBuilder, Model, plainTraits, registerOp, type OpSpec } from '@bonsai/core';
+import { describe, expect, it } from 'vitest';
 import * as graphApi from '../src/index';
 import { DependencyGraph, Group } from '../src/index';
 import { keepAlongAxes } from '../src/slice-tensor';
-import { maxAbsDiff, zeroGroup } from './helpers';
+import { maxAbsDiff, useWasmWithoutLeaks, zeroGroup } from './helpers';
 
-beforeAll(async () => {
-  await initBackend('wasm');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+useWasmWithoutLeaks();
 
 /** A two-input op whose params each read one input: y = a Wa + b Wb (Wb's inAxis indexes input 1). */
 const mixDense: OpSpec<{ units: number }> = {
