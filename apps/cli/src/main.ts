@@ -1,7 +1,3 @@
-// Load tfjs-core's main entry before @bonsai/core: under vitest, core's import of
-// register_all_gradients otherwise defines the global Tensor class without op handlers
-// (Tensor.clone fails in BN gradients). Harmless in built bundles.
-import '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { formatFlags, parseArgs, suggest, type FlagValues } from './args';
 import { runDemo } from './commands/demo-command';
