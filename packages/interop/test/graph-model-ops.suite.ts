@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@bonsai/core';
+import { GraphBuilder, initBackend, Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRAPH_OP_IMPORTERS, graphModelProvenance, importGraphModelArtifacts, toGraphModelArtifacts } from '../src/index';
 import { TfGraphBuilder } from './graph-model-builder';
@@ -50,4 +50,41 @@ describe('every TF op converter against stock tfjs-converter (wasm), on hand-wri
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('other inputs and sources', () => {
+  it('accepts tfjs io.ModelArtifacts (weightSpecs + weightData) like { modelJson, weights }', () => {
+    const b = new TfGraphBuilder(3);
+    const outs = OP_CASES[1]!.build(b);
+    const art = b.build(outs);
+    const json = art.modelJson as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+    const a = importGraphModelArtifacts(art);
+    const m = importGraphModelArtifacts({ format: 'graph-model', modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: art.weights as ArrayBuffer });
+    const x = seededInput(OP_CASES[1]!.input.slice(1));
+    const [ya, ym] = [a.forward(x), m.forward(x)];
+    expect(maxDiff(ya, ym)).toBe(0);
+    [x, ya, ym].forEach((t) => t.dispose());
+    a.dispose();
+    m.dispose();
+  });
+
+  it('a model built in Bonsai (no GraphModel provenance) exports too: stock tfjs-converter runs it with the same outputs', async () => {
+    const g = new GraphBuilder();
+    const x0 = g.input([8, 8, 3], { name: 'image' });
+    const c = g.relu(g.batchNorm(g.conv2d(x0, { filters: 6, kernel: 3, useBias: false, name: 'conv' }), { name: 'bn' }), { name: 'act' });
+    const d = g.relu6(g.depthwiseConv2d(c, { kernel: 3, strides: 2, name: 'dw' }));
+    const y = g.softmax(g.dense(g.globalAvgPool(g.add([d, d])), { units: 4, name: 'fc' }), { name: 'probs' });
+    const model = Model.create(g.build(y), { seed: 4 });
+    const out = await toGraphModelArtifacts(model);
+    expect(out.inputNames).toEqual(['image:0']);
+    expect(out.outputNames).toEqual(['probs:0']);
+    const stock = await loadStockGraphModel(out);
+    const x = seededInput([8, 8, 3], 2);
+    const ref = stockExecute(stock, x, out.outputNames)[0]!;
+    const yb = model.forward(x);
+    expect(maxDiff(yb, ref)).toBeLessThan(1e-5);
+    [x, ref, yb].forEach((t) => t.dispose());
+    stock.dispose();
+    model.dispose();
+  });
 });

@@ -87,8 +87,9 @@ export async function toGraphModelArtifacts(model: Model, options: GraphExportOp
   }
   for (const v of names.values()) used.add(v);
   const unique = (want: string): string => {
-    let name = want.replace(/[^-A-Za-z0-9_./]/g, '_') || 'node';
-    for (let k = 1; used.has(name); k++) name = `${want}_${k}`;
+    const clean = want.replace(/[^-A-Za-z0-9_./]/g, '_') || 'node';
+    let name = clean;
+    for (let k = 1; used.has(name); k++) name = `${clean}_${k}`;
     used.add(name);
     return name;
   };
