@@ -1,4 +1,4 @@
-import { GraphBuilder, Model, type NodeId } from '@bonsai/core';
+import { ConfigError, GraphBuilder, Model, type NodeId } from '@bonsai/core';
 import { bnMomentum, type ModelOptions } from './mlp';
 
 function convBn(b: GraphBuilder, x: NodeId, filters: number, kernel: number, strides: number, name: string, momentum: number): NodeId {
@@ -13,7 +13,7 @@ function convBn(b: GraphBuilder, x: NodeId, filters: number, kernel: number, str
  */
 export function resnet(o: ModelOptions & { depth?: number; base?: number } = {}): Model {
   const depth = o.depth ?? 20;
-  if ((depth - 2) % 6 !== 0) throw new Error(`resnet: depth must be 6n + 2, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) throw new ConfigError(`resnet: depth must be 6n + 2 with n >= 1 (20, 32, 56, ...), got ${depth}`, { option: 'depth' });
   const n = (depth - 2) / 6;
   const base = o.base ?? 16;
   const b = new GraphBuilder();
