@@ -52,6 +52,7 @@ describe('npyDataset', () => {
     await expect(npyDataset(join(dir, 'x.npy'), { labels: join(dir, 'two.npz') })).rejects.toThrow(/two\.npz: labels must be a \.npy file/);
     writeFileSync(join(dir, 'bad-y.npy'), encodeNpy(Int32Array.of(1, 2), [2]));
     await expect(npyDataset(join(dir, 'x.npy'), { labels: join(dir, 'bad-y.npy') })).rejects.toThrow(/x\.npy: y must be \[5\]/);
+    await expect(npyDataset(join(dir, 'x.npy'), { labels: join(dir, 'bad-y.npy') })).rejects.toThrow(ShapeError); // context keeps the class
   });
 });
 

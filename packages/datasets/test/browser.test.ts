@@ -13,10 +13,11 @@ function picked(path: string, bytes = 'x'): NamedBlob {
 
 describe('listFiles (browser file grouping)', () => {
   it('takes the class from the first folder below the picked one, sorted like imageFolder', () => {
-    const files = ['pets/dog/b.jpg', 'pets/cat/2.png', 'pets/dog/a.JPG', 'pets/cat/1.webp', 'pets/cat/.hidden.jpg', 'pets/bird/x/deep.jpeg'].map((p) => picked(p));
+    const files = ['pets/dog/b.jpg', 'pets/cat/2.png', 'pets/dog/a.JPG', 'pets/cat/1.webp', 'pets/cat/.hidden.jpg', 'pets/bird/x/deep.jpeg', 'pets/bird/z.png'].map((p) => picked(p));
     const listing = listFiles(files);
     expect(listing.classes).toEqual(['bird', 'cat', 'dog']);
     expect(listing.entries.map((e) => [e.name, e.label, e.file])).toEqual([
+      ['bird/z.png', 0, 6], // a folder's own files before its subfolders', as imageFolder (and torchvision) list them
       ['bird/x/deep.jpeg', 0, 5],
       ['cat/1.webp', 1, 3],
       ['cat/2.png', 1, 1],

@@ -48,7 +48,14 @@ export function listFiles(files: readonly NamedBlob[], options: ListFilesOptions
   if (items.length === 0) throw new DatasetError('no images among the files (expected .jpg, .jpeg, .png or .webp)');
   const root = items[0]?.path[0];
   if (items.every((it) => it.path.length >= 2 && it.path[0] === root)) for (const it of items) it.path.shift();
-  items.sort((a, b) => (a.path.join('/') < b.path.join('/') ? -1 : a.path.join('/') > b.path.join('/') ? 1 : 0));
+  // Folder first, then file name: a folder's files come before its subfolders', as imageFolder lists them.
+  const key = (it: { path: string[] }): [string, string] => [it.path.slice(0, -1).join('/'), it.path[it.path.length - 1] ?? ''];
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  items.sort((a, b) => {
+    const [da, fa] = key(a);
+    const [db, fb] = key(b);
+    return cmp(da, db) || cmp(fa, fb);
+  });
   const inFolders = items.filter((it) => it.path.length >= 2).length;
   if (labels === 'none' || inFolders === 0) {
     if (options.classNames) throw new DatasetError('classNames given but the files have no class folders');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { IoError } from '@bonsai/core';
+import { BonsaiError, IoError } from '@bonsai/core';
 import { arrayDataset, type ArrayDatasetOptions } from '../array-dataset';
 import type { Dataset } from '../dataset';
 import { DatasetError } from '../errors';
@@ -54,7 +54,6 @@ export async function npyDataset(file: string, options: NpyDatasetOptions = {}):
   try {
     return arrayDataset(x as NpyArray, y, options);
   } catch (cause) {
-    if (cause instanceof Error) cause.message = `${file}: ${cause.message}`;
-    throw cause;
+    throw cause instanceof BonsaiError ? cause.withContext(file, { file }) : cause;
   }
 }
