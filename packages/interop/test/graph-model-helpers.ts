@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-converter';
+import type { Model } from '@bonsai/core';
+import type { DependencyGraph, Group } from '@bonsai/graph';
 import type { GraphModelArtifacts } from '../src/index';
 
 /** Folder of the vendored real GraphModels. */
@@ -72,4 +74,28 @@ export async function photoInput(shape: readonly number[]): Promise<tf.Tensor> {
     const sized = tf.image.resizeBilinear(rgb, [shape[0]!, shape[1]!]);
     return shape[2] === 1 ? tf.mean(sized, -1, true) : sized;
   });
+}
+
+const ZEROED = new Set(['kernel', 'bias', 'beta', 'movingMean', 'value']);
+
+/** Makes a group's channels exactly 0 without removing them (producers' out-channel kernels, biases, BN shifts, added constants). */
+export function zeroGroup(model: Model, group: Group): void {
+  for (const m of group.members()) {
+    if (m.side !== 'out' || !ZEROED.has(m.role)) continue;
+    const p = model.params.get(m.name)!;
+    const keep = new Float32Array(p.shape[m.axis]!).fill(1);
+    for (const i of m.indices) keep[i] = 0;
+    tf.tidy(() => p.assign(tf.mul(p.value, tf.reshape(tf.tensor1d(keep), p.shape.map((d, i) => (i === m.axis ? d : 1))))));
+  }
+}
+
+/** Every other unit of every prunable group (as far as each group's budget allows), the groups the graph accepts. */
+export function everyOtherUnit(dg: DependencyGraph): Group[] {
+  return [...dg.groups()]
+    .map((g) => {
+      const budget = g.budget();
+      for (let i = 0; i < g.size; i += 2) budget.tryAdd(i);
+      return budget.finish();
+    })
+    .filter((p) => p.size > 0 && dg.check(p));
 }

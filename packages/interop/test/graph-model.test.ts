@@ -6,3 +6,4 @@ import './graph-model-ops.suite';
 import './graph-model-errors.suite';
 import './graph-model-readme.suite';
 import './graph-model-fuzz.suite';
+import './graph-model-prune.suite';
