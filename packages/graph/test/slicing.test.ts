@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, GraphBuilder, Model, plainTraits, registerOp, type OpSpec } from '@bonsai/core';
+import { ConfigError, GraphBuilder, Model, initBackend, plainTraits, registerOp, type OpSpec } from '@bonsai/core';
 import { describe, expect, it } from 'vitest';
 import * as graphApi from '../src/index';
 import { DependencyGraph, Group } from '../src/index';
@@ -58,6 +58,19 @@ describe('keepAlongAxes', () => {
     const gi = keepAlongAxes(xi, [{ axis: 1, keep: [1] }]);
     expect(gi.dtype).toBe('int32');
     tf.dispose([xi, gi, x]);
+  });
+
+  it('gives the same result through dataSync on the cpu backend (no heap view there)', async () => {
+    const data = Array.from({ length: 60 }, (_, i) => i * 0.5 - 7);
+    const cuts = [{ axis: 1, keep: [0, 2] }, { axis: 2, keep: [1, 3, 4] }];
+    const onWasm = tf.tidy(() => Array.from(keepAlongAxes(tf.tensor(data, [2, 6, 5]), cuts).dataSync()));
+    await initBackend('cpu');
+    try {
+      const onCpu = tf.tidy(() => Array.from(keepAlongAxes(tf.tensor(data, [2, 6, 5]), cuts).dataSync()));
+      expect(onCpu).toEqual(onWasm);
+    } finally {
+      await initBackend('wasm');
+    }
   });
 
   it('rejects unsorted, repeated or out-of-range positions and bad axes with ConfigError', () => {
