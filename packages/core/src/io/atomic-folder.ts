@@ -183,7 +183,7 @@ export async function writeFilesAtomic(dir: string, files: ReadonlyArray<FolderF
   const target = await resolveTarget(fs, path, dir);
   const parent = path.dirname(target);
   const base = path.basename(target);
-  await withIoError(parent, 'create the folder', () => fs.mkdir(parent, { recursive: true }));
+  await withIoError(target, 'create its parent folder', () => fs.mkdir(parent, { recursive: true }));
   await recoverFolder(target);
   const replacing = await checkReplaceable(fs, target, files);
   const tag = `${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`;
