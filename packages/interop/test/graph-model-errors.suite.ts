@@ -6,7 +6,8 @@ import { BonsaiError, initBackend, SerializationError } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportGraphModel, importGraphModel, importGraphModelArtifacts, InteropError, supportedGraphOps, toGraphModelArtifacts } from '../src/index';
 import { attr, convAttr, TfGraphBuilder } from './graph-model-builder';
-import { readArtifacts, REAL_MODELS } from './graph-model-helpers';
+import { FIXTURES, readArtifacts, REAL_MODELS } from './graph-model-helpers';
+import { readFileSync } from 'node:fs';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -102,6 +103,26 @@ describe('GraphModel import refuses what Bonsai cannot represent, naming format,
     json.weightsManifest[0]!.paths = ['../emotion.bin'];
     await writeFile(join(dir, 'model.json'), JSON.stringify(json));
     await expect(importGraphModel(dir)).rejects.toThrow(/escapes the model folder/);
+  });
+});
+
+describe('real GraphModels Bonsai cannot represent are refused (topology only vendored; the weights are zeros of the manifest size)', () => {
+  const zeroWeights = (name: string) => {
+    const modelJson = JSON.parse(readFileSync(join(FIXTURES, 'refused', `${name}.json`), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ shape: number[]; quantization?: { dtype: string } }> }> };
+    const bytes = modelJson.weightsManifest.flatMap((g) => g.weights).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * (w.quantization ? (w.quantization.dtype === 'uint8' ? 1 : 2) : 4), 0);
+    return { modelJson, weights: new ArrayBuffer(bytes) };
+  };
+
+  it('facemesh-attention (BatchMatMulV2 attention with Gather/Cast/Floor index math): the first unsupported op and the others are named', () => {
+    const e = caught(() => importGraphModelArtifacts(zeroWeights('facemesh-attention-pinto')));
+    expect(e).toBeInstanceOf(InteropError);
+    expect(e.message).toContain('GraphModel node "norm_1/Sum": op "Sum" is not supported (nor are GatherV2, Max, Min, Floor, Cast, GatherNd, Prod, used by other nodes); supported ops: ');
+    expect(e.message).toContain('supported ops: ');
+  });
+
+  it('handtrack (a while loop with TensorLists and NonMaxSuppressionV5): control flow is refused', () => {
+    const e = caught(() => importGraphModelArtifacts(zeroWeights('handtrack')));
+    expect(e.message).toMatch(/^GraphModel node "[^"]+" \((Switch|Merge|Enter|NextIteration|LoopCond|Exit)\): the graph has a cycle here \(control flow loops are not supported\)/);
   });
 });
 

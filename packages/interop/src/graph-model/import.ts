@@ -207,6 +207,15 @@ function convert(graph: TfGraph, consts: ReadonlyMap<string, { readonly values: 
       out.fixedBatch = b;
     }
   }
+  // Refuse unsupported ops before converting anything, naming the first one and listing the rest.
+  const unsupported = order.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder' && !graphImporter(n.op));
+  if (unsupported.length > 0) {
+    const n = unsupported[0]!;
+    const why = CONTROL_FLOW.has(n.op) ? ' (control flow)' : '';
+    const others = [...new Set(unsupported.map((u) => u.op))].filter((op) => op !== n.op);
+    const also = others.length > 0 ? ` (nor are ${others.join(', ')}, used by other nodes)` : '';
+    throw new InteropError(`${GRAPH_MODEL} node "${n.name}": op "${n.op}"${why} is not supported${also}; supported ops: ${supportedGraphOps().join(', ')}`, { nodeId: n.name, op: n.op });
+  }
   const reserved = new Set(graph.order);
   const taken = new Set<string>();
   const tensors = new Map<string, NodeId>();
@@ -225,11 +234,7 @@ function convert(graph: TfGraph, consts: ReadonlyMap<string, { readonly values: 
       out.tfNames.set(n.name, n.name);
       continue;
     }
-    const importer = graphImporter(n.op);
-    if (!importer) {
-      const why = CONTROL_FLOW.has(n.op) ? ' (control flow)' : '';
-      throw new InteropError(`${GRAPH_MODEL} node "${n.name}": op "${n.op}"${why} is not supported; supported ops: ${supportedGraphOps().join(', ')}`, { nodeId: n.name, op: n.op });
-    }
+    const importer = graphImporter(n.op)!;
     const ctx = context(n, consts, tensors, out, reserved, taken, add, file);
     const ids = importer(ctx);
     ids.forEach((id, k) => {
