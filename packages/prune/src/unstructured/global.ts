@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, smallestK, type Param } from '@bonsai/core';
+import { entryMagnitudes, ShapeError, smallestK, type Param } from '@bonsai/core';
 import { resolveCount, type Amount } from './amount';
 import { attach, countZeros, maskValues, rawValues, type MaskChange } from './mask';
 import { resolveTarget, type PruneTarget } from './targets';
@@ -22,7 +22,7 @@ export interface GlobalUnstructuredOptions {
 
 /** Reads the importance scores of `p` as a flat array. */
 export function importanceOf(p: Param, importance: GlobalUnstructuredOptions['importance']): Float32Array {
-  if (importance === undefined) return rawValues(p).map(Math.abs);
+  if (importance === undefined) return entryMagnitudes(rawValues(p));
   let out: Float32Array | undefined;
   tf.tidy(() => {
     const s = typeof importance === 'function' ? importance(p) : importance[p.name];
@@ -31,7 +31,7 @@ export function importanceOf(p: Param, importance: GlobalUnstructuredOptions['im
     if (size !== p.size) throw new ShapeError(`importance of param "${p.name}" has ${size} entries, the param has ${p.size}`);
     out = s instanceof Float32Array ? Float32Array.from(s) : Float32Array.from(s.dataSync() as Float32Array);
   });
-  return out ?? rawValues(p).map(Math.abs);
+  return out ?? entryMagnitudes(rawValues(p));
 }
 
 /**

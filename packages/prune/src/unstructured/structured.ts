@@ -1,4 +1,4 @@
-import { ConfigError, createRng, hashSeed, smallestK, type Param } from '@bonsai/core';
+import { axisMagnitudes, ConfigError, createRng, hashSeed, smallestK, type Param } from '@bonsai/core';
 import { resolveCount } from './amount';
 import { attach, countZeros, maskValues, rawValues, type MaskChange } from './mask';
 import { axisLayout, forSlice, normalizeAxis, type AxisLayout } from './layout';
@@ -37,19 +37,12 @@ export function lnStructured(target: PruneTarget, options: LnStructuredOptions):
   const n = options.n;
   if (typeof n !== 'number' || !(n > 0)) throw new ConfigError(`lnStructured: n must be a positive number or Infinity, got ${String(n)}`, { n });
   return paramAmounts(target, options.amount, options.params).map(([p, amount]) => {
-    const layout = axisLayout(p, normalizeAxis(p, options.dim));
+    const axis = normalizeAxis(p, options.dim);
+    const layout = axisLayout(p, axis);
     const mask = maskValues(p);
-    const values = rawValues(p);
-    const norms = new Float64Array(layout.axisSize);
-    for (let c = 0; c < layout.axisSize; c++) {
-      let acc = 0;
-      forSlice(layout, c, (i) => {
-        const v = Math.abs(values[i]! * mask[i]!);
-        acc = n === Infinity ? Math.max(acc, v) : acc + v ** n;
-      });
-      norms[c] = n === Infinity ? acc : acc ** (1 / n);
-    }
-    return pruneSlices(p, layout, mask, (c) => norms[c]!, amount);
+    // Core's magnitude ranking: sum of |w|^n per slice (max for Infinity) in one read; the n-th root keeps the order.
+    const [sums] = axisMagnitudes(rawValues(p), p.shape, [axis], { p: n, mask });
+    return pruneSlices(p, layout, mask, (c) => sums![c]!, amount);
   });
 }
 

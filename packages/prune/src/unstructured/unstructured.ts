@@ -1,5 +1,5 @@
 import type { Param } from '@bonsai/core';
-import { createRng, hashSeed, smallestK } from '@bonsai/core';
+import { createRng, entryMagnitudes, hashSeed, smallestK } from '@bonsai/core';
 import { resolveCount } from './amount';
 import { commitMask, maskValues, rawValues, type MaskChange } from './mask';
 import { paramAmounts, type AmountSpec } from './per-param';
@@ -27,8 +27,7 @@ export interface RandomUnstructuredOptions extends UnstructuredOptions {
  */
 export function l1Unstructured(target: PruneTarget, options: UnstructuredOptions): MaskChange[] {
   return paramAmounts(target, options.amount, options.params).map(([p, amount]) => {
-    const values = rawValues(p);
-    return pruneSmallest(p, (i) => Math.abs(values[i]!), amount);
+    return pruneSmallest(p, entryMagnitudes(rawValues(p)), amount);
   });
 }
 
@@ -39,12 +38,12 @@ export function randomUnstructured(target: PruneTarget, options: RandomUnstructu
     const rng = createRng(hashSeed(seed, p.name));
     const scores = new Float32Array(p.size);
     for (let i = 0; i < scores.length; i++) scores[i] = rng();
-    return pruneSmallest(p, (i) => scores[i]!, amount);
+    return pruneSmallest(p, scores, amount);
   });
 }
 
 /** Prunes the `amount` unpruned entries of `p` with the smallest score. */
-function pruneSmallest(p: Param, score: (i: number) => number, amount: Parameters<typeof resolveCount>[0]): MaskChange {
+function pruneSmallest(p: Param, score: Float32Array, amount: Parameters<typeof resolveCount>[0]): MaskChange {
   const mask = maskValues(p);
   const candidates = unprunedIndices(mask, p.size);
   const k = resolveCount(amount, candidates.length, p.name);
