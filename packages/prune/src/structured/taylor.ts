@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BonsaiError, ConfigError, crossEntropy, type Batch, type Callback, type Model } from '@bonsai/core';
 import type { Group } from '@bonsai/graph';
-import { memberScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
+import { positionScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
+import { MagnitudeTable } from './magnitude-table';
 
 /** Options of {@link taylor}. */
 export interface TaylorOptions extends ReductionOptions {
@@ -85,17 +86,28 @@ export class TaylorImportance implements GroupImportance {
   }
 
   score(group: Group): Float32Array | undefined {
+    return this.scoreAll([group])[0];
+  }
+
+  /** Scores all groups with one read back of every needed sum (see MagnitudeTable). */
+  scoreAll(groups: readonly Group[]): Array<Float32Array | undefined> {
     if (this.count === 0) throw new ConfigError('taylor: no gradients accumulated; call accumulate() or train with callback() first', { key: 'importance' });
-    const list = weightMembers(group, this.options.bias).flatMap((m) => {
+    if (groups.length === 0) return [];
+    const model = groups[0]!.dg.model;
+    const lists = groups.map((g) => weightMembers(g, this.options.bias).filter((m) => {
       const sum = this.sums.get(m.name);
-      if (!sum) return [];
-      const shape = group.dg.model.params.get(m.name)!.shape;
+      if (!sum) return false;
+      const shape = model.params.get(m.name)!.shape;
       if (sum.shape.length !== shape.length || sum.shape.some((d, i) => d !== shape[i])) {
         throw new BonsaiError('PRUNE', `taylor: scores of "${m.name}" have shape [${sum.shape.join(', ')}] but the param now has [${shape.join(', ')}]; reset() and accumulate again after pruning`, { param: m.name });
       }
-      return [memberScores(m, sum, group.size)];
-    });
-    return reduceScores(list, group.size, this.options.reduction ?? 'mean', this.options.normalizer === undefined ? 'mean' : this.options.normalizer);
+      return true;
+    }));
+    // The sums are |w·g| >= 0, so core's p = 1 magnitude reduction is their plain sum.
+    const table = new MagnitudeTable(model, lists.flat(), 1, (name) => this.sums.get(name)!);
+    const reduction = this.options.reduction ?? 'mean';
+    const normalizer = this.options.normalizer === undefined ? 'mean' : this.options.normalizer;
+    return groups.map((g, i) => reduceScores(lists[i]!.map((m) => positionScores(m, table.at(m), g.size)), g.size, reduction, normalizer));
   }
 
   private add(model: Model, grads: Readonly<Record<string, tf.Tensor>>): void {
