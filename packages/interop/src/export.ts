@@ -134,7 +134,7 @@ async function writeArtifacts(model: Model, options: ExportOptions): Promise<Exp
     const name = names.get(node.id)!;
     const exporter = layerExporter(node.op);
     if (!exporter) {
-      const why = Object.prototype.hasOwnProperty.call(LAYER_UNEXPORTABLE, node.op) ? LAYER_UNEXPORTABLE[node.op] : 'the op has no tfjs-layers equivalent';
+      const why = Object.hasOwn(LAYER_UNEXPORTABLE, node.op) ? LAYER_UNEXPORTABLE[node.op] : 'the op has no tfjs-layers equivalent';
       throw new InteropError(`Node "${node.id}" (${node.op}): ${why}`, { nodeId: node.id, op: node.op });
     }
     const layer = exporter(node, g.inputShapes(node.id), g);

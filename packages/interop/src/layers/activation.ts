@@ -53,7 +53,7 @@ function activationOf(ctx: ImportContext, key: string): ActivationOp | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'object' && !Array.isArray(v)) v = (v as Record<string, unknown>).class_name;
   if (typeof v !== 'string') return ctx.cfg.fail(key, 'an activation name');
-  if (!Object.prototype.hasOwnProperty.call(KERAS_ACTIVATIONS, v)) {
+  if (!Object.hasOwn(KERAS_ACTIVATIONS, v)) {
     throw layerError(ctx.layer.name, ctx.layer.className, `activation "${v}" is not supported; supported: ${Object.keys(KERAS_ACTIVATIONS).join(', ')}`, key);
   }
   return KERAS_ACTIVATIONS[v]!;
@@ -71,7 +71,7 @@ export function withActivation(ctx: ImportContext, id: NodeId, key = 'activation
  * `n` (an activation reading only that layer), or undefined.
  */
 export function layerActivationName(n: Node): string | undefined {
-  const name = Object.prototype.hasOwnProperty.call(LAYER_ACTIVATIONS, n.op) ? LAYER_ACTIVATIONS[n.op] : undefined;
+  const name = Object.hasOwn(LAYER_ACTIVATIONS, n.op) ? LAYER_ACTIVATIONS[n.op] : undefined;
   return name?.(n);
 }
 

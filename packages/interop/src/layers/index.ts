@@ -58,12 +58,12 @@ export const LAYER_EMITTERS: Readonly<Record<string, LayerExporter>> = tables.ex
 
 /** The table entry of Keras class `className` (aliases included), if supported. */
 export function layerEntry(className: string): LayerEntry | undefined {
-  return Object.prototype.hasOwnProperty.call(tables.entryOf, className) ? tables.entryOf[className] : undefined;
+  return  Object.hasOwn(tables.entryOf, className) ? tables.entryOf[className] : undefined;
 }
 
 /** The exporter of core op `op`, if it has one. */
 export function layerExporter(op: string): LayerExporter | undefined {
-  return Object.prototype.hasOwnProperty.call(tables.exporters, op) ? tables.exporters[op] : undefined;
+  return  Object.hasOwn(tables.exporters, op) ? tables.exporters[op] : undefined;
 }
 
 export type { ExportedLayer, ImportContext, LayerEntry, LayerExporter, LayerImporter, Unexportable } from './types';

@@ -21,7 +21,7 @@ const inputLayer: LayerEntry = {
   export: {
     input: (n, _s, g) => ({ className: 'InputLayer', config: { batch_input_shape: [null, ...g.shape(n.id)], dtype: 'float32', sparse: false }, weights: [] }),
   },
-  note: "`batch_input_shape` / `batch_shape`; Sequential's first-layer shape becomes `${first}_input`",
+  note: "`batch_input_shape` / `batch_shape`; Sequential's first-layer shape becomes `<first>_input`",
 };
 
 /** The graph input. */
