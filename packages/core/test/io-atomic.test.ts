@@ -6,16 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, GraphBuilder, IoError, Model, load, recoverFolder, save, writeFilesAtomic } from '../src/index';
 import { useWasm } from './helpers';
+import { caught, tinyDense } from './io-helpers';
 
 beforeAll(useWasm);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bonsai-atomic-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function mlp(seed: number): Model {
-  const b = new GraphBuilder();
-  const x = b.input([4], { name: 'x' });
-  return Model.create(b.build(b.dense(x, { units: 3, name: 'fc' })), { seed });
-}
 
 /** A pid that surely belongs to no running process: one that has just exited. */
 function deadPid(): number {
@@ -25,18 +21,15 @@ function deadPid(): number {
 
 const siblings = (dir: string): string[] => fs.readdirSync(path.dirname(dir)).filter((f) => f !== path.basename(dir)).sort();
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => undefined, (e: unknown) => e);
-}
 
 describe('writeFilesAtomic / save replace the folder as a whole', () => {
   it('a second save leaves exactly the new files (stale ones from the old folder are gone)', async () => {
     const dir = path.join(tmp, 'whole', 'm');
-    const a = mlp(1);
+    const a = tinyDense(1);
     await save(a, dir);
     fs.writeFileSync(path.join(dir, 'weights.q.bin'), 'left over from an int8 save');
     fs.writeFileSync(path.join(dir, '.weights.bin.123-456.tmp'), 'left over by the old writer');
-    const b = mlp(2);
+    const b = tinyDense(2);
     await save(b, dir);
     expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
     expect(siblings(dir)).toEqual([]);
@@ -46,7 +39,7 @@ describe('writeFilesAtomic / save replace the folder as a whole', () => {
   });
 
   it('refuses to replace a folder holding unrelated files, or a file, with an IoError naming it', async () => {
-    const m = mlp(1);
+    const m = tinyDense(1);
     const home = path.join(tmp, 'home');
     fs.mkdirSync(home);
     fs.writeFileSync(path.join(home, 'thesis.tex'), 'precious');
@@ -69,7 +62,7 @@ describe('writeFilesAtomic / save replace the folder as a whole', () => {
   });
 
   it('bad arguments are ConfigErrors and write nothing', async () => {
-    const m = mlp(1);
+    const m = tinyDense(1);
     const before = tf.memory().numTensors;
     await expect(save(null as unknown as Model, path.join(tmp, 'never'))).rejects.toThrow(ConfigError);
     await expect(save(m, '')).rejects.toThrow(ConfigError);
@@ -87,10 +80,10 @@ describe('writeFilesAtomic / save replace the folder as a whole', () => {
   it('saving through a symbolic link replaces the folder it points to and keeps the link', async () => {
     const real = path.join(tmp, 'real-target');
     const link = path.join(tmp, 'link-to-model');
-    const a = mlp(1);
+    const a = tinyDense(1);
     await save(a, real);
     fs.symlinkSync(real, link);
-    const b = mlp(3);
+    const b = tinyDense(3);
     await save(b, link);
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
     const back = await load(link);
@@ -102,7 +95,7 @@ describe('writeFilesAtomic / save replace the folder as a whole', () => {
 describe('recovery after a crash', () => {
   it('a folder a killed save left half-swapped is restored by load; dead temporaries are removed', async () => {
     const dir = path.join(tmp, 'crash', 'm');
-    const a = mlp(4);
+    const a = tinyDense(4);
     await save(a, dir);
     const pid = deadPid();
     // The state between "old folder moved aside" and "new folder moved in":
@@ -118,8 +111,8 @@ describe('recovery after a crash', () => {
 
   it('a new folder in place with the old one still beside it: load uses the new one, the next save removes the old', async () => {
     const dir = path.join(tmp, 'crash2', 'm');
-    const a = mlp(5);
-    const b = mlp(6);
+    const a = tinyDense(5);
+    const b = tinyDense(6);
     await save(a, dir);
     const pid = deadPid();
     fs.cpSync(dir, path.join(path.dirname(dir), `.m.old-${pid}-xyz`), { recursive: true });
@@ -132,7 +125,7 @@ describe('recovery after a crash', () => {
 
   it('temporaries of a process that still runs are left alone', async () => {
     const dir = path.join(tmp, 'live', 'm');
-    const m = mlp(7);
+    const m = tinyDense(7);
     await save(m, dir);
     const busy = path.join(path.dirname(dir), `.m.tmp-${process.ppid}-live`);
     fs.mkdirSync(busy);
@@ -155,7 +148,7 @@ describe('a full disk (a real 64 KiB tmpfs)', () => {
     }
     try {
       const dir = path.join(mnt, 'm');
-      const small = mlp(8);
+      const small = tinyDense(8);
       await save(small, dir);
       const before = fs.readFileSync(path.join(dir, 'weights.bin'));
       const b = new GraphBuilder();

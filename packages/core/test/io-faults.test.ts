@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GraphBuilder, IoError, Model, load, save } from '../src/index';
+import { IoError, load, save } from '../src/index';
 import { useWasm } from './helpers';
+import { caught, tinyDense } from './io-helpers';
 
 // Injects system errors into node:fs/promises (the tests run as root, so chmod cannot make EACCES).
 const faults = vi.hoisted(() => ({ next: new Map<string, { code: string; skip: number; partial?: boolean }>() }));
@@ -51,15 +52,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bonsai-faults-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => faults.next.clear());
 
-function mlp(seed: number): Model {
-  const b = new GraphBuilder();
-  const x = b.input([4], { name: 'x' });
-  return Model.create(b.build(b.dense(x, { units: 3, name: 'fc' })), { seed });
-}
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => undefined, (e: unknown) => e);
-}
 
 describe('file-system failures during save are IoErrors and leave the old model', () => {
   const cases: Array<{ what: string; fn: string; code: string; skip?: number }> = [
@@ -77,11 +70,11 @@ describe('file-system failures during save are IoErrors and leave the old model'
   for (const c of cases) {
     it(`${c.what} (${c.code})`, async () => {
       const dir = path.join(tmp, `${c.fn}-${c.code}-${c.skip ?? 0}`, 'm');
-      const a = mlp(1);
+      const a = tinyDense(1);
       await save(a, dir);
       const before = fs.readFileSync(path.join(dir, 'weights.bin'));
       faults.next.set(c.fn, { code: c.code, skip: c.skip ?? 0 });
-      const b = mlp(2);
+      const b = tinyDense(2);
       const e = await caught(save(b, dir));
       expect(faults.next.size, 'the fault was injected').toBe(0);
       expect(e).toBeInstanceOf(IoError);
@@ -100,7 +93,7 @@ describe('file-system failures during save are IoErrors and leave the old model'
 describe('file-system failures during load are IoErrors', () => {
   it('EACCES on model.json and on weights.bin name the file', async () => {
     const dir = path.join(tmp, 'load', 'm');
-    const a = mlp(3);
+    const a = tinyDense(3);
     await save(a, dir);
     faults.next.set('open', { code: 'EACCES', skip: 0 });
     const e = await caught(load(dir));

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, IoError, Model, SerializationError, fromArtifacts, load, save, toArtifacts, type ModelJSON } from '../src/index';
 import { useWasm } from './helpers';
+import { caught } from './io-helpers';
 
 beforeAll(useWasm);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bonsai-validate-'));
@@ -25,9 +26,6 @@ async function savedCopy(name: string): Promise<string> {
   return dir;
 }
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => undefined, (e: unknown) => e);
-}
 
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 

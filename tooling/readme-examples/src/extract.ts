@@ -38,7 +38,7 @@ export function extractBlocks(markdown: string, file: string): CodeBlock[] {
     if (i >= lines.length) throw new Error(`${file}:${start + 1}: the code block is never closed`);
     const marker = MARKER.exec(lastText);
     if (marker && marker[1] === '') throw new Error(`${file}:${start + 1}: <!-- not-runnable: --> needs a reason`);
-    blocks.push({ file, line: start + 1, code: body.join('\n') + '\n', ...(marker ? { notRunnable: marker[1] } : {}) });
+    blocks.push({ file, line: start + 1, code: `${body.join('\n')}\n`, ...(marker ? { notRunnable: marker[1] } : {}) });
     lastText = fence;
   }
   return blocks;

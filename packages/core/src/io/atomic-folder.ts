@@ -142,7 +142,7 @@ async function resolveTarget(fs: Fs, path: PathMod, dir: string): Promise<string
 
 /** The existing folder may be replaced only if it is empty or holds one of the files being written. */
 async function checkReplaceable(fs: Fs, target: string, files: ReadonlyArray<FolderFile>): Promise<boolean> {
-  let st;
+  let st: Awaited<ReturnType<Fs['stat']>>;
   try {
     st = await fs.stat(target);
   } catch (e) {

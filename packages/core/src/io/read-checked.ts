@@ -1,5 +1,5 @@
 import { IoError, SerializationError } from '../errors';
-import { fsCode, toIoError, withIoError } from './fs-error';
+import { fsCode, withIoError } from './fs-error';
 
 type Fs = typeof import('node:fs/promises');
 
