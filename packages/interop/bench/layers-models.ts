@@ -50,6 +50,43 @@ function predictOnce(m: tfl.LayersModel, x: tf.Tensor): void {
 
 const FOLDED: ExportOptions = { foldBatchNorm: true };
 
+/**
+ * The same exported MobileNetV2 with its relu6 layers written as Bonsai writes them
+ * (`ReLU{max_value: 6}`) and as Bonsai wrote them before (`Activation('relu6')`, which stock tfjs
+ * runs as minimum(6, relu(x))), timed interleaved in stock tfjs.
+ */
+async function relu6Encodings(): Promise<{ title: string; columns: string[]; rows: Cell[][] }> {
+  const keras = mobileNetV2({ size: pick(96, 64), alpha: 0.35, classes: 1000 });
+  realisticWeights(keras, 950);
+  const model = importLayersArtifacts(await tfjsArtifacts(keras));
+  keras.dispose();
+  const art = await toLayersArtifacts(model);
+  const asActivation = structuredClone(art.modelJson);
+  let swapped = 0;
+  for (const l of asActivation.modelTopology.config.layers as Array<{ class_name: string; config: Record<string, unknown> }>) {
+    if (l.class_name !== 'ReLU' || l.config.max_value !== 6) continue;
+    l.class_name = 'Activation';
+    l.config = { name: l.config.name, trainable: l.config.trainable, activation: 'relu6' };
+    swapped++;
+  }
+  const relu = await loadWithTfjs(art);
+  const act = await loadWithTfjs({ modelJson: asActivation, weights: art.weights });
+  const x = tf.randomUniform([1, ...model.graph.shape(model.graph.inputs[0]!)], 0, 1, 'float32', 23);
+  const t = await interleave({ relu: () => predictOnce(relu, x), activation: () => predictOnce(act, x) }, { warmup: pick(3, 1), runs: pick(61, 3) });
+  const same = tf.tidy(() => maxDiff(relu.predict(x) as tf.Tensor, act.predict(x) as tf.Tensor));
+  x.dispose();
+  [relu, act].forEach((m) => m.dispose());
+  model.dispose();
+  return {
+    title: `relu6 encodings of the exported MobileNetV2 0.35 (${swapped} relu6 layers), stock tfjs wasm, batch 1; outputs differ by ${same.toExponential(1)}`,
+    columns: ['encoding', 'median ms', 'speedup vs Activation(relu6)'],
+    rows: [
+      ['ReLU{max_value: 6} (Bonsai export)', ms(t.variants.relu.median), spread(t.ratio('activation', 'relu'))],
+      ["Activation('relu6')", ms(t.variants.activation.median), ''],
+    ],
+  };
+}
+
 /** Runs the bench. */
 export async function layersModelsBench(): Promise<void> {
   await initBackend('wasm');
@@ -103,6 +140,7 @@ export async function layersModelsBench(): Promise<void> {
     [original, dense, folded, pruned].forEach((m) => m.dispose());
     model.dispose();
   }
+  report.table('relu6', await relu6Encodings());
   report.table('accuracy', {
     title: 'Import and export vs stock tfjs-layers (batch 4; max |Δ| of the softmax outputs / max |Δ| of the pooled features relative to their max)',
     columns: ['model', 'import ms (median)', 'Bonsai vs stock original', 'stock exported dense vs Bonsai', 'stock exported dense, BN folded vs Bonsai', 'stock exported 50%-pruned (BN folded) vs Bonsai pruned'],
