@@ -23,6 +23,7 @@ export { runInspect, type InspectResult, type TensorInfo } from './commands/insp
 export { agreement, type Agreement } from './agreement';
 export { locateModel, formatOf, FORMAT_NAMES, type ModelFormat, type ModelLocation } from './model-format';
 export { checkWritable } from './out-dir';
+export { installProcessHandlers } from './process-handlers';
 export { loadData, type DataLoader, type DataSplits, type LoadDataContext } from './data';
 export { readmeOptionTables, renderReadme } from './option-docs';
 export { exportLayers, type LayersExport } from './steps/export';

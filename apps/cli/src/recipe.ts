@@ -71,6 +71,8 @@ const trainFields = {
   maxSteps: int(1).optional(),
   /** Training-time augmentation: `{ "shift": 2 }` translates each image by up to 2 pixels (seeded). */
   augment: z.object({ shift: int(0).max(8) }).strict().optional(),
+  /** Measure test accuracy after every epoch (false: only the next eval step measures). */
+  evalEachEpoch: z.boolean().default(true),
 };
 
 const kdFields = {

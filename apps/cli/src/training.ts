@@ -15,6 +15,8 @@ export interface TrainSettings {
   maxSteps?: number;
   /** Training-time augmentation of the batches. */
   augment?: Augment;
+  /** Measure test accuracy after every epoch (default true). */
+  evalEachEpoch?: boolean;
 }
 
 /** What {@link runTraining} reports. */
@@ -81,7 +83,7 @@ export async function runTraining(
       // Running BN statistics lag behind short runs: re-estimate them before measuring.
       if (extra.recalibrate ?? true) recalibrateBatchNorm(model, data);
       let suffix = `mean loss ${s.epochLoss.toFixed(4)}`;
-      if (extra.evalEachEpoch ?? true) {
+      if ((extra.evalEachEpoch ?? true) && settings.evalEachEpoch !== false) {
         const acc = testAccuracy(model, data);
         accs.push(acc);
         suffix += `, test accuracy ${(acc * 100).toFixed(2)}%`;

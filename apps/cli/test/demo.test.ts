@@ -36,5 +36,5 @@ describe('bonsai demo --fast', () => {
     // stderr carries the progress lines (plain lines: not a TTY), stdout only JSON
     expect(r.stderr).toMatch(/train epoch 1\/1 \[#+\] 16\/16 .*in \d+:\d\d/);
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 300_000);
 });

@@ -172,6 +172,6 @@ describe('export to a stock tfjs LayersModel', () => {
     expect(q.stderr).toContain('option "--quantize" must be one of "uint8", "uint16", "float16", got "int8"');
     const missing = await run(['export', '--model', 'nowhere', '--out', 'y', '--json', '-q']);
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'SERIALIZATION' } });
+    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'IO', name: 'IoError', reason: 'ENOENT' } });
   });
 });

@@ -51,12 +51,13 @@ describe('recipe pipeline (synthetic data, MLP)', () => {
     expect(doc.result.steps[0]!.details.sparsity).toBeCloseTo(0.5, 2);
     expect(doc.result.steps[1]!.details.sparsity).toBeCloseTo(0.8, 2);
     const [dense, final] = doc.result.comparison.json.rows;
-    expect(dense!.name).toBe('dense');
+    // loaded from disk: named from its provenance, not "dense"
+    expect(dense!.name).toBe('input model');
     expect(final!.name).toBe('unstructured 50% + AGP 80% + int8 dynamic');
     // 300*784 + 100*300 + 10*100 kernel entries, 80% of them zero
     expect(dense!.nonZero - final!.nonZero).toBeGreaterThanOrEqual(Math.floor(0.8 * 266200) - 50);
     expect(final!.bytes).toBeLessThan(dense!.bytes / 4);
-    expect(doc.result.output!.format).toBe('bonsai dynamic int8');
+    expect(doc.result.output!.format).toBe("bonsai dynamic int8 (Bonsai's int8 format)");
     expect(doc.result.output!.bytes).toBe(final!.bytes);
     expect(c.stderr).toMatch(/gradual prune epoch 1\/1 \[#+\] 4\/4/);
 
@@ -67,6 +68,19 @@ describe('recipe pipeline (synthetic data, MLP)', () => {
     expect(row.bytes).toBe(final!.bytes);
     expect(row.accuracy).toBeCloseTo(final!.accuracy, 6);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('lists a final model that an eval step measured once, even when export/save steps follow (prune-export-tfjs.json)', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'r.json'), JSON.stringify({
+      model: { zoo: 'mlp300100' },
+      data: { dataset: 'synthetic', trainSize: 64, testSize: 16 },
+      steps: [{ type: 'train', epochs: 1, maxSteps: 1 }, { type: 'prune', method: 'unstructured', ratio: 0.5 }, { type: 'eval', latencyRuns: 1 }, { type: 'export', output: 'tfjs' }, { type: 'save', path: 'saved' }],
+    }));
+    const r = await run(['compress', '-r', 'r.json', '--json', '-q'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as Doc).result.comparison.json.rows;
+    expect(rows.map((x) => x.name)).toEqual(['dense', 'unstructured 50%']);
   });
 
   it('fails with exit code 1 and a typed error when a saved model is missing', async () => {

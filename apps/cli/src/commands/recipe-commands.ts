@@ -236,9 +236,9 @@ export function buildRecipe(cmd: RecipeCommand, explicit: FlagValues, fromFile: 
 
 /**
  * After validation: a command that writes a model must have somewhere to write it.
- * @throws UsageError (exit 2) when neither `--out` nor the recipe's `output` is set.
+ * @throws UsageError (exit 2) when there is no `--out`, recipe `output`, or `save`/`export` step.
  */
 export function checkHasOutput(cmd: RecipeCommand, recipe: Recipe): void {
-  if (cmd.writesModel === false || recipe.output) return;
-  throw new UsageError(`${cmd.name} needs --out <dir> (where to write the resulting model), or "output" in the recipe`, cmd.name);
+  if (cmd.writesModel === false || recipe.output || recipe.steps.some((s) => s.type === 'save' || s.type === 'export')) return;
+  throw new UsageError(`${cmd.name} needs --out <dir> (where to write the resulting model), or "output" (or a save/export step) in the recipe`, cmd.name);
 }
