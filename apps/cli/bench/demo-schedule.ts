@@ -1,0 +1,61 @@
+// Tries a `bonsai demo` training configuration on real MNIST (8000/2000) before it becomes the
+// default: epochs, peak LR (cosine with warm-up), batch size, random-shift augmentation, widths.
+// One run per call, against the built packages; prints per-epoch test accuracy, wall and CPU time:
+//   tsx bench/demo-schedule.ts '{"epochs":5,"lr":4e-3,"shift":2}'
+import '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { adam, cosineLr, initBackend, recalibrateBatchNorm, train, type Batch } from '@bonsai/core';
+import { loadMnist, toTensors } from '@bonsai/datasets';
+import { accuracy } from '@bonsai/eval';
+import { smallCnn } from '@bonsai/models';
+import { createRng, shuffledIndices } from '@bonsai/core';
+
+interface Config { epochs: number; lr: number; batch: number; shift: number; warmup: number; widths: number[]; hidden: number; dropout: number; min: number; seed: number }
+const c: Config = { epochs: 5, lr: 3e-3, batch: 64, shift: 0, warmup: 0.05, widths: [16, 32], hidden: 128, dropout: 0.2, min: 0.01, seed: 0, ...JSON.parse(process.argv[2] ?? '{}') };
+
+await initBackend('wasm');
+const data = loadMnist({ seed: 42 });
+const size = 784;
+function* epoch(e: number): Generator<Batch> {
+  const order = shuffledIndices(data.train.count, 42 + c.seed + e);
+  const rng = createRng(1000 + e);
+  for (let s = 0; s < order.length; s += c.batch) {
+    const idx = order.subarray(s, Math.min(order.length, s + c.batch));
+    const x = new Float32Array(idx.length * size);
+    const y = new Float32Array(idx.length * 10);
+    idx.forEach((k, i) => {
+      const src = data.train.images.subarray(k * size, (k + 1) * size);
+      const dx = c.shift ? Math.floor(rng() * (2 * c.shift + 1)) - c.shift : 0;
+      const dy = c.shift ? Math.floor(rng() * (2 * c.shift + 1)) - c.shift : 0;
+      for (let r = 0; r < 28; r++) {
+        const sr = r - dy;
+        if (sr < 0 || sr >= 28) continue;
+        for (let q = 0; q < 28; q++) {
+          const sq = q - dx;
+          if (sq >= 0 && sq < 28) x[i * size + r * 28 + q] = src[sr * 28 + sq]!;
+        }
+      }
+      y[i * 10 + data.train.labels[k]!] = 1;
+    });
+    yield { x: tf.tensor4d(x, [idx.length, 28, 28, 1]), y: tf.tensor2d(y, [idx.length, 10]) };
+  }
+}
+const model = smallCnn({ widths: c.widths, hidden: c.hidden, dropout: c.dropout, seed: c.seed, bnMomentum: 0.9 });
+const steps = Math.ceil(data.train.count / c.batch) * c.epochs;
+const opt = adam({ lr: c.lr });
+const test = toTensors(data.test);
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const accs: string[] = [];
+await train(model, epoch, {
+  epochs: c.epochs, optimizer: opt,
+  lrSchedule: cosineLr({ initial: c.lr, totalSteps: steps, min: c.lr * c.min, warmupSteps: Math.ceil(steps * c.warmup) }),
+  callbacks: [{ onEpochEnd: () => {
+    const calib = toTensors({ ...data.train, images: data.train.images.subarray(0, 1024 * size), labels: data.train.labels.subarray(0, 1024), count: 1024 });
+    recalibrateBatchNorm(model, [calib.x]); calib.y.dispose();
+    accs.push((accuracy(model, test.x, test.y, { batchSize: 500 }) * 100).toFixed(2));
+    console.error(`epoch ${accs.length}: ${accs.at(-1)}% at ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(process.cpuUsage(cpu0).user / 1e6).toFixed(1)} s cpu`);
+  } }],
+});
+const sec = (performance.now() - t0) / 1000;
+console.log(JSON.stringify({ config: c, seconds: +sec.toFixed(1), cpuSeconds: +(process.cpuUsage(cpu0).user / 1e6).toFixed(1), accs, final: accs.at(-1) }));
