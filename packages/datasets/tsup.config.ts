@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/browser.ts'],
+  // pixel-worker.js sits beside index.js: the worker pool loads it by URL
+  entry: { index: 'src/index.ts', browser: 'src/browser.ts', 'pixel-worker': 'src/node/pixel-worker.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

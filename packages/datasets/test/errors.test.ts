@@ -117,6 +117,7 @@ describe('bad folders give typed errors naming the folder or file', () => {
     await expect(imageFolder(dir, { channels: 2 as never })).rejects.toThrow(/channels must be 1 or 3/);
     await expect(imageFolder(dir, { size: [0, 4] })).rejects.toThrow(/size\[0\]/);
     await expect(imageFolder(dir, { decoder: 'magick' as never })).rejects.toThrow(/decoder must be/);
+    await expect(imageFolder(dir, { workers: -1 })).rejects.toThrow(/workers must be an integer/);
     const ds = await imageFolder(dir);
     expect(() => ds.batches({ batchSize: 0 })).toThrow(DatasetError);
   });

@@ -49,11 +49,15 @@ export interface ImageListing {
 /** Decodes one entry of a listing. */
 export type ImageDecoder = (entry: ImageEntry) => Promise<RawImage>;
 
+/** Decodes and preprocesses one entry elsewhere (a worker thread), returning the sample's values. */
+export type ImageOffload = (entry: ImageEntry, plan: PixelPlan, hw: readonly [number, number]) => Promise<Float32Array>;
+
 /**
  * Builds the {@link SampleSource} of an image listing. Learns the sample shape from `size` or,
- * without it, by decoding the first image only.
+ * without it, by decoding the first image only. With `offload`, samples are prepared by it
+ * (e.g. in worker threads) instead of on this thread.
  */
-export async function imageSource(listing: ImageListing, decode: ImageDecoder, options: ImageOptions): Promise<SampleSource> {
+export async function imageSource(listing: ImageListing, decode: ImageDecoder, options: ImageOptions, offload?: ImageOffload): Promise<SampleSource> {
   const { entries, classes } = listing;
   if (entries.length === 0) throw new DatasetError('no images to read');
   const channels = options.channels ?? 3;
@@ -87,6 +91,10 @@ export async function imageSource(listing: ImageListing, decode: ImageDecoder, o
     name: (index) => (entries[index] as ImageEntry).name,
     async load(index, out, offset) {
       const entry = entries[index] as ImageEntry;
+      if (offload && !(index === 0 && first)) {
+        out.set(await offload(entry, plan, hw), offset);
+        return;
+      }
       const image = index === 0 && first ? first : await decode(entry);
       if (index === 0) first = undefined; // decoded once for the shape; later passes decode again
       writePixels(image, plan, out, offset, entry.name, hw);
