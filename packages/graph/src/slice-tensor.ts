@@ -23,7 +23,7 @@ export function keepAlongAxes(tensor: tf.Tensor, cuts: readonly AxisCut[]): tf.T
   if (heap && tensor.dtype !== 'string') {
     // wasm: allocate the result first, then copy between the two heap views (no JS array, no
     // upload copy). Nothing is allocated while the views are in use.
-    const out = tf.zeros(outShape, tensor.dtype);
+    const out = tf.fill(outShape, 0, tensor.dtype); // the Fill kernel: no JS array (tf.zeros uploads one)
     if (heapBackend(out) === heap) {
       gatherFlat(heap.typedArrayFromHeap(tensor), shape, lists, heap.typedArrayFromHeap(out));
       return out;

@@ -161,13 +161,27 @@ function toRemove(pool: readonly Candidate[], ratio: number): number {
 /** Greedily takes the lowest-scored feasible units of the pool until `count` are taken. */
 function pickLowest(pool: readonly Candidate[], count: number): void {
   if (count <= 0) return;
-  const entries: Array<[Candidate, number]> = [];
-  for (const c of pool) for (let u = 0; u < c.group.size; u++) entries.push([c, u]);
-  entries.sort((a, b) => a[0].scores[a[1]]! - b[0].scores[b[1]]!);
+  let n = 0;
+  for (const c of pool) n += c.group.size;
+  const owner = new Int32Array(n);
+  const unit = new Int32Array(n);
+  const keys = new Float64Array(n);
+  let k = 0;
+  pool.forEach((c, ci) => {
+    for (let u = 0; u < c.group.size; u++, k++) {
+      owner[k] = ci;
+      unit[k] = u;
+      keys[k] = c.scores[u]!;
+    }
+  });
+  // Lowest score first; ties keep pool order, then unit order (a stable sort of the entries).
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => keys[a]! - keys[b]! || a - b);
   let taken = 0;
-  for (const [c, u] of entries) {
+  for (const i of order) {
     if (taken >= count) break;
-    if (c.budget.tryAdd(u)) taken++;
+    if (pool[owner[i]!]!.budget.tryAdd(unit[i]!)) taken++;
   }
 }
 
