@@ -61,4 +61,7 @@ describe('numerical gradient checks for every op with params (wasm)', () => {
   it('batchNorm (training mode)', () => checkGradients((b, x) => b.batchNorm(x), [3, 3, 2], true));
   it('batchNorm (inference mode)', () => checkGradients((b, x) => b.batchNorm(x), [3, 3, 2]));
   it('layerNorm', () => checkGradients((b, x) => b.layerNorm(x), [5]));
+  it('multiHeadAttention (separate Q/K/V)', () => checkGradients((b, x) => b.op('multiHeadAttention', [x], { numHeads: 2, headDim: 2 }), [3, 4]));
+  it('multiHeadAttention (fused QKV, causal)', () => checkGradients((b, x) => b.op('multiHeadAttention', [x], { numHeads: 2, headDim: 2, fusedQkv: true, causal: true }), [3, 4]));
+  it('addPositionEmbedding and prependClassToken', () => checkGradients((b, x) => b.op('prependClassToken', [b.op('addPositionEmbedding', [x])]), [3, 4]));
 });

@@ -37,3 +37,5 @@ export { stridedSliceOp, stridedSliceSchema, type StridedSliceAttrs } from './st
 export { meanOp, meanSchema, type MeanAttrs } from './reduce';
 export { batchMatMulOp, batchMatMulSchema, type BatchMatMulAttrs } from './batch-matmul';
 export { padChannelsOp, padChannelsSchema, type PadChannelsAttrs } from './channel-pad';
+export { multiHeadAttentionOp, multiHeadAttentionSchema, type MultiHeadAttentionAttrs, type MultiHeadAttentionOptions } from './attention';
+export { addPositionEmbeddingOp, prependClassTokenOp } from './embedding';

@@ -76,6 +76,24 @@ export interface ChannelChange {
   readonly keptInputChannels: ReadonlyArray<readonly number[] | undefined>;
 }
 
+/** Positions along `axis` of param `role` that one internal unit (e.g. one attention head) owns. */
+export interface InternalSlice {
+  readonly role: string;
+  readonly axis: number;
+  readonly indices: readonly number[];
+}
+
+/**
+ * Prunable structure inside one op that does not change its input or output channels (attention
+ * heads, the dims of every head): `count` units, unit `u` owning the param slices `slices(u)`.
+ */
+export interface InternalGroup {
+  /** Name of the structure, e.g. 'heads' or 'headDims'. */
+  readonly name: string;
+  readonly count: number;
+  slices(unit: number): readonly InternalSlice[];
+}
+
 /** Normalization family of an op, for batch-norm re-estimation, slimming and folding. */
 export type NormKind = 'batch' | 'layer';
 
@@ -129,6 +147,10 @@ export interface OpSpec<A extends Attrs = Attrs> {
   macs(inputShapes: readonly Shape[], outputShape: Shape, attrs: A): number;
   /** Channel semantics used by the dependency graph. */
   channelRule(inputShapes: readonly Shape[], attrs: A): ChannelRule;
+  /** Internal prunable structure (attention heads, head dims) for @bonsai/graph; absent when none. */
+  internalGroups?(inputShapes: readonly Shape[], attrs: A): readonly InternalGroup[];
+  /** Attributes after internal group `name` kept only units `kept` (ascending, old numbering). */
+  adaptInternal?(attrs: A, name: string, kept: readonly number[]): A;
   /** New attributes after channel pruning (e.g. conv `filters`, split `sizes`); default: unchanged. */
   adaptAttrs?(attrs: A, change: ChannelChange): A;
 }
