@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BonsaiError,
+  FormatError,
   getOp,
   Graph,
   Model,
@@ -46,14 +47,14 @@ type Source = { kind: 'weight'; entry: string } | { kind: 'fill'; value: number 
 /**
  * Imports a tfjs LayersModel (Keras topology: Sequential or functional) as a Bonsai {@link Model}.
  * `source` is a `model.json` path or the folder holding it and its weight files (Node; weight
- * paths confined to the folder) or in-memory {@link LayersModelArtifacts}. Layers with
- * `trainable: false` import with non-trainable params (and export back as `trainable: false`).
- * A GraphModel is refused with a SerializationError that says so (use `importGraphModel`). Node ids are the Keras layer names; layer
- * activations become separate nodes (`${layer}_${op}`); SeparableConv2D becomes
- * `${layer}_depthwise` + a 1x1 conv2d `${layer}`.
+ * paths confined to the folder) or in-memory {@link LayersModelArtifacts}. Node ids are the Keras
+ * layer names; layer activations become separate nodes (`${layer}_${op}`); SeparableConv2D
+ * becomes `${layer}_depthwise` + a 1x1 conv2d `${layer}`. Layers with `trainable: false` import
+ * with non-trainable params (and export back as `trainable: false`).
  *
  * Errors are typed: unsupported layers/options throw {@link InteropError} (code `INTEROP`) naming
- * the layer and class; bad files throw `SerializationError` naming the file; weights whose shape
+ * the layer and class; bad files throw `SerializationError` naming the file (a GraphModel is a
+ * `FormatError` saying so: use `importGraphModel` or `importModel`); weights whose shape
  * disagrees with the layer config throw `ShapeError` naming the node.
  */
 export async function importLayersModel(source: string | LayersModelArtifacts, options: ImportOptions = {}): Promise<Model> {
@@ -154,7 +155,7 @@ export function detectFormat(json: unknown): 'graph-model' | 'layers-model' {
 
 function rejectOtherFormats(json: unknown, file: string): void {
   if (detectFormat(json) === 'graph-model') {
-    throw new SerializationError('this is a tfjs GraphModel (format "graph-model", a modelTopology.node list), not a LayersModel: import it with importGraphModel (or importModel, which detects the format)', file);
+    throw new FormatError('this is a tfjs GraphModel (format "graph-model", a modelTopology.node list), not a LayersModel: import it with importGraphModel (or importModel, which detects the format)', { format: 'LayersModel', file });
   }
 }
 

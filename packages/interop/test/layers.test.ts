@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend, SerializationError, type Model } from '@bonsai/core';
+import { FormatError, initBackend, SerializationError, type Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportModel, graphModelProvenance, importLayersArtifacts, importLayersModel, importModel, InteropError, toLayersArtifacts } from '../src/index';
 import { loadWithTfjs, maxAbsDiff, randomizeWeights, saveTfjsToFolder, tempDir, tfjsArtifacts, tfjsPredict } from './helpers';
@@ -238,7 +238,7 @@ describe('trainable flags, model.json paths, GraphModel detection', () => {
     [layers, graph].forEach((m) => m.dispose());
   });
 
-  it('a GraphModel given to the LayersModel importer is a SerializationError that says "GraphModel"', () => {
+  it('a GraphModel given to the LayersModel importer is a FormatError (a SerializationError) that says "GraphModel"', () => {
     for (const modelJson of [{ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }, { modelTopology: { node: [{ name: 'x', op: 'Placeholder' }] }, weightsManifest: [] }]) {
       let err: unknown;
       try {
@@ -246,6 +246,7 @@ describe('trainable flags, model.json paths, GraphModel detection', () => {
       } catch (e) {
         err = e;
       }
+      expect(err).toBeInstanceOf(FormatError);
       expect(err).toBeInstanceOf(SerializationError);
       expect((err as Error).message).toContain('GraphModel');
       expect((err as Error).message).not.toContain('model class');
