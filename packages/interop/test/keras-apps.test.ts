@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend, type Model } from '@bonsai/core';
+import { initBackend, sgd, train, type Model } from '@bonsai/core';
 import { DependencyGraph, modelStats, type Group } from '@bonsai/graph';
 import { magnitude, Pruner } from '@bonsai/prune';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,29 @@ describe('LayerNormalization inside a pruned group', () => {
     // its statistics: pruning through it is structural (Torch-Pruning does the same), not exact.
     [input, ours, theirs].forEach((t) => t.dispose());
     back.dispose();
+    model.dispose();
+  });
+});
+
+describe('training an imported model', () => {
+  it('trains the EfficientNet-style net on wasm (swish, SE Multiply, pad2d, depthwise); trainable: false layers stay frozen', async () => {
+    const keras = efficientNetLite({ size: 32 });
+    realisticWeights(keras, 9);
+    keras.getLayer('stem_conv').trainable = false;
+    const model = importLayersArtifacts(await tfjsArtifacts(keras));
+    keras.dispose();
+    expect(model.param('stem_conv', 'kernel')!.trainable).toBe(false);
+    const frozen = model.param('stem_conv', 'kernel')!.value.dataSync().slice();
+    const moving = model.param('block2a_se_reduce', 'kernel')!.value.dataSync().slice();
+    const x = tf.randomUniform([4, 32, 32, 3], 0, 255, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([0, 3, 5, 9], 'int32'), 10);
+    const history = await train(model, { x, y }, { loss: 'mse', optimizer: sgd({ lr: 0.1 }), epochs: 1, batchSize: 2 });
+    expect(history.steps).toBe(2);
+    expect(history.epochLosses.every((l) => Number.isFinite(l))).toBe(true);
+    expect(Array.from(model.param('stem_conv', 'kernel')!.value.dataSync())).toEqual(Array.from(frozen));
+    const after = model.param('block2a_se_reduce', 'kernel')!.value.dataSync();
+    expect(after.some((v, i) => v !== moving[i])).toBe(true);
+    [x, y].forEach((t) => t.dispose());
     model.dispose();
   });
 });
