@@ -1,5 +1,5 @@
 import type { Model } from '@bonsai/core';
-import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet56, smallCnn, tinyVit, vggNet } from '@bonsai/models';
+import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet56, smallCnn, vggNet, vit } from '@bonsai/models';
 import { isAbsolute, resolve } from 'node:path';
 import { loadLocated, locateModel, type ModelFormat, type ModelLocation } from './model-format';
 import type { ModelSource } from './recipe';
@@ -35,8 +35,8 @@ export function zooModel(name: NonNullable<ModelSource['zoo']>, o: ZooOptions): 
       return mobileNet({ ...base, widths: o.widths });
     case 'concatNet':
       return concatNet(base);
-    case 'tinyVit':
-      return tinyVit(base);
+    case 'vit':
+      return vit(base);
   }
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RecipeError } from './errors';
 
 /** Zoo models a recipe can name. */
-export const ZOO_MODELS = ['mlp300100', 'lenet5', 'smallCnn', 'vggNet', 'resnet20', 'resnet56', 'mobileNet', 'concatNet', 'tinyVit'] as const;
+export const ZOO_MODELS = ['mlp300100', 'lenet5', 'smallCnn', 'vggNet', 'resnet20', 'resnet56', 'mobileNet', 'concatNet', 'vit'] as const;
 
 /** Importance criteria of structured pruning (`l1`, `l2` and `random` also rank single weights). */
 export const IMPORTANCES = ['l1', 'l2', 'bnScale', 'taylor', 'random'] as const;

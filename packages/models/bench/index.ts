@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getOp, initBackend, type Model } from '@bonsai/core';
 import { createReport, isSmoke, median, ms, num, pick, timeMs, type Cell } from '@bonsai/bench-harness';
-import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet50, resnet56, smallCnn, tinyVit, vggNet } from '../src/index';
+import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet50, resnet56, smallCnn, vggNet, vit } from '../src/index';
 
 /** Params (all, and trainable) and MACs per sample, summed over the registry's per-op facts. */
 function sizeOf(model: Model): { params: number; trainable: number; macs: number } {
@@ -36,7 +36,7 @@ const ZOO: Array<[string, () => Model]> = [
   ['resnet56() (32x32x3)', () => resnet56({ inputShape: [32, 32, 3] })],
   ['mobileNet()', () => mobileNet()],
   ['concatNet()', () => concatNet()],
-  ['tinyVit()', () => tinyVit()],
+  ['vit()', () => vit()],
   ['resnet50() (224x224x3)', () => resnet50()],
 ];
 

@@ -4,4 +4,4 @@ export { lenet5, smallCnn, vggNet } from './cnn';
 export { resnet, resnet20, resnet56, resnet50 } from './resnet';
 export { mobileNet } from './mobilenet';
 export { concatNet } from './concat';
-export { tinyVit } from './vit';
+export { vit, type VitOptions } from './vit';

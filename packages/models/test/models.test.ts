@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet56, smallCnn, tinyVit, vggNet } from '../src/index';
+import { concatNet, lenet5, mlp300100, mobileNet, resnet20, resnet56, smallCnn, vit, vggNet } from '../src/index';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -19,7 +19,8 @@ describe('model zoo', () => {
     resnet56: () => resnet56({ base: 4 }),
     mobileNet: () => mobileNet(),
     concatNet: () => concatNet(),
-    tinyVit: () => tinyVit(),
+    vit: () => vit(),
+    vitClassToken: () => vit({ classToken: true, fusedQkv: true, dim: 16, heads: 2 }),
   };
 
   for (const [name, make] of Object.entries(zoo)) {
