@@ -27,3 +27,5 @@ export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding }
 export { deflate, inflate } from './compress';
 export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized, tfjsAffineParams, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
 export { fromFloat16Bits, toFloat16Bits } from './float16';
+export { equalizablePairs, equalizeCrossLayer, type EqualizedPair, type EqualizeOptions } from './equalize';
+export { correctBias, type BiasCorrectionOptions, type BiasCorrectionReport } from './bias-correction';
