@@ -78,7 +78,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, command?: s
       if (!name) throw new UsageError(`unknown option "${arg}"${suggest(alias, [...byAlias.keys()], '-')}`, command);
       key = kebab(name);
     }
-    let name = byLong.get(key);
+    const name = byLong.get(key);
     if (!name && key.startsWith('no-')) {
       const positive = byLong.get(key.slice(3));
       if (positive && specs[positive]!.type === 'boolean') {

@@ -15,7 +15,7 @@ import type { Recipe } from './recipe';
 export async function checkWritable(dir: string, shown = dir): Promise<void> {
   let p = dir;
   for (;;) {
-    let s;
+    let s: Awaited<ReturnType<typeof stat>>;
     try {
       s = await stat(p);
     } catch (e) {

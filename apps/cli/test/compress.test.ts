@@ -182,7 +182,7 @@ describe('bonsai compress: checks before work, exit codes', () => {
     expect(events).toEqual([]);
     const doc = JSON.parse(s.stdout.text()) as { error: { name: string; reason: string; path: string } };
     expect(doc.error).toMatchObject({ name: 'IoError', reason: 'ENOTDIR', path: 'a-file/out' });
-    expect(s.stderr.text()).toBe('bonsai: a-file/out: cannot create the output folder: "' + join(cwd, 'a-file') + '" is a file (ENOTDIR)\n');
+    expect(s.stderr.text()).toBe(`bonsai: a-file/out: cannot create the output folder: "${join(cwd, 'a-file')}" is a file (ENOTDIR)\n`);
     // a missing model is found first, before --out and before data
     const m = io();
     expect(await main(['compress', 'nowhere', '--data', 'mnist', '--out', 'a-file/out', '-q'], m, { recipe: { loadData: spy } })).toBe(1);

@@ -4,7 +4,7 @@ export function npyBytes(data: Float32Array | Uint8Array, shape: number[]): Uint
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // magic (6) + version (2) + header length (2) + header, padded with spaces and ended by \n to a multiple of 64
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
   const out = new Uint8Array(total + data.byteLength);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, header.length, true);

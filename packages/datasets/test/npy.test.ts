@@ -6,7 +6,7 @@ import { DatasetError, encodeNpy, halfToFloat, parseNpy, parseNpz } from '../src
 function npyBytes(header: string, data: Uint8Array, version: 1 | 2 = 1): Uint8Array {
   const lengthBytes = version === 1 ? 2 : 4;
   const pre = 6 + 2 + lengthBytes;
-  const padded = header + ' '.repeat((64 - ((pre + header.length + 1) % 64)) % 64) + '\n';
+  const padded = `${header + ' '.repeat((64 - ((pre + header.length + 1) % 64)) % 64)}\n`;
   const out = new Uint8Array(pre + padded.length + data.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0], 0);
   if (version === 1) {

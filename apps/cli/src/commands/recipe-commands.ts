@@ -1,6 +1,6 @@
 import { withDefaults, type FlagSpecs, type FlagValues } from '../args';
 import { RecipeError, UsageError } from '../errors';
-import { EXPORT_QUANTIZATIONS, IMPORTANCES, PREPROCESS_PRESETS, ZOO_MODELS, type Recipe, type RecipeInput, type Step } from '../recipe';
+import { EXPORT_QUANTIZATIONS, IMPORTANCES, type PREPROCESS_PRESETS, ZOO_MODELS, type Recipe, type RecipeInput, type Step } from '../recipe';
 
 type StepInput = RecipeInput['steps'][number];
 

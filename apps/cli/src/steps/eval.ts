@@ -1,6 +1,6 @@
 import { evaluate } from '@bonsai/eval';
 import { remove } from '@bonsai/prune';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { agreement } from '../agreement';
 import { testTensors } from '../data';
 import type { StepOf } from '../recipe';

@@ -4,7 +4,7 @@ import { QuantizedModel } from '@bonsai/quantize';
 import { ExportUnsupportedError } from '../errors';
 import { resolvePath } from '../model-source';
 import type { StepOf } from '../recipe';
-import type { PipelineState, StepHandler } from './state';
+import type { StepHandler } from './state';
 
 /** What {@link exportLayers} wrote. */
 export interface LayersExport {

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '@bonsai/core';
@@ -57,7 +58,7 @@ async function walk(dir: string, options: ScanOptions): Promise<string[]> {
 
 /** Non-hidden files and folders of `dir` (symbolic links followed). */
 async function list(dir: string): Promise<{ files: string[]; dirs: string[] }> {
-  let items;
+  let items: Dirent[];
   try {
     items = await readdir(dir, { withFileTypes: true });
   } catch (cause) {
