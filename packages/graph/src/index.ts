@@ -6,3 +6,4 @@ export { DependencyGraph, type GroupsOptions, type Member, type NodeSlice } from
 export { Group, RemovalBudget, type GroupLimits } from './group';
 export { mapChannels, inAxisIndex, OUT, type Port, type CouplingSink } from './index-mapping';
 export { modelStats, type ModelStats } from './stats';
+export { InternalGroup, internalGroups, type InternalGroupsOptions, type InternalMember } from './internal-groups';
