@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BonsaiError, ConfigError, ShapeError, initBackend, type Model } from '@bonsai/core';
+import { type BonsaiError, ConfigError, ShapeError, initBackend, type Model } from '@bonsai/core';
 import { accuracy, topK, topKAccuracies, type LabeledBatch } from '../src/index';
 import { identityNet } from './helpers';
 

@@ -5,7 +5,7 @@
 export { InteropError, type InteropDetails } from './errors';
 export { importLayersModel, importLayersArtifacts, readLayersModelFiles, resolveModelJson, detectFormat, LAYERS_MODEL_FILE, type LayersModelArtifacts, type ImportOptions } from './import';
 export { exportLayersModel, toLayersArtifacts, type ExportOptions, type ExportedArtifacts, type LayersModelJSON, type ExportedWeightSpec } from './export';
-export { type WeightQuantization } from './quantize-weights';
+export type { WeightQuantization } from './quantize-weights';
 export { layersTableMarkdown } from './layers/table';
 export { LAYER_ENTRIES, LAYER_CONVERTERS, LAYER_EMITTERS, LAYER_UNEXPORTABLE, KERAS_ACTIVATIONS, type LayerEntry, type LayerImporter, type LayerExporter, type ExportedLayer, type ImportContext } from './layers/index';
 export { importGraphModel, importGraphModelArtifacts, readGraphModelFiles, GRAPH_MODEL_FILE, type GraphModelArtifacts, type GraphImportOptions } from './graph-model/import';

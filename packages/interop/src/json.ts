@@ -10,7 +10,7 @@ export function isObject(v: unknown): v is JsonObject {
 
 /** Own property `key` of `obj` (never inherited ones such as `__proto__` or `constructor`). */
 export function own(obj: JsonObject, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+  return  Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 /** A short, safe description of a JSON value for error messages. */

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importLayersArtifacts, importLayersModel, InteropError } from '../src/index';
 import { functionalNet, saveTfjsToFolder, sequentialCnn, tempDir, tfjsArtifacts } from './helpers';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures poke into JSON
+// biome-ignore lint/suspicious/noExplicitAny: test fixtures poke into arbitrary JSON
+type Json = Record<string, any>;
 
 let base: { modelJson: Json; weights: ArrayBuffer };
 let seqBase: { modelJson: Json; weights: ArrayBuffer };

@@ -1,4 +1,4 @@
-import { attr, convAttr, TfGraphBuilder } from './graph-model-builder';
+import { attr, convAttr, type TfGraphBuilder } from './graph-model-builder';
 
 /** One hand-written GraphModel: its artifacts builder, input shape (batch 1) and outputs. */
 export interface OpCase {

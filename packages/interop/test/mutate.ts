@@ -19,8 +19,17 @@ const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.leng
 function slots(root: unknown): Slot[] {
   const out: Slot[] = [];
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach((c, i) => (out.push({ parent: v, key: i }), walk(c)));
-    else if (typeof v === 'object' && v !== null) for (const [k, c] of Object.entries(v)) out.push({ parent: v as Record<string, unknown>, key: k }), walk(c);
+    if (Array.isArray(v)) {
+      v.forEach((c, i) => {
+        out.push({ parent: v, key: i });
+        walk(c);
+      });
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, c] of Object.entries(v)) {
+        out.push({ parent: v as Record<string, unknown>, key: k });
+        walk(c);
+      }
+    }
   };
   walk(root);
   return out;

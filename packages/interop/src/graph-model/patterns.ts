@@ -34,7 +34,7 @@ export function foldBiasAdds(g: ConvertedGraph): void {
     const bias = value.values.length === c ? value.values : new Float32Array(c).fill(value.values[0]!);
     const folded: Node = { ...producer, attrs: fold.foldedAttrs(producer.attrs) };
     const biasSpec = spec.paramShapes(inputShapes, folded.attrs)[fold.bias];
-    if (!biasSpec || biasSpec.shape.length !== 1 || biasSpec.shape[0] !== c) continue;
+    if (biasSpec?.shape.length !== 1 || biasSpec.shape[0] !== c) continue;
     byId.set(producer.id, folded);
     g.params.set(paramName(producer.id, fold.bias), { values: bias, shape: [c] });
     g.params.delete(paramName(add.id, 'value'));

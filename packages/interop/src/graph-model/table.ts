@@ -31,7 +31,7 @@ export function supportedGraphOps(): string[] {
 
 /** The converter of TF op `op`, if there is one (own keys only). */
 export function graphImporter(op: string): TfImporter | undefined {
-  return Object.prototype.hasOwnProperty.call(GRAPH_OP_IMPORTERS, op) ? GRAPH_OP_IMPORTERS[op] : undefined;
+  return  Object.hasOwn(GRAPH_OP_IMPORTERS, op) ? GRAPH_OP_IMPORTERS[op] : undefined;
 }
 
 /** Bonsai op -> writer of TF nodes (export), one file per op family beside the importers. `input` is written by the exporter. */
@@ -48,5 +48,5 @@ export const GRAPH_OP_EMITTERS: Readonly<Record<string, TfEmitter>> = Object.fre
 
 /** The emitter of Bonsai op `op`, if there is one (own keys only). */
 export function graphEmitter(op: string): TfEmitter | undefined {
-  return Object.prototype.hasOwnProperty.call(GRAPH_OP_EMITTERS, op) ? GRAPH_OP_EMITTERS[op] : undefined;
+  return  Object.hasOwn(GRAPH_OP_EMITTERS, op) ? GRAPH_OP_EMITTERS[op] : undefined;
 }

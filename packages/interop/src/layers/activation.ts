@@ -115,7 +115,7 @@ const activation: LayerEntry = {
     hardSigmoid: (n) =>
       n.attrs.slope === 0.2 && n.attrs.offset === 0.5 ? plain('Activation', { activation: 'hard_sigmoid' }) : unsupported(n, 'tfjs-layers 4.22 has hard_sigmoid with slope 0.2 and offset 0.5 only'),
   },
-  note: 'activation names: ' + Object.keys(KERAS_ACTIVATIONS).join(', '),
+  note: `activation names: ${Object.keys(KERAS_ACTIVATIONS).join(', ')}`,
 };
 
 const relu: LayerEntry = {

@@ -116,7 +116,12 @@ const stridedSlice: TfImporter = (ctx) => {
   const shrink: number[] = [];
   s.forEach((d, k) => {
     const i = k + 1;
-    if (i >= n) return void (b.push(0), e.push(d), st.push(1));
+    if (i >= n) {
+      b.push(0);
+      e.push(d);
+      st.push(1);
+      return;
+    }
     const stride = strides[i]!;
     if (stride < 1) fail(ctx, `stride ${stride} on axis ${i} is not supported (positive strides only)`);
     const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
