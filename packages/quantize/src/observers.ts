@@ -20,8 +20,8 @@ export interface Observer {
   reset(): void;
 }
 
-/** Observer kinds: running min/max, moving-average min/max, percentile clipping, MSE-optimal clipping. */
-export type ObserverKind = 'minmax' | 'movingAverage' | 'percentile' | 'mse';
+/** Observer kinds: running min/max, moving-average min/max, percentile clipping, MSE-optimal clipping, KL (entropy) clipping. */
+export type ObserverKind = 'minmax' | 'movingAverage' | 'percentile' | 'mse' | 'kl';
 
 /** An observer kind plus its options. */
 export interface ObserverSpec {
@@ -38,6 +38,8 @@ export interface ObserverSpec {
   minRatio?: number;
   /** Seed of the reservoir sample (default 0). */
   seed?: number;
+  /** kl: histogram bins over [0, max |x|] (default 2048, TensorRT's). */
+  bins?: number;
 }
 
 /** Reduced min/max per channel as plain arrays (one device read). */
@@ -273,6 +275,80 @@ export class MseObserver extends SampleObserver {
   }
 }
 
+/**
+ * KL-divergence (entropy) calibration, TensorRT style (Migacz 2017, "8-bit Inference with
+ * TensorRT"): histograms |x| into `bins` bins; for each candidate threshold bin i (from the number
+ * of quantization levels up) the reference P is the first i bins with the tail folded into the
+ * last, Q is P merged into the quantization levels and spread back over P's non-empty bins; the
+ * threshold minimizing KL(P || Q) wins. Non-negative data (after ReLU) uses all levels on
+ * [0, T]; signed data uses half of them per side on [-T, T].
+ */
+export class KlObserver extends SampleObserver {
+  readonly kind = 'kl';
+
+  constructor(scheme: ResolvedScheme, name: string, readonly bins = 2048, sampleSize?: number, seed?: number) {
+    super(scheme, name, sampleSize, seed);
+    if (!Number.isInteger(bins) || bins < 16) throw new ConfigError(`observer "${name}": bins must be an integer >= 16, got ${bins}`);
+  }
+
+  protected channelRange(c: number): [number, number] {
+    const lo = this.min![c]!;
+    const hi = this.max![c]!;
+    const oneSided = lo >= 0 && !this.scheme.symmetric;
+    const levels = this.scheme.qmax - this.scheme.qmin + 1;
+    const t = klThreshold(this.sample(c), Math.max(Math.abs(lo), Math.abs(hi)), this.bins, oneSided ? levels : Math.floor(levels / 2));
+    return oneSided ? [0, Math.min(hi, t)] : [Math.max(lo, -t), Math.min(hi, t)];
+  }
+}
+
+/** Threshold on |x| minimizing KL(P || Q) between the clipped histogram and its `levels`-level quantization. */
+export function klThreshold(values: ArrayLike<number>, amax: number, bins: number, levels: number): number {
+  if (!(amax > 0) || values.length === 0) return amax;
+  const hist = new Float64Array(bins);
+  const width = amax / bins;
+  for (let k = 0; k < values.length; k++) hist[Math.min(bins - 1, Math.floor(Math.abs(values[k]!) / width))]! += 1;
+  if (levels >= bins) return amax;
+  let best = bins;
+  let bestKl = Infinity;
+  const p = new Float64Array(bins);
+  const q = new Float64Array(bins);
+  let tail = 0;
+  for (let k = levels; k < bins; k++) tail += hist[k]!;
+  for (let i = levels; i <= bins; i++) {
+    // P: the first i bins, the clipped tail folded into the last one.
+    for (let k = 0; k < i; k++) p[k] = hist[k]!;
+    p[i - 1]! += tail;
+    tail -= i < bins ? hist[i]! : 0;
+    // Q: the unclipped bins merged into `levels` groups, each group's mass spread over P's
+    // non-empty bins (as TensorRT / MXNet: the folded tail is what Q cannot represent).
+    for (let j = 0; j < levels; j++) {
+      const start = Math.floor((j * i) / levels);
+      const stop = Math.floor(((j + 1) * i) / levels);
+      let mass = 0;
+      let nonEmpty = 0;
+      for (let k = start; k < stop; k++) {
+        mass += hist[k]!;
+        if (p[k]! > 0) nonEmpty++;
+      }
+      for (let k = start; k < stop; k++) q[k] = p[k]! > 0 ? mass / nonEmpty : 0;
+    }
+    let sp = 0;
+    let sq = 0;
+    for (let k = 0; k < i; k++) {
+      sp += p[k]!;
+      sq += q[k]!;
+    }
+    let kl = 0;
+    // An empty Q bin under P mass is smoothed (1e-10), not infinite.
+    for (let k = 0; k < i; k++) if (p[k]! > 0) kl += (p[k]! / sp) * Math.log((p[k]! / sp) / Math.max(q[k]! / sq, 1e-10));
+    if (kl < bestKl) {
+      bestKl = kl;
+      best = i;
+    }
+  }
+  return best * width;
+}
+
 /** Builds an observer for a tensor named `name` (node or param) quantized with `scheme`. */
 export function createObserver(spec: ObserverSpec | ObserverKind, scheme: ResolvedScheme, name: string): Observer {
   const s: ObserverSpec = typeof spec === 'string' ? { kind: spec } : spec;
@@ -285,7 +361,9 @@ export function createObserver(spec: ObserverSpec | ObserverKind, scheme: Resolv
       return new PercentileObserver(scheme, name, s.percentile, s.sampleSize, s.seed);
     case 'mse':
       return new MseObserver(scheme, name, s.steps, s.minRatio, s.sampleSize, s.seed);
+    case 'kl':
+      return new KlObserver(scheme, name, s.bins, s.sampleSize, s.seed);
     default:
-      throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile" or "mse"`);
+      throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile", "mse" or "kl"`);
   }
 }

@@ -16,6 +16,11 @@ export interface QuantizeOptions {
   activationNodes?: readonly NodeId[];
   /** Nodes whose weights stay float. */
   skip?: readonly NodeId[];
+  /**
+   * Per-node activation observer overriding `activations.observer` (e.g. `{ relu_5: 'kl',
+   * logits: { kind: 'percentile', percentile: 99.9 } }`); every key must be a quantized activation node.
+   */
+  activationObservers?: Readonly<Record<NodeId, ObserverSpec | ObserverKind>>;
   /** Fold batch norm into the preceding conv/dense first (default true). */
   foldBatchNorm?: boolean;
 }

@@ -144,7 +144,12 @@ function prepare(model: Model, options: QuantizeOptions, mode: 'static' | 'qat')
     const weights = weightTargets(base, options);
     const observers = new Map<NodeId, Observer>();
     const spec = options.activations?.observer ?? (mode === 'qat' ? 'movingAverage' : 'minmax');
-    for (const id of activationTargets(base.graph, options)) observers.set(id, createObserver(spec, actScheme, id));
+    const targets = activationTargets(base.graph, options);
+    const overrides = options.activationObservers ?? {};
+    for (const id of Object.keys(overrides)) {
+      if (!targets.includes(id)) throw new ConfigError(`activationObservers: "${id}" is not a quantized activation node`, { nodeId: id, option: 'activationObservers' });
+    }
+    for (const id of targets) observers.set(id, createObserver(overrides[id] ?? spec, actScheme, id));
     const weightObserver = options.weights?.observer ?? 'minmax';
     // Validate the weight observer spec up front.
     for (const [name, s] of weights) createObserver(weightObserver, s, name);
