@@ -6,3 +6,4 @@ export { memberScores, reduceScores, type GroupImportance, type GroupReduction, 
 export { normalizeScores, type Normalizer } from './normalize';
 export { scheduledRatio, type StructuredSchedule } from './schedule';
 export { slimmingRegularizer, type SlimmingOptions } from './slimming';
+export { headImportance, type HeadImportanceOptions } from './heads';

@@ -1,5 +1,6 @@
 import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import { DependencyGraph, type Group, type RemovalBudget } from '@bonsai/graph';
+import { checkHeadRatio, InternalPlanner, type HeadImportanceOptions } from './heads';
 import type { GroupImportance } from './importance';
 import { scheduledRatio, type StructuredSchedule } from './schedule';
 
@@ -25,6 +26,14 @@ export interface PrunerOptions {
   maxRatio?: number;
   /** With `global`: rank only among isomorphic groups (isomorphic pruning, Fang et al. 2024). */
   isomorphic?: boolean;
+  /** Also prune whole attention heads (Torch-Pruning's `prune_num_heads`); `numHeads` follows by itself. */
+  pruneHeads?: boolean;
+  /** Also prune head dims, the same dims in every head (`prune_head_dims`); `headDim` follows. */
+  pruneHeadDims?: boolean;
+  /** Fraction of each attention node's heads (head dims) removed after the last step (default `ratio`). */
+  headRatio?: number;
+  /** Head importance: L1 (`p: 1`, default) or L2 (`p: 2`) of each head's weights. */
+  headImportance?: HeadImportanceOptions;
 }
 
 interface Candidate {
@@ -47,6 +56,8 @@ export class Pruner {
   private readonly steps: number;
   private readonly schedule: StructuredSchedule;
   private readonly ignored: readonly NodeId[];
+  private readonly headRatio: number;
+  private readonly internal: InternalPlanner;
   private stepIndex = 0;
 
   constructor(readonly model: Model, readonly options: PrunerOptions) {
@@ -63,6 +74,8 @@ export class Pruner {
     this.ignored = options.ignored ?? model.graph.outputs;
     for (const id of this.ignored) model.graph.node(id);
     this.dg = DependencyGraph.build(model);
+    this.headRatio = checkHeadRatio(options.headRatio ?? this.ratio);
+    this.internal = new InternalPlanner(model, { heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: options.headImportance ?? {} });
     // Validates roundTo / maxRatio eagerly.
     this.dg.groups(this.groupOptions()).next();
   }
@@ -79,14 +92,15 @@ export class Pruner {
 
   /**
    * Runs the next pruning step (skipping steps that would remove nothing). Returns true iff
-   * channels were removed; false when nothing is left to prune.
+   * channels (or heads / head dims) were removed; false when nothing is left to prune.
    */
   step(): boolean {
     while (!this.done) {
       this.stepIndex++;
       const picks = this.plan(this.stepIndex);
-      if (picks.length > 0) {
-        this.dg.prune(picks);
+      if (picks.length > 0) this.dg.prune(picks);
+      const heads = this.internal.apply(scheduledRatio(this.schedule, this.stepIndex, this.steps, this.headRatio));
+      if (picks.length > 0 || heads > 0) {
         this.options.importance.reset?.();
         return true;
       }

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, initBackend, type Model } from '@bonsai/core';
+import { internalGroups } from '@bonsai/graph';
+import { vit } from '@bonsai/models';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { headImportance, magnitude, Pruner } from '../src/index';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** L1 of head h's weights, read straight from the param arrays (the oracle). */
+function headL1ByHand(m: Model, node: string, h: number, dh: number): number {
+  let s = 0;
+  for (const role of ['wq', 'wk', 'wv']) {
+    const p = m.param(node, role)!;
+    const [rows, cols] = p.shape as [number, number];
+    const v = p.value.dataSync();
+    for (let r = 0; r < rows; r++) for (let c = h * dh; c < (h + 1) * dh; c++) s += Math.abs(v[r * cols + c]!);
+  }
+  const wo = m.param(node, 'wo')!;
+  const v = wo.value.dataSync();
+  const d = wo.shape[1]!;
+  for (let r = h * dh; r < (h + 1) * dh; r++) for (let c = 0; c < d; c++) s += Math.abs(v[r * d + c]!);
+  return s;
+}
+
+/** Zeroes head h's Q/K/V columns, biases and Wo rows. */
+function zeroHead(m: Model, node: string, h: number): void {
+  for (const g of internalGroups(m, { names: ['heads'] }).filter((x) => x.node === node)) {
+    for (const mem of g.members([h])) {
+      const p = m.params.get(mem.name)!;
+      const keep = new Float32Array(p.shape[mem.axis]!).fill(1);
+      for (const i of mem.indices) keep[i] = 0;
+      tf.tidy(() => p.assign(tf.mul(p.value, tf.reshape(tf.tensor1d(keep), p.shape.map((d, i) => (i === mem.axis ? d : 1))))));
+    }
+  }
+}
+
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+
+describe('Pruner: attention heads and head dims', () => {
+  it('headImportance is the L1 of each head\'s weights', () => {
+    const m = vit({ dim: 16, heads: 4, depth: 1 });
+    const [g] = internalGroups(m, { names: ['heads'] });
+    const scores = headImportance(g!);
+    for (let h = 0; h < 4; h++) expect(scores[h]).toBeCloseTo(headL1ByHand(m, 'blk1_attn', h, 4), 2);
+    m.dispose();
+  });
+
+  it('pruneHeads removes the zeroed (least important) heads: identical outputs, numHeads read back from the graph', () => {
+    const before = tf.memory().numTensors;
+    const m = vit({ dim: 16, heads: 4, depth: 2 });
+    zeroHead(m, 'blk1_attn', 2);
+    zeroHead(m, 'blk1_attn', 3);
+    zeroHead(m, 'blk2_attn', 0);
+    zeroHead(m, 'blk2_attn', 1);
+    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 2);
+    const y0 = m.forward(x);
+    const pruner = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5 });
+    expect(pruner.step()).toBe(true);
+    const y1 = m.forward(x);
+    expect(maxAbsDiff(y0, y1)).toBeLessThan(1e-5);
+    expect(m.graph.node('blk1_attn').attrs).toMatchObject({ numHeads: 2, headDim: 4 });
+    expect(m.graph.node('blk2_attn').attrs).toMatchObject({ numHeads: 2, headDim: 4 });
+    // Channels untouched (ratio 0), nothing left to do.
+    expect(m.param('blk1_fc1', 'kernel')!.shape).toEqual([16, 32]);
+    expect(pruner.step()).toBe(false);
+    [x, y0, y1].forEach((t) => t.dispose());
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps the heads with the largest L2, iteratively, together with channel pruning', () => {
+    const m = vit({ dim: 16, heads: 4, depth: 1, seed: 3 });
+    const orig = m.clone();
+    const [g] = internalGroups(orig, { names: ['heads'] });
+    const l2 = headImportance(g!, { p: 2 });
+    const top2 = [...l2.keys()].sort((a, b) => l2[b]! - l2[a]!).slice(0, 2).sort((a, b) => a - b);
+    const pruner = new Pruner(m, { importance: magnitude(), ratio: 0.25, pruneHeads: true, headRatio: 0.5, headImportance: { p: 2 }, iterativeSteps: 2 });
+    pruner.step();
+    expect(m.graph.node('blk1_attn').attrs.numHeads).toBe(3);
+    pruner.step();
+    expect(m.graph.node('blk1_attn').attrs.numHeads).toBe(2);
+    // The kept heads' Wo rows are the original rows of the top-2 heads (restricted to the kept channels).
+    const woKept = m.param('blk1_attn', 'wo')!.shape;
+    expect(woKept[0]).toBe(8);
+    expect(m.param('blk1_fc1', 'kernel')!.shape[1]).toBe(24);
+    // Compare the Wq rows of a kept channel: the remaining columns are the top-2 heads' columns.
+    const dg = pruner.dg;
+    expect(dg.width('patch_embed')).toBe(12);
+    const wq = m.param('blk1_attn', 'wq')!.value;
+    const origWq = orig.param('blk1_attn', 'wq')!.value;
+    const cols = top2.flatMap((h) => [4 * h, 4 * h + 1, 4 * h + 2, 4 * h + 3]);
+    const want = tf.tidy(() => tf.gather(origWq, cols, 1));
+    // Every kept row of wq is one of the original rows of `want`.
+    const got = wq.arraySync() as number[][];
+    const rows = want.arraySync() as number[][];
+    for (const r of got) expect(rows.some((o) => o.every((v, i) => Math.abs(v - r[i]!) < 1e-7))).toBe(true);
+    want.dispose();
+    const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 2);
+    const y = m.forward(x);
+    expect(y.shape).toEqual([1, 10]);
+    [x, y].forEach((t) => t.dispose());
+    orig.dispose();
+    m.dispose();
+  });
+
+  it('pruneHeadDims removes the same dims in every head; headDim updated', () => {
+    const m = vit({ dim: 16, heads: 2, depth: 1 });
+    const pruner = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeadDims: true, headRatio: 0.5 });
+    pruner.step();
+    expect(m.graph.node('blk1_attn').attrs).toMatchObject({ numHeads: 2, headDim: 4, scale: 1 / Math.sqrt(8) });
+    expect(m.param('blk1_attn', 'wv')!.shape).toEqual([16, 8]);
+    m.dispose();
+  });
+
+  it('refuses a bad headRatio', () => {
+    const m = vit({ dim: 8, heads: 2, depth: 1 });
+    expect(() => new Pruner(m, { importance: magnitude(), pruneHeads: true, headRatio: 1 })).toThrow(ConfigError);
+    expect(() => new Pruner(m, { importance: magnitude(), pruneHeads: true, headRatio: 1 })).toThrow(/headRatio/);
+    m.dispose();
+  });
+});
