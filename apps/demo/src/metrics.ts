@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { toArtifacts, type Model } from '@bonsai/core';
 import { accuracy, benchmarkLatency, countMacs, countNonZero, countParams, median } from '@bonsai/eval';
 import type { CurvePoint, DownloadFile, LayerRow, Metrics } from './protocol';

@@ -3,7 +3,7 @@
  * net with `fit()`. Epochs of the two trainers are interleaved (A, B, A, B, ...) so that load
  * changes on a shared machine hit both alike.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Core, Model } from './deps';
 import { median, since } from '@bonsai/bench-harness';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { Graph, GraphBuilder, Model, initBackend } from '../src/index';
+import { type Graph, GraphBuilder, Model, initBackend } from '../src/index';
 
 /** Activates the wasm backend (tests run on wasm). */
 export async function useWasm(): Promise<void> {

@@ -137,7 +137,9 @@ describe('train() with extraParams', () => {
     let grad: number[] = [];
     let valueBefore: number[] = [];
     const cb: Callback = {
-      onBatchBegin: () => void (valueBefore = Array.from(scale.value.dataSync())),
+      onBatchBegin: () => {
+        valueBefore = Array.from(scale.value.dataSync());
+      },
       onAfterBackward: (g) => {
         names.push(Object.keys(g));
         grad = Array.from(g['head/scale']!.dataSync());

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import type { Attrs, Shape } from '../ir/types';
+import type { Shape } from '../ir/types';
 import { boolAttr, readAttrs, type AttrsOf } from './attrs';
 import { broadcastShape } from './elementwise';
 import { natListAttr } from './list-attrs';

@@ -37,7 +37,7 @@ const convTraits = { graphInput: false, norm: null, weightParam: 'kernel', quant
 
 function spatial(inputShapes: readonly Shape[], op: string): [number, number, number] {
   const s = inputShapes[0];
-  if (!s || s.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+  if (s?.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
   return [s[0]!, s[1]!, s[2]!];
 }
 

@@ -13,7 +13,7 @@ export const globalMaxPoolOp: OpSpec<Attrs> = {
   ...plainTraits,
   quantPassthrough: true,
   inferShape([s]) {
-    if (!s || s.length !== 3) throw new ShapeError(`globalMaxPool expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+    if (s?.length !== 3) throw new ShapeError(`globalMaxPool expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
     return [s[2]!];
   },
   paramShapes: () => ({}),

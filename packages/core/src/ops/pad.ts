@@ -21,7 +21,7 @@ export const crop2dSchema = { crops: natListAttr({ length: 4 }) };
 export type Crop2dAttrs = AttrsOf<typeof crop2dSchema>;
 
 function hwc(s: Shape | undefined, op: string): [number, number, number] {
-  if (!s || s.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+  if (s?.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
   return [s[0]!, s[1]!, s[2]!];
 }
 

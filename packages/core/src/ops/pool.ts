@@ -18,7 +18,7 @@ export interface PoolAttrs extends Attrs {
 }
 
 function hwc(s: Shape | undefined, op: string): [number, number, number] {
-  if (!s || s.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+  if (s?.length !== 3) throw new ShapeError(`${op} expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
   return [s[0]!, s[1]!, s[2]!];
 }
 

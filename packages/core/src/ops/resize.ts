@@ -30,7 +30,7 @@ export const resize2dOp: OpSpec<Resize2dAttrs> = {
   // Nearest neighbour copies values but bilinear interpolates between them: requantize.
   ...plainTraits,
   inferShape([s], a) {
-    if (!s || s.length !== 3) throw new ShapeError(`resize2d expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
+    if (s?.length !== 3) throw new ShapeError(`resize2d expects an [h, w, c] input, got [${s?.join(', ') ?? ''}]`);
     return [a.size[0], a.size[1], s[2]!];
   },
   paramShapes: () => ({}),

@@ -61,6 +61,7 @@ export interface Callback {
   onTrainBegin?(s: TrainState): void | Promise<void>;
   onEpochBegin?(s: TrainState): void | Promise<void>;
   onBatchBegin?(s: TrainState, batch: Batch): void | Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback may return nothing (keep the gradients) or replacements
   onAfterBackward?(grads: Record<string, tf.Tensor>, s: TrainState): Record<string, tf.Tensor> | void;
   onBatchEnd?(s: TrainState): void | Promise<void>;
   onEpochEnd?(s: TrainState): void | Promise<void>;
