@@ -42,17 +42,19 @@ export function weightTargets(model: Model, options: QuantizeOptions): Map<strin
   const skip = new Set(options.skip ?? []);
   const out = new Map<string, ResolvedScheme>();
   for (const node of model.graph.nodes) {
-    const role = getOp(node.op, node.id).weightParam;
-    if (role === null || skip.has(node.id)) continue;
-    const spec = model.graph.paramSpecs(node.id)[role];
-    const p = model.param(node.id, role);
-    if (!spec || !p) continue;
-    const axis = options.weights?.axis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
-    const scheme = resolveScheme({ ...options.weights, axis }, DEFAULT_WEIGHT_SCHEME, `weights of "${node.id}"`);
-    if (scheme.axis !== undefined && scheme.axis >= p.shape.length) {
-      throw new ConfigError(`weights of "${node.id}": axis ${scheme.axis} is out of range for a kernel of shape [${p.shape.join(', ')}]`, { nodeId: node.id });
+    const op = getOp(node.op, node.id);
+    if (op.weightParam === null || skip.has(node.id)) continue;
+    for (const role of [op.weightParam, ...(op.extraWeightParams ?? [])]) {
+      const spec = model.graph.paramSpecs(node.id)[role];
+      const p = model.param(node.id, role);
+      if (!spec || !p) continue;
+      const axis = options.weights?.axis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
+      const scheme = resolveScheme({ ...options.weights, axis }, DEFAULT_WEIGHT_SCHEME, `weights of "${node.id}"`);
+      if (scheme.axis !== undefined && scheme.axis >= p.shape.length) {
+        throw new ConfigError(`weights of "${node.id}": axis ${scheme.axis} is out of range for a kernel of shape [${p.shape.join(', ')}]`, { nodeId: node.id });
+      }
+      out.set(p.name, scheme);
     }
-    out.set(p.name, scheme);
   }
   return out;
 }

@@ -28,7 +28,7 @@ export type MultiHeadAttentionAttrs = AttrsOf<typeof multiHeadAttentionSchema>;
 export type MultiHeadAttentionOptions = OptionsOf<typeof multiHeadAttentionSchema>;
 
 function tokens(s: Shape | undefined): { t: number; d: number } {
-  if (!s || s.length !== 2) throw new ShapeError(`multiHeadAttention expects tokens [T, D] per sample, got [${s?.join(', ') ?? ''}]`);
+  if (s?.length !== 2) throw new ShapeError(`multiHeadAttention expects tokens [T, D] per sample, got [${s?.join(', ') ?? ''}]`);
   return { t: s[0]!, d: s[1]! };
 }
 
@@ -89,6 +89,7 @@ export const multiHeadAttentionOp: OpSpec<MultiHeadAttentionAttrs> = {
   },
   ...plainTraits,
   weightParam: 'wo',
+  extraWeightParams: ['wq', 'wk', 'wv', 'wqkv'],
   inferShape([s], a) {
     const { t, d } = tokens(s);
     return [t, outWidth(d, a)];

@@ -131,6 +131,11 @@ export interface OpSpec<A extends Attrs = Attrs> {
    * scales run along that param's `outAxis` (else its `inAxis`).
    */
   readonly weightParam: string | null;
+  /**
+   * Further params quantized like `weightParam` when the node has them (attention's Q/K/V
+   * projections besides `wo`); optional, default none. Only weight quantization reads it.
+   */
+  readonly extraWeightParams?: readonly string[];
   /** The output is on its input's quantization grid (pooling max, reshapes, ReLU): no re-quantization. */
   readonly quantPassthrough: boolean;
   /** An activation that integer kernels fuse into the producing op: quantize after it, not before. */
