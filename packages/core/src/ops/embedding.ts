@@ -5,7 +5,7 @@ import { registerOp } from './registry';
 import { plainTraits, type OpSpec } from './spec';
 
 function tokens(op: string, s: Shape | undefined): { t: number; d: number } {
-  if (!s || s.length !== 2) throw new ShapeError(`${op} expects tokens [T, D] per sample, got [${s?.join(', ') ?? ''}]`);
+  if (s?.length !== 2) throw new ShapeError(`${op} expects tokens [T, D] per sample, got [${s?.join(', ') ?? ''}]`);
   return { t: s[0]!, d: s[1]! };
 }
 
