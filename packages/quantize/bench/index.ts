@@ -120,3 +120,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Real pretrained GraphModel + real photos: CLE, bias correction, KL calibration (bench-results/real-models.json).
+await import('./real-models');
