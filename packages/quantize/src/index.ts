@@ -29,3 +29,7 @@ export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized
 export { fromFloat16Bits, toFloat16Bits } from './float16';
 export { equalizablePairs, equalizeCrossLayer, type EqualizedPair, type EqualizeOptions } from './equalize';
 export { correctBias, type BiasCorrectionOptions, type BiasCorrectionReport } from './bias-correction';
+export {
+  applyPrecisions, chooseMixedPrecision, roundToPrecision,
+  type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
+} from './mixed-precision';

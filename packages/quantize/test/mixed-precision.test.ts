@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, type Model } from '@bonsai/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyPrecisions, chooseMixedPrecision, foldBatchNorm, type WeightPrecision } from '../src/index';
+import { bandData, randomizeBatchNorm, tinyCnn, useWasm } from './helpers';
+
+beforeAll(useWasm);
+
+const outErr = (m: Model, ref: tf.Tensor, x: tf.Tensor): number => tf.tidy(() => tf.mean(tf.squaredDifference(m.predict(x), ref)).dataSync()[0]!);
+
+describe('mixed precision', () => {
+  it('meets the byte budget and beats uniform int4 on held-out data; a too-small budget is a ConfigError', () => {
+    const raw = tinyCnn(3);
+    randomizeBatchNorm(raw, 2);
+    const model = foldBatchNorm(raw);
+    const calib = bandData(64, 4, 1).x;
+    const test = bandData(64, 4, 2).x;
+    const before = tf.memory().numTensors;
+    expect(() => chooseMixedPrecision(model, calib, { budgetBytes: 1 })).toThrow(ConfigError);
+    const probe = chooseMixedPrecision(model, calib, { budgetBytes: 1e9, precisions: ['int4'] });
+    const int4Bytes = probe.bytes;
+    const int8Bytes = chooseMixedPrecision(model, calib, { budgetBytes: 1e9, precisions: ['int8'] }).bytes;
+    const budget = Math.round(int4Bytes + 0.4 * (int8Bytes - int4Bytes));
+    const plan = chooseMixedPrecision(model, calib, { budgetBytes: budget });
+    expect(plan.bytes).toBeLessThanOrEqual(budget);
+    expect(plan.bytes).toBeGreaterThan(int4Bytes);
+    for (const l of plan.layers) expect(l.error.int8).toBeLessThan(l.error.int4);
+    const kinds = new Set(plan.precisions.values());
+    expect(kinds.size).toBeGreaterThan(1);
+    const ref = model.predict(test);
+    const uniform4 = applyPrecisions(model, new Map([...plan.precisions.keys()].map((k) => [k, 'int4' as WeightPrecision])));
+    const mixed = applyPrecisions(model, plan.precisions);
+    expect(outErr(mixed, ref, test)).toBeLessThan(outErr(uniform4, ref, test));
+    // Same budget spent the other way round (least sensitive layers upgraded to int8 first): worse.
+    const worst = new Map<string, WeightPrecision>();
+    let bytes = int4Bytes;
+    const order = [...plan.layers].sort((a, b) => (a.error.int4 - a.error.int8) / (a.bytes.int8 - a.bytes.int4) - (b.error.int4 - b.error.int8) / (b.bytes.int8 - b.bytes.int4));
+    for (const l of order) {
+      const up = bytes + l.bytes.int8 - l.bytes.int4 <= budget;
+      worst.set(l.param, up ? 'int8' : 'int4');
+      if (up) bytes += l.bytes.int8 - l.bytes.int4;
+    }
+    const reversed = applyPrecisions(model, worst);
+    expect(outErr(mixed, ref, test)).toBeLessThan(outErr(reversed, ref, test));
+    [uniform4, mixed, reversed].forEach((m) => m.dispose());
+    ref.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    [raw, model].forEach((m) => m.dispose());
+    tf.dispose([calib, test]);
+  }, 60_000);
+});
