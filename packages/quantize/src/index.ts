@@ -33,3 +33,4 @@ export {
   applyPrecisions, chooseMixedPrecision, roundToPrecision,
   type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
 } from './mixed-precision';
+export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
