@@ -34,3 +34,4 @@ export {
   type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
 } from './mixed-precision';
 export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
+export { huffmanDecode, huffmanEncode } from './huffman';
