@@ -56,8 +56,16 @@ function run(b) {
         // already gone
       }
     };
-    const timer = timeoutS > 0 ? setTimeout(() => ((timedOut = true), kill()), timeoutS * 1000) : undefined;
-    const onSignal = () => (kill(), process.exit(130));
+    const timer = timeoutS > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, timeoutS * 1000)
+      : undefined;
+    const onSignal = () => {
+      kill();
+      process.exit(130);
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     child.on('error', (error) => resolve({ error }));

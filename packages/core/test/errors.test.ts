@@ -34,6 +34,18 @@ function mlp(): Model {
 }
 
 describe('the public API throws typed errors (instanceof holds)', () => {
+  it('absurd sizes: an input of [1e9, 1e9] and a param too large for tfjs are ShapeErrors naming the node', async () => {
+    const b = new GraphBuilder();
+    const x = b.input([1e9, 1e9], { name: 'huge' });
+    expectError(await thrown(() => b.build(x)), ShapeError, /Node "huge".*1\.00e\+18 elements/);
+    const c = new GraphBuilder();
+    const y = c.dense(c.input([50_000], { name: 'x' }), { units: 50_000, name: 'fc' });
+    const g = c.build(y);
+    expectError(await thrown(() => Model.create(g)), ShapeError, /Node "fc", param "kernel".*2\.50e\+9 elements/);
+    const d = new GraphBuilder();
+    expectError(await thrown(() => d.build(d.input([4, 0], { name: 'empty' }))), BonsaiError, /empty/);
+  });
+
   it('graph building: duplicate names, unknown nodes and ops, bad attributes, shape mismatches', async () => {
     const b = new GraphBuilder();
     const x = b.input([4], { name: 'x' });

@@ -1,4 +1,4 @@
-import { BonsaiError, ConfigError } from '../errors';
+import { BonsaiError, ConfigError, ShapeError } from '../errors';
 import { getOp } from '../ops/registry';
 import type { ParamSpec } from '../ops/spec';
 import type { Attrs, Node, NodeId, Shape } from './types';
@@ -114,6 +114,13 @@ export class Graph {
     if (!specs) {
       const n = this.node(id);
       specs = getOp(n.op, id).paramShapes(this.inputShapes(id), n.attrs);
+      for (const [role, p] of Object.entries(specs)) {
+        try {
+          checkShapeSize(p.shape);
+        } catch (e) {
+          throw withNode(e, id, role);
+        }
+      }
       this.specCache.set(id, specs);
     }
     return specs;
@@ -165,6 +172,7 @@ export class Graph {
       const spec = getOp(n.op, id);
       try {
         const s = spec.inferShape(n.inputs.map((i) => shapes.get(i)!), n.attrs);
+        checkShapeSize(s);
         shapes.set(id, s);
       } catch (e) {
         throw withNode(e, id);
@@ -174,8 +182,21 @@ export class Graph {
   }
 }
 
+/** Largest element count of one sample's tensor: tfjs indexes tensors with int32. */
+export const MAX_SAMPLE_ELEMENTS = 2 ** 31 - 1;
+
+function checkShapeSize(s: Shape): void {
+  let n = 1;
+  for (const d of s) {
+    if (!Number.isSafeInteger(d) || d < 1) throw new ShapeError(`shape [${s.join(', ')}] has a dimension that is not a positive integer`);
+    n *= d;
+  }
+  if (n > MAX_SAMPLE_ELEMENTS) throw new ShapeError(`shape [${s.join(', ')}] has ${n.toExponential(2)} elements per sample; tfjs tensors hold at most 2^31 - 1`);
+}
+
 /** Adds the node to an error's message and details, keeping its class (the original is the `cause`). */
-function withNode(e: unknown, nodeId: NodeId): unknown {
+function withNode(e: unknown, nodeId: NodeId, param?: string): unknown {
+  if (param !== undefined && e instanceof BonsaiError) return e.withContext(`Node "${nodeId}", param "${param}"`, { nodeId, param });
   if (e instanceof BonsaiError && !e.message.includes(`"${nodeId}"`)) return e.withContext(`Node "${nodeId}"`, { nodeId });
   return e;
 }
