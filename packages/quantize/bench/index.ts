@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, backendInfo, initBackend, load, recalibrateBatchNorm, save, train, type Model } from '@bonsai/core';
+import { adam, backendInfo, initBackend, load, recalibrateBatchNorm, save, train } from '@bonsai/core';
 import { prepareQat, prepareStatic, quantizeDynamic, saveQuantized, saveTfjsQuantized, type QuantizedModel } from '@bonsai/quantize';
 import { epochBatches, loadMnist, smallCnn, toTensors } from './deps';
 import { createReport, isSmoke, pick } from '@bonsai/bench-harness';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, getOp, Model, Param, type ForwardContext, type Graph, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, type Model, type Param, type ForwardContext, type Graph, type NodeId } from '@bonsai/core';
 
 /** Two layers whose shared channels were rescaled by {@link equalizeCrossLayer}. */
 export interface EqualizedPair {

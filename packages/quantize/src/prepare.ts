@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, Model, Param, type Graph, type NodeId } from '@bonsai/core';
+import { BonsaiError, ConfigError, Model, type Param, type Graph, type NodeId } from '@bonsai/core';
 import { fakeQuant, fakeQuantMinMax } from './fake-quant';
 import { foldBatchNorm } from './fold-bn';
 import { createObserver, type Observer, type ObserverKind, type ObserverSpec } from './observers';
@@ -75,6 +75,10 @@ export class PreparedModel extends Model {
   calibrate(data: CalibrationData, options: CalibrateOptions = {}): { batches: number; samples: number } {
     const bs = options.batchSize ?? 128;
     if (!Number.isInteger(bs) || bs < 1) throw new ConfigError(`calibrate: batchSize must be a positive integer, got ${bs}`);
+    const iterable = (v: unknown): boolean => typeof (v as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === 'function';
+    if (!(data instanceof tf.Tensor) && !iterable(data)) {
+      throw new ConfigError(`calibrate: data must be a tensor or an iterable of tensors or { x } batches, got ${data === null ? 'null' : typeof data}`, { option: 'data' });
+    }
     const max = options.maxBatches ?? Infinity;
     let batches = 0;
     let samples = 0;
@@ -180,6 +184,7 @@ export function prepareQat(model: Model, options: QuantizeOptions = {}): Prepare
 
 /** Free-function form of {@link PreparedModel.calibrate}. */
 export function calibrate(prepared: PreparedModel, data: CalibrationData, options: CalibrateOptions = {}): { batches: number; samples: number } {
+  if (!(prepared instanceof PreparedModel)) throw new ConfigError('calibrate: the first argument must be a PreparedModel (from prepareStatic or prepareQat)', { option: 'prepared' });
   return prepared.calibrate(data, options);
 }
 

@@ -77,7 +77,7 @@ export function quantizeArray(values: ArrayLike<number>, shape: readonly number[
   for (let i = 0; i < values.length; i++) {
     const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
     const q = roundHalfEven(values[i]! / qp.scale[c]!) + qp.zeroPoint[c]!;
-    out[i] = q < qp.qmin ? qp.qmin : q > qp.qmax ? qp.qmax : q;
+    out[i] = Math.min(Math.max(q, qp.qmin), qp.qmax);
   }
   return out;
 }

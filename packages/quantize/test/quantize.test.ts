@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adam, BonsaiError, ConfigError, train, type Model } from '@bonsai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activationTargets, convert, prepareQat, prepareStatic, quantizeDynamic, QuantizedModel, type QParams } from '../src/index';
+import { activationTargets, calibrate, convert, prepareQat, prepareStatic, quantizeDynamic, QuantizedModel, type PreparedModel, type QParams } from '../src/index';
 import { accuracy, bandData, maxAbsDiff, outputOf, tinyCnn, tinyResidual, useWasm } from './helpers';
 
 let model: Model;
@@ -130,6 +130,9 @@ describe('quantization workflows', () => {
     const empty = tf.zeros([0, 8, 8, 1]);
     expect(() => prepared.calibrate(empty)).toThrow(/calibration data holds no samples/);
     expect(() => prepared.calibrate([])).toThrow(BonsaiError);
+    expect(() => prepared.calibrate(null as unknown as tf.Tensor)).toThrow(ConfigError);
+    expect(() => calibrate(null as unknown as PreparedModel, empty)).toThrow(/first argument must be a PreparedModel/);
+    expect(() => calibrate(prepared, 7 as unknown as tf.Tensor)).toThrow(/data must be a tensor or an iterable/);
     expect(() => prepared.convert()).toThrow(/observer "input" has seen no data/);
     empty.dispose();
     prepared.dispose();
