@@ -1,20 +1,20 @@
-import { BonsaiError } from '@bonsai/core';
+import { BonsaiError, ConfigError } from '@bonsai/core';
 
 /** Exit codes of the `bonsai` CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /** A bad command line: unknown command or flag, missing or malformed value. Exit code 2. */
-export class UsageError extends BonsaiError {
+export class UsageError extends ConfigError {
   constructor(message: string, readonly command?: string) {
-    super('CONFIG', message, { command });
+    super(message, { command });
     this.name = 'UsageError';
   }
 }
 
 /** A recipe that does not validate; `path` is the JSON path of the bad field (e.g. `steps[2].ratio`). Exit code 2. */
-export class RecipeError extends BonsaiError {
+export class RecipeError extends ConfigError {
   constructor(message: string, readonly path: string, readonly file?: string) {
-    super('CONFIG', `${file ? `${file}: ` : ''}${path ? `${path}: ` : ''}${message}`, { path, file });
+    super(`${file ? `${file}: ` : ''}${path ? `${path}: ` : ''}${message}`, { path, file });
     this.name = 'RecipeError';
   }
 }
