@@ -7,7 +7,7 @@ import { demoRecipe, parseRecipe, parseRecipeText, RecipeError } from '../src/in
 const recipesDir = join(import.meta.dirname, '..', 'recipes');
 const seeds: unknown[] = [
   ...readdirSync(recipesDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(recipesDir, f), 'utf8')) as unknown),
-  demoRecipe({}),
+  demoRecipe({ fast: false, out: 'out', compress: true }),
 ];
 
 const ODD: readonly unknown[] = [
