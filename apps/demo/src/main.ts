@@ -37,7 +37,7 @@ function setBusy(busy: boolean): void {
   $<HTMLButtonElement>('train').disabled = busy || !ui.ready;
   $<HTMLInputElement>('load').disabled = busy || !ui.ready;
   const m = ui.methods.find((x) => x.id === ui.method);
-  $<HTMLButtonElement>('run').disabled = busy || !hasModel || !m?.available;
+  $<HTMLButtonElement>('run').disabled = busy || !hasModel || m === undefined;
   $<HTMLButtonElement>('download').disabled = busy || !hasModel;
   $<HTMLButtonElement>('sample').disabled = busy || !ui.ready;
 }
@@ -52,20 +52,13 @@ function renderMethods(): void {
   box.replaceChildren();
   for (const m of ui.methods) {
     const label = document.createElement('label');
-    if (!m.available) label.className = 'disabled';
     const input = document.createElement('input');
     input.type = 'radio';
     input.name = 'method';
     input.value = m.id;
-    input.disabled = !m.available;
     input.checked = m.id === ui.method;
     input.addEventListener('change', () => selectMethod(m.id));
     label.append(input, ` ${m.label}`);
-    if (!m.available) {
-      const s = document.createElement('small');
-      s.textContent = ' (coming soon)';
-      label.append(s);
-    }
     label.title = m.note;
     box.append(label);
   }
@@ -137,7 +130,7 @@ function onMessage(msg: Response): void {
       ui.methods = msg.methods;
       ui.ready = true;
       renderMethods();
-      selectMethod(msg.methods.find((m) => m.available)?.id ?? msg.methods[0]!.id);
+      selectMethod(msg.methods[0]!.id);
       setProgress(1, `ready: ${msg.trainCount} training and ${msg.testCount} test digits loaded`);
       setBusy(false);
       break;

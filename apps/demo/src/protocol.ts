@@ -3,11 +3,10 @@ import type { BackendInfo } from '@bonsai/core';
 /** Compression methods the page offers. */
 export type MethodId = 'unstructured' | 'structured' | 'slimming' | 'gradual' | 'int8' | 'kd';
 
-/** A method as shown in the picker; `available: false` renders it disabled ("coming soon"). */
+/** A method as shown in the picker. */
 export interface MethodInfo {
   id: MethodId;
   label: string;
-  available: boolean;
   /** What the ratio means for this method, or undefined when it takes none (int8). */
   ratioLabel?: string;
   note: string;

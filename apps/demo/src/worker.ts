@@ -133,7 +133,6 @@ async function compress(methodId: MethodId, ratio: number): Promise<void> {
   const { test } = requireData();
   const { dense, metrics } = requireDense();
   const method = methodById(methodId);
-  if (!method.info.available) throw new Error(`${method.info.label} is not available yet`);
   const t0 = performance.now();
   const ctx: MethodContext = {
     dense,

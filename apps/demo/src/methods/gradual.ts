@@ -6,7 +6,6 @@ export const gradual: Method = {
   info: {
     id: 'gradual',
     label: 'Gradual (AGP)',
-    available: true,
     ratioLabel: 'final share of weights zeroed',
     note: 'Sparsity ramps up over the fine-tuning steps (cubic schedule), so the network adapts as it is pruned.',
   },

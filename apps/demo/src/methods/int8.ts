@@ -6,7 +6,6 @@ export const int8: Method = {
   info: {
     id: 'int8',
     label: 'int8 quantization',
-    available: true,
     note: 'Weights stored as int8 with per-channel scales (BN folded): ~4x smaller file. The wasm backend has no int8 kernels, so inference dequantizes and latency does not drop.',
   },
   async run(ctx) {

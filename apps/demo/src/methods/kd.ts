@@ -8,7 +8,6 @@ export const kd: Method = {
   info: {
     id: 'kd',
     label: 'Distillation (KD)',
-    available: true,
     ratioLabel: 'share of channels the student drops',
     note: 'Trains a narrower student from scratch on the teacher\'s softened logits (T = 4, alpha = 0.9): fewer weights and faster, like structured pruning.',
   },

@@ -6,7 +6,6 @@ export const slimming: Method = {
   info: {
     id: 'slimming',
     label: 'Network Slimming',
-    available: true,
     ratioLabel: 'share of BN channels removed (global)',
     note: 'Trains with an L1 penalty on batch-norm gammas, removes the channels with the smallest |gamma| across all layers, then fine-tunes.',
   },

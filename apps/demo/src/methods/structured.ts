@@ -15,7 +15,6 @@ export const structured: Method = {
   info: {
     id: 'structured',
     label: 'Structured (channels)',
-    available: true,
     ratioLabel: 'share of channels removed per layer',
     note: 'Removes whole channels (L2 magnitude) through the dependency graph: a physically smaller network, so the file, the MACs and the latency all shrink.',
   },

@@ -12,7 +12,6 @@ export const unstructured: Method = {
   info: {
     id: 'unstructured',
     label: 'Unstructured (global L1)',
-    available: true,
     ratioLabel: 'share of weights zeroed',
     note: 'Zeros individual weights: the gzipped file shrinks, latency does not (wasm has no sparse kernels).',
   },
