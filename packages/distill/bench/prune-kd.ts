@@ -1,5 +1,10 @@
 import type { Model } from '@bonsai/core';
-import { Pruner, magnitude } from '@bonsai/prune';
+// @bonsai/prune is not a dependency of this package: prune devDepends on distill (its KD fine-tuning
+// examples and tests use kdLossSpec), so a dependency back would be a build cycle. The bench runs
+// after `pnpm bench` has built every package and loads prune's build from the workspace.
+import type * as Prune from '../../prune/src/index';
+
+const prune = (await import(new URL('../../prune/dist/index.js', import.meta.url).href)) as typeof Prune;
 
 /**
  * Structured pruning with @bonsai/prune's real Pruner: a copy of `model` with `ratio` of every
@@ -7,6 +12,6 @@ import { Pruner, magnitude } from '@bonsai/prune';
  */
 export function pruneCopy(model: Model, ratio: number): Model {
   const copy = model.clone();
-  new Pruner(copy, { importance: magnitude({ p: 1 }), ratio }).step();
+  new prune.Pruner(copy, { importance: prune.magnitude({ p: 1 }), ratio }).step();
   return copy;
 }
