@@ -17,9 +17,9 @@ import { createReport, interleave, isSmoke, ms, num, pct, pick, spread } from '@
 
 /** Options of {@link runVitBench}. */
 export interface VitBenchOptions {
-  /** Training epochs of the dense ViT (default 8). */
+  /** Training epochs of the dense ViT (default 12). */
   epochs?: number;
-  /** KD fine-tuning epochs after pruning (default 1). */
+  /** KD fine-tuning epochs after pruning (default 2). */
   fineTuneEpochs?: number;
   /** Fraction of heads / MLP hidden units removed (default 0.5). */
   ratio?: number;
@@ -55,8 +55,8 @@ async function fineTuneKd(teacher: Model, student: Model, data: MnistData, epoch
 /** Trains the ViT, prunes heads and MLP hidden units, fine-tunes with KD, and reports. */
 export async function runVitBench(options: VitBenchOptions = {}): Promise<void> {
   const o = {
-    epochs: pick(8, 1),
-    fineTuneEpochs: pick(1, 1),
+    epochs: pick(12, 1),
+    fineTuneEpochs: pick(2, 1),
     ratio: 0.5,
     ...options,
     model: { patch: 7, dim: 48, depth: 2, heads: 4, mlpRatio: 2, seed: 0, ...options.model },
