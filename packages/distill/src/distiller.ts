@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BonsaiError,
   ConfigError,
   ShapeError,
   shuffledIndices,
@@ -326,7 +325,7 @@ function batchRows(n: number, batchSize: number, seed: number): (state: TrainSta
       order = Int32Array.from(shuffledIndices(n, seed + epoch));
     }
     const rows = order.subarray(state.batchIndex * batchSize, Math.min(n, (state.batchIndex + 1) * batchSize));
-    if (rows.length !== batch.x.shape[0]) throw new BonsaiError('DATA', `distill: cached teacher rows (${rows.length}) do not match batch ${state.batchIndex} (${batch.x.shape[0]} samples)`);
+    if (rows.length !== batch.x.shape[0]) throw new ConfigError(`distill: cached teacher rows (${rows.length}) do not match batch ${state.batchIndex} (${batch.x.shape[0]} samples)`, {}, { code: 'DATA' });
     return rows;
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, ShapeError, type Model } from '@bonsai/core';
+import { ConfigError, ShapeError, type Model } from '@bonsai/core';
 import { checkLabeledBatch, checkModel, checkTensor } from './validate';
 
 /** One labelled mini-batch: `y` is one-hot `[b, classes]` or integer labels `[b]`. */
@@ -115,7 +115,7 @@ export function topKAccuracies(model: Model, data: EvalData, ks: readonly number
       }
     }
   }
-  if (total === 0) throw new BonsaiError('DATA', 'accuracy: no samples to evaluate');
+  if (total === 0) throw new ConfigError('accuracy: no samples to evaluate', {}, { code: 'DATA' });
   return correct.map((c) => c / total);
 }
 

@@ -1,4 +1,4 @@
-import { BonsaiError, ConfigError, type Model } from '@bonsai/core';
+import { ConfigError, type Model } from '@bonsai/core';
 import { evaluate, type EvaluateOptions, type Metrics } from './evaluate';
 import { formatBytes, formatCount, formatMs, formatPercent, formatRatio, markdownTable } from './format';
 
@@ -51,9 +51,9 @@ export function compare(rows: readonly Metrics[], options?: CompareOptions): Com
 export function compare(a: Metrics | readonly Metrics[], b?: Metrics | CompareOptions, c?: CompareOptions): Comparison {
   const rows = Array.isArray(a) ? (a as readonly Metrics[]) : [a as Metrics, b as Metrics];
   const options = (Array.isArray(a) ? b : c) as CompareOptions | undefined;
-  if (rows.length === 0) throw new BonsaiError('DATA', 'compare: no rows');
+  if (rows.length === 0) throw new ConfigError('compare: no rows', {}, { code: 'DATA' });
   for (const [i, r] of rows.entries()) {
-    if (!r || typeof r.params !== 'number') throw new BonsaiError('DATA', `compare: row ${i} is not a Metrics object (use evaluate())`);
+    if (!r || typeof r.params !== 'number') throw new ConfigError(`compare: row ${i} is not a Metrics object (use evaluate())`, {}, { code: 'DATA' });
   }
   const bi = baselineIndex(rows, options?.baseline);
   const base = rows[bi]!;

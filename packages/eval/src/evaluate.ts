@@ -1,4 +1,4 @@
-import { BonsaiError, type Model } from '@bonsai/core';
+import { type Model, ConfigError } from '@bonsai/core';
 import { topKAccuracies, type EvalData, type LabeledBatch } from './accuracy';
 import { benchmarkLatency, type LatencyOptions, type LatencyResult } from './latency';
 import { countMacs } from './macs';
@@ -56,7 +56,7 @@ export interface EvaluateOptions {
  */
 export async function evaluate(model: Model, options: EvaluateOptions = {}): Promise<Metrics> {
   checkModel(model, 'evaluate');
-  if ((options.x === undefined) !== (options.y === undefined)) throw new BonsaiError('DATA', 'evaluate: give both x and y (or data)');
+  if ((options.x === undefined) !== (options.y === undefined)) throw new ConfigError('evaluate: give both x and y (or data)', {}, { code: 'DATA' });
   const params = countParams(model);
   const trainableParams = countParams(model, { trainableOnly: true });
   const nonZero = countNonZero(model);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, entryMagnitudes, smallestK, type Model, type NodeId } from '@bonsai/core';
+import { ConfigError, entryMagnitudes, smallestK, type Model, type NodeId } from '@bonsai/core';
 import { formatPercent, markdownTable } from './format';
 import { checkModel } from './validate';
 
@@ -52,7 +52,7 @@ export async function sensitivity(model: Model, options: SensitivityOptions): Pr
   for (const r of ratios) if (typeof r !== 'number' || !(r >= 0 && r <= 1)) throw new ConfigError(`sensitivity: ratio ${r} is outside [0, 1]`, { ratio: r });
   for (const id of nodes) {
     model.graph.node(id);
-    if (!options.prune && !model.param(id, 'kernel')) throw new BonsaiError('PARAM', `sensitivity: node "${id}" has no kernel to prune`, { nodeId: id });
+    if (!options.prune && !model.param(id, 'kernel')) throw new ConfigError(`sensitivity: node "${id}" has no kernel to prune`, { nodeId: id }, { code: 'PARAM' });
   }
   const evaluate = async (m: Model, what: string): Promise<number> => {
     const v = await options.evaluate(m);
@@ -90,7 +90,7 @@ export function l1KernelPrune(model: Model, node: NodeId, ratio: number): void {
   checkModel(model, 'l1KernelPrune');
   if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError(`l1KernelPrune: ratio ${ratio} is outside [0, 1]`, { ratio });
   const p = model.param(node, 'kernel');
-  if (!p) throw new BonsaiError('PARAM', `l1KernelPrune: node "${node}" has no kernel`, { nodeId: node });
+  if (!p) throw new ConfigError(`l1KernelPrune: node "${node}" has no kernel`, { nodeId: node }, { code: 'PARAM' });
   const k = Math.round(ratio * p.size);
   if (k === 0) return;
   const scores = entryMagnitudes(p.value.dataSync(), { p: 1, mask: p.mask?.dataSync() });

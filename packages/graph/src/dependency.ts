@@ -106,8 +106,6 @@ export class DependencyGraph {
   private outAxes: ParamAxis[][] = [];
   private inAxes: ParamAxis[][] = [];
   private consumers: number[][] = [];
-  /** Index of each node's first input (-1 for sources). */
-  private firstInputs: Int32Array = new Int32Array(0);
   /** Node indices of each node's inputs, by slot. */
   private inputIdx: Int32Array[] = [];
   /** Per node and input slot: whether some param has an in-axis on that slot. */
@@ -244,7 +242,10 @@ export class DependencyGraph {
       if (this.classLock[c] !== undefined || ignoredClasses.has(c)) continue;
       const root = this.classRoot[c]!;
       let entry = byRoot.get(root);
-      if (!entry) byRoot.set(root, (entry = { alive: [], initial: 0 }));
+      if (!entry) {
+        entry = { alive: [], initial: 0 };
+        byRoot.set(root, entry);
+      }
       entry.initial++;
       if (this.classAlive[c]) entry.alive.push(c);
     }
@@ -302,7 +303,7 @@ export class DependencyGraph {
     if (units.length === 0) return;
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
-    if (why !== undefined) throw new BonsaiError('PRUNE', `Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root });
+    if (why !== undefined) throw new ConfigError(`Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root }, { code: 'PRUNE' });
     const removed = new Uint8Array(this.pos.length);
     const touched = new Set<number>();
     for (const c of units) {
@@ -355,7 +356,10 @@ export class DependencyGraph {
         unitOf.set(a, u);
         const n = this.atomNode[a]!;
         let l = perNode.get(n);
-        if (!l) perNode.set(n, (l = []));
+        if (!l) {
+          l = [];
+          perNode.set(n, l);
+        }
         l.push(this.pos[a]!);
       }
     });
@@ -372,7 +376,10 @@ export class DependencyGraph {
     const acc = new Map<number, Int32Array>();
     const slotFor = (key: number, size: number): Int32Array => {
       let first = acc.get(key);
-      if (!first) acc.set(key, (first = new Int32Array(size).fill(-1)));
+      if (!first) {
+        first = new Int32Array(size).fill(-1);
+        acc.set(key, first);
+      }
       return first;
     };
     units.forEach((c, u) => {
@@ -452,13 +459,13 @@ export class DependencyGraph {
 
   private nodeIndex(id: NodeId): number {
     const i = this.index.get(id);
-    if (i === undefined) throw new BonsaiError('UNKNOWN_NODE', `No node "${id}" in the model`, { nodeId: id });
+    if (i === undefined) throw new ConfigError(`No node "${id}" in the model`, { nodeId: id }, { code: 'UNKNOWN_NODE' });
     return i;
   }
 
   private firstInput(i: number): number {
     const n = this.model.graph.node(this.ids[i]!);
-    if (n.inputs.length === 0) throw new BonsaiError('PRUNE', `Node "${n.id}" has no input channels`, { nodeId: n.id });
+    if (n.inputs.length === 0) throw new ConfigError(`Node "${n.id}" has no input channels`, { nodeId: n.id }, { code: 'PRUNE' });
     return this.index.get(n.inputs[0]!)!;
   }
 
@@ -474,7 +481,6 @@ export class DependencyGraph {
       this.inAxes.push(specs.filter(([, s]) => s.inAxis !== undefined).map(([role, s]) => ({ role, axis: s.inAxis!, slot: checkedSlot(n.id, role, s.inInput ?? 0, n.inputs.length) })));
     }
     this.consumers = nodes.map((n) => [...new Set(graph.consumers(n.id))].map((id) => this.index.get(id)!));
-    this.firstInputs = Int32Array.from(nodes.map((n) => (n.inputs.length ? this.index.get(n.inputs[0]!)! : -1)));
     this.inputIdx = nodes.map((n) => Int32Array.from(n.inputs, (id) => this.index.get(id)!));
     this.inSlotsWithAxes = nodes.map((n, i) => n.inputs.map((_, slot) => this.inAxes[i]!.some((pa) => pa.slot === slot)));
   }
@@ -482,7 +488,7 @@ export class DependencyGraph {
 
 function checkedSlot(node: NodeId, role: string, slot: number, inputs: number): number {
   if (!Number.isInteger(slot) || slot < 0 || slot >= Math.min(inputs, SLOT_CODES - 1)) {
-    throw new BonsaiError('PRUNE', `Node "${node}": param "${role}" declares inInput ${slot}, but the node has ${inputs} input(s)`, { nodeId: node, param: role });
+    throw new ConfigError(`Node "${node}": param "${role}" declares inInput ${slot}, but the node has ${inputs} input(s)`, { nodeId: node, param: role }, { code: 'PRUNE' });
   }
   return slot;
 }

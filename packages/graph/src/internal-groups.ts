@@ -37,7 +37,10 @@ export class InternalGroup {
     for (const u of this.checkedUnits(units, spec.count)) {
       for (const s of spec.slices(u)) {
         let entry = byRole.get(s.role);
-        if (!entry) byRole.set(s.role, (entry = { axis: s.axis, pos: new Map() }));
+        if (!entry) {
+          entry = { axis: s.axis, pos: new Map() };
+          byRole.set(s.role, entry);
+        }
         for (const i of s.indices) entry.pos.set(i, u);
       }
     }
@@ -64,7 +67,7 @@ export class InternalGroup {
   prune(units: readonly number[]): void {
     if (units.length === 0) return;
     const why = this.explain(units);
-    if (why !== undefined) throw new BonsaiError('PRUNE', `Cannot prune ${this.name} of node "${this.node}": ${why}`, { nodeId: this.node });
+    if (why !== undefined) throw new ConfigError(`Cannot prune ${this.name} of node "${this.node}": ${why}`, { nodeId: this.node }, { code: 'PRUNE' });
     const graph = this.model.graph;
     const node = graph.node(this.node);
     const op = getOp(node.op, node.id);
@@ -73,7 +76,7 @@ export class InternalGroup {
     const pending: Array<{ role: string; cuts: AxisCut[]; shape: Shape }> = [];
     for (const m of this.members([...removed])) {
       const param = this.model.param(this.node, m.role);
-      if (!param) throw new BonsaiError('PARAM', `Node "${this.node}" is missing param "${m.role}"`, { nodeId: this.node, param: m.role });
+      if (!param) throw new ConfigError(`Node "${this.node}" is missing param "${m.role}"`, { nodeId: this.node, param: m.role }, { code: 'PARAM' });
       const drop = new Set(m.indices);
       const keep = Array.from({ length: param.shape[m.axis]! }, (_, i) => i).filter((i) => !drop.has(i));
       const cuts = [{ axis: m.axis, keep }];

@@ -1,4 +1,4 @@
-import { BonsaiError, getOp, paramName, type Attrs, type ChannelChange, type Model, type NodeId, type Param, type Shape } from '@bonsai/core';
+import { BonsaiError, getOp, paramName, type Attrs, type ChannelChange, type Model, type NodeId, type Param, type Shape, ConfigError } from '@bonsai/core';
 import { checkCuts, keepAlongAxes, type AxisCut } from './slice-tensor';
 
 interface PendingParam {
@@ -30,7 +30,7 @@ export function sliceChannels(model: Model, kept: ReadonlyMap<NodeId, readonly n
     const newParamShapes: Record<string, Shape> = {};
     for (const [role, ps] of Object.entries(graph.paramSpecs(node.id))) {
       const param = model.param(node.id, role);
-      if (!param) throw new BonsaiError('PARAM', `Node "${node.id}" is missing param "${role}"`, { nodeId: node.id, param: role });
+      if (!param) throw new ConfigError(`Node "${node.id}" is missing param "${role}"`, { nodeId: node.id, param: role }, { code: 'PARAM' });
       const cuts: AxisCut[] = [];
       if (ps.outAxis !== undefined && outKept) cuts.push({ axis: ps.outAxis, keep: outKept });
       const slot = ps.inInput ?? 0;

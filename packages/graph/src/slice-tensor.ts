@@ -97,7 +97,10 @@ function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<In
     }
   };
   const walk = (a: number, base: number): void => {
-    if (a === last) return copyInner(base);
+    if (a === last) {
+      copyInner(base);
+      return;
+    }
     const list = lists[a];
     const stride = strides[a]!;
     if (list) for (let j = 0; j < list.length; j++) walk(a + 1, base + list[j]! * stride);

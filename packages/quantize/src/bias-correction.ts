@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, getOp, type Model, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, type Model, type NodeId } from '@bonsai/core';
 import type { QuantizedModel } from './quantized-model';
 
 /** Options of {@link correctBias}. */
@@ -59,13 +59,13 @@ function channelMeans(model: Model, x: tf.Tensor, nodes: readonly NodeId[], batc
 export function correctBias(quantized: QuantizedModel, reference: Model, data: tf.Tensor, options: BiasCorrectionOptions = {}): { model: QuantizedModel; report: BiasCorrectionReport } {
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`correctBias: batchSize must be a positive integer, got ${batchSize}`, { option: 'batchSize' });
-  if ((data.shape[0] ?? 0) === 0) throw new BonsaiError('QUANTIZE', 'correctBias: the data holds no samples');
+  if ((data.shape[0] ?? 0) === 0) throw new ConfigError('correctBias: the data holds no samples', {}, { code: 'QUANTIZE' });
   const layers: Array<{ nodeId: NodeId; bias: string }> = [];
   for (const node of quantized.graph.nodes) {
     const spec = getOp(node.op, node.id);
     const bias = spec.foldsBatchNorm?.bias;
     if (!spec.weightParam || !bias || !quantized.quantizedWeights.has(`${node.id}/${spec.weightParam}`) || !quantized.param(node.id, bias)) continue;
-    if (!reference.graph.has(node.id)) throw new BonsaiError('QUANTIZE', `correctBias: the reference model has no node "${node.id}"`, { nodeId: node.id });
+    if (!reference.graph.has(node.id)) throw new ConfigError(`correctBias: the reference model has no node "${node.id}"`, { nodeId: node.id }, { code: 'QUANTIZE' });
     layers.push({ nodeId: node.id, bias });
   }
   const ids = layers.map((l) => l.nodeId);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, createRng, type Rng } from '@bonsai/core';
+import { ConfigError, createRng, type Rng, ShapeError } from '@bonsai/core';
 import { channelLayout, computeQParams, dequantizeArray, quantizeArray, type QParams } from './qparams';
 import type { ResolvedScheme } from './scheme';
 
@@ -72,7 +72,7 @@ abstract class RangeObserver implements Observer {
 
   protected checkChannels(n: number): void {
     if (this.min && this.min.length !== n) {
-      throw new BonsaiError('QUANTIZE', `observer "${this.name}": saw ${n} channels after ${this.min.length}`);
+      throw new ShapeError(`observer "${this.name}": saw ${n} channels after ${this.min.length}`);
     }
   }
 
@@ -97,7 +97,7 @@ abstract class RangeObserver implements Observer {
 
   protected ensureObserved(): void {
     if (!this.min || !this.max || this.count === 0) {
-      throw new BonsaiError('QUANTIZE', `observer "${this.name}" has seen no data: calibrate with at least one batch first`, { observer: this.name });
+      throw new ConfigError(`observer "${this.name}" has seen no data: calibrate with at least one batch first`, { observer: this.name }, { code: 'QUANTIZE' });
     }
   }
 

@@ -1,4 +1,4 @@
-import { BonsaiError, ConfigError, getOp, type Graph, type Model, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, type Graph, type Model, type NodeId } from '@bonsai/core';
 import type { ObserverKind, ObserverSpec } from './observers';
 import { resolveScheme, type QuantScheme, type ResolvedScheme } from './scheme';
 
@@ -32,7 +32,7 @@ export const DEFAULT_ACTIVATION_SCHEME: QuantScheme = { dtype: 'int8', symmetric
 
 function checkNodes(graph: Graph, ids: readonly NodeId[] | undefined, option: string): void {
   for (const id of ids ?? []) {
-    if (!graph.has(id)) throw new BonsaiError('UNKNOWN_NODE', `${option}: no node "${id}" in the graph`, { nodeId: id, option });
+    if (!graph.has(id)) throw new ConfigError(`${option}: no node "${id}" in the graph`, { nodeId: id, option }, { code: 'UNKNOWN_NODE' });
   }
 }
 

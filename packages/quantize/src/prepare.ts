@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, Model, type Param, type Graph, type NodeId } from '@bonsai/core';
+import { ConfigError, Model, type Param, type Graph, type NodeId } from '@bonsai/core';
 import { fakeQuant, fakeQuantMinMax } from './fake-quant';
 import { foldBatchNorm } from './fold-bn';
 import { createObserver, type Observer, type ObserverKind, type ObserverSpec } from './observers';
@@ -116,7 +116,7 @@ export class PreparedModel extends Model {
     } finally {
       this.observing = false;
     }
-    if (samples === 0) throw new BonsaiError('QUANTIZE', 'calibrate: the calibration data holds no samples', { batches });
+    if (samples === 0) throw new ConfigError('calibrate: the calibration data holds no samples', { batches }, { code: 'QUANTIZE' });
     return { batches, samples };
   }
 

@@ -1,4 +1,4 @@
-import { BonsaiError, ConfigError } from '@bonsai/core';
+import { ConfigError, ShapeError } from '@bonsai/core';
 import type { ResolvedScheme } from './scheme';
 
 /**
@@ -31,7 +31,7 @@ export function roundHalfEven(v: number): number {
  * An all-zero channel gets scale 1.
  */
 export function computeQParams(min: ArrayLike<number>, max: ArrayLike<number>, scheme: ResolvedScheme, axis?: number): QParams {
-  if (min.length !== max.length || min.length === 0) throw new BonsaiError('QUANTIZE', `computeQParams: min and max need the same non-zero length, got ${min.length} and ${max.length}`);
+  if (min.length !== max.length || min.length === 0) throw new ShapeError(`computeQParams: min and max need the same non-zero length, got ${min.length} and ${max.length}`);
   const n = min.length;
   const scale = new Float32Array(n);
   const zeroPoint = new Int32Array(n);

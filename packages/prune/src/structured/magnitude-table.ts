@@ -4,7 +4,7 @@ import type { Member } from '@bonsai/graph';
 
 /**
  * Per-position magnitudes (`|v|^p` summed over every axis but one, core's `axisMagnitudeTensors`)
- * of every (param, axis) the given members need, where `v = valueOf(name)` (default: the
+ * of every (param, axis) the given members need, where `v = paramValue(name)` (default: the
  * param's effective value; Taylor passes its accumulated `|w·g|`). `|v|^p` is computed once per
  * param however many groups and axes use it, the reductions run on the backend, and all sums
  * come back to JS in one read. `at(member)` returns the member's per-position sums.
@@ -12,18 +12,21 @@ import type { Member } from '@bonsai/graph';
 export class MagnitudeTable {
   private readonly sums = new Map<string, Map<number, Float32Array>>();
 
-  constructor(model: Model, members: Iterable<Member>, p: number, valueOf: (name: string) => tf.Tensor = (name) => model.params.get(name)!.effective()) {
+  constructor(model: Model, members: Iterable<Member>, p: number, paramValue: (name: string) => tf.Tensor = (name) => model.params.get(name)!.effective()) {
     const axes = new Map<string, Set<number>>();
     for (const m of members) {
       let set = axes.get(m.name);
-      if (!set) axes.set(m.name, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        axes.set(m.name, set);
+      }
       set.add(m.axis);
     }
     const entries = [...axes].map(([name, set]) => [name, [...set]] as const);
     if (entries.length === 0) return;
     const flat = tf.tidy(() => {
       // One tidy per param frees its |w|^p before the next one is computed (the heap stays small).
-      const parts = entries.flatMap(([name, list]) => tf.tidy(() => axisMagnitudeTensors(valueOf(name), list, { p })));
+      const parts = entries.flatMap(([name, list]) => tf.tidy(() => axisMagnitudeTensors(paramValue(name), list, { p })));
       return tf.concat(parts);
     });
     const all = flat.dataSync() as Float32Array;

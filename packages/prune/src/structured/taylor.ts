@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, ConfigError, crossEntropy, type Batch, type Callback, type Model } from '@bonsai/core';
+import { ConfigError, crossEntropy, type Batch, type Callback, type Model, ShapeError } from '@bonsai/core';
 import type { Group } from '@bonsai/graph';
 import { positionScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
 import { MagnitudeTable } from './magnitude-table';
@@ -99,7 +99,7 @@ export class TaylorImportance implements GroupImportance {
       if (!sum) return false;
       const shape = model.params.get(m.name)!.shape;
       if (sum.shape.length !== shape.length || sum.shape.some((d, i) => d !== shape[i])) {
-        throw new BonsaiError('PRUNE', `taylor: scores of "${m.name}" have shape [${sum.shape.join(', ')}] but the param now has [${shape.join(', ')}]; reset() and accumulate again after pruning`, { param: m.name });
+        throw new ShapeError(`taylor: scores of "${m.name}" have shape [${sum.shape.join(', ')}] but the param now has [${shape.join(', ')}]; reset() and accumulate again after pruning`);
       }
       return true;
     }));

@@ -1,5 +1,4 @@
 import {
-  BonsaiError,
   ConfigError,
   adam,
   constantLr,
@@ -50,7 +49,7 @@ export function perGroupLr(optimizer: Optimizer, options: PerGroupLrOptions): Op
     else if (!model || model.params.has(entry)) names.add(entry);
     else {
       const ofNode = [...model.params.values()].filter((p) => p.nodeId === entry && p.trainable);
-      if (ofNode.length === 0) throw new BonsaiError('PARAM', `perGroupLr: unknown param or node "${entry}"`, { param: entry });
+      if (ofNode.length === 0) throw new ConfigError(`perGroupLr: unknown param or node "${entry}"`, { param: entry }, { code: 'PARAM' });
       ofNode.forEach((p) => names.add(p.name));
     }
   }

@@ -9,6 +9,7 @@ export interface IterativePruneOptions {
   /** Upper bound on rounds. */
   maxRounds: number;
   /** Called after each round's fine-tuning (logging, evaluation); return false to stop early. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback may return nothing (go on) or false (stop)
   onRound?: (round: number) => void | boolean | Promise<void | boolean>;
 }
 

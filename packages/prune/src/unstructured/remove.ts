@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BonsaiError, Model, Param, ShapeError } from '@bonsai/core';
+import { Model, Param, ShapeError, ConfigError } from '@bonsai/core';
 import { attach, countZeros, maskValues, type MaskChange } from './mask';
 import { resolveTarget, type PruneTarget } from './targets';
 
@@ -14,7 +14,7 @@ export function remove(target: PruneTarget, options: { params?: readonly string[
   const baked: string[] = [];
   for (const p of params) {
     if (!p.mask) {
-      if (explicit) throw new BonsaiError('PRUNE', `Param "${p.name}" has to be pruned before its pruning can be removed`, { param: p.name });
+      if (explicit) throw new ConfigError(`Param "${p.name}" has to be pruned before its pruning can be removed`, { param: p.name }, { code: 'PRUNE' });
       continue;
     }
     p.bake();

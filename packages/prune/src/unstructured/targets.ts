@@ -1,4 +1,4 @@
-import { BonsaiError, Model, Param } from '@bonsai/core';
+import { Model, Param, ConfigError } from '@bonsai/core';
 
 /** What a pruning function acts on: a whole model (its weights), one param, or a list of params. */
 export type PruneTarget = Model | Param | readonly Param[];
@@ -25,7 +25,7 @@ export function lookupParams(model: Model, names: readonly string[]): Param[] {
     }
     const ofNode = [...model.params.values()].filter((p) => p.nodeId === name && isPrunable(p));
     if (ofNode.length === 0) {
-      throw new BonsaiError('PARAM', `Unknown param or node "${name}": expected a name like "fc1/kernel" or a node id with weights`, { param: name });
+      throw new ConfigError(`Unknown param or node "${name}": expected a name like "fc1/kernel" or a node id with weights`, { param: name }, { code: 'PARAM' });
     }
     out.push(...ofNode);
   }
@@ -46,7 +46,7 @@ export function resolveTarget(target: PruneTarget, names?: readonly string[]): P
   return dedupe(
     names.map((n) => {
       const p = byName.get(n);
-      if (!p) throw new BonsaiError('PARAM', `Unknown param "${n}" among [${list.map((q) => q.name).join(', ')}]`, { param: n });
+      if (!p) throw new ConfigError(`Unknown param "${n}" among [${list.map((q) => q.name).join(', ')}]`, { param: n }, { code: 'PARAM' });
       return p;
     }),
   );
