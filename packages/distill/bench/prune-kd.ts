@@ -1,10 +1,15 @@
 import type { Model } from '@bonsai/core';
+
+/** The part of @bonsai/prune this bench uses. */
+interface PruneApi {
+  Pruner: new (model: Model, options: { importance: unknown; ratio: number }) => { step(): boolean };
+  magnitude(options: { p: number }): unknown;
+}
+
 // @bonsai/prune is not a dependency of this package: prune devDepends on distill (its KD fine-tuning
 // examples and tests use kdLossSpec), so a dependency back would be a build cycle. The bench runs
 // after `pnpm bench` has built every package and loads prune's build from the workspace.
-import type * as Prune from '../../prune/src/index';
-
-const prune = (await import(new URL('../../prune/dist/index.js', import.meta.url).href)) as typeof Prune;
+const prune = (await import(new URL('../../prune/dist/index.js', import.meta.url).href)) as PruneApi;
 
 /**
  * Structured pruning with @bonsai/prune's real Pruner: a copy of `model` with `ratio` of every
