@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '@bonsai/core';
 import { vit } from '@bonsai/models';
 import { describe, expect, it } from 'vitest';
-import { DependencyGraph, InternalGroup, internalGroups, modelStats } from '../src/index';
+import { DependencyGraph, type InternalGroup, internalGroups, modelStats } from '../src/index';
 import { maxAbsDiff, useWasmWithoutLeaks, zeroGroup } from './helpers';
 
 useWasmWithoutLeaks();
