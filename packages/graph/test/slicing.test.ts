@@ -112,7 +112,7 @@ describe('multi-input ops: params sliced per input (ParamSpec.inInput)', () => {
 
 describe('exported surface', () => {
   it('keeps the graph internals private and validates hand-made groups', () => {
-    expect(Object.keys(graphApi).sort()).toEqual(['DependencyGraph', 'Group', 'OUT', 'RemovalBudget', 'inAxisIndex', 'mapChannels', 'modelStats']);
+    expect(Object.keys(graphApi).sort()).toEqual(['DependencyGraph', 'Group', 'InternalGroup', 'OUT', 'RemovalBudget', 'inAxisIndex', 'internalGroups', 'mapChannels', 'modelStats']);
     const m = mixNet();
     const dg = DependencyGraph.build(m);
     expect(() => new Group(dg, 'da', [dg.unitCount])).toThrow(ConfigError);

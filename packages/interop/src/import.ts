@@ -242,7 +242,7 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
   try {
     graph = new Graph({ inputs: inputNames.map((n) => outputOf.get(n)!), outputs: outputNames.map((n) => outputOf.get(n)!), nodes });
   } catch (e) {
-    if (e instanceof BonsaiError) throw new InteropError(`the converted graph is invalid: ${e.message}`);
+    if (e instanceof BonsaiError) throw e.withContext('LayersModel: the converted graph is invalid');
     throw e;
   }
   return { graph, sources, frozen };

@@ -86,11 +86,14 @@ describe('import errors are typed and name the culprit', () => {
     expect(e).toBeInstanceOf(SerializationError);
     expect((e as Error).message).toContain('stem/kernel');
     expect(tf.memory().numBytes).toBe(bytesBefore);
-    // A huge input whose weights do not depend on H, W (conv -> GAP) imports without allocating;
-    // one that feeds a Flatten -> Dense fails on the kernel shape, also without allocating.
+    // A huge input (3e12 values per sample: no tfjs tensor can hold one) is refused at import, naming
+    // the layer, even where the weights do not depend on H, W (conv -> GAP); one that feeds a
+    // Flatten -> Dense fails on the shape too; neither allocates.
     const hugeInput = clone(base.modelJson);
     layer(hugeInput, 'image').config.batch_input_shape = [null, 1e6, 1e6, 3];
-    expect(importError(hugeInput)).toBeUndefined();
+    const e1 = importError(hugeInput);
+    expect(e1).toBeInstanceOf(BonsaiError);
+    expect((e1 as Error).message).toMatch(/"image".*3\.00e\+12 elements per sample/);
     const hugeSeq = clone(seqBase.modelJson);
     hugeSeq.modelTopology.config.layers[0].config.batch_input_shape = [null, 1e6, 1e6, 2];
     const e2 = importError(hugeSeq, seqBase.weights);

@@ -340,7 +340,7 @@ function buildModel(built: ConvertedGraph, options: GraphImportOptions): Model {
   try {
     graph = new Graph({ inputs: built.inputs, outputs: built.outputs, nodes: built.nodes });
   } catch (e) {
-    if (e instanceof BonsaiError) throw new InteropError(`${GRAPH_MODEL}: the converted graph is invalid: ${e.message}`);
+    if (e instanceof BonsaiError) throw e.withContext(`${GRAPH_MODEL}: the converted graph is invalid`);
     throw e;
   }
   const plan: Array<{ name: string; shape: Shape; trainable: boolean; values: Float32Array }> = [];
