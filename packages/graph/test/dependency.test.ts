@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, BonsaiError, train, type Model } from '@bonsai/core';
+import { adam, BonsaiError, train, } from '@bonsai/core';
 import { concatNet, lenet5, mobileNet, resnet20, smallCnn, vit } from '@bonsai/models';
 import { describe, expect, it } from 'vitest';
 import { DependencyGraph, modelStats, type Group, type Member } from '../src/index';

@@ -23,7 +23,7 @@ const mixDense: OpSpec<{ units: number }> = {
   forward: ([a, b], p) => tf.add(tf.matMul(a as tf.Tensor2D, p.wa as tf.Tensor2D), tf.matMul(b as tf.Tensor2D, p.wb as tf.Tensor2D)),
   macs: ([a, b], _o, attrs) => (a![0]! + b![0]!) * attrs.units,
   channelRule: () => ({ kind: 'reduce' }),
-  adaptAttrs: (attrs, change) => ({ units: change.paramShapes.wa![1]! }),
+  adaptAttrs: (_attrs, change) => ({ units: change.paramShapes.wa![1]! }),
 };
 registerOp(mixDense);
 

@@ -79,7 +79,7 @@ export async function runLenetAgp(cfg: LenetAgpConfig = pick(LENET_AGP, LENET_AG
   rep.note(`LeNet-300-100 on MNIST (${data.train.count} train / ${data.test.count} test, wasm): dense ${cfg.denseEpochs} epochs Adam ${cfg.lr} (${denseSecs.toFixed(0)} s), ` +
     `then AGP 0 -> ${pct(cfg.finalSparsity, 0)} (${cfg.global ? 'global' : 'per-layer'} magnitude, ramp ${cfg.rampEpochs} epochs, every ${cfg.frequency} steps) ` +
     `while fine-tuning ${cfg.pruneEpochs} epochs, Adam ${cfg.fineTuneLr} cosine (${pruneSecs.toFixed(0)} s).`);
-  console.log(formatSparsityReport(report, 'LeNet-300-100 after AGP: sparsity per layer (kernels)') + '\n');
+  console.log(`${formatSparsityReport(report, 'LeNet-300-100 after AGP: sparsity per layer (kernels)')}\n`);
   const drop = denseAcc - bakedAcc;
   printTable('agp', 'LeNet-300-100: gradual magnitude pruning (AGP)', [
     { model: 'dense', 'test acc': pct(denseAcc), 'weights removed': pct(0), 'params removed (incl. biases)': pct(0), 'file (raw)': kib(denseFile.bytes), 'file (gzip)': kib(denseFile.gzip), 'latency b=256 (ms)': ms(denseMs) },

@@ -3,7 +3,7 @@
  * (L1 magnitude, local per group, the classifier ignored): dependency-graph build + one step,
  * median over fresh clones. Writes bench-results/step.json. Smoke mode: ResNet-20, one run.
  */
-import { type Model } from '@bonsai/core';
+import type { Model } from '@bonsai/core';
 import { modelStats } from '@bonsai/graph';
 import { resnet20, resnet50 } from '@bonsai/models';
 import { magnitude, Pruner } from '@bonsai/prune';

@@ -4,7 +4,7 @@
  * pruning, fine-tuning) and Taylor pruning (|w * g| accumulated over N batches). Exported for the
  * prune bench index; `tsx bench/structured.ts` runs it alone.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { adam, initBackend, train, type Callback, type Model } from '@bonsai/core';
 import { epochBatches, loadMnist, toTensors, type MnistData } from '@bonsai/datasets';
 import { modelStats } from '@bonsai/graph';
@@ -91,7 +91,10 @@ export async function runStructuredBench(options: StructuredBenchOptions = {}): 
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
   const cells = (r: StructuredBenchRow): string[] =>
     [r.method, pct(r.accDense), pct(r.accPruned), pct(r.accFineTuned), `${((r.accDense - r.accFineTuned) * 100).toFixed(2)} pt`, pct(r.channelsRemoved), `x${r.paramRatio.toFixed(3)}`, `x${r.macRatio.toFixed(3)}`, r.seconds.toFixed(0)];
-  const log = (r: StructuredBenchRow): StructuredBenchRow => (console.log(`(done) ${cells(r).join(' | ')}`), r);
+  const log = (r: StructuredBenchRow): StructuredBenchRow => {
+    console.log(`(done) ${cells(r).join(' | ')}`);
+    return r;
+  };
   rows.push(await runMethod(`Network Slimming (lambda ${o.lambda}, global bnScale)`, data, test, o, [slimmingRegularizer({ lambda: o.lambda })], () => bnScale(), true).then(log));
   rows.push(await runMethod(`Taylor (${o.taylorBatches} batches, per layer)`, data, test, o, [], (model, batches) => {
     const imp = taylor();
