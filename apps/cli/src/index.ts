@@ -2,10 +2,6 @@
  * @bonsai/cli — the `bonsai` command line: train, prune, quantize, distill, eval and compress
  * models from JSON recipes, and `bonsai demo`. Everything runs in-process through {@link main}.
  */
-// Load tfjs-core's main entry before @bonsai/core: under vitest, core's import of
-// register_all_gradients otherwise defines the global Tensor class without op handlers
-// (Tensor.clone fails in BN gradients). Harmless in built bundles.
-import '@tensorflow/tfjs-core';
 export { main, usage, commandHelp, VERSION, type MainOptions } from './main';
 export { parseArgs, formatFlags, markdownFlags, withDefaults, defaultText, kebab, suggest, type FlagSpec, type FlagSpecs, type FlagValues, type ParsedArgs } from './args';
 export { ProgressBar, formatDuration, type ProgressOptions, type ProgressValues } from './progress';
