@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, getOp, writeFilesAtomic, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
+import { weightsFileName, writeModelFolder, type WrittenModel } from './model-folder';
 import { encodeFloat16, foldBatchNorm, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
 import { layerActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
@@ -197,16 +198,7 @@ async function writeArtifacts(model: Model, options: ExportOptions): Promise<Exp
  * Writes `model` to `dir` as a tfjs LayersModel (`model.json` + one weights file, atomically)
  * that stock `tf.loadLayersModel` loads. Returns the file names and sizes. Node only.
  */
-export async function exportLayersModel(model: Model, dir: string, options: ExportOptions = {}): Promise<{ files: string[]; modelJsonBytes: number; weightBytes: number }> {
-  const weightsFile = options.weightsFile ?? 'weights.bin';
-  if (!/^[-A-Za-z0-9._]+$/.test(weightsFile) || weightsFile === LAYERS_MODEL_FILE || weightsFile.startsWith('.')) {
-    throw new ConfigError(`exportLayersModel: "weightsFile" must be a plain file name, got ${JSON.stringify(weightsFile)}`, { key: 'weightsFile' });
-  }
-  const art = await toLayersArtifacts(model, { ...options, weightsFile });
-  const text = JSON.stringify(art.modelJson);
-  await writeFilesAtomic(dir, [
-    { name: weightsFile, data: new Uint8Array(art.weights) },
-    { name: LAYERS_MODEL_FILE, data: text },
-  ]);
-  return { files: [LAYERS_MODEL_FILE, weightsFile], modelJsonBytes: new TextEncoder().encode(text).byteLength, weightBytes: art.weights.byteLength };
+export async function exportLayersModel(model: Model, dir: string, options: ExportOptions = {}): Promise<WrittenModel> {
+  const weightsFile = weightsFileName('exportLayersModel', LAYERS_MODEL_FILE, options.weightsFile);
+  return writeModelFolder(dir, LAYERS_MODEL_FILE, weightsFile, await toLayersArtifacts(model, { ...options, weightsFile }));
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, writeFilesAtomic, type Model, type NodeId } from '@bonsai/core';
+import { weightsFileName, writeModelFolder, type WrittenModel } from '../model-folder';
 import { encodeFloat16, quantizeTfjsAffine } from '@bonsai/quantize';
 import type { ManifestQuantization, WeightQuantization } from '../quantize-weights';
 import type { EmitContext, FusedActivation, ParamValue } from './emit-context';
@@ -197,16 +198,7 @@ export async function toGraphModelArtifacts(model: Model, options: GraphExportOp
  * Writes `model` to `dir` as a GraphModel (`model.json` + one weights file, atomically) that stock
  * `tfconverter.loadGraphModel` loads. Node only.
  */
-export async function exportGraphModel(model: Model, dir: string, options: GraphExportOptions = {}): Promise<{ files: string[]; modelJsonBytes: number; weightBytes: number }> {
-  const weightsFile = options.weightsFile ?? 'weights.bin';
-  if (!/^[-A-Za-z0-9._]+$/.test(weightsFile) || weightsFile === GRAPH_MODEL_FILE || weightsFile.startsWith('.')) {
-    throw new ConfigError(`exportGraphModel: "weightsFile" must be a plain file name, got ${JSON.stringify(weightsFile)}`, { key: 'weightsFile' });
-  }
-  const art = await toGraphModelArtifacts(model, { ...options, weightsFile });
-  const text = JSON.stringify(art.modelJson);
-  await writeFilesAtomic(dir, [
-    { name: weightsFile, data: new Uint8Array(art.weights) },
-    { name: GRAPH_MODEL_FILE, data: text },
-  ]);
-  return { files: [GRAPH_MODEL_FILE, weightsFile], modelJsonBytes: new TextEncoder().encode(text).byteLength, weightBytes: art.weights.byteLength };
+export async function exportGraphModel(model: Model, dir: string, options: GraphExportOptions = {}): Promise<WrittenModel> {
+  const weightsFile = weightsFileName('exportGraphModel', GRAPH_MODEL_FILE, options.weightsFile);
+  return writeModelFolder(dir, GRAPH_MODEL_FILE, weightsFile, await toGraphModelArtifacts(model, { ...options, weightsFile }));
 }
