@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, getOp, writeFilesAtomic, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
+import { ConfigError, getOp, type Graph, type Model, type Node, type NodeId } from '@bonsai/core';
 import { weightsFileName, writeModelFolder, type WrittenModel } from './model-folder';
 import { encodeFloat16, foldBatchNorm, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';

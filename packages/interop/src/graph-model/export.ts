@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, writeFilesAtomic, type Model, type NodeId } from '@bonsai/core';
+import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import { weightsFileName, writeModelFolder, type WrittenModel } from '../model-folder';
 import { encodeFloat16, quantizeTfjsAffine } from '@bonsai/quantize';
 import type { ManifestQuantization, WeightQuantization } from '../quantize-weights';
