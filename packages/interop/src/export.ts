@@ -6,6 +6,7 @@ import { InteropError } from './errors';
 import { layerActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
 import { LAYERS_MODEL_FILE } from './import';
 import type { ManifestQuantization, WeightQuantization } from './quantize-weights';
+import { withPreprocessing } from './preprocessing';
 
 /** Options of {@link exportLayersModel}. */
 export interface ExportOptions {
@@ -34,6 +35,8 @@ export interface ExportOptions {
    * statistics are gone). Default false (the file keeps the model's layers).
    */
   foldBatchNorm?: boolean;
+  /** Input preprocessing to record in the file (`userDefinedMetadata.bonsai.preprocess`, see `readPreprocessing`). */
+  preprocess?: string;
 }
 
 /** tfjs weights-manifest entry as written. */
@@ -191,7 +194,7 @@ async function writeArtifacts(model: Model, options: ExportOptions): Promise<Exp
     },
     weightsManifest: [{ paths: [options.weightsFile ?? 'weights.bin'], weights: specs }],
   };
-  return { modelJson, weights: weights.buffer, layerNames: names };
+  return { modelJson: withPreprocessing(modelJson, options.preprocess), weights: weights.buffer, layerNames: names };
 }
 
 /**

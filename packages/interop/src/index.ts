@@ -14,3 +14,4 @@ export { GRAPH_OP_IMPORTERS, GRAPH_OP_EMITTERS, supportedGraphOps } from './grap
 export { exportGraphModel, toGraphModelArtifacts, type GraphExportOptions, type ExportedGraphModel, type GraphModelJSON, type GraphNodeJSON, type GraphWeightSpec } from './graph-model/export';
 export { graphModelOpTables, GRAPH_OP_TARGETS, GRAPH_OP_WRITTEN_AS } from './graph-model/docs';
 export { importModel, exportModel, type ModelImportOptions, type ModelExportOptions } from './model-io';
+export { BONSAI_METADATA_KEY, readPreprocessing, withPreprocessing } from './preprocessing';

@@ -10,6 +10,7 @@ import { FUSABLE_ACTIVATIONS } from './ops/activation';
 import { graphModelProvenance } from './provenance';
 import { graphEmitter } from './table';
 import { tensorRef } from './topology';
+import { withPreprocessing } from '../preprocessing';
 
 /** Options of {@link exportGraphModel}. */
 export interface GraphExportOptions {
@@ -20,6 +21,8 @@ export interface GraphExportOptions {
   quantize?: WeightQuantization;
   /** Name of the weights file (default `weights.bin`). */
   weightsFile?: string;
+  /** Input preprocessing to record in the file (`userDefinedMetadata.bonsai.preprocess`, see `readPreprocessing`). */
+  preprocess?: string;
 }
 
 /** A weights-manifest entry as written. */
@@ -191,7 +194,7 @@ export async function toGraphModelArtifacts(model: Model, options: GraphExportOp
     modelTopology: { ...(prov?.topologyMeta ?? { versions: { producer: 1982 } }), node: nodes },
     weightsManifest: [{ paths: [options.weightsFile ?? 'weights.bin'], weights: specs }],
   };
-  return { modelJson, weights, outputNames, inputNames };
+  return { modelJson: withPreprocessing(modelJson, options.preprocess), weights, outputNames, inputNames };
 }
 
 /**
