@@ -25,3 +25,4 @@ export {
 export { gradualPruning, type GradualPruning, type GradualPruningOptions, type GradualPruningEvent } from './gradual';
 export { iterativePrune, type IterativePruneOptions, type IterativePruneResult } from './iterative';
 export { fineTune, perGroupLr, cosineFineTuneLr, type FineTuneOptions, type PerGroupLrOptions } from './finetune';
+export { rewindPruning, roundSparsities, snapshotWeights, rewindWeights, type RewindPruningOptions, type RewindPruningResult, type RewindRound, type WeightSnapshot } from './rewind';
