@@ -16,3 +16,4 @@ export {
 } from './sensitivity';
 export { median, quantile, summarize, type SampleSummary } from './stats';
 export { formatBytes, formatCount, formatMs, formatPercent, formatRatio, markdownTable } from './format';
+export { lossCurves, curveAt, type LossCurve } from './sensitivity-curve';

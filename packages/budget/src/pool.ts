@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, toArtifacts, type Model, type ModelArtifacts } from '@bonsai/core';
+import { Tinypool } from 'tinypool';
+import type { NodeCost } from './structure';
+import type { ScoreTask, TimeResult, TimeTask } from './tasks';
+import type { WorkerRequest } from './worker';
+
+/** Options of {@link SweepPool}. */
+export interface SweepPoolOptions {
+  /** Worker threads (default 2), each with its own wasm backend. */
+  workers?: number;
+}
+
+/** Where the worker entry is: dist/worker.js next to the built package, else src/worker.ts run through tsx. */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(js)) return { filename: js, execArgv: [] };
+  return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+
+/**
+ * A pool of worker threads (tinypool) for sensitivity sweeps and latency tables. Tasks carry the
+ * model as in-memory artifacts, so each worker prunes and runs its own copy on its own wasm
+ * backend; results are those of the in-process run (same kernels, same inputs). Call
+ * {@link SweepPool.destroy} when done.
+ */
+export class SweepPool {
+  /** Worker threads in the pool. */
+  readonly workers: number;
+  private readonly pool: Tinypool;
+
+  constructor(options: SweepPoolOptions = {}) {
+    const workers = options.workers ?? 2;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new ConfigError(`SweepPool: workers must be an integer in [1, 64], got ${workers}`, { option: 'workers' });
+    this.workers = workers;
+    const { filename, execArgv } = workerEntry();
+    this.pool = new Tinypool({ filename, execArgv, minThreads: workers, maxThreads: workers, isolateWorkers: false });
+  }
+
+  /** Scores every task on a pruned clone of `model` in the workers; results in task order. */
+  async score(model: Model, x: tf.Tensor, labels: Int32Array, tasks: readonly ScoreTask[]): Promise<number[]> {
+    const artifacts = await toArtifacts(model);
+    const data = { data: Float32Array.from(x.dataSync() as Float32Array), shape: [...x.shape] };
+    return Promise.all(tasks.map((task) => this.run({ kind: 'score', model: artifacts, x: data, labels, task }) as Promise<number>));
+  }
+
+  /** Times every task on a pruned clone of `model` in the workers; results in task order. */
+  async time(model: Model, nodes: readonly NodeCost[], tasks: readonly TimeTask[]): Promise<TimeResult[]> {
+    const artifacts = await toArtifacts(model);
+    return Promise.all(tasks.map((task) => this.run({ kind: 'time', model: artifacts, nodes: [...nodes], task }) as Promise<TimeResult>));
+  }
+
+  /** Stops the worker threads. */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private run(req: WorkerRequest & { model: ModelArtifacts }): Promise<unknown> {
+    return this.pool.run(req);
+  }
+}
