@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, adam, train } from '@bonsai/core';
-import { rewindPruning, rewindWeights, roundSparsities, snapshotWeights } from '../src/index';
-import { maskOf, noLeaks, synthetic, tinyMlp, useWasm } from './unstructured-helpers';
+import { globalUnstructured, lampImportance, rewindPruning, rewindWeights, roundSparsities, snapshotWeights } from '../src/index';
+import { maskOf, noLeaks, setValues, synthetic, tinyMlp, useWasm } from './unstructured-helpers';
 
 const fixture: { data?: { x: tf.Tensor; y: tf.Tensor } } = {};
 beforeAll(async () => {
@@ -110,6 +110,35 @@ describe('rewindPruning', () => {
     await expect(rewindPruning(model, { finalSparsity: 0.5, rewind: 'weights', retrain: () => undefined })).rejects.toThrow(ConfigError);
     await expect(rewindPruning(model, { finalSparsity: 0.5, sparsities: [0.6, 0.4], retrain: () => undefined })).rejects.toThrow(ConfigError);
     expect(() => rewindWeights(model, new Map([['nope/kernel', new Float32Array(1)]]))).toThrow(ConfigError);
+    model.dispose();
+  });
+});
+
+describe('lampImportance', () => {
+  it('scores w^2 / (sum of w^2 at least as large), by hand; masked entries count as zero', () => {
+    const model = tinyMlp(8);
+    const p = model.params.get('fc2/bias')!; // 4 entries
+    setValues(p, [3, -1, 2, 0.5]);
+    expect(Array.from(lampImportance(p) as Float32Array)).toEqual(Array.from(Float32Array.from([9 / 9, 1 / 14, 4 / 13, 0.25 / 14.25])));
+    globalUnstructured(p, { amount: { count: 1 } }); // masks 0.5
+    expect(Array.from(lampImportance(p) as Float32Array)).toEqual(Array.from(Float32Array.from([1, 1 / 14, 4 / 13, 0])));
+    model.dispose();
+  });
+
+  it('one global LAMP threshold keeps every layer alive where a global |w| threshold empties the small-weight layer', async () => {
+    const model = tinyMlp(9);
+    const k1 = model.params.get('fc1/kernel')!;
+    const k2 = model.params.get('fc2/kernel')!;
+    setValues(k1, Array.from({ length: k1.size }, (_, i) => 0.01 * (1 + (i % 7)))); // small weights
+    setValues(k2, Array.from({ length: k2.size }, (_, i) => 1 + (i % 5)));
+    const byMagnitude = model.clone();
+    await rewindPruning(byMagnitude, { sparsities: [0.9], retrain: () => undefined });
+    expect(maskOf(byMagnitude.params.get('fc1/kernel')!).every((v) => v === 0)).toBe(true);
+    await rewindPruning(model, { sparsities: [0.9], importance: lampImportance, retrain: () => undefined });
+    expect(maskOf(k1).filter((v) => v === 1).length).toBeGreaterThan(0);
+    expect(maskOf(k2).filter((v) => v === 1).length).toBeGreaterThan(0);
+    expect([k1, k2].map((k) => maskOf(k).filter((v) => v === 0).length).reduce((a, b) => a + b)).toBe(Math.round(0.9 * (k1.size + k2.size)));
+    byMagnitude.dispose();
     model.dispose();
   });
 });

@@ -26,3 +26,4 @@ export { gradualPruning, type GradualPruning, type GradualPruningOptions, type G
 export { iterativePrune, type IterativePruneOptions, type IterativePruneResult } from './iterative';
 export { fineTune, perGroupLr, cosineFineTuneLr, type FineTuneOptions, type PerGroupLrOptions } from './finetune';
 export { rewindPruning, roundSparsities, snapshotWeights, rewindWeights, type RewindPruningOptions, type RewindPruningResult, type RewindRound, type WeightSnapshot } from './rewind';
+export { lampImportance } from './lamp';
