@@ -16,9 +16,9 @@ export interface FileSamples {
 /** Largest number of values the CLI holds in memory for file data (256 MiB of float32). */
 const MAX_FILE_VALUES = 64 * 1024 * 1024;
 
-/** @bonsai/datasets' preset for a recipe preset (`none` = raw pixel values for images). */
+/** @bonsai/datasets' preset for a recipe preset (`none` = raw pixel values for images; unset = `[0,1]`). */
 function preset(p: Recipe['data']['preprocess']): Preprocess {
-  return p === 'none' ? '[0,255]' : p;
+  return p === 'none' ? '[0,255]' : (p ?? '[0,1]');
 }
 
 /** Reads a streaming dataset into memory, one batch at a time (bounded by {@link MAX_FILE_VALUES}). */

@@ -5,6 +5,7 @@ import type { RunContext } from './context';
 import { loadData, type DataLoader, type DataSplits } from './data';
 import { buildZoo, readModelSource, type SourcedModel } from './model-source';
 import { checkOutputs } from './out-dir';
+import { resolvePreprocess } from './preprocess-inference';
 import type { Recipe, Step } from './recipe';
 import { agreementTable, writeReport } from './report';
 import { evalStep, measure, referenceOutputs } from './steps/eval';
@@ -109,11 +110,14 @@ export async function runRecipe(recipe: Recipe, ctx: RunContext, options: RunRec
     await checkOutputs(recipe, options.cwd, sourced?.format ?? 'bonsai');
     const inputShape = model ? model.graph.shape(model.graph.inputs[0]!) : undefined;
     const numClasses = model ? model.graph.shape(model.graph.outputs[0]!).at(-1) : undefined;
-    const data = await (options.loadData ?? loadData)(recipe.data, { cwd: options.cwd, inputShape, numClasses });
+    // How file data is preprocessed: given, recorded in the model, the model's own scaling, or the default.
+    const pre = recipe.data.path !== undefined ? resolvePreprocess(recipe.data.preprocess, sourced) : undefined;
+    if (pre) ctx.log(pre.note);
+    const data = await (options.loadData ?? loadData)(pre ? { ...recipe.data, preprocess: pre.preset } : recipe.data, { cwd: options.cwd, inputShape, numClasses });
     ctx.log(`data: ${data.name}, ${data.train.count} train / ${data.test.count} test samples${data.labeled ? '' : ' (no labels: fine-tuning distils from the input model; evaluation reports agreement with it, not accuracy)'}`);
     model ??= buildZoo(recipe.model, { seed: recipe.seed, imageShape: data.imageShape, numClasses: data.numClasses });
     if (!data.labeled) pseudoLabel(model, data);
-    state = { recipe, ctx, cwd: options.cwd, data, model, stage: [], baseLabel: sourced?.label ?? 'dense', format: sourced?.format ?? 'bonsai', rows: [], masked: false };
+    state = { recipe, ctx, cwd: options.cwd, data, model, stage: [], baseLabel: sourced?.label ?? 'dense', format: sourced?.format ?? 'bonsai', rows: [], masked: false, preprocess: pre?.preset };
     if (!data.labeled) reference = state.referenceOutputs = referenceOutputs(state);
     if (model instanceof QuantizedModel) {
       await adoptQuantized(state, model);

@@ -48,8 +48,8 @@ const dataSchema = z
     dataset: z.enum(['mnist', 'synthetic']).default('mnist'),
     /** An image folder (one subfolder per class, or flat = unlabeled) or a .npy / .npz file. */
     path: z.string().min(1).optional(),
-    /** Pixel preprocessing of file data: `[0,1]` (x/255), `[-1,1]`, `imagenet` (mean/std), `none` (values as stored). */
-    preprocess: z.enum(PREPROCESS_PRESETS).default('[0,1]'),
+    /** Pixel preprocessing of file data: `[0,1]` (x/255), `[-1,1]`, `imagenet` (mean/std), `none` (values as stored); default: from the model (see `resolvePreprocess`), else `[0,1]`. */
+    preprocess: z.enum(PREPROCESS_PRESETS).optional(),
     /** Resize file images to [height, width] (default: the model's input size). */
     inputSize: z.tuple([int(1), int(1)]).optional(),
     /** Fraction of file samples held out for evaluation (seeded, deterministic). */

@@ -17,7 +17,7 @@ describe('recipe validation', () => {
   it('fills defaults', () => {
     const r = parseRecipe({ model: { zoo: 'smallCnn' }, steps: [{ type: 'prune', method: 'structured', ratio: 0.5 }, { type: 'quantize', method: 'static' }] });
     expect(r.backend).toBe('wasm');
-    expect(r.data).toEqual({ dataset: 'mnist', preprocess: '[0,1]', testFraction: 0.2, seed: 42, batchSize: 64 });
+    expect(r.data).toEqual({ dataset: 'mnist', testFraction: 0.2, seed: 42, batchSize: 64 });
     expect(r.steps[0]).toEqual({ type: 'prune', method: 'structured', importance: 'l1', ratio: 0.5, global: false, ignored: [], iterativeSteps: 1, taylorBatches: 8 });
     expect(r.steps[1]).toMatchObject({ type: 'quantize', method: 'static', dtype: 'int8', perChannel: true, calibrationSamples: 512 });
   });

@@ -23,7 +23,7 @@ export const RECIPE_FLAGS: FlagSpecs = {
     description: 'data: MNIST (8000/2000 split), a synthetic toy set, an image folder (one subfolder per class, or flat = unlabeled) or a .npy/.npz file (x, optional y)',
   },
   inputSize: { type: 'string', valueName: 'HxW', defaultText: 'the model\'s input size', description: 'resize file images to height x width (e.g. 224x224)' },
-  preprocess: { type: 'string', choices: PREPROCESS_PRESETS, default: '[0,1]', description: 'pixel preprocessing of file data: [0,1] (x/255), [-1,1], imagenet (mean/std) or none (values as stored)' },
+  preprocess: { type: 'string', choices: PREPROCESS_PRESETS, defaultText: 'recorded in the model, else its own input scaling, else [0,1]', description: 'pixel preprocessing of file data: [0,1] (x/255), [-1,1], imagenet (mean/std) or none (values as stored)' },
   trainSize: { type: 'number', integer: true, min: 1, valueName: 'n', description: 'use the first n training samples' },
   testSize: { type: 'number', integer: true, min: 1, valueName: 'n', description: 'use the first n test samples' },
   seed: { type: 'number', integer: true, min: 0, valueName: 'n', default: 0, description: 'seed of initialization and shuffling' },

@@ -32,12 +32,12 @@ export function int8ExportError(model: QuantizedModel, source?: string): ExportU
 
 /**
  * Writes `model` to `dir` as a stock tfjs LayersModel (`model.json` + `weights.bin`, masks baked
- * into the values; the model keeps its masks). Refuses int8 models with an
+ * into the values; the model keeps its masks; `preprocess` is recorded in model.json). Refuses int8 models with an
  * {@link ExportUnsupportedError}.
  */
-export async function exportLayers(model: Model, dir: string, quantize?: WeightQuantization, source?: string): Promise<LayersExport> {
+export async function exportLayers(model: Model, dir: string, quantize?: WeightQuantization, source?: string, preprocess?: string): Promise<LayersExport> {
   if (model instanceof QuantizedModel) throw int8ExportError(model, source);
-  const r = await exportLayersModel(model, dir, quantize ? { quantize } : {});
+  const r = await exportLayersModel(model, dir, { quantize, preprocess });
   return { dir, format: 'tfjs layers-model', weights: quantize ?? 'float32', files: r.files, modelJsonBytes: r.modelJsonBytes, weightBytes: r.weightBytes, bytes: r.modelJsonBytes + r.weightBytes };
 }
 

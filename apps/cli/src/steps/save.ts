@@ -1,5 +1,5 @@
 import { save, type Model } from '@bonsai/core';
-import { exportGraphModel } from '@bonsai/interop';
+import { exportGraphModel, withPreprocessing } from '@bonsai/interop';
 import { remove } from '@bonsai/prune';
 import { FORMAT_NAMES } from '../model-format';
 import { resolvePath } from '../model-source';
@@ -40,14 +40,15 @@ export async function writeModel(state: PipelineState, dir: string): Promise<Wri
   try {
     const weights = state.recipe.outputWeights;
     if (wanted === 'layers-model') {
-      const r = await exportLayers(model, full, weights);
+      const r = await exportLayers(model, full, weights, undefined, state.preprocess);
       return { dir: full, bytes: r.bytes, format: `tfjs LayersModel (${r.weights} weights)` };
     }
     if (wanted === 'graph-model') {
-      const r = await exportGraphModel(model, full, weights ? { quantize: weights } : {});
+      const r = await exportGraphModel(model, full, { quantize: weights, preprocess: state.preprocess });
       return { dir: full, bytes: r.modelJsonBytes + r.weightBytes, format: `tfjs GraphModel (${weights ?? 'float32'} weights)` };
     }
-    const { bytes } = await save(model, full, { producer: 'bonsai-cli', stage: state.stage.join(' + ') || 'dense' });
+    const metadata = withPreprocessing({}, state.preprocess);
+    const { bytes } = await save(model, full, { producer: 'bonsai-cli', stage: state.stage.join(' + ') || 'dense', ...metadata });
     return { dir: full, bytes, format: 'bonsai float32' };
   } finally {
     if (model !== state.model) model.dispose();

@@ -36,6 +36,8 @@ export interface PipelineState {
   quantized?: { bytes: number; write: ModelWriter; describe: string };
   /** True once a prune step attached masks that still have to be baked before saving. */
   masked: boolean;
+  /** Preprocessing the file data got, recorded in the written model (undefined for built-in data). */
+  preprocess?: string;
 }
 
 /** A measured row: eval's metrics, plus agreement with the original model when the data has no labels. */
