@@ -1,0 +1,38 @@
+// Shared requantize/store helpers of the int8 kernels (AssemblyScript, compiled twice by scripts/build-wasm.mjs: SIMD128 and relaxed SIMD).
+// All pointers are byte offsets into this module's memory, which the JavaScript side manages.
+// Accumulation is exact int32; requantization is the float32 sequence documented in
+// ../reference.ts (convert, multiply, add, clamp, round half to even, add zero point).
+
+/** Requantizes 4 int32 accumulators of channels c..c+3 to int32 lanes holding int8 values. */
+export function requant4(acc: v128, mult: v128, bias: v128, lo: v128, hi: v128, zp: v128): v128 {
+  let v = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), mult), bias);
+  v = f32x4.min(f32x4.max(v, lo), hi);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zp);
+}
+
+/** Packs two requantized int32x4 (8 channels) into the low 8 bytes of a v128 (int8). */
+export function pack8(a: v128, b: v128): v128 {
+  const h = i16x8.narrow_i32x4_s(a, b);
+  return i8x16.narrow_i16x8_s(h, h);
+}
+
+/** Stores 8 int8 lanes at p, or only the first `count` of them. */
+export function store8(p: usize, v: v128, count: i32): void {
+  if (count >= 8) {
+    v128.store64_lane(p, v, 0);
+  } else {
+    for (let j = 0; j < count; j++) store<i8>(p + <usize>j, <i8>i8x16.extract_lane_s(i8x16.swizzle(v, i8x16.splat(<i8>j)), 0));
+  }
+}
+
+/**
+ * Requantizes one row of 8 channels (two int32x4 accumulators) and stores it.
+ * `ep` holds per-channel float32 multipliers at ep and biases at ep + 4 * nPad.
+ */
+export function finishRow(out: usize, a0: v128, a1: v128, ep: usize, nPad: i32, lo: v128, hi: v128, zp: v128, count: i32): void {
+  const bOff = <usize>nPad << 2;
+  const r0 = requant4(a0, v128.load(ep), v128.load(ep + bOff), lo, hi, zp);
+  const r1 = requant4(a1, v128.load(ep + 16), v128.load(ep + bOff + 16), lo, hi, zp);
+  store8(out, pack8(r0, r1), count);
+}
+

@@ -1,0 +1,146 @@
+// SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
+// module's memory, which the JavaScript side manages.
+import { finishRow } from './common';
+
+/**
+ * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
+ * a: int16 rows of kp values (kp even, zero-point already subtracted), row stride kp.
+ * b: int16, packed per block of 8 channels as [kp / 2][8 channels][2 k].
+ * ep: float32 multipliers then biases (nPad each). Output int8, row stride outStride.
+ */
+export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+  const nPad = (N + 7) & ~7;
+  const zp = i32x4.splat(zpOut);
+  const lo = f32x4.splat(<f32>(qlo - zpOut));
+  const hi = f32x4.splat(<f32>(qhi - zpOut));
+  const rowBytes = <usize>kp << 1;
+  const blockBytes = <usize>kp << 4;
+  for (let n0 = 0; n0 < N; n0 += 8) {
+    const count = min(8, N - n0);
+    const bBlock = b + <usize>(n0 >> 3) * blockBytes;
+    const epn = ep + (<usize>n0 << 2);
+    for (let m0 = 0; m0 < M; m0 += 4) {
+      const p0 = a + <usize>m0 * rowBytes;
+      const p1 = m0 + 1 < M ? p0 + rowBytes : p0;
+      const p2 = m0 + 2 < M ? p1 + rowBytes : p1;
+      const p3 = m0 + 3 < M ? p2 + rowBytes : p2;
+      let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+      let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+      let bp = bBlock;
+      for (let k: usize = 0; k < rowBytes; k += 4) {
+        const b0 = v128.load(bp);
+        const b1 = v128.load(bp + 16);
+        bp += 32;
+        const v0 = v128.load32_splat(p0 + k);
+        const v1 = v128.load32_splat(p1 + k);
+        const v2 = v128.load32_splat(p2 + k);
+        const v3 = v128.load32_splat(p3 + k);
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, b0));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, b1));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, b0));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, b1));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v2, b0));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v2, b1));
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v3, b0));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v3, b1));
+      }
+      const o = out + <usize>m0 * <usize>outStride + <usize>n0;
+      const os = <usize>outStride;
+      finishRow(o, c00, c01, epn, nPad, lo, hi, zp, count);
+      if (m0 + 1 < M) finishRow(o + os, c10, c11, epn, nPad, lo, hi, zp, count);
+      if (m0 + 2 < M) finishRow(o + 2 * os, c20, c21, epn, nPad, lo, hi, zp, count);
+      if (m0 + 3 < M) finishRow(o + 3 * os, c30, c31, epn, nPad, lo, hi, zp, count);
+    }
+  }
+}
+
+/**
+ * im2col of one NHWC int8 image for the SIMD128 GEMM: row (oy, ox) holds, for ky, kx, c, the
+ * int16 value x - zx (0 outside the image), zero-padded to kp values.
+ */
+export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
+  const zv = i16x8.splat(<i16>zx);
+  let row = out;
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      let q = row;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sh - padTop + ky * dh;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = ox * sw - padLeft + kx * dw;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+            memory.fill(q, 0, <usize>C << 1);
+          } else {
+            const src = x + (<usize>(iy * W + ix) * <usize>C);
+            let c = 0;
+            for (; c + 8 <= C; c += 8) v128.store(q + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
+            for (; c < C; c++) store<i16>(q + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
+          }
+          q += <usize>C << 1;
+        }
+      }
+      const used = <i32>((q - row) >> 1);
+      if (used < kp) memory.fill(q, 0, <usize>(kp - used) << 1);
+      row += <usize>kp << 1;
+    }
+  }
+}
+
+/** Widens int8 rows (row stride lda) to int16 x - zx rows of kp values (zero-padded). */
+export function widenRowsI16(x: usize, M: i32, K: i32, lda: i32, zx: i32, kp: i32, out: usize): void {
+  const zv = i16x8.splat(<i16>zx);
+  for (let m = 0; m < M; m++) {
+    const src = x + <usize>m * <usize>lda;
+    const dst = out + ((<usize>m * <usize>kp) << 1);
+    let c = 0;
+    for (; c + 8 <= K; c += 8) v128.store(dst + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
+    for (; c < K; c++) store<i16>(dst + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
+    if (K < kp) memory.fill(dst + (<usize>K << 1), 0, <usize>(kp - K) << 1);
+  }
+}
+
+/**
+ * Depthwise conv2d (channel multiplier 1) of one NHWC int8 image. w: int16 weights [kh][kw][cPad]
+ * (cPad = C rounded up to 8, zero beyond C); ep: float32 multipliers then biases (cPad each).
+ * Taps outside the image contribute nothing (their x - zx is 0 by definition).
+ */
+export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, w: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, scratch: usize): void {
+  const cPad = (C + 7) & ~7;
+  const zv = i16x8.splat(<i16>zx);
+  const zp = i32x4.splat(zpOut);
+  const lo = f32x4.splat(<f32>(qlo - zpOut));
+  const hi = f32x4.splat(<f32>(qhi - zpOut));
+  // Copy of the image with C padded to cPad so that every 8-channel load stays inside a pixel.
+  let src = x;
+  let stride = <usize>C;
+  if (cPad !== C) {
+    for (let p = 0; p < H * W; p++) {
+      memory.copy(scratch + <usize>p * <usize>cPad, x + <usize>p * <usize>C, <usize>C);
+      memory.fill(scratch + <usize>p * <usize>cPad + <usize>C, <u8>zx, <usize>(cPad - C));
+    }
+    src = scratch;
+    stride = <usize>cPad;
+  }
+  const cLast = C - 8;
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      const o = out + (<usize>(oy * OW + ox) * <usize>C);
+      for (let c = 0; c < C; c += 8) {
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padTop + ky * dh;
+          if (iy < 0 || iy >= H) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padLeft + kx * dw;
+            if (ix < 0 || ix >= W) continue;
+            const xv = i16x8.sub(v128.load8x8_s(src + <usize>(iy * W + ix) * stride + <usize>c), zv);
+            const wv = v128.load(w + ((<usize>((ky * kw + kx) * cPad + c)) << 1));
+            a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
+            a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
+          }
+        }
+        finishRow(o + <usize>c, a0, a1, ep + (<usize>c << 2), cPad, lo, hi, zp, c <= cLast ? 8 : C - c);
+      }
+    }
+  }
+}

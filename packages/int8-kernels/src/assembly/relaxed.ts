@@ -1,0 +1,94 @@
+// Relaxed-SIMD kernels: only in dist/int8-relaxed.wasm (compiled with --enable relaxed-simd).
+import { finishRow } from './common';
+
+/** sum over 4 k of a * (w+ - w-) for 4 channels: two i16 relaxed dots, their exact i16 difference, widened. */
+function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
+  // Each i16 dot is a*w+ (or a*w-) over 2 k, within +-32512; as w+ and w- never overlap their
+  // difference a0*w0 + a1*w1 also lies within +-32512, so the wrapping i16 subtraction is exact.
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(a, wPos), i16x8.relaxed_dot_i8x16_i7x16_s(a, wNeg)));
+}
+
+/**
+ * Relaxed-SIMD GEMM on raw int8 activations. The weights are split into w+ = max(w, 0) and
+ * w- = max(-w, 0), both in [0, 127], the range where every engine computes
+ * i16x8.relaxed_dot_i8x16_i7x16_s exactly (the i32x4 "add" form is avoided: Node 20's V8 drops
+ * its accumulator). a: int8 rows (row stride lda >= kp, kp a multiple of 4); b: per block of 8
+ * channels [kp / 4][w+: 8 channels x 4 k][w-: 8 channels x 4 k]. `corr` holds one int32 per
+ * channel added to the accumulator (the -zeroPoint * sum w term). Other arguments as gemmI16.
+ */
+export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+  const nPad = (N + 7) & ~7;
+  const zp = i32x4.splat(zpOut);
+  const lo = f32x4.splat(<f32>(qlo - zpOut));
+  const hi = f32x4.splat(<f32>(qhi - zpOut));
+  const rowBytes = <usize>lda;
+  const blockBytes = <usize>kp << 4;
+  const kEnd = <usize>kp;
+  for (let n0 = 0; n0 < N; n0 += 8) {
+    const count = min(8, N - n0);
+    const bBlock = b + <usize>(n0 >> 3) * blockBytes;
+    const epn = ep + (<usize>n0 << 2);
+    const k0 = v128.load(corr + (<usize>n0 << 2));
+    const k1 = v128.load(corr + (<usize>n0 << 2) + 16);
+    for (let m0 = 0; m0 < M; m0 += 4) {
+      const p0 = a + <usize>m0 * rowBytes;
+      const p1 = m0 + 1 < M ? p0 + rowBytes : p0;
+      const p2 = m0 + 2 < M ? p1 + rowBytes : p1;
+      const p3 = m0 + 3 < M ? p2 + rowBytes : p2;
+      let c00 = k0, c01 = k1, c10 = k0, c11 = k1, c20 = k0, c21 = k1, c30 = k0, c31 = k1;
+      let bp = bBlock;
+      for (let k: usize = 0; k < kEnd; k += 4) {
+        const bp0 = v128.load(bp);
+        const bp1 = v128.load(bp + 16);
+        const bn0 = v128.load(bp + 32);
+        const bn1 = v128.load(bp + 48);
+        bp += 64;
+        const v0 = v128.load32_splat(p0 + k);
+        c00 = i32x4.add(c00, dot4(v0, bp0, bn0));
+        c01 = i32x4.add(c01, dot4(v0, bp1, bn1));
+        const v1 = v128.load32_splat(p1 + k);
+        c10 = i32x4.add(c10, dot4(v1, bp0, bn0));
+        c11 = i32x4.add(c11, dot4(v1, bp1, bn1));
+        const v2 = v128.load32_splat(p2 + k);
+        c20 = i32x4.add(c20, dot4(v2, bp0, bn0));
+        c21 = i32x4.add(c21, dot4(v2, bp1, bn1));
+        const v3 = v128.load32_splat(p3 + k);
+        c30 = i32x4.add(c30, dot4(v3, bp0, bn0));
+        c31 = i32x4.add(c31, dot4(v3, bp1, bn1));
+      }
+      const o = out + <usize>m0 * <usize>outStride + <usize>n0;
+      const os = <usize>outStride;
+      finishRow(o, c00, c01, epn, nPad, lo, hi, zp, count);
+      if (m0 + 1 < M) finishRow(o + os, c10, c11, epn, nPad, lo, hi, zp, count);
+      if (m0 + 2 < M) finishRow(o + 2 * os, c20, c21, epn, nPad, lo, hi, zp, count);
+      if (m0 + 3 < M) finishRow(o + 3 * os, c30, c31, epn, nPad, lo, hi, zp, count);
+    }
+  }
+}
+
+/**
+ * im2col of one NHWC int8 image for the relaxed GEMM: raw int8 values, `zx` outside the image
+ * (so that the -zx * sum w correction cancels them), zero bytes after k up to kp.
+ */
+export function im2colI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
+  let row = out;
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      let q = row;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sh - padTop + ky * dh;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = ox * sw - padLeft + kx * dw;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) memory.fill(q, <u8>zx, <usize>C);
+          else memory.copy(q, x + (<usize>(iy * W + ix) * <usize>C), <usize>C);
+          q += <usize>C;
+        }
+      }
+      const used = <i32>(q - row);
+      if (used < kp) memory.fill(q, 0, <usize>(kp - used));
+      row += <usize>kp;
+    }
+  }
+}
+
+

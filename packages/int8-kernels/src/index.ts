@@ -1,0 +1,13 @@
+/**
+ * @bonsai/int8-kernels — int8 WebAssembly SIMD kernels: conv2d (NHWC, im2col GEMM), depthwise
+ * conv2d and dense, int32 accumulation, per-channel requantization with fused bias + ReLU/ReLU6.
+ * A SIMD128 build (i32x4.dot_i16x8_s) runs everywhere; a relaxed-SIMD build
+ * (i32x4.relaxed_dot_i8x16_i7x16_add_s) is chosen at run time when the engine validates it.
+ * Results are bit-exact to the JavaScript reference in `reference.ts`.
+ */
+export { relaxedSimdSupported, simd128Supported } from './detect';
+export { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
+export { requantConstants, requantize, roundHalfEven, type ActivationQuant, type FusedActivation, type Requant, type RequantOptions } from './requant';
+export { conv2dReference, denseReference, depthwiseReference, type ReferenceInput } from './reference';
+export { instantiateKernels, WASM_URLS, type InstantiateOptions, type KernelVariant } from './module';
+export { Int8Kernels, loadInt8Kernels, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8Layer, type Int8Tensor } from './layers';

@@ -1,0 +1,304 @@
+import { ConfigError, ShapeError } from '@bonsai/core';
+import { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
+import { Arena, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
+import { requantConstants, type Requant, type RequantOptions } from './requant';
+
+/** An int8 tensor: row-major values and shape (NHWC for images). */
+export interface Int8Tensor {
+  readonly data: Int8Array;
+  readonly shape: readonly number[];
+}
+
+/** A prepared int8 layer: weights packed once in the module's memory. */
+export interface Int8Layer {
+  /** Runs the layer on an int8 input whose zero point is the one the layer was built for. */
+  run(x: Int8Tensor): Int8Tensor;
+  /** Output shape for an input shape. */
+  outputShape(inputShape: readonly number[]): number[];
+  /** Which GEMM the layer uses ('relaxed' only when the engine has relaxed SIMD and the weights fit it). */
+  readonly path: KernelVariant | 'depthwise';
+}
+
+/** Options of {@link Int8Kernels.conv2d}. */
+export interface Conv2dOptions extends RequantOptions, WindowOptions {
+  /** Integer weights [kh][kw][cin][cout] in [-128, 127] (tfjs conv2d filter layout). */
+  weights: ArrayLike<number>;
+  /** [kh, kw, cin, cout]. */
+  weightShape: readonly [number, number, number, number];
+}
+
+/** Options of {@link Int8Kernels.depthwiseConv2d} (channel multiplier 1). */
+export interface DepthwiseOptions extends RequantOptions, WindowOptions {
+  /** Integer weights [kh][kw][c] (tfjs depthwise filter [kh, kw, c, 1]). */
+  weights: ArrayLike<number>;
+  /** [kh, kw, c, 1]. */
+  weightShape: readonly [number, number, number, number];
+}
+
+/** Options of {@link Int8Kernels.dense}. */
+export interface DenseOptions extends RequantOptions {
+  /** Integer weights [in][units]. */
+  weights: ArrayLike<number>;
+  /** [in, units]. */
+  weightShape: readonly [number, number];
+}
+
+const round = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+function checkWeights(w: ArrayLike<number>, count: number): void {
+  if (w.length !== count) throw new ShapeError(`weights hold ${w.length} values, weightShape needs ${count}`);
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i]!;
+    if (!Number.isInteger(v) || v < -128 || v > 127) throw new ConfigError(`weights[${i}] = ${v} is not an int8 integer`, { option: 'weights' });
+  }
+}
+
+/**
+ * The int8 kernels of one WebAssembly instance. Create with {@link loadInt8Kernels}; build layers
+ * once (weights are packed into the module's memory) and run them many times.
+ */
+export class Int8Kernels {
+  private readonly arena: Arena;
+
+  constructor(
+    /** The build in use. */
+    readonly variant: KernelVariant,
+    private readonly k: KernelExports,
+  ) {
+    this.arena = new Arena(k.memory);
+  }
+
+  /** Bytes of module memory in use (packed weights of every layer built so far). */
+  get memoryBytes(): number {
+    return this.arena.used;
+  }
+
+  private copyIn(src: ArrayBufferView, bytes = src.byteLength): number {
+    const p = this.arena.alloc(bytes);
+    new Uint8Array(this.arena.buffer, p, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    return p;
+  }
+
+  /** Multipliers then biases, `nPad` float32 each. */
+  private epilogue(rq: Requant, nPad: number): number {
+    const ep = new Float32Array(2 * nPad);
+    ep.set(rq.mult, 0);
+    ep.set(rq.bias, nPad);
+    return this.copyIn(ep);
+  }
+
+  /** GEMM weights w[k][n] (k < K, n < N) packed for the available paths. */
+  private gemmWeights(w: ArrayLike<number>, K: number, N: number): { kp2: number; b16: number; relaxed?: { kp4: number; b8: number; sums: Int32Array } } {
+    const nPad = round(N, 8);
+    const kp2 = round(K, 2);
+    const b16 = new Int16Array(nPad * kp2);
+    for (let n = 0; n < N; n++) {
+      const blk = (n >> 3) * kp2 * 8;
+      const lane = n & 7;
+      for (let k = 0; k < K; k++) b16[blk + (k >> 1) * 16 + lane * 2 + (k & 1)] = w[k * N + n]!;
+    }
+    const out: { kp2: number; b16: number; relaxed?: { kp4: number; b8: number; sums: Int32Array } } = { kp2, b16: this.copyIn(b16) };
+    let fitsRelaxed = this.variant === 'relaxed';
+    for (let i = 0; fitsRelaxed && i < K * N; i++) if (w[i] === -128) fitsRelaxed = false;
+    if (fitsRelaxed) {
+      const kp4 = round(K, 4);
+      const b8 = new Int8Array(nPad * kp4 * 2);
+      const sums = new Int32Array(nPad);
+      for (let n = 0; n < N; n++) {
+        const blk = (n >> 3) * kp4 * 16;
+        const lane = n & 7;
+        for (let k = 0; k < K; k++) {
+          const v = w[k * N + n]!;
+          sums[n]! += v;
+          const at = blk + (k >> 2) * 64 + lane * 4 + (k & 3);
+          b8[at] = Math.max(v, 0);
+          b8[at + 32] = Math.max(-v, 0);
+        }
+      }
+      out.relaxed = { kp4, b8: this.copyIn(b8), sums };
+    }
+    return out;
+  }
+
+  /** Int32 corrections -zx * sum_k w[k][n], padded to nPad. */
+  private corrections(sums: Int32Array, zx: number): number {
+    const c = new Int32Array(sums.length);
+    for (let n = 0; n < sums.length; n++) c[n] = -zx * sums[n]!;
+    return this.copyIn(c);
+  }
+
+  private inputIn(x: Int8Tensor, rank: number): number {
+    if (x.shape.length !== rank) throw new ShapeError(`expected a rank-${rank} int8 input, got shape [${x.shape.join(', ')}]`);
+    if (x.data.length !== x.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`input data holds ${x.data.length} values, shape [${x.shape.join(', ')}] needs ${x.shape.reduce((a, b) => a * b, 1)}`);
+    return this.copyIn(x.data);
+  }
+
+  private scratch<T>(fn: () => T): T {
+    const mark = this.arena.mark();
+    try {
+      return fn();
+    } finally {
+      this.arena.release(mark);
+    }
+  }
+
+  private output(p: number, shape: number[]): Int8Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return { data: new Int8Array(this.arena.buffer, p, n).slice(), shape };
+  }
+
+  /** int8 conv2d (NHWC, groups 1) with int32 accumulation and fused bias + activation requantization. */
+  conv2d(options: Conv2dOptions): Int8Layer {
+    const [kh, kw, cin, cout] = options.weightShape;
+    checkWeights(options.weights, kh * kw * cin * cout);
+    if (options.kernel[0] !== kh || options.kernel[1] !== kw) throw new ShapeError(`kernel [${options.kernel.join(', ')}] does not match weightShape [${options.weightShape.join(', ')}]`);
+    const rq = requantConstants(options, cout);
+    const K = kh * kw * cin;
+    const nPad = round(cout, 8);
+    const packed = this.gemmWeights(options.weights, K, cout);
+    const ep = this.epilogue(rq, nPad);
+    const zx = options.input.zeroPoint;
+    const corr = packed.relaxed ? this.corrections(packed.relaxed.sums, zx) : 0;
+    const window: WindowOptions = { kernel: [kh, kw], strides: options.strides ?? [1, 1], dilation: options.dilation ?? [1, 1], padding: options.padding ?? 'same' };
+    const pointwise = kh === 1 && kw === 1 && (window.strides![0] === 1 && window.strides![1] === 1);
+    const k = this.k;
+    const geom = (shape: readonly number[]): ConvGeometry => {
+      if (shape[3] !== cin) throw new ShapeError(`conv2d input has ${shape[3]} channels, the weights expect ${cin}`);
+      return convGeometry(shape[1]!, shape[2]!, window);
+    };
+    const relaxed = packed.relaxed;
+    return {
+      path: relaxed ? 'relaxed' : 'simd128',
+      outputShape: (s) => {
+        const g = geom(s);
+        return [s[0]!, g.outH, g.outW, cout];
+      },
+      run: (x) =>
+        this.scratch(() => {
+          const px = this.inputIn(x, 4);
+          const [n, h, w] = x.shape as [number, number, number];
+          const g = geom(x.shape);
+          const rows = g.outH * g.outW;
+          const po = this.arena.alloc(n * rows * cout);
+          if (relaxed) {
+            const gemm = k.gemmI8Relaxed!;
+            if (pointwise && cin % 4 === 0) {
+              gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
+            } else {
+              const col = this.arena.alloc(rows * relaxed.kp4);
+              for (let b = 0; b < n; b++) {
+                k.im2colI8!(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, relaxed.kp4, col);
+                gemm(rows, cout, relaxed.kp4, col, relaxed.kp4, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * rows * cout, cout);
+              }
+            }
+          } else if (pointwise) {
+            const col = this.arena.alloc(n * rows * packed.kp2 * 2);
+            k.widenRowsI16(px, n * rows, cin, cin, zx, packed.kp2, col);
+            k.gemmI16(n * rows, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
+          } else {
+            const col = this.arena.alloc(rows * packed.kp2 * 2);
+            for (let b = 0; b < n; b++) {
+              k.im2colI16(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, packed.kp2, col);
+              k.gemmI16(rows, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * rows * cout, cout);
+            }
+          }
+          return this.output(po, [n, g.outH, g.outW, cout]);
+        }),
+    };
+  }
+
+  /** int8 depthwise conv2d (NHWC, channel multiplier 1) with fused requantization. */
+  depthwiseConv2d(options: DepthwiseOptions): Int8Layer {
+    const [kh, kw, c, mult] = options.weightShape;
+    if (mult !== 1) throw new ConfigError(`depthwiseConv2d: channel multiplier ${mult} is not supported (only 1)`, { option: 'weightShape' });
+    checkWeights(options.weights, kh * kw * c);
+    if (options.kernel[0] !== kh || options.kernel[1] !== kw) throw new ShapeError(`kernel [${options.kernel.join(', ')}] does not match weightShape [${options.weightShape.join(', ')}]`);
+    const rq = requantConstants(options, c);
+    const cPad = round(c, 8);
+    const w16 = new Int16Array(kh * kw * cPad);
+    for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < c; ci++) w16[t * cPad + ci] = options.weights[t * c + ci]!;
+    const pw = this.copyIn(w16);
+    const ep = this.epilogue(rq, cPad);
+    const zx = options.input.zeroPoint;
+    const window: WindowOptions = { kernel: [kh, kw], strides: options.strides ?? [1, 1], dilation: options.dilation ?? [1, 1], padding: options.padding ?? 'same' };
+    const geom = (shape: readonly number[]): ConvGeometry => {
+      if (shape[3] !== c) throw new ShapeError(`depthwiseConv2d input has ${shape[3]} channels, the weights expect ${c}`);
+      return convGeometry(shape[1]!, shape[2]!, window);
+    };
+    return {
+      path: 'depthwise',
+      outputShape: (s) => {
+        const g = geom(s);
+        return [s[0]!, g.outH, g.outW, c];
+      },
+      run: (x) =>
+        this.scratch(() => {
+          const px = this.inputIn(x, 4);
+          const [n, h, w] = x.shape as [number, number, number];
+          const g = geom(x.shape);
+          const per = g.outH * g.outW * c;
+          const po = this.arena.alloc(n * per);
+          const scratch = cPad === c ? 0 : this.arena.alloc(h * w * cPad);
+          for (let b = 0; b < n; b++) {
+            this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
+          }
+          return this.output(po, [n, g.outH, g.outW, c]);
+        }),
+    };
+  }
+
+  /** int8 dense (matMul x [batch, in] by weights [in, units]) with fused requantization. */
+  dense(options: DenseOptions): Int8Layer {
+    const [K, N] = options.weightShape;
+    checkWeights(options.weights, K * N);
+    const rq = requantConstants(options, N);
+    const packed = this.gemmWeights(options.weights, K, N);
+    const ep = this.epilogue(rq, round(N, 8));
+    const zx = options.input.zeroPoint;
+    const corr = packed.relaxed ? this.corrections(packed.relaxed.sums, zx) : 0;
+    const relaxed = packed.relaxed;
+    const k = this.k;
+    const check = (s: readonly number[]): void => {
+      if (s[1] !== K) throw new ShapeError(`dense input has ${s[1]} features, the weights expect ${K}`);
+    };
+    return {
+      path: relaxed ? 'relaxed' : 'simd128',
+      outputShape: (s) => {
+        check(s);
+        return [s[0]!, N];
+      },
+      run: (x) =>
+        this.scratch(() => {
+          check(x.shape);
+          const px = this.inputIn(x, 2);
+          const m = x.shape[0]!;
+          const po = this.arena.alloc(m * N);
+          if (relaxed) {
+            let a = px;
+            let lda = K;
+            if (K % 4 !== 0) {
+              lda = relaxed.kp4;
+              a = this.arena.alloc(m * lda);
+              const buf = new Int8Array(this.arena.buffer);
+              for (let r = 0; r < m; r++) {
+                buf.copyWithin(a + r * lda, px + r * K, px + (r + 1) * K);
+                buf.fill(0, a + r * lda + K, a + (r + 1) * lda);
+              }
+            }
+            k.gemmI8Relaxed!(m, N, relaxed.kp4, a, lda, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+          } else {
+            const col = this.arena.alloc(m * packed.kp2 * 2);
+            k.widenRowsI16(px, m, K, K, zx, packed.kp2, col);
+            k.gemmI16(m, N, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+          }
+          return this.output(po, [m, N]);
+        }),
+    };
+  }
+}
+
+/** Loads the int8 kernels (relaxed SIMD when the engine has it, else SIMD128; see {@link InstantiateOptions}). */
+export async function loadInt8Kernels(options: InstantiateOptions = {}): Promise<Int8Kernels> {
+  const { variant, exports } = await instantiateKernels(options);
+  return new Int8Kernels(variant, exports);
+}
