@@ -49,7 +49,8 @@ function metricOf(c: StructureCost, m: TargetMetric, latency?: AllocateOptions['
  * the one group (by `step`) whose predicted drop grows least per unit of progress toward the
  * unmet targets (progress = the cut in each unmet metric divided by the gap still to close,
  * capped at 1), until every target holds or no group can go further (then `feasible` is false and
- * the ratios are the furthest the search got). Costs come from {@link Structure.cost}, so the
+ * the ratios are the furthest the search got). A refinement then undoes unneeded steps and trades
+ * steps between pairs of groups while that lowers the predicted drop within the targets. Costs come from {@link Structure.cost}, so the
  * coupling of in- and out-channels in every layer is exact for MACs and params.
  * @throws ConfigError for a bad step or maxRatio, or a latency target without a predictor.
  */
@@ -68,31 +69,63 @@ export function allocate(structure: Structure, options: AllocateOptions): Alloca
   const drop = (root: NodeId, r: number): number => curveAt(options.curves.get(root)!, r);
   let current = values(ratios);
   const unmet = (v: readonly number[]): boolean => v.some((x, i) => x > options.targets[i]!.limit * (1 + 1e-9));
+  const level = (r: number): number => Math.min(maxRatio, Math.round(r * 1e6) / 1e6);
+  const totalDrop = (r: Ratios): number => roots.reduce((acc, k) => acc + drop(k, r[k] ?? 0), 0);
   while (unmet(current)) {
     let best: { root: NodeId; next: number; v: number[]; score: number; progress: number } | undefined;
     for (const root of roots) {
-      const next = Math.min(maxRatio, Math.round((ratios[root]! + step) * 1e6) / 1e6);
-      if (next <= ratios[root]!) continue;
-      const v = values({ ...ratios, [root]: next });
-      let progress = 0;
-      v.forEach((x, i) => {
-        const gap = current[i]! - options.targets[i]!.limit;
-        if (gap > 0) progress += Math.min(1, Math.max(0, current[i]! - x) / gap);
-      });
-      if (progress <= 1e-12) continue;
-      const cost = drop(root, next) - drop(root, ratios[root]!);
-      const score = cost / progress;
-      if (!best || score < best.score - 1e-12 || (Math.abs(score - best.score) <= 1e-12 && progress > best.progress)) best = { root, next, v, score, progress };
+      // The next level that changes anything (a step can remove no whole channel of a small group).
+      for (let next = level(ratios[root]! + step); next > ratios[root]!; next = level(next + step)) {
+        const v = values({ ...ratios, [root]: next });
+        let progress = 0;
+        v.forEach((x, i) => {
+          const gap = current[i]! - options.targets[i]!.limit;
+          if (gap > 0) progress += Math.min(1, Math.max(0, current[i]! - x) / gap);
+        });
+        if (progress <= 1e-12) {
+          if (next >= maxRatio) break;
+          continue;
+        }
+        const score = (drop(root, next) - drop(root, ratios[root]!)) / progress;
+        if (!best || score < best.score - 1e-12 || (Math.abs(score - best.score) <= 1e-12 && progress > best.progress)) best = { root, next, v, score, progress };
+        break;
+      }
     }
     if (!best) break;
     ratios[best.root] = best.next;
     current = best.v;
   }
+  if (!unmet(current)) {
+    // Refinement: undo steps the targets do not need, and trade a step between two groups while
+    // that lowers the predicted drop and keeps every target (bounded number of passes).
+    for (let pass = 0, improved = true; improved && pass < 50; pass++) {
+      improved = false;
+      for (const down of roots) {
+        if (ratios[down]! <= 0) continue;
+        const lower = Math.max(0, Math.round((ratios[down]! - step) * 1e6) / 1e6);
+        const ups: Array<NodeId | undefined> = [undefined, ...roots.filter((r) => r !== down)];
+        for (const up of ups) {
+          const trial = { ...ratios, [down]: lower };
+          if (up !== undefined) {
+            if (ratios[up]! >= maxRatio) continue;
+            trial[up] = level(ratios[up]! + step);
+          }
+          if (totalDrop(trial) >= totalDrop(ratios) - 1e-12) continue;
+          const v = values(trial);
+          if (unmet(v)) continue;
+          Object.assign(ratios, trial);
+          current = v;
+          improved = true;
+          break;
+        }
+      }
+    }
+  }
   const predicted: Partial<Record<TargetMetric, number>> = {};
   metrics.forEach((m, i) => {
     predicted[m] = current[i]!;
   });
-  return { ratios, predicted, predictedDrop: roots.reduce((s, r) => s + drop(r, ratios[r]!), 0), feasible: !unmet(current) };
+  return { ratios, predicted, predictedDrop: totalDrop(ratios), feasible: !unmet(current) };
 }
 
 /**

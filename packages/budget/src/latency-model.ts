@@ -59,8 +59,18 @@ export function machineInfo(): MachineInfo {
  * values are left out (dense float32 kernels run the same whatever their values).
  */
 export function architectureHash(model: Model): string {
-  const shapes = [...model.params].map(([n, p]) => `${n}:${p.shape.join('x')}`).join(';');
-  return createHash('sha256').update(JSON.stringify(model.graph.toJSON())).update(shapes).digest('hex').slice(0, 16);
+  const shapes = [...model.params].map(([n, p]) => `${n}:${p.shape.join('x')}`).sort().join(';');
+  return createHash('sha256').update(canonical(model.graph.toJSON())).update(shapes).digest('hex').slice(0, 16);
+}
+
+/** JSON with object keys sorted (attribute order differs between a graph and its clone). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 /**

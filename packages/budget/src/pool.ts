@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, toArtifacts, type Model, type ModelArtifacts } from '@bonsai/core';
 import { Tinypool } from 'tinypool';
 import type { NodeCost } from './structure';
@@ -13,11 +13,10 @@ export interface SweepPoolOptions {
   workers?: number;
 }
 
-/** Where the worker entry is: dist/worker.js next to the built package, else src/worker.ts run through tsx. */
-function workerEntry(): { filename: string; execArgv: string[] } {
+/** The worker entry: dist/worker.js in the built package, else (running from src) a shim that loads worker.ts through tsx. */
+function workerEntry(): string {
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(js)) return { filename: js, execArgv: [] };
-  return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+  return existsSync(js) ? js : fileURLToPath(new URL('./worker-source.mjs', import.meta.url));
 }
 
 /**
@@ -35,8 +34,7 @@ export class SweepPool {
     const workers = options.workers ?? 2;
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new ConfigError(`SweepPool: workers must be an integer in [1, 64], got ${workers}`, { option: 'workers' });
     this.workers = workers;
-    const { filename, execArgv } = workerEntry();
-    this.pool = new Tinypool({ filename, execArgv, minThreads: workers, maxThreads: workers, isolateWorkers: false });
+    this.pool = new Tinypool({ filename: workerEntry(), minThreads: workers, maxThreads: workers, isolateWorkers: false });
   }
 
   /** Scores every task on a pruned clone of `model` in the workers; results in task order. */

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adam, ConfigError, initBackend, train, type Model } from '@bonsai/core';
+import { loadMnist, toTensors } from '@bonsai/datasets';
+import { accuracy, countMacs, countParams } from '@bonsai/eval';
+import { smallCnn } from '@bonsai/models';
+import { compressToBudget } from '../src/index';
+
+let model: Model;
+let trainData: { x: tf.Tensor; y: tf.Tensor };
+let val: { x: tf.Tensor; y: tf.Tensor };
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  const mnist = loadMnist({ trainSize: 256, testSize: 160, seed: 5 });
+  trainData = toTensors(mnist.train);
+  val = toTensors(mnist.test);
+  model = smallCnn({ widths: [4, 8], hidden: 16, dropout: 0, seed: 2 });
+  const opt = adam({ lr: 3e-3 });
+  await train(model, trainData, { epochs: 2, batchSize: 32, optimizer: opt, seed: 0 });
+  opt.dispose();
+});
+
+afterAll(() => {
+  model.dispose();
+  tf.dispose([trainData.x, trainData.y, val.x, val.y]);
+});
+
+const snapshot = (m: Model): number[][] => [...m.params.values()].map((p) => Array.from(p.value.dataSync()));
+
+describe('compressToBudget', () => {
+  it('meets a MAC budget: measured MACs equal the prediction, scores match eval, the input model is untouched', async () => {
+    const snap = snapshot(model);
+    const before = tf.memory().numTensors;
+    const r = await compressToBudget(model, { val, train: trainData }, { target: { macs: { fraction: 0.5 } }, maxDrop: 0.1, sweepRatios: [0.3, 0.6], fineTune: { epochs: 1, batchSize: 64 } });
+    const row = r.report.targets[0]!;
+    expect(row.metric).toBe('macs');
+    expect(row.measured).toBe(countMacs(r.model).dense);
+    expect(Math.round(row.predicted)).toBe(row.measured);
+    expect(row.measured).toBeLessThanOrEqual(0.5 * countMacs(model).dense);
+    expect(row.met).toBe(true);
+    expect(r.report.metric).toBe('accuracy');
+    expect(r.report.baseline).toBeCloseTo(accuracy(model, val.x, val.y), 10);
+    expect(r.report.score).toBeCloseTo(accuracy(r.model, val.x, val.y), 10);
+    expect(r.report.drop.met).toBe(r.report.baseline - r.report.score <= 0.1);
+    expect(r.report.markdown).toContain('| macs | 0.5x');
+    expect(countParams(r.model)).toBeLessThan(countParams(model));
+    expect(snapshot(model)).toEqual(snap);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('says plainly when a target cannot be met, and scores agreement without labels', async () => {
+    const r = await compressToBudget(model, { val: { x: val.x } }, { target: { params: 100 }, maxDrop: 0.01, sweepRatios: [0.5], fineTune: { epochs: 0 } });
+    expect(r.report.metric).toBe('agreement');
+    expect(r.report.baseline).toBe(1);
+    expect(r.report.feasible).toBe(false);
+    expect(r.report.met).toBe(false);
+    expect(r.report.targets[0]!.met).toBe(false);
+    expect(r.report.summary).toMatch(/cannot be met/);
+    r.model.dispose();
+    await expect(compressToBudget(model, { val }, { target: { macs: { fraction: 0.5 } }, maxDrop: 5 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(compressToBudget(model, { val }, { target: {}, maxDrop: 0.01 })).rejects.toBeInstanceOf(ConfigError);
+  });
+});

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, type Model } from '@bonsai/core';
+import { lossCurves } from '@bonsai/eval';
+import { smallCnn } from '@bonsai/models';
+import { groupSensitivity, matchRate, measureLatencyTable, pruneToRatios, references, Structure, SweepPool, topClasses } from '../src/index';
+
+let model: Model;
+let x: tf.Tensor;
+let pool: SweepPool;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  model = smallCnn({ widths: [4, 8], hidden: 16, dropout: 0, seed: 1, inputShape: [12, 12, 1] });
+  x = tf.randomUniform([48, 12, 12, 1], 0, 1, 'float32', 7);
+  pool = new SweepPool({ workers: 2 });
+});
+
+afterAll(async () => {
+  await pool.destroy();
+  model.dispose();
+  x.dispose();
+});
+
+describe('groupSensitivity', () => {
+  it('equals the sequential run on 2 worker threads, row for row', async () => {
+    const roots = new Structure(model).roots;
+    const { metric, labels } = references(model, { x });
+    expect(metric).toBe('agreement');
+    const before = tf.memory().numTensors;
+    const seq = await groupSensitivity(model, x, labels, { roots, ratios: [0.25, 0.75] });
+    expect(tf.memory().numTensors).toBe(before);
+    const par = await groupSensitivity(model, x, labels, { roots, ratios: [0.25, 0.75], pool });
+    expect(par).toEqual(seq);
+    expect(seq).toHaveLength(roots.length * 2);
+    expect(seq[0]!.baseline).toBe(1); // agreement of the dense model with itself
+    // Oracle for one row: prune that group alone by hand and score.
+    const row = seq.find((r) => r.node === 'conv3' && r.ratio === 0.75)!;
+    const c = model.clone();
+    pruneToRatios(c, { conv3: 0.75 });
+    expect(c.param('conv3', 'kernel')!.shape).toEqual([3, 3, 4, 2]);
+    expect(row.score).toBe(matchRate(topClasses(c, x), labels));
+    c.dispose();
+    const curves = lossCurves(seq);
+    for (const curve of curves.values()) {
+      expect(curve.ratios).toEqual([0, 0.25, 0.75]);
+      expect(curve.drops[2]!).toBeGreaterThanOrEqual(curve.drops[1]!);
+    }
+  });
+});
+
+describe('latency table on worker threads', () => {
+  it('times each configuration in a worker (pruned widths as in this thread)', async () => {
+    const s = new Structure(model);
+    const t = await measureLatencyTable(model, s, { batch: 1, ratios: [0.25, 0.5, 0.75], runs: 1, warmup: 1, cacheDir: false, pool });
+    expect(t.points.map((p) => p.work.conv2)).toEqual([1, 0.5625, 0.25, 0.0625]);
+    expect(t.points.every((p) => p.totalMs > 0 && Object.keys(p.nodeMs).length === s.nodes.length)).toBe(true);
+  });
+});
