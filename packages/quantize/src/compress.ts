@@ -26,6 +26,13 @@ export async function deflate(data: Uint8Array): Promise<Uint8Array> {
   return viaStream(data, new CompressionStream('deflate'));
 }
 
+/** Bytes of `data` gzipped at level 9 (`node:zlib`, else CompressionStream('gzip')): a transfer size. */
+export async function gzipSize(data: Uint8Array): Promise<number> {
+  const z = await nodeZlib();
+  if (z) return z.gzipSync(data, { level: 9 }).length;
+  return (await viaStream(data, new CompressionStream('gzip'))).length;
+}
+
 /** Options of {@link inflate}. */
 export interface InflateOptions {
   /** Largest output accepted, in bytes: inflating stops (and throws) past it. Default: no limit. */

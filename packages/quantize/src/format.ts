@@ -4,7 +4,8 @@ import {
   checkWeightBytes, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
   readFileChecked, type LoadOptions, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
-import { deflate, inflate } from './compress';
+import { deflate, gzipSize, inflate } from './compress';
+import { decodeEntropy, ENTROPY_ENCODINGS, encodeEntropy, type EntropyEncoding } from './entropy-coding';
 import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
 import type { QParams } from './qparams';
 import { paramFromQuantized, QuantizedModel, type QuantMode, type QuantizedTensor } from './quantized-model';
@@ -26,7 +27,8 @@ export interface QuantizedWeightEntry {
   qmin: number;
   qmax: number;
   channels: number;
-  encoding: WeightEncoding;
+  /** Fixed-width layout (packing.ts) or, in version 2 files, an entropy-coded one (entropy-coding.ts). */
+  encoding: WeightEncoding | EntropyEncoding;
   /** Elements whose integer is not the zero point. */
   nnz: number;
   /** Byte offset and length of the segment in the (inflated) quantized weights. */
@@ -49,11 +51,13 @@ export interface ActivationEntry {
 /**
  * The `quantization` section Bonsai adds to core's model.json. Segment layout per weight:
  * float32 scales [channels], int16 zero points [channels] (affine only), then the integers as
- * `encoding` says (see packing.ts). The whole file is zlib-deflated when `compression` is deflate.
+ * `encoding` says (see packing.ts and entropy-coding.ts). The whole file is zlib-deflated when
+ * `compression` is deflate. Version 2 files may hold entropy-coded (Huffman) layouts; a file
+ * without them is written as version 1.
  */
 export interface QuantizationJSON {
   format: typeof QUANTIZATION_FORMAT;
-  version: 1;
+  version: 1 | 2;
   mode: QuantMode;
   path: string;
   compression: 'deflate' | 'none';
@@ -70,10 +74,22 @@ export interface QuantizedArtifacts {
   quantized: Uint8Array;
 }
 
+/** What {@link saveQuantized} wrote: total bytes, bytes per file, and the sum of the files' gzip sizes. */
+export interface QuantizedSizes {
+  bytes: number;
+  files: Record<string, number>;
+  gzipBytes: number;
+}
+
 /** Options of {@link saveQuantized} / {@link toQuantizedArtifacts}. */
 export interface SaveQuantizedOptions {
-  /** zlib-deflate the integer weights (default true). */
+  /** zlib-deflate the integer weights (default true; with `entropyCoding`, only when that makes them smaller). */
   compress?: boolean;
+  /**
+   * Also try canonical Huffman layouts per weight (all values, bitmap + nonzero values, gaps +
+   * nonzero values) and keep whichever layout is smallest (default false; writes a version 2 file).
+   */
+  entropyCoding?: boolean;
 }
 
 /** Encodes a quantized model: float params through tfjs `encodeWeights`, integers packed (sparse where smaller). */
@@ -102,7 +118,15 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
     const channels = qp.scale.length;
     const inner = qp.axis === undefined ? 1 : q.shape.slice(qp.axis + 1).reduce((a, b) => a * b, 1);
     const zp = (i: number): number => (channels === 1 ? qp.zeroPoint[0]! : qp.zeroPoint[Math.floor(i / inner) % channels]!);
-    const { encoding, nnz } = encodeValues(q.values, qp.qmin, qp.bits, (i) => q.values[i] === zp(i), w);
+    const isZero = (i: number): boolean => q.values[i] === zp(i);
+    const fixed = new ByteWriter();
+    let { encoding, nnz }: { encoding: WeightEncoding | EntropyEncoding; nnz: number } = encodeValues(q.values, qp.qmin, qp.bits, isZero, fixed);
+    let bytes = fixed.result();
+    if (options.entropyCoding) {
+      const coded = encodeEntropy(q.values, qp.qmin, isZero);
+      if (coded.bytes.length < bytes.length) ({ encoding, nnz, bytes } = coded);
+    }
+    w.bytes(bytes);
     entries.push({
       name: p.name, shape: [...q.shape], bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, axis: qp.axis ?? null,
       qmin: qp.qmin, qmax: qp.qmax, channels, encoding, nnz, offset, length: w.length - offset,
@@ -110,19 +134,22 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
   }
   const { data, specs } = await tf.io.encodeWeights(named);
   const raw = w.result();
-  const compress = options.compress ?? true;
+  // Entropy-coded bytes rarely deflate smaller; keep them raw when deflate does not help.
+  const deflated = (options.compress ?? true) ? await deflate(raw) : undefined;
+  const compress = deflated !== undefined && (!options.entropyCoding || deflated.length < raw.length);
+  const entropyCoded = entries.some((e) => (ENTROPY_ENCODINGS as readonly string[]).includes(e.encoding));
   const activations: ActivationEntry[] = [...model.activationQParams].map(([node, qp]) => ({
     node, scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
   }));
   const quantization: QuantizationJSON = {
-    format: QUANTIZATION_FORMAT, version: 1, mode: model.mode, path: QUANTIZED_WEIGHTS_FILE,
+    format: QUANTIZATION_FORMAT, version: entropyCoded ? 2 : 1, mode: model.mode, path: QUANTIZED_WEIGHTS_FILE,
     compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
   };
   const json = {
     format: FORMAT, formatVersion: FORMAT_VERSION, graph: model.graph.toJSON(), seed: model.seed, params,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }], quantization,
   } as ModelJSON & { quantization: QuantizationJSON };
-  return { json, weights: data, quantized: compress ? await deflate(raw) : raw };
+  return { json, weights: data, quantized: compress && deflated ? deflated : raw };
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -139,19 +166,20 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   };
   if (typeof raw !== 'object' || raw === null) return fail('section is missing (not a quantized model; use core load())');
   const q = raw as Record<string, unknown>;
-  if (q.format !== QUANTIZATION_FORMAT || q.version !== 1) fail(`unsupported format ${JSON.stringify(q.format)} version ${JSON.stringify(q.version)}`);
+  if (q.format !== QUANTIZATION_FORMAT || (q.version !== 1 && q.version !== 2)) fail(`unsupported format ${JSON.stringify(q.format)} version ${JSON.stringify(q.version)}`);
   if (!['dynamic', 'static', 'qat'].includes(q.mode as string)) fail(`unknown mode ${JSON.stringify(q.mode)}`);
   if (typeof q.path !== 'string' || q.path === '') fail('"path" must be a non-empty string');
   if (q.compression !== 'deflate' && q.compression !== 'none') fail(`unknown compression ${JSON.stringify(q.compression)}`);
   if (!isInt(q.byteLength) || q.byteLength < 0) fail('"byteLength" must be a non-negative integer');
   if (!Array.isArray(q.weights) || !Array.isArray(q.activations)) fail('"weights" and "activations" must be arrays');
+  const encodings: readonly string[] = q.version === 2 ? ['dense', 'bitmap', 'delta', ...ENTROPY_ENCODINGS] : ['dense', 'bitmap', 'delta'];
   let elements = 0;
   for (const e of q.weights as Array<Record<string, unknown>>) {
     const name = typeof e?.name === 'string' ? e.name : '?';
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
       && isInt(e.bits) && e.bits >= 2 && e.bits <= 8 && typeof e.signed === 'boolean' && typeof e.symmetric === 'boolean'
       && (e.axis === null || (isInt(e.axis) && e.axis < (e.shape as unknown[]).length)) && isInt(e.qmin) && isInt(e.qmax) && isInt(e.channels) && e.channels >= 1
-      && ['dense', 'bitmap', 'delta'].includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
+      && encodings.includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
     if (!ok) fail(`malformed weight entry "${name}"`);
     const bits = e.bits as number;
     const [lo, hi] = e.signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
@@ -197,7 +225,9 @@ function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string):
   const n = e.shape.reduce((a, b) => a * b, 1);
   const inner = e.axis === null ? 1 : e.shape.slice(e.axis + 1).reduce((a, b) => a * b, 1);
   const zp = (i: number): number => (e.channels === 1 ? zeroPoint[0]! : zeroPoint[Math.floor(i / inner) % e.channels]!);
-  const values = decodeValues(r, e.encoding, n, e.nnz, e.qmin, e.bits, zp, file);
+  const values = (ENTROPY_ENCODINGS as readonly string[]).includes(e.encoding)
+    ? decodeEntropy(r, e.encoding as EntropyEncoding, n, e.nnz, e.qmin, e.bits, zp, file)
+    : decodeValues(r, e.encoding as WeightEncoding, n, e.nnz, e.qmin, e.bits, zp, file);
   if (r.pos !== e.offset + e.length) throw new SerializationError(`weight "${e.name}": segment has ${e.offset + e.length - r.pos} unread bytes`, file);
   const qparams: QParams = { scale, zeroPoint, axis: e.axis ?? undefined, qmin: e.qmin, qmax: e.qmax, bits: e.bits, signed: e.signed, symmetric: e.symmetric };
   return { shape: e.shape, values, qparams };
@@ -270,9 +300,11 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
 /**
  * Saves a quantized model to `dir`: model.json (core's format plus a `quantization` section),
  * weights.bin (float params: biases, norms) and weights.q.bin (packed integers, sparse when
- * that is smaller, deflated). Atomic. Node only. Returns the total bytes written.
+ * that is smaller, Huffman-coded with `entropyCoding`, deflated). Atomic. Node only. Returns the
+ * total bytes written, per file, and `gzipBytes`: the sum of each file's gzip -9 size (what a
+ * server sending `Content-Encoding: gzip` transfers).
  */
-export async function saveQuantized(model: QuantizedModel, dir: string, options: SaveQuantizedOptions = {}): Promise<{ bytes: number; files: Record<string, number> }> {
+export async function saveQuantized(model: QuantizedModel, dir: string, options: SaveQuantizedOptions = {}): Promise<QuantizedSizes> {
   const art = await toQuantizedArtifacts(model, options);
   const text = JSON.stringify(art.json);
   const files = [
@@ -282,8 +314,13 @@ export async function saveQuantized(model: QuantizedModel, dir: string, options:
   ];
   await writeFilesAtomic(dir, files);
   const sizes: Record<string, number> = {};
-  for (const f of files) sizes[f.name] = typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.byteLength;
-  return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0), files: sizes };
+  let gzipBytes = 0;
+  for (const f of files) {
+    const data = typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data;
+    sizes[f.name] = data.byteLength;
+    gzipBytes += await gzipSize(data);
+  }
+  return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0), files: sizes, gzipBytes };
 }
 
 /**

@@ -11,6 +11,12 @@ function writeVarint(out: number[], v: number): void {
   out.push(v);
 }
 
+function varintLength(v: number): number {
+  const out: number[] = [];
+  writeVarint(out, v);
+  return out.length;
+}
+
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 const unzigzag = (u: number): number => (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
 
@@ -47,10 +53,31 @@ function canonical(lengths: ReadonlyArray<readonly [number, number]>): Array<{ s
   });
 }
 
+/** Bits per code length in the range form of the table (lengths 0..24; 0 = symbol absent). */
+const RANGE_LENGTH_BITS = 5;
+
+/** Range-form code-length table: zigzag varint of the smallest symbol, varint span, then one 5-bit length per symbol of the span (LSB first). */
+function rangeTable(table: ReadonlyArray<{ symbol: number; len: number }>): number[] {
+  const lo = Math.min(...table.map((t) => t.symbol));
+  const span = Math.max(...table.map((t) => t.symbol)) - lo + 1;
+  const out: number[] = [];
+  writeVarint(out, zigzag(lo));
+  writeVarint(out, span);
+  const packed = new Uint8Array(Math.ceil((span * RANGE_LENGTH_BITS) / 8));
+  for (const { symbol, len } of table) {
+    const bit = (symbol - lo) * RANGE_LENGTH_BITS;
+    for (let k = 0; k < RANGE_LENGTH_BITS; k++) if ((len >> k) & 1) packed[(bit + k) >> 3]! |= 1 << ((bit + k) & 7);
+  }
+  out.push(...packed);
+  return out;
+}
+
 /**
  * Canonical Huffman coding of integers (e.g. quantized or clustered weight indices). Layout:
- * varint value count, varint distinct-symbol count, per symbol its zigzag varint and code
- * length (1 byte), then the codes MSB-first, zero-padded to a byte.
+ * varint value count, varint distinct-symbol count m, the code-length table, then the codes
+ * MSB-first, zero-padded to a byte. The table is a list (per symbol its zigzag varint and code
+ * length, 1 byte) or, when smaller, a range: a 0 byte, then m, then the range form (zigzag varint
+ * smallest symbol, varint span, a 5-bit length per symbol of the span, 0 = absent).
  */
 export function huffmanEncode(values: ArrayLike<number>): Uint8Array {
   const out: number[] = [];
@@ -62,12 +89,16 @@ export function huffmanEncode(values: ArrayLike<number>): Uint8Array {
   const counts = new Map<number, number>();
   for (let i = 0; i < values.length; i++) counts.set(values[i]!, (counts.get(values[i]!) ?? 0) + 1);
   const lengths = codeLengths(counts);
-  writeVarint(out, lengths.size);
   const table = canonical([...lengths]);
+  const list: number[] = [];
+  writeVarint(list, lengths.size);
   for (const { symbol, len } of table) {
-    writeVarint(out, zigzag(symbol));
-    out.push(len);
+    writeVarint(list, zigzag(symbol));
+    list.push(len);
   }
+  const span = Math.max(...table.map((t) => t.symbol)) - Math.min(...table.map((t) => t.symbol)) + 1;
+  const range = span <= 4 * list.length ? [0, ...list.slice(0, varintLength(lengths.size)), ...rangeTable(table)] : undefined;
+  out.push(...(range && range.length < list.length ? range : list));
   const bySymbol = new Map(table.map((t) => [t.symbol, t]));
   let acc = 0;
   let nbits = 0;
@@ -89,7 +120,8 @@ export function huffmanEncode(values: ArrayLike<number>): Uint8Array {
 /**
  * Decodes {@link huffmanEncode}'s output. Every field is checked before use: truncated varints,
  * code lengths outside 1..24, an over-full (Kraft sum > 1) code, more values than `maxValues`,
- * a stream that ends early or a code that matches no symbol throw a SerializationError naming `file`.
+ * a stream that ends early, a code that matches no symbol, trailing bytes or nonzero padding
+ * bits throw a SerializationError naming `file`.
  */
 export function huffmanDecode(bytes: Uint8Array, options: { maxValues?: number; file?: string } = {}): Int32Array {
   const file = options.file ?? 'huffman stream';
@@ -111,19 +143,40 @@ export function huffmanDecode(bytes: Uint8Array, options: { maxValues?: number; 
   };
   const n = varint('value count');
   if (n > (options.maxValues ?? 1 << 28)) fail(`declares ${n} values, more than allowed`, { count: n });
-  const m = varint('symbol count');
-  if (n === 0) return new Int32Array(0);
+  let m = varint('symbol count');
+  if (n === 0) {
+    if (m !== 0 || pos !== bytes.length) fail('an empty stream has symbols or trailing bytes', { offset: pos });
+    return new Int32Array(0);
+  }
+  const rangeForm = m === 0;
+  if (rangeForm) m = varint('symbol count');
   if (m === 0 || m > n) fail(`symbol count ${m} does not fit ${n} values`, { symbols: m });
   const lengths: Array<[number, number]> = [];
   let kraft = 0;
-  for (let i = 0; i < m; i++) {
-    const s = unzigzag(varint('symbol'));
+  const add = (s: number, len: number): void => {
     if (!Number.isSafeInteger(s) || s < -(2 ** 31) || s >= 2 ** 31) fail(`symbol ${s} is not an int32`);
-    if (pos >= bytes.length) fail('truncated code length', { offset: pos });
-    const len = bytes[pos++]!;
     if (len < 1 || len > MAX_BITS) fail(`code length ${len} outside 1..${MAX_BITS}`, { symbol: s });
     kraft += 2 ** -len;
     lengths.push([s, len]);
+  };
+  if (rangeForm) {
+    const lo = unzigzag(varint('smallest symbol'));
+    const span = varint('symbol span');
+    const size = Math.ceil((span * RANGE_LENGTH_BITS) / 8);
+    if (span < m || pos + size > bytes.length) fail(`symbol span ${span} does not fit ${m} symbols and the stream`, { offset: pos });
+    for (let i = 0, bit = pos * 8; i < span; i++) {
+      let len = 0;
+      for (let k = 0; k < RANGE_LENGTH_BITS; k++, bit++) len |= ((bytes[bit >> 3]! >> (bit & 7)) & 1) << k;
+      if (len > 0) add(lo + i, len);
+    }
+    pos += size;
+    if (lengths.length !== m) fail(`the range table holds ${lengths.length} symbols, the stream says ${m}`, { symbols: lengths.length });
+  } else {
+    for (let i = 0; i < m; i++) {
+      const s = unzigzag(varint('symbol'));
+      if (pos >= bytes.length) fail('truncated code length', { offset: pos });
+      add(s, bytes[pos++]!);
+    }
   }
   if (kraft > 1 + 1e-12) fail('code lengths over-fill the code space (Kraft sum > 1)', { kraft });
   // Canonical decoding tables: first code and first index per length.
@@ -157,5 +210,8 @@ export function huffmanDecode(bytes: Uint8Array, options: { maxValues?: number; 
       }
     }
   }
+  const used = Math.ceil(bitPos / 8);
+  if (used !== bytes.length) fail(`${bytes.length - used} trailing bytes after ${n} values`, { offset: used });
+  if ((bitPos & 7) !== 0 && (bytes[used - 1]! & ((1 << (8 - (bitPos & 7))) - 1)) !== 0) fail('nonzero padding bits after the last code', { offset: used - 1 });
   return out;
 }

@@ -21,10 +21,11 @@ export { calibrate, convert, prepareQat, prepareStatic, PreparedModel, type Cali
 export { quantizeDynamic } from './dynamic';
 export {
   fromQuantizedArtifacts, loadQuantized, saveQuantized, toQuantizedArtifacts, QUANTIZATION_FORMAT, QUANTIZED_WEIGHTS_FILE,
-  type ActivationEntry, type QuantizationJSON, type QuantizedArtifacts, type QuantizedWeightEntry, type SaveQuantizedOptions,
+  type ActivationEntry, type QuantizationJSON, type QuantizedArtifacts, type QuantizedSizes, type QuantizedWeightEntry, type SaveQuantizedOptions,
 } from './format';
+export { decodeEntropy, encodeEntropy, ENTROPY_ENCODINGS, type EntropyEncoding } from './entropy-coding';
 export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding } from './packing';
-export { deflate, inflate } from './compress';
+export { deflate, gzipSize, inflate } from './compress';
 export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized, tfjsAffineParams, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
 export { fromFloat16Bits, toFloat16Bits } from './float16';
 export { equalizablePairs, equalizeCrossLayer, type EqualizedPair, type EqualizeOptions } from './equalize';

@@ -203,27 +203,40 @@ export function decodeValues(r: ByteReader, encoding: WeightEncoding, n: number,
     return v;
   }
   if (encoding !== 'bitmap' && encoding !== 'delta') throw new SerializationError(`unknown weight encoding ${JSON.stringify(encoding)}`, file);
+  const positions = encoding === 'bitmap' ? bitmapPositions(r, n, nnz, file) : gapPositions(() => r.varint(), n, nnz, file);
+  return scatter(n, positions, unpackBits(r.bytes(packedBytes(nnz, bits)), nnz, bits), qmin, zero);
+}
+
+/** Reads a zero bitmap of `n` elements (1 = stored) and returns the `nnz` marked positions; a count mismatch is a SerializationError. */
+export function bitmapPositions(r: ByteReader, n: number, nnz: number, file: string): Int32Array {
   const positions = new Int32Array(nnz);
-  if (encoding === 'bitmap') {
-    const map = r.bytes(Math.ceil(n / 8));
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (!((map[i >> 3]! >> (i & 7)) & 1)) continue;
-      if (k === nnz) throw new SerializationError(`bitmap marks more than the ${nnz} values the manifest says`, file);
-      positions[k++] = i;
-    }
-    if (k !== nnz) throw new SerializationError(`bitmap marks ${k} values, the manifest says ${nnz}`, file);
-  } else {
-    let prev = -1;
-    for (let k = 0; k < nnz; k++) {
-      prev += r.varint() + 1;
-      if (prev >= n) throw new SerializationError(`sparse index ${prev} is outside a weight of ${n} values`, file);
-      positions[k] = prev;
-    }
+  const map = r.bytes(Math.ceil(n / 8));
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (!((map[i >> 3]! >> (i & 7)) & 1)) continue;
+    if (k === nnz) throw new SerializationError(`bitmap marks more than the ${nnz} values the manifest says`, file);
+    positions[k++] = i;
   }
-  const v = unpackBits(r.bytes(packedBytes(nnz, bits)), nnz, bits);
+  if (k !== nnz) throw new SerializationError(`bitmap marks ${k} values, the manifest says ${nnz}`, file);
+  return positions;
+}
+
+/** Positions from `nnz` gaps (`gap()` reads the next one); a position at or past `n` is a SerializationError. */
+export function gapPositions(gap: (k: number) => number, n: number, nnz: number, file: string): Int32Array {
+  const positions = new Int32Array(nnz);
+  let prev = -1;
+  for (let k = 0; k < nnz; k++) {
+    prev += gap(k) + 1;
+    if (prev >= n) throw new SerializationError(`sparse index ${prev} is outside a weight of ${n} values`, file);
+    positions[k] = prev;
+  }
+  return positions;
+}
+
+/** `n` integers: `values[k] + qmin` at `positions[k]`, `zero(i)` elsewhere. */
+export function scatter(n: number, positions: Int32Array, values: Int32Array, qmin: number, zero: (i: number) => number): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = zero(i);
-  for (let k = 0; k < nnz; k++) out[positions[k]!] = v[k]! + qmin;
+  for (let k = 0; k < positions.length; k++) out[positions[k]!] = values[k]! + qmin;
   return out;
 }
