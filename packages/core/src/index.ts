@@ -27,4 +27,5 @@ export { MAX_WEIGHT_BYTES, readFileChecked, regularFileSize } from './io/read-ch
 export { registerGradients, bonsaiGradients, type Grad } from './gradients/index';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
 export { axisMagnitudes, axisMagnitudeTensors, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
+export { heapBackend, withValues, type Flat, type HeapBackend } from './util/tensor-values';
 export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

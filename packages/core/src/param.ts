@@ -91,12 +91,13 @@ export class Param {
 
   /**
    * Replaces the value with one of a possibly different shape (physical pruning); the mask is
-   * replaced by `mask` (or dropped). Copies its inputs.
+   * replaced by `mask` (or dropped). Shares the inputs' data (tensors are immutable): the caller may dispose them.
    */
   replace(value: tf.Tensor, mask?: tf.Tensor): void {
-    const cast = tf.cast(value, 'float32');
+    // The variable shares `value`'s data (no copy; wasm's Cast copies even to the same dtype).
+    const cast = value.dtype === 'float32' ? value : tf.cast(value, 'float32');
     const next = tf.variable(cast, this.trainable);
-    cast.dispose();
+    if (cast !== value) cast.dispose();
     this.variable.dispose();
     this.variable = next;
     this.dropMask();

@@ -52,11 +52,18 @@ interface ParamAxis {
 /** Members are accumulated per (node, side/slot): code 0 is the node's output, 1 + s its input slot s. */
 const SLOT_CODES = 64;
 
+/** Alive channels one unit removes, per node index (`nodes[i]` loses `counts[i]`). */
+export interface UnitFootprint {
+  readonly nodes: Int32Array;
+  readonly counts: Int32Array;
+}
+
 /** What a {@link Group} reads from its dependency graph; module-internal (see {@link viewOf}). */
 export interface GroupView {
   members(units: readonly number[]): Member[];
   nodeSlices(units: readonly number[]): { slices: NodeSlice[]; unitOf: Map<number, number> };
   removedPerNode(units: readonly number[]): Map<number, number>;
+  footprint(unit: number): UnitFootprint;
   widthAt(n: number): number;
   rootPositions(unit: number, root: NodeId): number[];
   isAlive(unit: number): boolean;
@@ -110,6 +117,8 @@ export class DependencyGraph {
   private inputIdx: Int32Array[] = [];
   /** Per node and input slot: whether some param has an in-axis on that slot. */
   private inSlotsWithAxes: boolean[][] = [];
+  /** {@link footprint} per unit, valid until the next prune. */
+  private footprints = new Map<number, UnitFootprint>();
 
   private constructor(readonly model: Model) {
     const graph = model.graph;
@@ -183,6 +192,7 @@ export class DependencyGraph {
       members: (units) => this.members(units),
       nodeSlices: (units) => this.nodeSlices(units),
       removedPerNode: (units) => this.removedPerNode(units),
+      footprint: (unit) => this.footprint(unit),
       widthAt: (n) => this.widthAt(n),
       rootPositions: (unit, root) => this.rootPositions(unit, root),
       isAlive: (unit) => this.isAlive(unit),
@@ -329,6 +339,7 @@ export class DependencyGraph {
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
+    this.footprints.clear();
     this.refreshNodeInfo();
     this.version++;
     for (const n of touched) {
@@ -437,6 +448,17 @@ export class DependencyGraph {
       }
     }
     return removed;
+  }
+
+  /** Alive atoms one unit removes per node (cached until the next prune: budgets ask per unit tried). */
+  private footprint(unit: number): UnitFootprint {
+    let f = this.footprints.get(unit);
+    if (!f) {
+      const removed = this.removedPerNode([unit]);
+      f = { nodes: Int32Array.from(removed.keys()), counts: Int32Array.from(removed.values()) };
+      this.footprints.set(unit, f);
+    }
+    return f;
   }
 
   /** Current output width by node index. */

@@ -162,12 +162,15 @@ export class RemovalBudget {
     const unit = this.group.units[i];
     if (unit === undefined) return false;
     const view = viewOf(this.group.dg);
-    const removed = view.removedPerNode([unit]);
-    for (const [n, count] of removed) {
-      const left = this.remaining.get(n) ?? view.widthAt(n);
-      if (left - count < 1) return false;
+    const { nodes, counts } = view.footprint(unit);
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k]!;
+      if ((this.remaining.get(n) ?? view.widthAt(n)) - counts[k]! < 1) return false;
     }
-    for (const [n, count] of removed) this.remaining.set(n, (this.remaining.get(n) ?? view.widthAt(n)) - count);
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k]!;
+      this.remaining.set(n, (this.remaining.get(n) ?? view.widthAt(n)) - counts[k]!);
+    }
     this.picked.push(i);
     return true;
   }

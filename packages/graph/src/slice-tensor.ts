@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '@bonsai/core';
-import { heapBackend, type Flat } from './tensor-values';
+import { ConfigError, heapBackend, type Flat } from '@bonsai/core';
 
 /** Positions to keep (old numbering, ascending, distinct) along one axis. */
 export interface AxisCut {
@@ -82,30 +81,45 @@ function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<In
     strides[a] = s;
     s *= shape[a]!;
   }
+  // Start offsets of every kept row along the leading axes (0..last-1), built axis by axis.
+  let bases = new Float64Array([0]);
+  for (let a = 0; a < last; a++) {
+    const list = lists[a];
+    const n = list?.length ?? shape[a]!;
+    const stride = strides[a]!;
+    const next = new Float64Array(bases.length * n);
+    let k = 0;
+    for (let i = 0; i < bases.length; i++) {
+      const b = bases[i]!;
+      if (list) for (let j = 0; j < n; j++) next[k++] = b + list[j]! * stride;
+      else for (let j = 0; j < n; j++) next[k++] = b + j * stride;
+    }
+    bases = next;
+  }
   const inner = lists[last]!;
   const innerStride = strides[last]!;
-  let o = 0;
-  const copyInner = (base: number): void => {
-    if (block === 1) {
-      for (let j = 0; j < inner.length; j++) out[o++] = src[base + inner[j]!]!;
-    } else {
+  if (block === 1) gatherRows(src, out, bases, inner);
+  else {
+    let o = 0;
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
       for (let j = 0; j < inner.length; j++) {
         const from = base + inner[j]! * innerStride;
         out.set(src.subarray(from, from + block), o);
         o += block;
       }
     }
-  };
-  const walk = (a: number, base: number): void => {
-    if (a === last) {
-      copyInner(base);
-      return;
-    }
-    const list = lists[a];
-    const stride = strides[a]!;
-    if (list) for (let j = 0; j < list.length; j++) walk(a + 1, base + list[j]! * stride);
-    else for (let j = 0; j < shape[a]!; j++) walk(a + 1, base + j * stride);
-  };
-  walk(0, 0);
+  }
   return out;
+}
+
+/** `out[i * inner.length + j] = src[bases[i] + inner[j]]`: the element-wise copy of a last-axis cut (the hot loop). */
+function gatherRows(src: Flat, out: Flat, bases: Float64Array, inner: Int32Array): void {
+  const m = inner.length;
+  let o = 0;
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i]!;
+    for (let j = 0; j < m; j++) out[o + j] = src[base + inner[j]!]!;
+    o += m;
+  }
 }

@@ -18,3 +18,13 @@ export function heapBackend(t: tf.Tensor): HeapBackend | undefined {
   const b = tf.engine().state.tensorInfo.get(t.dataId)?.backend as Partial<HeapBackend> | undefined;
   return b && typeof b.typedArrayFromHeap === 'function' ? (b as HeapBackend) : undefined;
 }
+
+/**
+ * Calls `read` with the values of `t`: a zero-copy view of the wasm heap when the backend allows
+ * it, else a `dataSync` copy. `read` must not create or dispose tensors (that may move the heap)
+ * nor keep the array.
+ */
+export function withValues<T>(t: tf.Tensor, read: (values: Flat) => T): T {
+  const heap = t.dtype === 'string' ? undefined : heapBackend(t);
+  return read(heap ? heap.typedArrayFromHeap(t) : (t.dataSync() as Flat));
+}
