@@ -15,3 +15,4 @@ if (!only || only === 'step') await runStepBench();
 if (!only || only === 'agp') await runLenetAgp();
 if (!only || only === 'structured') await runStructuredBench();
 if (!only || only === 'vit') await runVitBench();
+if (!only || only === 'sparsity') await (await import('./sparsity')).runSparsityBench();
