@@ -14,8 +14,10 @@ export interface Agreement {
   top5: number;
   /** k used for {@link top5} (5, or the class count when smaller). */
   k: number;
-  /** Mean KL(original ‖ compressed) of the softmax distributions, in nats. */
+  /** Mean KL(original ‖ compressed) of the softmax distributions, in nats (Bernoulli KL for a single score). */
   meanKl: number;
+  /** True when the output is a single score per sample, compared as a binary decision (see {@link agreement}). */
+  binary?: boolean;
   /** Largest |original - compressed| over all output values (logits as the models emit them). */
   maxAbsDiff: number;
 }
@@ -33,6 +35,7 @@ export function agreement(teacherOut: tf.Tensor, studentOut: tf.Tensor): Agreeme
   const [n, classes] = teacherOut.shape as [number, number];
   const k = Math.min(5, classes);
   if (n === 0) return { samples: 0, top1: 1, top5: 1, k, meanKl: 0, maxAbsDiff: 0 };
+  if (classes === 1) return binaryAgreement(teacherOut, studentOut);
   const [sTop, kl, diff] = tf.tidy(() => {
     const logP = tf.logSoftmax(teacherOut);
     const logQ = tf.logSoftmax(studentOut);
@@ -55,4 +58,30 @@ export function agreement(teacherOut: tf.Tensor, studentOut: tf.Tensor): Agreeme
   const out: Agreement = { samples: n, top1: top1 / n, top5: topK / n, k, meanKl: Math.max(0, kl.dataSync()[0]!), maxAbsDiff: diff.dataSync()[0]! };
   tf.dispose([sTop, kl, diff]);
   return out;
+}
+
+/**
+ * A single score per sample (a sigmoid probability, or a logit): top-1 (= top-k, k 1) agreement
+ * is the same decision (both above or both at/below the threshold: 0.5 when every original score
+ * is in [0, 1], else 0), KL is that of the Bernoulli distributions (scores in [0, 1] are
+ * probabilities, others logits through a sigmoid), max |Δ| as for classes.
+ */
+function binaryAgreement(teacherOut: tf.Tensor, studentOut: tf.Tensor): Agreement {
+  const t = teacherOut.dataSync();
+  const s = studentOut.dataSync();
+  const n = t.length;
+  const probabilities = t.every((v) => v >= 0 && v <= 1);
+  const threshold = probabilities ? 0.5 : 0;
+  const prob = (v: number): number => Math.min(1 - 1e-7, Math.max(1e-7, probabilities ? v : 1 / (1 + Math.exp(-v))));
+  let same = 0;
+  let kl = 0;
+  let maxAbsDiff = 0;
+  for (let i = 0; i < n; i++) {
+    if (t[i]! > threshold === s[i]! > threshold) same++;
+    const p = prob(t[i]!);
+    const q = prob(s[i]!);
+    kl += p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(t[i]! - s[i]!));
+  }
+  return { samples: n, top1: same / n, top5: same / n, k: 1, meanKl: Math.max(0, kl / n), maxAbsDiff, binary: true };
 }

@@ -13,10 +13,13 @@ export function agreementTable(rows: readonly Row[]): PipelineResult['agreement'
   const k = withA[0]!.agreement.k;
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
   const table = markdownTable(
-    ['model', 'top-1 agreement', `top-${k} agreement`, 'mean KL', 'max |Δ| of outputs'],
-    withA.map((r) => [r.name, pct(r.agreement.top1), pct(r.agreement.top5), r.agreement.meanKl.toExponential(2), r.agreement.maxAbsDiff.toExponential(2)]),
+    k === 1 ? ['model', 'top-1 agreement', 'mean KL', 'max |Δ| of outputs'] : ['model', 'top-1 agreement', `top-${k} agreement`, 'mean KL', 'max |Δ| of outputs'],
+    withA.map((r) => [r.name, pct(r.agreement.top1), ...(k === 1 ? [] : [pct(r.agreement.top5)]), r.agreement.meanKl.toExponential(2), r.agreement.maxAbsDiff.toExponential(2)]),
   );
-  const markdown = `${table}\n\nNo labels: these are agreement numbers with the input model on ${withA[0]!.agreement.samples} held-out samples (top-1: same class; top-${k}: the class is in the input model's top ${k}; KL(input ‖ row) of the softmax outputs), not accuracy.`;
+  const how = withA[0]!.agreement.binary
+    ? "the model's first output is one score per sample: top-1 = the same decision (threshold 0.5 for scores in [0, 1], else 0); KL of the Bernoulli distributions"
+    : `top-1: same class; top-${k}: the class is in the input model's top ${k}; KL(input ‖ row) of the softmax outputs`;
+  const markdown = `${table}\n\nNo labels: these are agreement numbers with the input model on ${withA[0]!.agreement.samples} held-out samples (${how}; all on the model's first output), not accuracy.`;
   return { markdown, rows: withA.map((r) => ({ name: r.name, ...r.agreement })) };
 }
 

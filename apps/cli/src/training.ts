@@ -1,5 +1,5 @@
 import { accuracy } from '@bonsai/eval';
-import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type Optimizer } from '@bonsai/core';
+import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type NodeId, type Optimizer } from '@bonsai/core';
 import { recalibrateBatchNorm } from './bn-recalibration';
 import type { RunContext } from './context';
 import { testTensors, trainBatches, type Augment, type DataSplits } from './data';
@@ -60,7 +60,7 @@ export async function runTraining(
   data: DataSplits,
   settings: TrainSettings,
   ctx: RunContext,
-  extra: { label: string; defaultLr: number; loss?: LossSpec; callbacks?: readonly Callback[]; evalEachEpoch?: boolean; recalibrate?: boolean },
+  extra: { label: string; defaultLr: number; loss?: LossSpec; capture?: readonly NodeId[]; callbacks?: readonly Callback[]; evalEachEpoch?: boolean; recalibrate?: boolean },
 ): Promise<TrainReport> {
   const batchSize = settings.batchSize ?? data.batchSize;
   const lr = settings.lr ?? extra.defaultLr;
@@ -97,6 +97,7 @@ export async function runTraining(
       epochs: settings.epochs,
       optimizer,
       loss: extra.loss,
+      capture: extra.capture,
       lrSchedule: makeSchedule(settings, lr, totalSteps),
       maxSteps: settings.maxSteps,
       callbacks: [...(extra.callbacks ?? []), progress],

@@ -38,6 +38,27 @@ describe('agreement (label-free evaluation)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a single score per sample is a binary decision: same side of 0.5 (probabilities) or 0 (logits), Bernoulli KL', () => {
+    const before = tf.memory().numTensors;
+    const [tp, sp] = [tf.tensor2d([[0.9], [0.2], [0.6]]), tf.tensor2d([[0.7], [0.4], [0.4]])];
+    const a = agreement(tp, sp);
+    const bern = (p: number, q: number): number => p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+    expect(a).toMatchObject({ samples: 3, k: 1, binary: true });
+    expect(a.top1).toBeCloseTo(2 / 3, 9);
+    expect(a.top5).toBe(a.top1);
+    expect(a.meanKl).toBeCloseTo((bern(0.9, 0.7) + bern(0.2, 0.4) + bern(0.6, 0.4)) / 3, 6);
+    expect(a.maxAbsDiff).toBeCloseTo(0.2, 6);
+    // logits: threshold 0, sigmoid probabilities
+    const [tl, sl] = [tf.tensor2d([[2], [-1]]), tf.tensor2d([[-0.5], [-3]])];
+    const b = agreement(tl, sl);
+    const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+    expect(b.top1).toBeCloseTo(0.5, 9);
+    expect(b.meanKl).toBeCloseTo((bern(sig(2), sig(-0.5)) + bern(sig(-1), sig(-3))) / 2, 6);
+    expect(b.maxAbsDiff).toBeCloseTo(2.5, 6);
+    tf.dispose([tp, sp, tl, sl]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects mismatched shapes with a ShapeError', () => {
     const [x, y] = [tf.zeros([2, 3]), tf.zeros([3, 3])];
     expect(() => agreement(x, y)).toThrow(/both be \[n, classes\]/);

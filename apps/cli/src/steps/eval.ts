@@ -58,7 +58,7 @@ export function referenceOutputs(state: PipelineState): tf.Tensor {
 export function qualityText(m: Row): string {
   if (m.agreement) {
     const a = m.agreement;
-    return `agreement with the input model (no labels): top-1 ${(a.top1 * 100).toFixed(2)}%, top-${a.k} ${(a.top5 * 100).toFixed(2)}%, mean KL ${a.meanKl.toExponential(2)}, max |Δ| ${a.maxAbsDiff.toExponential(2)}`;
+    return `agreement with the input model (no labels): top-1 ${(a.top1 * 100).toFixed(2)}%${a.k > 1 ? `, top-${a.k} ${(a.top5 * 100).toFixed(2)}%` : ''}, mean KL ${a.meanKl.toExponential(2)}, max |Δ| ${a.maxAbsDiff.toExponential(2)}`;
   }
   return `accuracy ${m.accuracy !== undefined ? `${(m.accuracy * 100).toFixed(2)}%` : 'n/a'}`;
 }

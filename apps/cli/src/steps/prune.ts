@@ -54,8 +54,8 @@ export const gradualPruneStep: StepHandler<StepOf<'gradualPrune'>> = async (step
     params,
     global: step.global,
   });
-  const loss = labelFreeLoss(state, index);
-  const r = await runTraining(state.model, state.data, step, state.ctx, { label: 'gradual prune', defaultLr: DEFAULT_LR.fineTune, callbacks: [callback], loss, evalEachEpoch: state.data.labeled });
+  const free = labelFreeLoss(state, index);
+  const r = await runTraining(state.model, state.data, step, state.ctx, { label: 'gradual prune', defaultLr: DEFAULT_LR.fineTune, callbacks: [callback], loss: free?.loss, capture: free?.capture, evalEachEpoch: state.data.labeled });
   callback.update(endStep, state.model);
   state.masked = true;
   const sparsity = maskSparsity(state, params);

@@ -61,11 +61,13 @@ export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state,
     }
   } else {
     const prepared = prepareQat(state.model, options);
+    const free = labelFreeLoss(state, index, undefined, prepared);
     try {
       details.training = await runTraining(prepared, state.data, { epochs: step.epochs, lr: step.lr, optimizer: 'adam', schedule: 'cosine', weightDecay: 0 }, state.ctx, {
         label: 'QAT',
         defaultLr: step.lr,
-        loss: labelFreeLoss(state, index),
+        loss: free?.loss,
+        capture: free?.capture,
         evalEachEpoch: false,
         recalibrate: false,
       });

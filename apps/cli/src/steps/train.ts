@@ -1,7 +1,8 @@
-import type { LossSpec } from '@bonsai/core';
+import type { Model } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
 import { RecipeError } from '../errors';
 import { loadModelSource } from '../model-source';
+import { outputDistillation, type OutputDistillation } from '../output-distillation';
 import type { StepOf } from '../recipe';
 import { runTraining } from '../training';
 import { stageLabel, type PipelineState, type StepHandler, type StepReport } from './state';
@@ -18,14 +19,15 @@ function report(label: string, r: Awaited<ReturnType<typeof runTraining>>, extra
 }
 
 /**
- * Without labels, training distils from the original model (KD on its outputs only, alpha 1):
- * the loss for `label`, or undefined when the data has labels.
+ * Without labels, training distils from the original model on all its outputs
+ * ({@link outputDistillation}: KD on a class output, relative squared error on other heads):
+ * the loss and captures for `train`, or undefined when the data has labels.
  * @throws RecipeError when there is no original model snapshot to distil from.
  */
-export function labelFreeLoss(state: PipelineState, index: number, temperature = 4): LossSpec | undefined {
+export function labelFreeLoss(state: PipelineState, index: number, temperature = 4, student: Model = state.model): OutputDistillation | undefined {
   if (state.data.labeled) return undefined;
   if (!state.dense) throw new RecipeError(`the data has no labels, so training distils from the original model; put this step after a compression step (prune, quantize)`, `steps[${index}]`);
-  return kdLossSpec(state.dense, { temperature, alpha: 1 });
+  return outputDistillation(state.dense, student, temperature);
 }
 
 /** `train`: cross-entropy training of the current model. */
@@ -40,9 +42,9 @@ export const fineTuneStep: StepHandler<StepOf<'fineTune'>> = async (step, state,
   const free = labelFreeLoss(state, index, step.temperature);
   const teacher = step.kd || free ? state.dense : undefined;
   if (step.kd && !teacher) state.ctx.log('fineTune: kd requested but there is no dense snapshot yet (no compression step before it); training without a teacher');
-  const loss = free ?? (teacher ? kdLossSpec(teacher, { temperature: step.temperature, alpha: step.alpha }) : undefined);
+  const loss = free?.loss ?? (teacher ? kdLossSpec(teacher, { temperature: step.temperature, alpha: step.alpha }) : undefined);
   const label = free ? 'fine-tune (KD, no labels)' : teacher ? 'fine-tune (KD)' : 'fine-tune';
-  const r = await runTraining(state.model, state.data, step, state.ctx, { label, defaultLr: DEFAULT_LR.fineTune, loss, evalEachEpoch: state.data.labeled });
+  const r = await runTraining(state.model, state.data, step, state.ctx, { label, defaultLr: DEFAULT_LR.fineTune, loss, capture: free?.capture, evalEachEpoch: state.data.labeled });
   state.stage.push(teacher ? 'KD fine-tune' : 'fine-tune');
   return report(free ? 'fine-tune distilled from the input model (no labels)' : teacher ? 'fine-tune with KD' : 'fine-tune', r, { kd: Boolean(teacher), labelFree: Boolean(free) });
 };
