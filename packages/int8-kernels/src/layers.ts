@@ -1,6 +1,7 @@
 import { ConfigError, ShapeError } from '@bonsai/core';
 import { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
 import { Arena, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
+import type { Int8LayerFactory } from './reference';
 import { requantConstants, type Requant, type RequantOptions } from './requant';
 
 /** An int8 tensor: row-major values and shape (NHWC for images). */
@@ -16,7 +17,7 @@ export interface Int8Layer {
   /** Output shape for an input shape. */
   outputShape(inputShape: readonly number[]): number[];
   /** Which GEMM the layer uses ('relaxed' only when the engine has relaxed SIMD and the weights fit it). */
-  readonly path: KernelVariant | 'depthwise';
+  readonly path: KernelVariant | 'depthwise' | 'reference';
 }
 
 /** Options of {@link Int8Kernels.conv2d}. */
@@ -57,7 +58,7 @@ function checkWeights(w: ArrayLike<number>, count: number): void {
  * The int8 kernels of one WebAssembly instance. Create with {@link loadInt8Kernels}; build layers
  * once (weights are packed into the module's memory) and run them many times.
  */
-export class Int8Kernels {
+export class Int8Kernels implements Int8LayerFactory {
   private readonly arena: Arena;
 
   constructor(

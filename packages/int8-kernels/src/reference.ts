@@ -1,5 +1,7 @@
+import { ShapeError } from '@bonsai/core';
 import { convGeometry, type WindowOptions } from './geometry';
-import { requantize, type Requant } from './requant';
+import type { Conv2dOptions, DenseOptions, DepthwiseOptions, Int8Layer } from './layers';
+import { requantConstants, requantize, type Requant } from './requant';
 
 /**
  * Bonsai's integer reference, in plain JavaScript (the oracle the WASM kernels are tested
@@ -84,4 +86,65 @@ export function denseReference(input: ReferenceInput, weights: ArrayLike<number>
     }
   }
   return out;
+}
+
+/** The layer factories shared by the WASM kernels and the reference (see {@link ReferenceKernels}). */
+export interface Int8LayerFactory {
+  conv2d(options: Conv2dOptions): Int8Layer;
+  depthwiseConv2d(options: DepthwiseOptions): Int8Layer;
+  dense(options: DenseOptions): Int8Layer;
+}
+
+function windowOf(o: WindowOptions): WindowOptions {
+  return { kernel: o.kernel, strides: o.strides ?? [1, 1], dilation: o.dilation ?? [1, 1], padding: o.padding ?? 'same' };
+}
+
+/**
+ * The integer reference as layers: same interface as the WASM {@link Int8Kernels}, computed by the
+ * plain-JavaScript functions above (slow; for tests and for checking a whole model bit for bit).
+ */
+export class ReferenceKernels implements Int8LayerFactory {
+  /** Always 'reference'. */
+  readonly variant = 'reference';
+
+  conv2d(o: Conv2dOptions): Int8Layer {
+    const [, , cin, cout] = o.weightShape;
+    const rq = requantConstants(o, cout);
+    const win = windowOf(o);
+    const outputShape = (s: readonly number[]): number[] => {
+      if (s[3] !== cin) throw new ShapeError(`conv2d input has ${s[3]} channels, the weights expect ${cin}`);
+      const g = convGeometry(s[1]!, s[2]!, win);
+      return [s[0]!, g.outH, g.outW, cout];
+    };
+    return {
+      path: 'reference',
+      outputShape,
+      run: (x) => ({ data: conv2dReference({ x: x.data, shape: x.shape, zx: o.input.zeroPoint }, o.weights, cout, win, rq), shape: outputShape(x.shape) }),
+    };
+  }
+
+  depthwiseConv2d(o: DepthwiseOptions): Int8Layer {
+    const c = o.weightShape[2];
+    const rq = requantConstants(o, c);
+    const win = windowOf(o);
+    const outputShape = (s: readonly number[]): number[] => {
+      const g = convGeometry(s[1]!, s[2]!, win);
+      return [s[0]!, g.outH, g.outW, c];
+    };
+    return {
+      path: 'reference',
+      outputShape,
+      run: (x) => ({ data: depthwiseReference({ x: x.data, shape: x.shape, zx: o.input.zeroPoint }, o.weights, win, rq), shape: outputShape(x.shape) }),
+    };
+  }
+
+  dense(o: DenseOptions): Int8Layer {
+    const units = o.weightShape[1];
+    const rq = requantConstants(o, units);
+    return {
+      path: 'reference',
+      outputShape: (s) => [s[0]!, units],
+      run: (x) => ({ data: denseReference({ x: x.data, shape: x.shape, zx: o.input.zeroPoint }, o.weights, units, rq), shape: [x.shape[0]!, units] }),
+    };
+  }
 }

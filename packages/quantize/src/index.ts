@@ -36,3 +36,4 @@ export {
 } from './mixed-precision';
 export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
 export { huffmanDecode, huffmanEncode } from './huffman';
+export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanStepInfo, type StepKind } from './integer';

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Model, Param, type Graph, type NodeId } from '@bonsai/core';
+import { Model, Param, type Graph, type ModelInputs, type NodeId, type RunOptions, type RunResult } from '@bonsai/core';
+import type { Int8LayerFactory } from '@bonsai/int8-kernels';
+import { IntegerPlan } from './integer/plan';
 import { fakeQuant } from './fake-quant';
 import { dequantizeArray, quantizeArray, type QParams } from './qparams';
 
@@ -49,6 +51,25 @@ export class QuantizedModel extends Model {
   protected override nodeOutput(nodeId: NodeId, value: tf.Tensor): tf.Tensor {
     const qp = this.activationQParams.get(nodeId);
     return qp ? fakeQuant(value, qp) : value;
+  }
+
+  private integerPlan: IntegerPlan | undefined;
+
+  /**
+   * Runs the int8 layers on `kernels` (from @bonsai/int8-kernels' `loadInt8Kernels()`) for
+   * inference from now on: activations stay int8 between consecutive int8 layers; other nodes
+   * run in float as before. `undefined` switches back to simulation. Training passes and runs
+   * with `capture` always simulate. Returns the plan.
+   */
+  useIntegerKernels(kernels: Int8LayerFactory | undefined): IntegerPlan | undefined {
+    this.integerPlan = kernels ? new IntegerPlan(this, kernels) : undefined;
+    return this.integerPlan;
+  }
+
+  /** Inference runs on the integer plan when {@link useIntegerKernels} set one. */
+  override run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
+    if (this.integerPlan && !options.training && !options.capture?.length) return this.integerPlan.run(inputs);
+    return super.run(inputs, options);
   }
 
   /** Deep copy that stays a quantized model (same integers and activation parameters). */

@@ -1,0 +1,58 @@
+import type { Attrs } from '@bonsai/core';
+import type { FusedActivation, Int8Layer, Int8LayerFactory, RequantOptions } from '@bonsai/int8-kernels';
+import type { QuantizedTensor } from '../quantized-model';
+
+/** What a table entry needs to build one int8 layer. */
+export interface KernelBuildInput {
+  readonly attrs: Attrs;
+  readonly weight: QuantizedTensor;
+  /** Requantization (input/output grids, weight scales, bias, fused activation). */
+  readonly requant: RequantOptions;
+}
+
+/** One op's int8 kernel: the weight's per-channel axis it needs and how to build the layer (or why not). */
+export interface KernelEntry {
+  /** Axis of the weight that per-channel scales must run along. */
+  readonly channelAxis: number;
+  /** The kernel takes 2-D rows: leading axes are flattened into one (dense over the last axis). */
+  readonly rows?: boolean;
+  /** The layer, or a reason the node runs in float instead. */
+  build(kernels: Int8LayerFactory, input: KernelBuildInput): Int8Layer | string;
+}
+
+type Pair = readonly [number, number];
+const pair = (v: unknown): Pair => v as Pair;
+
+/**
+ * The int8 kernel of each op that has one, keyed by op name (a converter table: the only place
+ * that knows which Bonsai op maps onto which kernel). Every other op runs in float.
+ */
+export const INT8_KERNELS: Readonly<Record<string, KernelEntry>> = {
+  conv2d: {
+    channelAxis: 3,
+    build(k, { attrs, weight, requant }) {
+      if ((attrs.groups as number) !== 1) return `groups ${String(attrs.groups)} (grouped conv2d has no int8 kernel)`;
+      const [kh, kw, cin, cout] = weight.shape as [number, number, number, number];
+      return k.conv2d({ ...requant, weights: weight.values, weightShape: [kh, kw, cin, cout], kernel: [kh, kw], strides: pair(attrs.strides), dilation: pair(attrs.dilation), padding: attrs.padding as 'same' | 'valid' });
+    },
+  },
+  depthwiseConv2d: {
+    channelAxis: 2,
+    build(k, { attrs, weight, requant }) {
+      if ((attrs.multiplier as number) !== 1) return `channel multiplier ${String(attrs.multiplier)} (only 1 has an int8 kernel)`;
+      const [kh, kw, c] = weight.shape as [number, number, number, number];
+      return k.depthwiseConv2d({ ...requant, weights: weight.values, weightShape: [kh, kw, c, 1], kernel: [kh, kw], strides: pair(attrs.strides), dilation: pair(attrs.dilation), padding: attrs.padding as 'same' | 'valid' });
+    },
+  },
+  dense: {
+    channelAxis: 1,
+    rows: true,
+    build(k, { weight, requant }) {
+      const [inF, units] = weight.shape as [number, number];
+      return k.dense({ ...requant, weights: weight.values, weightShape: [inF, units] });
+    },
+  },
+};
+
+/** Activations fused into an int8 layer's requantization, keyed by op name. */
+export const FUSED_ACTIVATIONS: Readonly<Record<string, FusedActivation>> = { relu: 'relu', relu6: 'relu6' };

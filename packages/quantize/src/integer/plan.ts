@@ -1,0 +1,234 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Attrs, getOp, type ModelInputs, type NodeId, type OpSpec, resolveInputs, type RunResult } from '@bonsai/core';
+import type { Int8Layer, Int8LayerFactory } from '@bonsai/int8-kernels';
+import { fakeQuant } from '../fake-quant';
+import type { QParams } from '../qparams';
+import type { QuantizedModel } from '../quantized-model';
+import { FUSED_ACTIVATIONS, INT8_KERNELS } from './kernel-table';
+import { centered, fromCentered, type Int8Value, isInt8Grid, toFloat, toInt8 } from './values';
+
+/** How one node runs in the integer plan. */
+export type StepKind =
+  /** An int8 kernel (conv2d, depthwise, dense), fused activation included. */
+  | 'int8'
+  /** The activation fused into the previous int8 step: nothing to compute. */
+  | 'fused'
+  /** A grid-preserving op (max pooling, reshape, ReLU) run on the centered integers. */
+  | 'passthrough'
+  /** Float32 on tfjs, exactly as the simulated model runs it. */
+  | 'float'
+  | 'input';
+
+/** One node of the plan and, for float steps of quantizable ops, why it has no int8 kernel. */
+export interface PlanStepInfo {
+  readonly node: NodeId;
+  readonly op: string;
+  readonly kind: StepKind;
+  readonly reason?: string;
+}
+
+interface Step extends PlanStepInfo {
+  readonly spec: OpSpec;
+  readonly inputs: readonly NodeId[];
+  readonly attrs: Attrs;
+  readonly layer?: Int8Layer;
+  /** The kernel takes rows [batch..., features] flattened to 2-D (dense). */
+  readonly rows?: boolean;
+  /** Quantization of this node's output (int8 grid) when it has one. */
+  readonly qp?: QParams;
+  /** For a fused step: the int8 step whose value it is. */
+  readonly fusedFrom?: NodeId;
+}
+
+/** A node's value during a run: int8 integers, float32 tensor, or both. */
+interface Value {
+  q?: Int8Value;
+  f?: tf.Tensor;
+}
+
+/**
+ * Integer execution of a {@link QuantizedModel}: conv2d / depthwise / dense nodes whose input and
+ * output are on int8 grids and whose weights are symmetric int8 run on int8 kernels (the fused
+ * ReLU/ReLU6 included), activations stay int8 from one such layer to the next (through max
+ * pooling, flatten and ReLU, which keep the grid), and every other node runs in float exactly as
+ * the simulated model does. Built once per model (weights packed into the kernels' memory).
+ */
+export class IntegerPlan {
+  private readonly steps: readonly Step[];
+
+  constructor(private readonly model: QuantizedModel, kernels: Int8LayerFactory) {
+    this.steps = buildSteps(model, kernels);
+  }
+
+  /** What runs where (for reports and tests). */
+  describe(): PlanStepInfo[] {
+    return this.steps.map(({ node, op, kind, reason }) => (reason ? { node, op, kind, reason } : { node, op, kind }));
+  }
+
+  /** Number of nodes on int8 kernels. */
+  get int8Layers(): number {
+    return this.steps.filter((s) => s.kind === 'int8').length;
+  }
+
+  /** Runs the plan (inference); the outputs are float32 tensors the caller owns. */
+  run(inputs: ModelInputs): RunResult {
+    const graph = this.model.graph;
+    const feeds = resolveInputs(graph, inputs);
+    return tf.tidy(() => {
+      const values = new Map<NodeId, Value>();
+      const asFloat = (id: NodeId): tf.Tensor => {
+        const v = values.get(id)!;
+        if (!v.f) v.f = tf.tensor(toFloat(v.q!), [...v.q!.shape], 'float32');
+        return v.f;
+      };
+      const asInt8 = (id: NodeId, qp: QParams): Int8Value => {
+        const v = values.get(id)!;
+        if (!v.q || v.q.qp !== qp) v.q = toInt8(v.f!.dataSync() as Float32Array, v.f!.shape, qp);
+        return v.q;
+      };
+      for (const s of this.steps) {
+        switch (s.kind) {
+          case 'input': {
+            const x = feeds.get(s.node)!;
+            values.set(s.node, { f: s.qp ? fakeQuant(x, s.qp) : x });
+            break;
+          }
+          case 'int8': {
+            const src = stepOf(this.steps, s.inputs[0]!);
+            const x = asInt8(s.inputs[0]!, src.qp!);
+            const shape = x.shape;
+            const rows = s.rows ? [shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1]!] : shape;
+            const y = s.layer!.run({ data: x.data, shape: rows });
+            const outShape = s.rows ? [...shape.slice(0, -1), y.shape[1]!] : y.shape;
+            values.set(s.node, { q: { data: y.data, shape: outShape, qp: s.qp! } });
+            break;
+          }
+          case 'fused':
+            values.set(s.node, values.get(s.fusedFrom!)!);
+            break;
+          case 'passthrough': {
+            const x = values.get(s.inputs[0]!)!.q!;
+            const t = tf.tensor(centered(x), [...x.shape], 'float32');
+            const y = s.spec.forward([t], {}, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
+            values.set(s.node, { q: fromCentered(y.dataSync() as Float32Array, y.shape, x.qp) });
+            break;
+          }
+          case 'float': {
+            const params: Record<string, tf.Tensor> = {};
+            for (const role of Object.keys(graph.paramSpecs(s.node))) {
+              const p = this.model.param(s.node, role);
+              if (p) params[role] = p.effective();
+            }
+            const out = s.spec.forward(s.inputs.map(asFloat), params, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
+            values.set(s.node, { f: s.qp ? fakeQuant(out, s.qp) : out });
+            break;
+          }
+        }
+      }
+      const outputs = graph.outputs.map(asFloat);
+      return { output: outputs[0]!, outputs, captured: {} };
+    });
+  }
+}
+
+function noRandom(): number {
+  throw new Error('integer plan: an op drew a random number in inference mode');
+}
+
+function stepOf(steps: readonly Step[], id: NodeId): Step {
+  return steps.find((s) => s.node === id)!;
+}
+
+function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
+  const graph = model.graph;
+  const steps: Step[] = [];
+  const byId = new Map<NodeId, Step>();
+  const acts = model.activationQParams;
+  const push = (s: Step): void => {
+    steps.push(s);
+    byId.set(s.node, s);
+  };
+  const fusedInto = new Map<NodeId, NodeId>();
+  for (const node of graph.nodes) {
+    const spec = getOp(node.op, node.id);
+    const base = { node: node.id, op: node.op, spec, inputs: node.inputs, attrs: node.attrs };
+    const actQp = acts.get(node.id);
+    if (spec.graphInput) {
+      push({ ...base, kind: 'input', ...(actQp ? { qp: actQp } : {}) });
+      continue;
+    }
+    const from = fusedInto.get(node.id);
+    if (from) {
+      push({ ...base, kind: 'fused', fusedFrom: from, qp: byId.get(from)!.qp! });
+      continue;
+    }
+    const src = byId.get(node.inputs[0]!);
+    // A grid-preserving op on an int8 value stays int8 (same grid) unless its output is re-quantized.
+    if (spec.quantPassthrough && !actQp && node.inputs.length === 1 && src && (src.kind === 'int8' || src.kind === 'fused' || src.kind === 'passthrough') && src.qp) {
+      push({ ...base, kind: 'passthrough', qp: src.qp });
+      continue;
+    }
+    const entry = INT8_KERNELS[node.op];
+    if (entry) {
+      const r = int8Step(model, kernels, node.id, node.attrs, src?.qp, actQp);
+      if (typeof r !== 'string') {
+        push({ ...base, kind: 'int8', layer: r.layer, qp: r.qp, rows: entry.rows === true });
+        if (r.fused) fusedInto.set(r.fused, node.id);
+        continue;
+      }
+      push({ ...base, kind: 'float', reason: r, ...(actQp ? { qp: actQp } : {}) });
+      continue;
+    }
+    // Float steps keep the simulated model's grid (its output is fake-quantized when it has one);
+    // a passthrough op after a float step is on its input's grid, which the next int8 step reads.
+    const qp = actQp ?? (spec.quantPassthrough ? src?.qp : undefined);
+    push({ ...base, kind: 'float', ...(qp ? { qp } : {}) });
+  }
+  return steps;
+}
+
+function int8Step(model: QuantizedModel, kernels: Int8LayerFactory, id: NodeId, attrs: Attrs, inQp: QParams | undefined, ownQp: QParams | undefined): { layer: Int8Layer; qp: QParams; fused?: NodeId } | string {
+  const graph = model.graph;
+  const op = graph.node(id).op;
+  const entry = INT8_KERNELS[op]!;
+  const spec = getOp(op, id);
+  if (!isInt8Grid(inQp)) return 'its input is not on a per-tensor int8 grid';
+  const weightName = `${id}/${spec.weightParam}`;
+  const weight = model.quantizedWeights.get(weightName);
+  if (!weight) return 'its weights are not quantized';
+  const wq = weight.qparams;
+  if (wq.bits !== 8 || wq.qmin < -128 || wq.qmax > 127 || wq.zeroPoint.some((z) => z !== 0)) return 'its weights are not symmetric int8';
+  if (wq.scale.length > 1 && wq.axis !== entry.channelAxis) return `its weight scales run along axis ${String(wq.axis)}, the kernel needs ${entry.channelAxis}`;
+  // The output grid: the node's own, or that of a single fused activation consumer.
+  let outQp = ownQp;
+  let activation: 'none' | 'relu' | 'relu6' = 'none';
+  let fused: NodeId | undefined;
+  const consumers = graph.consumers(id);
+  if (!outQp && consumers.length === 1 && !graph.outputs.includes(id)) {
+    const c = graph.node(consumers[0]!);
+    const act = FUSED_ACTIVATIONS[c.op];
+    if (act && model.activationQParams.get(c.id)) {
+      outQp = model.activationQParams.get(c.id);
+      activation = act;
+      fused = c.id;
+    }
+  }
+  if (!isInt8Grid(outQp)) return 'its output is not quantized to a per-tensor int8 grid';
+  const biasParam = model.param(id, 'bias');
+  const bias = biasParam ? tf.tidy(() => biasParam.effective().dataSync() as Float32Array) : undefined;
+  const layer = entry.build(kernels, {
+    attrs,
+    weight,
+    requant: {
+      input: { scale: inQp.scale[0]!, zeroPoint: inQp.zeroPoint[0]! },
+      output: { scale: outQp.scale[0]!, zeroPoint: outQp.zeroPoint[0]! },
+      weightScales: wq.scale,
+      ...(bias ? { bias } : {}),
+      activation,
+      qmin: outQp.qmin,
+      qmax: outQp.qmax,
+    },
+  });
+  if (typeof layer === 'string') return layer;
+  return fused ? { layer, qp: outQp, fused } : { layer, qp: outQp };
+}
