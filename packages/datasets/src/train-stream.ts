@@ -12,9 +12,10 @@ export interface TrainingStreamOptions extends Omit<StreamOptions, 'shuffle' | '
   seed?: number;
   /**
    * Makes a batch's targets from its inputs (e.g. a teacher's outputs, for label-free
-   * distillation); required for unlabeled data, replaces labels otherwise. Its result is owned by the batch.
+   * distillation, or labels kept elsewhere, looked up by `batch.indices`); required for unlabeled
+   * data, replaces labels otherwise. Its result is owned by the batch.
    */
-  target?: (x: tf.Tensor) => tf.Tensor;
+  target?: (x: tf.Tensor, batch: DataBatch) => tf.Tensor;
 }
 
 /** Streamed data for core's `train()`: pass `data` as the data and `callback` among the callbacks. */
@@ -52,7 +53,7 @@ export function trainingStream(dataset: Dataset, options: TrainingStreamOptions)
     const { x, y } = result.value;
     if (target) {
       y?.dispose();
-      ready = { x, y: target(x) };
+      ready = { x, y: target(x, result.value) };
     } else {
       ready = { x, y: y as tf.Tensor };
     }

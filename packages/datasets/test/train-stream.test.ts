@@ -63,9 +63,19 @@ describe('trainingStream feeds core train()', () => {
     const unlabeled = await imageFolder(dir, { channels: 1, labels: 'none' });
     expect(() => trainingStream(unlabeled, { batchSize: 8 })).toThrow(DatasetError);
     const teacher = mlp();
-    const distil = trainingStream(unlabeled, { batchSize: 8, target: (x) => tf.tidy(() => tf.softmax(teacher.predict(x))) });
+    const seen: number[] = [];
+    const distil = trainingStream(unlabeled, {
+      batchSize: 8,
+      target: (x, batch) => {
+        expect(batch.x).toBe(x);
+        seen.push(...batch.indices);
+        return tf.tidy(() => tf.softmax(teacher.predict(x)));
+      },
+    });
     const h = await train(model, distil.data, { epochs: 1, optimizer: opt, callbacks: [distil.callback] });
     expect(h.steps).toBe(5);
+    // the target function sees every sample's position once per epoch
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: unlabeled.size }, (_, i) => i));
     await expect(train(model, trainingStream(labeled, { batchSize: 8 }).data, { epochs: 1, optimizer: opt })).rejects.toThrow(/pass stream\.callback/);
     for (const m of [model, teacher]) m.dispose();
     opt.dispose();
