@@ -11,6 +11,7 @@ import { agreementTable, writeReport } from './report';
 import { evalStep, measure, referenceOutputs } from './steps/eval';
 import { exportStep } from './steps/export';
 import { gradualPruneStep, pruneStep } from './steps/prune';
+import { budgetStep } from './steps/budget';
 import { adoptQuantized, quantizeStep } from './steps/quantize';
 import { saveStep, writeModel, type WrittenModel } from './steps/save';
 import { COMPRESSION_STEPS, stageLabel, type PipelineState, type Row, type StepHandler, type StepReport } from './steps/state';
@@ -53,6 +54,7 @@ const HANDLERS: { [K in Step['type']]: StepHandler<Extract<Step, { type: K }>> }
   eval: evalStep,
   save: saveStep,
   export: exportStep,
+  budget: budgetStep,
 };
 
 function runHandler(step: Step, state: PipelineState, index: number): Promise<StepReport> {

@@ -147,11 +147,26 @@ const exportStep = z
   })
   .strict();
 
+/** `budget`: compress to a budget with @bonsai/budget (sensitivity, allocation, prune, KD fine-tune, measured report). */
+const budgetStep = z
+  .object({
+    type: z.literal('budget'),
+    /** `latency=0.5x`, `macs=2e6`, `size=1MB`, `params=0.3x` (comma-separated for several). */
+    target: z.string().min(1),
+    /** Largest allowed accuracy (agreement) loss in points. */
+    maxDrop: z.number().min(0).max(100).default(1),
+    fineTuneEpochs: int(0).default(1),
+    valSamples: int(1).default(500),
+    workers: int(1).max(64).default(2),
+    latencyBatch: int(1).default(1),
+  })
+  .strict();
+
 /** One recipe step. */
-export const stepSchema = z.discriminatedUnion('type', [trainStep, fineTuneStep, distillStep, pruneStep, gradualPruneStep, quantizeStep, evalStep, saveStep, exportStep]);
+export const stepSchema = z.discriminatedUnion('type', [trainStep, fineTuneStep, distillStep, pruneStep, gradualPruneStep, quantizeStep, evalStep, saveStep, exportStep, budgetStep]);
 
 /** Step types, in the order the docs list them. */
-export const STEP_TYPES = ['train', 'fineTune', 'distill', 'prune', 'gradualPrune', 'quantize', 'eval', 'save', 'export'] as const;
+export const STEP_TYPES = ['train', 'fineTune', 'distill', 'prune', 'gradualPrune', 'quantize', 'eval', 'save', 'export', 'budget'] as const;
 
 /** The whole recipe. */
 export const recipeSchema = z

@@ -46,8 +46,12 @@ export interface CompressOptions {
   workers?: number;
   /** A pool to reuse (overrides `workers`; not destroyed here). */
   pool?: SweepPool;
-  /** Latency model settings (used with a `latencyMs` target). */
-  latency?: Omit<LatencyTableOptions, 'pool'>;
+  /**
+   * Latency model settings (used with a `latencyMs` target). `parallel` times the table's
+   * configurations in the worker pool too (default false: timing threads side by side on a busy
+   * machine skews absolute milliseconds; the sweep always uses the pool).
+   */
+  latency?: Omit<LatencyTableOptions, 'pool'> & { parallel?: boolean };
   /** Allocator step and ratio cap (defaults 0.05 and 0.9). */
   step?: number;
   maxRatio?: number;
@@ -115,7 +119,7 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
     let table: LatencyTable | undefined;
     if (wantsLatency) {
       log('measuring the latency table');
-      table = await measureLatencyTable(model, structure, { ...options.latency, pool });
+      table = await measureLatencyTable(model, structure, { ...options.latency, pool: options.latency?.parallel ? pool : undefined });
     }
     const denseCost = structure.cost({});
     const denseSize = (await serializedSize(model)).weights;

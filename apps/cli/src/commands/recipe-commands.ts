@@ -130,7 +130,7 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
   {
     name: 'compress',
     summary: 'compress your model (tfjs LayersModel/GraphModel or Bonsai folder) on your data, written back in its own format with report.md + report.json; or run any recipe',
-    usage: 'bonsai compress <model> --data <folder|file.npy|file.npz|mnist> [--prune 0.5] [--importance l1] [--fine-tune-epochs 1] [--quantize int8] --out <dir>  |  bonsai compress --recipe r.json --out <dir>',
+    usage: 'bonsai compress <model> --data <folder|file.npy|file.npz|mnist> [--prune 0.5] [--importance l1] [--fine-tune-epochs 1] [--quantize int8] [--target latency=0.5x --max-drop 1] --out <dir>  |  bonsai compress --recipe r.json --out <dir>',
     positional: 'model',
     flags: {
       prune: { type: 'number', min: 0, max: 1, exclusive: true, valueName: 'ratio', description: 'structured pruning: fraction of channels to remove (dependency-aware; the outputs keep their size)' },
@@ -143,9 +143,13 @@ export const RECIPE_COMMANDS: readonly RecipeCommand[] = [
       },
       calibrationSamples: { type: 'number', integer: true, min: 1, valueName: 'n', default: 512, description: 'calibration samples of --quantize int8' },
       latencyRuns: { type: 'number', integer: true, min: 1, valueName: 'n', default: 20, description: 'timed forward passes per evaluation' },
+      target: { type: 'string', valueName: 'metric=value', description: 'compress to a budget (@bonsai/budget): latency=0.5x, macs=2e6, size=1MB, params=0.3x (x = fraction of the input model); per-group ratios chosen from measured sensitivity, then KD fine-tuning' },
+      maxDrop: { type: 'number', min: 0, max: 100, valueName: 'points', default: 1, description: 'with --target: largest allowed accuracy (agreement) loss in points; the report says when it cannot be met' },
     },
     steps: (f) => {
       const steps: StepInput[] = [];
+      const budget = str(f, 'target');
+      if (budget !== undefined) steps.push(clean({ type: 'budget', target: budget, maxDrop: num(f, 'maxDrop'), fineTuneEpochs: num(f, 'fineTuneEpochs') }) as StepInput);
       const ratio = num(f, 'prune');
       const latencyRuns = num(f, 'latencyRuns');
       if (ratio !== undefined) {

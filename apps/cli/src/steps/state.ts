@@ -55,7 +55,7 @@ export interface StepReport {
 export type StepHandler<S extends Step = Step> = (step: S, state: PipelineState, index: number) => Promise<StepReport>;
 
 /** Step types that compress the model (the dense baseline is snapshotted before the first). */
-export const COMPRESSION_STEPS: ReadonlySet<Step['type']> = new Set(['prune', 'gradualPrune', 'quantize', 'distill']);
+export const COMPRESSION_STEPS: ReadonlySet<Step['type']> = new Set(['prune', 'gradualPrune', 'quantize', 'distill', 'budget']);
 
 /** Label of the current stage: the base label ("dense", "input model") before any compression. */
 export function stageLabel(state: PipelineState): string {

@@ -1,0 +1,231 @@
+/**
+ * @bonsai/budget benchmark (wasm backend):
+ * 1. sweep speedup: one per-group sensitivity sweep in this thread vs on 2 worker threads
+ *    (interleaved rounds; wall and process CPU time, which counts every thread);
+ * 2. at equal MACs, budget-allocated ratios vs uniform ratios, same KD fine-tuning, on MNIST
+ *    (small CNN and ResNet-20) and on the real emotion GraphModel (agreement on photo crops);
+ * 3. a latency target: predicted vs measured wasm latency of the result.
+ * Writes bench-results/budget.json; smoke mode: tiny sizes. BUDGET_BENCH_ONLY=speedup|mnist|real|latency.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { adam, createRng, initBackend, train, type Model } from '@bonsai/core';
+import { decodeBytesWithJs, loadMnist, toTensors } from '@bonsai/datasets';
+import { countMacs, lossCurves } from '@bonsai/eval';
+import { importGraphModel } from '@bonsai/interop';
+import { resnet20, smallCnn } from '@bonsai/models';
+import { kdLossSpec } from '@bonsai/distill';
+import { createReport, isSmoke, median, pick, type Report } from '@bonsai/bench-harness';
+import {
+  compressToBudget, groupSensitivity, matchRate, pruneToRatios, references, resolveTargets, Structure, SweepPool, topClasses, uniformAllocation,
+  type HeldOut,
+} from '../src/index';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SMOKE = isSmoke();
+const ONLY = process.env.BUDGET_BENCH_ONLY;
+const load = (): string => loadavg().map((v) => v.toFixed(1)).join(' ');
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+const num = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+interface Split { x: tf.Tensor; y?: tf.Tensor }
+
+/** KD fine-tuning used for both arms of a comparison (same data, epochs, seed). */
+async function fineTune(student: Model, teacher: Model, data: Split, epochs: number): Promise<void> {
+  if (epochs <= 0) return;
+  const y = data.y ?? tf.tidy(() => tf.oneHot(tf.tensor1d(topClasses(teacher, data.x), 'int32'), teacher.graph.shape(teacher.graph.outputs[0]!).at(-1)!));
+  const opt = adam({ lr: 1e-3 });
+  await train(student, { x: data.x, y }, { loss: kdLossSpec(teacher, { temperature: 4, alpha: data.y ? 0.9 : 1 }), optimizer: opt, epochs, batchSize: 64, seed: 0 });
+  opt.dispose();
+  if (!data.y) y.dispose();
+}
+
+/** Budget vs uniform at one MAC target: returns the table row cells. */
+async function budgetVsUniform(name: string, dense: Model, data: { train: Split; val: HeldOut; test: HeldOut }, fraction: number, epochs: number, pool: SweepPool): Promise<(string | number)[]> {
+  const t0 = performance.now();
+  const { labels: testLabels } = references(dense, data.test);
+  const denseScore = matchRate(topClasses(dense, data.test.x), testLabels);
+  const r = await compressToBudget(dense, { val: data.val, train: data.train }, { target: { macs: { fraction } }, maxDrop: 0.01, pool, fineTune: { epochs } });
+  const budgetScore = matchRate(topClasses(r.model, data.test.x), testLabels);
+  const budgetMacs = countMacs(r.model).dense;
+  r.model.dispose();
+  // Uniform: the smallest single ratio that meets the same MAC bound, same fine-tuning.
+  const s = new Structure(dense);
+  const targets = resolveTargets({ macs: { fraction } }, { macs: s.cost({}).macs, params: s.cost({}).params, latencyMs: undefined, sizeBytes: undefined });
+  const u = uniformAllocation(s, { curves: lossCurves(r.sensitivity), targets });
+  const uni = dense.clone();
+  pruneToRatios(uni, u.ratios);
+  await fineTune(uni, dense, data.train, epochs);
+  const uniScore = matchRate(topClasses(uni, data.test.x), testLabels);
+  const uniMacs = countMacs(uni).dense;
+  uni.dispose();
+  const denseMacs = countMacs(dense).dense;
+  console.log(`${name}: dense ${pct(denseScore)}, budget ${pct(budgetScore)} (${num(budgetMacs)} MACs), uniform ${pct(uniScore)} (${num(uniMacs)} MACs) in ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${load()}`);
+  return [name, `${fraction}x`, pct(denseScore), `${pct(uniScore)} (${(uniMacs / denseMacs).toFixed(3)}x)`, `${pct(budgetScore)} (${(budgetMacs / denseMacs).toFixed(3)}x)`, `${((budgetScore - uniScore) * 100).toFixed(2)} pt`, Object.values(r.allocation.ratios).map((v) => v.toFixed(2)).join('/')];
+}
+
+async function trainDense(model: Model, data: Split, epochs: number): Promise<void> {
+  const opt = adam({ lr: 2e-3 });
+  await train(model, { x: data.x, y: data.y! }, { epochs, batchSize: 64, optimizer: opt, seed: 0 });
+  opt.dispose();
+}
+
+function mnistSplits(): { train: Split; val: HeldOut; test: HeldOut } {
+  const m = loadMnist({ seed: 42, trainSize: pick(3000, 128), testSize: pick(2000, 64) });
+  const train = toTensors(m.train);
+  const test = toTensors(m.test);
+  const half = Math.floor(test.x.shape[0] / 2);
+  const split = (t: tf.Tensor, a: number, n: number): tf.Tensor => tf.slice(t, [a], [n]);
+  const out = { train, val: { x: split(test.x, 0, half), y: split(test.y, 0, half) }, test: { x: split(test.x, half, half), y: split(test.y, half, half) } };
+  tf.dispose([test.x, test.y]);
+  return out;
+}
+
+async function mnist(report: Report, pool: SweepPool): Promise<Model> {
+  const data = mnistSplits();
+  const rows: (string | number)[][] = [];
+  const cnn = smallCnn({ widths: pick([16, 32], [4, 8]), hidden: pick(64, 16), dropout: 0, seed: 0 });
+  await trainDense(cnn, data.train, pick(2, 1));
+  rows.push(await budgetVsUniform(SMOKE ? 'small CNN 4-8 (MNIST)' : 'small CNN 16-32 (MNIST)', cnn, data, 0.3, 1, pool));
+  if (!SMOKE) {
+    const res = resnet20({ base: 8, seed: 0 });
+    await trainDense(res, data.train, 1);
+    rows.push(await budgetVsUniform('ResNet-20 base 8 (MNIST)', res, data, 0.4, 1, pool));
+    res.dispose();
+  }
+  report.table('equal-macs', {
+    title: `At equal MACs: budget-allocated vs uniform ratios, same KD fine-tuning (${data.train.x.shape[0]} train, ${data.val.x.shape[0]} val for sensitivity, ${data.test.x.shape[0]} test digits)`,
+    columns: ['model', 'MAC bound', 'dense', 'uniform (MACs)', 'budget (MACs)', 'budget - uniform', 'budget ratios per group'],
+    rows,
+    note: 'Accuracy on held-out test digits not used by the sweep. Uniform = the smallest single ratio meeting the bound.',
+  });
+  tf.dispose([data.train.x, data.train.y!, data.val.x, data.val.y!, data.test.x, data.test.y!]);
+  return cnn;
+}
+
+/** `n` seeded crops of the vendored photos, resized to [h, w] and gray (emotion takes 64x64x1). */
+async function crops(n: number, seed: number, [h, w]: readonly number[]): Promise<tf.Tensor> {
+  const photos = join(here, '../../datasets/test/fixtures/photos');
+  const files = ['samples.jpg', 'screenshot-faceid.jpg', 'screenshot-vrm.jpg'];
+  const images = await Promise.all(files.map(async (f) => decodeBytesWithJs(new Uint8Array(await readFile(join(photos, f))), f)));
+  const rng = createRng(seed);
+  const parts = images.map((img, k) => {
+    const count = Math.floor(n / images.length) + (k < n % images.length ? 1 : 0);
+    const boxes: number[][] = [];
+    for (let i = 0; i < count; i++) {
+      const side = (0.15 + 0.45 * rng()) * Math.min(img.width, img.height);
+      const y0 = rng() * (img.height - side);
+      const x0 = rng() * (img.width - side);
+      boxes.push([y0 / img.height, x0 / img.width, (y0 + side) / img.height, (x0 + side) / img.width]);
+    }
+    return tf.tidy(() => {
+      const rgb = tf.div(tf.slice(tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, img.channels]), [0, 0, 0, 0], [1, -1, -1, 3]), 255) as tf.Tensor4D;
+      return tf.mean(tf.image.cropAndResize(rgb, tf.tensor2d(boxes, [count, 4]), tf.zeros([count], 'int32'), [h!, w!]), -1, true);
+    });
+  });
+  const x = tf.concat(parts);
+  tf.dispose(parts);
+  return x;
+}
+
+async function real(report: Report, pool: SweepPool): Promise<void> {
+  const model = await importGraphModel(join(here, '../../interop/test/fixtures/graph-model/emotion/model.json'));
+  const shape = model.graph.shape(model.graph.inputs[0]!);
+  const data = { train: { x: await crops(pick(512, 32), 1, shape) }, val: { x: await crops(pick(256, 24), 2, shape) }, test: { x: await crops(pick(256, 24), 3, shape) } };
+  const row = await budgetVsUniform('emotion GraphModel (agreement, photo crops)', model, data, 0.5, pick(2, 1), pool);
+  report.table('real', {
+    title: `Real imported model at equal MACs: top-1 agreement with the dense model (${data.train.x.shape[0]} unlabeled crops for KD, ${data.val.x.shape[0]} for sensitivity, ${data.test.x.shape[0]} held out)`,
+    columns: ['model', 'MAC bound', 'dense', 'uniform (MACs)', 'budget (MACs)', 'budget - uniform', 'budget ratios per group'],
+    rows: [row],
+  });
+  tf.dispose([data.train.x, data.val.x, data.test.x]);
+  model.dispose();
+}
+
+async function latency(report: Report, dense: Model, pool: SweepPool): Promise<void> {
+  const m = loadMnist({ seed: 7, trainSize: pick(2000, 128), testSize: pick(500, 64) });
+  const train = toTensors(m.train);
+  const val = toTensors(m.test);
+  const rows: (string | number)[][] = [];
+  for (const batch of [1, 16]) {
+    const r = await compressToBudget(dense, { val, train }, { target: { latencyMs: { fraction: 0.5 } }, maxDrop: 0.01, pool, latency: { batch, runs: pick(20, 3), cacheDir: false }, fineTune: { epochs: 1 } });
+    const t = r.report.targets[0]!;
+    console.log(r.report.markdown);
+    const within = t.measuredFraction <= 0.5 * 1.1;
+    rows.push([`small CNN, batch ${batch}`, t.dense.toFixed(2), `${t.predictedFraction.toFixed(3)}x`, t.measured.toFixed(2), `${t.measuredFraction.toFixed(3)}x`, t.met ? 'yes' : within ? 'within 10%' : 'no', `${(100 * r.report.drop.measured).toFixed(2)} pt`]);
+    r.model.dispose();
+  }
+  report.table('latency', {
+    title: 'Latency target 0.5x of dense on wasm: predicted (per-node table) vs measured',
+    columns: ['model', 'dense ms (now)', 'predicted ÷ dense', 'measured ms', 'measured ÷ dense', 'met (bound 0.5x)', 'accuracy drop'],
+    rows,
+    note: `Measured interleaved with the dense model (3 rounds). Load average at the end: ${load()} on 2 cores.`,
+  });
+  tf.dispose([train.x, train.y, val.x, val.y]);
+}
+
+async function speedup(report: Report, pool: SweepPool): Promise<void> {
+  const model = smallCnn({ widths: pick([16, 32], [4, 8]), hidden: pick(64, 8), dropout: 0, seed: 3 });
+  const x = tf.randomUniform([pick(512, 16), 28, 28, 1], 0, 1, 'float32', 1);
+  const { labels } = references(model, { x });
+  const roots = new Structure(model).roots;
+  const ratios = pick([0.2, 0.4, 0.6, 0.8], [0.5]);
+  await groupSensitivity(model, x, labels, { roots: roots.slice(0, 1), ratios: [0.5], pool }); // workers warm
+  const wall: Record<'seq' | 'par', number[]> = { seq: [], par: [] };
+  const cpu: Record<'seq' | 'par', number[]> = { seq: [], par: [] };
+  let same = true;
+  let reference = '';
+  for (let round = 0; round < pick(3, 1); round++) {
+    for (const kind of ['seq', 'par'] as const) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const rows = await groupSensitivity(model, x, labels, { roots, ratios, pool: kind === 'par' ? pool : undefined });
+      wall[kind].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[kind].push((c.user + c.system) / 1000);
+      if (kind === 'seq') reference = JSON.stringify(rows);
+      else same &&= JSON.stringify(rows) === reference;
+    }
+  }
+  const ws = median(wall.seq);
+  const wp = median(wall.par);
+  report.table('speedup', {
+    title: `Sensitivity sweep (${roots.length} groups x ${ratios.length} ratios, ${x.shape[0]} samples): this thread vs 2 worker threads`,
+    columns: ['run', 'wall ms (median)', 'process CPU ms', 'CPU ÷ wall'],
+    rows: [
+      ['sequential', num(ws), num(median(cpu.seq)), (median(cpu.seq) / ws).toFixed(2)],
+      ['2 workers', num(wp), num(median(cpu.par)), (median(cpu.par) / wp).toFixed(2)],
+      ['speedup', `${(ws / wp).toFixed(2)}x`, '', ''],
+    ],
+    note: `Rows identical to the sequential run: ${same}. Load average ${load()} on 2 cores (shared machine); CPU ÷ wall shows how many cores the run got.`,
+  });
+  if (!same) throw new Error('parallel sweep differs from the sequential one');
+  x.dispose();
+  model.dispose();
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const info = await initBackend('wasm');
+  console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads}); load ${load()}`);
+  const report = createReport({ bench: 'budget', settings: { smoke: SMOKE, loadAtStart: load() } });
+  const pool = new SweepPool({ workers: 2 });
+  try {
+    if (!ONLY || ONLY === 'speedup') await speedup(report, pool);
+    let cnn: Model | undefined;
+    if (!ONLY || ONLY === 'mnist' || ONLY === 'latency') cnn = await mnist(report, pool);
+    // Smoke mode proves the sweep, the pool and one comparison run; the rest is too slow for it.
+    if (cnn && !SMOKE && (!ONLY || ONLY === 'latency')) await latency(report, cnn, pool);
+    cnn?.dispose();
+    if (!SMOKE && (!ONLY || ONLY === 'real')) await real(report, pool);
+  } finally {
+    await pool.destroy();
+  }
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors left`);
+  report.write();
+}
+
+await main();
