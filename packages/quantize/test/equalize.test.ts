@@ -96,6 +96,70 @@ describe('cross-layer equalization', () => {
   });
 });
 
+describe('ReLU6-aware cross-layer equalization (calibration data)', () => {
+  /** conv 1x1 (5) → relu6 → conv 1x1 (3): output channel ranges 1 .. 0.002 (and one channel that clips at 6). */
+  function relu6Pair(): Model {
+    const b = new GraphBuilder();
+    const h = b.relu6(b.conv2d(b.input([4, 4, 2], { name: 'input' }), { filters: 5, kernel: 1, name: 'c1' }), { name: 'r6' });
+    const m = Model.create(b.build(b.conv2d(h, { filters: 3, kernel: 1, name: 'c2' })), { seed: 21 });
+    // |w| per output channel: 1, 0.01, 0.5, 0.002 (never clip on inputs in [0, 1]) and 0.5 with bias 5.8 (clips often).
+    setParam(m, 'c1/kernel', () => tf.mul(tf.abs(seeded([1, 1, 2, 5], 22)), tf.reshape(tf.tensor1d([1, 0.01, 0.5, 0.002, 0.5]), [1, 1, 1, 5])));
+    setParam(m, 'c1/bias', () => tf.tensor1d([0, 0, 0, 0, 5.8]));
+    // The consumer reads the tiny channels amplified (their signal matters downstream).
+    setParam(m, 'c2/kernel', (v) => tf.mul(v, tf.reshape(tf.tensor1d([1, 100, 2, 500, 2]), [1, 1, 5, 1])));
+    return m;
+  }
+
+  it('equalizes the ReLU6 pair only with data, keeps float outputs on held-out data (1e-5), leaves the clipping channel alone, and cuts per-tensor int8 error > 10x', () => {
+    const m = relu6Pair();
+    const calib = seeded([64, 4, 4, 2], 23, 0, 1);
+    const test = seeded([64, 4, 4, 2], 24, 0, 1);
+    const dataFree = equalizeCrossLayer(m);
+    expect(dataFree.pairs).toEqual([]);
+    const before = tf.memory().numTensors;
+    const { model: eq, pairs } = equalizeCrossLayer(m, { data: calib });
+    expect(pairs).toEqual([{ producer: 'c1', consumer: 'c2', through: ['r6'], clip: { node: 'r6', ceiling: 6 } }]);
+    expect(tf.memory().numTensors).toBe(before + eq.params.size);
+    expect(maxAbsDiff(outputOf(eq, test), outputOf(m, test))).toBeLessThan(1e-5);
+    // The clipping channel (4) keeps its weights; the tiny ones (1, 3) were scaled up, within the clip bound.
+    const k0 = m.params.get('c1/kernel')!.value.dataSync();
+    const k1 = eq.params.get('c1/kernel')!.value.dataSync();
+    for (const i of [4, 9]) expect(k1[i]).toBeCloseTo(k0[i]!, 6);
+    expect(Math.abs(k1[3]!)).toBeGreaterThan(20 * Math.abs(k0[3]!));
+    const pre = tf.tidy(() => tf.max(eq.run(test, { capture: ['c1'] }).captured.c1!, [0, 1, 2]).dataSync());
+    for (const i of [0, 1, 2, 3]) expect(pre[i]!).toBeLessThan(6);
+    expect(pre[4]!).toBeGreaterThan(6);
+    const ref = outputOf(m, test);
+    const err = (model: Model): number => {
+      const q = quantizeDynamic(model, { weights: { perChannel: false } });
+      const e = mse(outputOf(q, test), ref);
+      q.dispose();
+      return e;
+    };
+    const errors = { before: err(m), after: err(eq) };
+    console.log(`ReLU6 pair, per-tensor int8 weights: output MSE ${errors.before.toExponential(2)} -> ${errors.after.toExponential(2)} after ReLU6-aware CLE`);
+    expect(errors.after).toBeLessThan(errors.before / 10);
+    [m, dataFree.model, eq].forEach((t) => t.dispose());
+    tf.dispose([calib, test]);
+  });
+
+  it("ranges: 'activations' balances the consumer-read activation ranges (per-tensor int8 activations) and keeps float outputs", () => {
+    const m = chain(6);
+    // Channel 0 of r1 carries 200x the activation range of the others.
+    setParam(m, 'c1/kernel', (v) => tf.mul(v, tf.reshape(tf.tensor1d([200, 1, 1, 1]), [1, 1, 1, 4])));
+    setParam(m, 'dw/kernel', (v) => tf.mul(v, tf.reshape(tf.tensor1d([1 / 200, 1, 1, 1]), [1, 1, 4, 1])));
+    const calib = seeded([32, 6, 6, 2], 25);
+    const range = (model: Model): Float32Array => tf.tidy(() => tf.max(tf.abs(model.run(calib, { capture: ['r1'] }).captured.r1!), [0, 1, 2]).dataSync() as Float32Array);
+    const { model: eq } = equalizeCrossLayer(m, { data: calib, ranges: 'activations' });
+    expect(maxAbsDiff(outputOf(eq, calib), outputOf(m, calib))).toBeLessThan(1e-4);
+    const spread = (r: Float32Array): number => Math.max(...r) / Math.min(...r.filter((v) => v > 0));
+    expect(spread(range(eq))).toBeLessThan(spread(range(m)) / 10);
+    expect(() => equalizeCrossLayer(m, { ranges: 'activations' })).toThrow(/needs calibration data/);
+    [m, eq].forEach((t) => t.dispose());
+    calib.dispose();
+  });
+});
+
 describe('empirical bias correction', () => {
   /** input → dense(5) → relu → dense(3): inputs to the second layer are non-negative, so rounding error has a mean. */
   function mlp(): Model {
