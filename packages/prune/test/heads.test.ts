@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, initBackend, type Model } from '@bonsai/core';
+import { ConfigError, crossEntropy, initBackend, type Model } from '@bonsai/core';
 import { internalGroups } from '@bonsai/graph';
 import { vit } from '@bonsai/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { headImportance, magnitude, Pruner } from '../src/index';
+import { HeadSelection, headImportance, magnitude, Pruner, taylor } from '../src/index';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -25,16 +25,36 @@ function headL1ByHand(m: Model, node: string, h: number, dh: number): number {
   return s;
 }
 
-/** Zeroes head h's Q/K/V columns, biases and Wo rows. */
-function zeroHead(m: Model, node: string, h: number): void {
+/** Multiplies head h's Q/K/V columns, biases and Wo rows by `f` (0: zeroes the head). */
+function scaleHead(m: Model, node: string, h: number, f: number): void {
   for (const g of internalGroups(m, { names: ['heads'] }).filter((x) => x.node === node)) {
     for (const mem of g.members([h])) {
       const p = m.params.get(mem.name)!;
       const keep = new Float32Array(p.shape[mem.axis]!).fill(1);
-      for (const i of mem.indices) keep[i] = 0;
+      for (const i of mem.indices) keep[i] = f;
       tf.tidy(() => p.assign(tf.mul(p.value, tf.reshape(tf.tensor1d(keep), p.shape.map((d, i) => (i === mem.axis ? d : 1))))));
     }
   }
+}
+
+/** Zeroes head h's Q/K/V columns, biases and Wo rows. */
+const zeroHead = (m: Model, node: string, h: number): void => scaleHead(m, node, h, 0);
+
+/** Per head, sum of |w * dL/dw| over its Wq/Wk/Wv columns and Wo rows, from gradients taken here (the oracle). */
+function headTaylorByHand(m: Model, node: string, heads: number, dh: number, x: tf.Tensor, y: tf.Tensor): number[] {
+  const roles = ['wq', 'wk', 'wv', 'wo'];
+  const vars = roles.map((r) => m.param(node, r)!.value);
+  const { value, grads } = tf.variableGrads(() => crossEntropy(m.run(x).output, y), vars);
+  const out = new Array<number>(heads).fill(0);
+  roles.forEach((r, k) => {
+    const w = vars[k]!.dataSync();
+    const g = grads[vars[k]!.name]!.dataSync();
+    const [rows, cols] = vars[k]!.shape as [number, number];
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[Math.floor((r === 'wo' ? i : j) / dh)]! += Math.abs(w[i * cols + j]! * g[i * cols + j]!);
+  });
+  value.dispose();
+  tf.dispose(Object.values(grads));
+  return out;
 }
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -119,6 +139,74 @@ describe('Pruner: attention heads and head dims', () => {
     const m = vit({ dim: 8, heads: 2, depth: 1 });
     expect(() => new Pruner(m, { importance: magnitude(), pruneHeads: true, headRatio: 1 })).toThrow(ConfigError);
     expect(() => new Pruner(m, { importance: magnitude(), pruneHeads: true, headRatio: 1 })).toThrow(/headRatio/);
+    m.dispose();
+  });
+
+  it('taylor() scores heads by the summed |w * dL/dw| of their weights and is the heads criterion by default', () => {
+    const before = tf.memory().numTensors;
+    const m = vit({ dim: 16, heads: 4, depth: 1, seed: 4 });
+    const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10));
+    const want = headTaylorByHand(m, 'blk1_attn', 4, 4, x, y);
+    const imp = taylor();
+    imp.accumulate(m, [{ x: tf.clone(x), y: tf.clone(y) }]);
+    const [g] = internalGroups(m, { names: ['heads'] });
+    const got = imp.scoreInternal(g!);
+    for (let h = 0; h < 4; h++) expect(got[h]).toBeCloseTo(want[h]!, 5);
+    // Taylor and L1 disagree on this model, so the pruned heads tell which criterion was used.
+    const l1 = headImportance(g!);
+    const lowest2 = (s: ArrayLike<number>): number[] => [...Array.from(s).keys()].sort((a, b) => s[a]! - s[b]!).slice(0, 2).sort();
+    const keptTaylor = [0, 1, 2, 3].filter((h) => !lowest2(got).includes(h));
+    const p = new Pruner(m, { importance: imp, ratio: 0, pruneHeads: true, headRatio: 0.5 });
+    const sel = p.planHeads();
+    expect(sel.map((s) => [s.root, [...s.units]])).toEqual([['blk1_attn', lowest2(got)]]);
+    expect(lowest2(got)).not.toEqual(lowest2(l1));
+    const woBefore = m.param('blk1_attn', 'wo')!.value.arraySync() as number[][];
+    expect(p.step()).toBe(true);
+    expect(m.graph.node('blk1_attn').attrs.numHeads).toBe(2);
+    const woAfter = m.param('blk1_attn', 'wo')!.value.arraySync() as number[][];
+    expect(woAfter).toEqual(keptTaylor.flatMap((h) => woBefore.slice(4 * h, 4 * h + 4)));
+    // The sums went stale with the shapes: the Pruner reset them.
+    expect(imp.batches).toBe(0);
+    [x, y].forEach((t) => t.dispose());
+    imp.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('globalHeads ranks heads across blocks (each keeps one); local ranking takes the same share of every block', () => {
+    const make = (): Model => {
+      const m = vit({ dim: 16, heads: 4, depth: 2, seed: 6 });
+      for (const h of [0, 1, 2, 3]) scaleHead(m, 'blk1_attn', h, 0.01);
+      return m;
+    };
+    const global = make();
+    new Pruner(global, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5, globalHeads: true }).step();
+    // 4 of the 8 heads go: three of blk1's tiny heads (one must stay), then blk2's weakest.
+    expect(['blk1_attn', 'blk2_attn'].map((n) => global.graph.node(n).attrs.numHeads)).toEqual([1, 3]);
+    const local = make();
+    new Pruner(local, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5 }).step();
+    expect(['blk1_attn', 'blk2_attn'].map((n) => local.graph.node(n).attrs.numHeads)).toEqual([2, 2]);
+    // `global` (channels) turns global head ranking on too.
+    const both = make();
+    new Pruner(both, { importance: magnitude(), ratio: 0, global: true, pruneHeads: true, headRatio: 0.5 }).step();
+    expect(both.graph.node('blk1_attn').attrs.numHeads).toBe(1);
+    [global, local, both].forEach((m) => m.dispose());
+  });
+
+  it('stepInteractive yields one HeadSelection per attention node; the caller prunes or skips it', () => {
+    const m = vit({ dim: 16, heads: 4, depth: 2, seed: 7 });
+    const p = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5 });
+    const seen: string[] = [];
+    for (const g of p.stepInteractive()) {
+      expect(g).toBeInstanceOf(HeadSelection);
+      seen.push(g.toString());
+      if (g.root === 'blk1_attn') g.prune();
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatch(/^heads \[\d, \d\] of "blk1_attn" \(4 -> 2\)$/);
+    expect(['blk1_attn', 'blk2_attn'].map((n) => m.graph.node(n).attrs.numHeads)).toEqual([2, 4]);
+    expect([...p.stepInteractive()]).toEqual([]);
     m.dispose();
   });
 });

@@ -10,25 +10,85 @@ export interface HeadImportanceOptions {
 }
 
 /**
- * Magnitude importance of an internal group's units (attention heads or head dims): the sum of
- * `|w|^p` over every weight the unit owns (its Wq/Wk/Wv or Wqkv columns and Wo rows), through
- * core's one magnitude ranking (`axisMagnitudes`). Masks count (masked weights score 0).
+ * Scores the units of an internal group (attention heads or head dims), one score per unit, lower
+ * is pruned first. `taylor()` is one (|w * dL/dw| of each head's weights); {@link headMagnitude}
+ * is the default.
  */
-export function headImportance(group: InternalGroup, options: HeadImportanceOptions = {}): Float32Array {
-  const p = checkNormOrder(options.p ?? 1, 'headImportance.p');
+export interface InternalImportance {
+  readonly name: string;
+  scoreInternal(group: InternalGroup): Float32Array;
+  /** Drops state that pruning made stale (the Pruner calls it after a step). */
+  reset?(): void;
+}
+
+/**
+ * Sums, per unit of `group`, `|v|^p` of the values `source(paramName)` returns over every member
+ * slice the unit owns (its Wq/Wk/Wv or Wqkv columns and Wo rows), through core's one magnitude
+ * ranking (`axisMagnitudes`). Members without values (undefined) are skipped; biases only with `bias`.
+ */
+export function internalScores(
+  group: InternalGroup,
+  source: (name: string) => { values: ArrayLike<number>; mask?: ArrayLike<number> } | undefined,
+  options: { p: number; bias: boolean },
+): Float32Array {
   const scores = new Float32Array(group.count);
   for (const m of group.members()) {
     const param = group.model.params.get(m.name)!;
     if (!options.bias && param.shape.length < 2) continue;
-    const values = param.value.dataSync();
-    const mask = param.mask?.dataSync();
-    const [perPosition] = axisMagnitudes(values, param.shape, [m.axis], mask ? { p, mask } : { p });
+    const src = source(m.name);
+    if (!src) continue;
+    const [perPosition] = axisMagnitudes(src.values, param.shape, [m.axis], src.mask ? { p: options.p, mask: src.mask } : { p: options.p });
     m.indices.forEach((i, k) => {
       const u = m.units[k]!;
       scores[u] = scores[u]! + perPosition![i]!;
     });
   }
   return scores;
+}
+
+/**
+ * Magnitude importance of an internal group's units: the sum of `|w|^p` over every weight the
+ * unit owns. Masks count (masked weights score 0).
+ */
+export function headImportance(group: InternalGroup, options: HeadImportanceOptions = {}): Float32Array {
+  const p = checkNormOrder(options.p ?? 1, 'headImportance.p');
+  return internalScores(group, (name) => {
+    const param = group.model.params.get(name)!;
+    return { values: param.value.dataSync(), mask: param.mask?.dataSync() };
+  }, { p, bias: options.bias ?? false });
+}
+
+/** {@link headImportance} as an {@link InternalImportance} (the Pruner's default for heads). */
+export function headMagnitude(options: HeadImportanceOptions = {}): InternalImportance {
+  checkNormOrder(options.p ?? 1, 'headImportance.p');
+  return { name: `headMagnitude(p=${options.p ?? 1})`, scoreInternal: (g) => headImportance(g, options) };
+}
+
+/**
+ * Units of one internal group picked by a Pruner step (Torch-Pruning's interactive head groups):
+ * `prune()` removes them and updates `numHeads` / `headDim` by itself. `root` is the attention node.
+ */
+export class HeadSelection {
+  constructor(readonly group: InternalGroup, readonly units: readonly number[]) {}
+
+  /** The attention node. */
+  get root(): NodeId {
+    return this.group.node;
+  }
+
+  /** Units selected. */
+  get size(): number {
+    return this.units.length;
+  }
+
+  /** Removes the selected units. */
+  prune(): void {
+    this.group.prune(this.units);
+  }
+
+  toString(): string {
+    return `${this.group.name} [${this.units.join(', ')}] of "${this.group.node}" (${this.group.count} -> ${this.group.count - this.units.length})`;
+  }
 }
 
 /** What {@link InternalPlanner} prunes. */
@@ -39,12 +99,16 @@ export interface InternalPlannerOptions {
   headDims: boolean;
   /** Nodes left alone. */
   ignored: readonly NodeId[];
-  importance: HeadImportanceOptions;
+  importance: InternalImportance;
+  /** Rank the units of all attention nodes together (per group name) instead of per node. */
+  global: boolean;
 }
 
 /**
- * Plans and applies the internal-structure part of a Pruner step: every attention node loses the
- * lowest-scored heads (head dims) until `ratio` of its initial count is gone, keeping at least one.
+ * Plans and applies the internal-structure part of a Pruner step. Local: every attention node
+ * loses its lowest-scored heads (head dims) until `ratio` of its initial count is gone. Global:
+ * `ratio` of all nodes' heads together go, lowest scores first across nodes. Either way each node
+ * keeps at least one unit.
  */
 export class InternalPlanner {
   private readonly groups: InternalGroup[];
@@ -56,19 +120,39 @@ export class InternalPlanner {
     this.initial = this.groups.map((g) => g.count);
   }
 
-  /** Removes units for a scheduled ratio; returns how many units were removed. */
-  apply(ratio: number): number {
-    let removed = 0;
-    this.groups.forEach((g, i) => {
-      const initial = this.initial[i]!;
-      const count = g.count;
-      const n = Math.min(count - 1, Math.floor(initial * ratio + 1e-9) - (initial - count));
-      if (n <= 0) return;
-      const scores = headImportance(g, this.options.importance);
-      g.prune([...smallestK(scores, n)].sort((a, b) => a - b));
-      removed += n;
-    });
-    return removed;
+  /** The selections for a scheduled ratio (scores read now; nothing is pruned). */
+  plan(ratio: number): HeadSelection[] {
+    const out: HeadSelection[] = [];
+    for (const name of new Set(this.groups.map((g) => g.name))) {
+      const pool = this.groups.map((g, i) => ({ g, initial: this.initial[i]! })).filter((c) => c.g.name === name);
+      if (this.options.global) out.push(...this.pickGlobal(pool, ratio));
+      else {
+        for (const { g, initial } of pool) {
+          const n = Math.min(g.count - 1, Math.floor(initial * ratio + 1e-9) - (initial - g.count));
+          if (n > 0) out.push(new HeadSelection(g, [...smallestK(this.options.importance.scoreInternal(g), n)].sort((a, b) => a - b)));
+        }
+      }
+    }
+    return out;
+  }
+
+  private pickGlobal(pool: ReadonlyArray<{ g: InternalGroup; initial: number }>, ratio: number): HeadSelection[] {
+    const initial = pool.reduce((a, c) => a + c.initial, 0);
+    const alive = pool.reduce((a, c) => a + c.g.count, 0);
+    let n = Math.floor(initial * ratio + 1e-9) - (initial - alive);
+    if (n <= 0) return [];
+    const entries = pool.flatMap((c, ci) => [...this.options.importance.scoreInternal(c.g)].map((score, unit) => ({ ci, unit, score })));
+    // Lowest score first; ties keep node order, then unit order.
+    entries.sort((a, b) => a.score - b.score || a.ci - b.ci || a.unit - b.unit);
+    const picked = pool.map(() => [] as number[]);
+    for (const e of entries) {
+      if (n <= 0) break;
+      const units = picked[e.ci]!;
+      if (units.length >= pool[e.ci]!.g.count - 1) continue;
+      units.push(e.unit);
+      n--;
+    }
+    return pool.flatMap((c, ci) => (picked[ci]!.length ? [new HeadSelection(c.g, picked[ci]!.sort((a, b) => a - b))] : []));
   }
 }
 
@@ -76,4 +160,9 @@ export class InternalPlanner {
 export function checkHeadRatio(r: number): number {
   if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new ConfigError(`Pruner: headRatio must be in [0, 1), got ${r}`, { key: 'headRatio' });
   return r;
+}
+
+/** Whether an importance criterion also scores internal groups (e.g. `taylor()`). */
+export function isInternalImportance(x: unknown): x is InternalImportance {
+  return typeof x === 'object' && x !== null && typeof (x as InternalImportance).scoreInternal === 'function';
 }

@@ -6,4 +6,4 @@ export { memberScores, reduceScores, type GroupImportance, type GroupReduction, 
 export { normalizeScores, type Normalizer } from './normalize';
 export { scheduledRatio, type StructuredSchedule } from './schedule';
 export { slimmingRegularizer, type SlimmingOptions } from './slimming';
-export { headImportance, type HeadImportanceOptions } from './heads';
+export { headImportance, headMagnitude, internalScores, HeadSelection, type HeadImportanceOptions, type InternalImportance } from './heads';

@@ -1,6 +1,6 @@
 import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import { DependencyGraph, type Group, type RemovalBudget } from '@bonsai/graph';
-import { checkHeadRatio, InternalPlanner, type HeadImportanceOptions } from './heads';
+import { checkHeadRatio, HeadSelection, headMagnitude, InternalPlanner, isInternalImportance, type HeadImportanceOptions, type InternalImportance } from './heads';
 import type { GroupImportance } from './importance';
 import { scheduledRatio, type StructuredSchedule } from './schedule';
 
@@ -32,8 +32,14 @@ export interface PrunerOptions {
   pruneHeadDims?: boolean;
   /** Fraction of each attention node's heads (head dims) removed after the last step (default `ratio`). */
   headRatio?: number;
-  /** Head importance: L1 (`p: 1`, default) or L2 (`p: 2`) of each head's weights. */
-  headImportance?: HeadImportanceOptions;
+  /**
+   * Head importance: magnitude options (L1 `p: 1` or L2 `p: 2` of each head's weights) or a
+   * criterion scoring internal groups (e.g. `taylor()`). Default: `importance` when it scores
+   * internal groups (`taylor()`), else L1 magnitude.
+   */
+  headImportance?: HeadImportanceOptions | InternalImportance;
+  /** Rank heads (head dims) of all attention nodes together (default: `global`). */
+  globalHeads?: boolean;
 }
 
 interface Candidate {
@@ -58,6 +64,7 @@ export class Pruner {
   private readonly ignored: readonly NodeId[];
   private readonly headRatio: number;
   private readonly internal: InternalPlanner;
+  private readonly headCriterion: InternalImportance;
   private stepIndex = 0;
 
   constructor(readonly model: Model, readonly options: PrunerOptions) {
@@ -75,7 +82,12 @@ export class Pruner {
     for (const id of this.ignored) model.graph.node(id);
     this.dg = DependencyGraph.build(model);
     this.headRatio = checkHeadRatio(options.headRatio ?? this.ratio);
-    this.internal = new InternalPlanner(model, { heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: options.headImportance ?? {} });
+    const hi = options.headImportance;
+    const headCriterion = isInternalImportance(hi) ? hi : hi === undefined && isInternalImportance(options.importance) ? options.importance : headMagnitude(hi);
+    this.headCriterion = headCriterion;
+    this.internal = new InternalPlanner(model, {
+      heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: headCriterion, global: options.globalHeads ?? options.global ?? false,
+    });
     // Validates roundTo / maxRatio eagerly.
     this.dg.groups(this.groupOptions()).next();
   }
@@ -97,11 +109,13 @@ export class Pruner {
   step(): boolean {
     while (!this.done) {
       this.stepIndex++;
+      // Heads are scored before channels change shapes (Taylor sums are per current shape).
+      const heads = this.planHeads(this.stepIndex);
       const picks = this.plan(this.stepIndex);
       if (picks.length > 0) this.dg.prune(picks);
-      const heads = this.internal.apply(scheduledRatio(this.schedule, this.stepIndex, this.steps, this.headRatio));
-      if (picks.length > 0 || heads > 0) {
-        this.options.importance.reset?.();
+      for (const h of heads) h.prune();
+      if (picks.length > 0 || heads.length > 0) {
+        this.resetImportance();
         return true;
       }
     }
@@ -110,20 +124,23 @@ export class Pruner {
 
   /**
    * The next step's selected groups, for the caller to inspect and prune (`group.prune()`), as
-   * Torch-Pruning's `step(interactive=True)`. Groups stay valid while others are pruned.
+   * Torch-Pruning's `step(interactive=True)`: channel groups, then (with `pruneHeads` /
+   * `pruneHeadDims`) one {@link HeadSelection} per attention node. Groups stay valid while others
+   * are pruned.
    */
-  *stepInteractive(): Generator<Group> {
+  *stepInteractive(): Generator<Group | HeadSelection> {
     let yielded = false;
     try {
       while (!this.done && !yielded) {
         this.stepIndex++;
-        for (const g of this.plan(this.stepIndex)) {
+        const heads = this.planHeads(this.stepIndex);
+        for (const g of [...this.plan(this.stepIndex), ...heads]) {
           yielded = true;
           yield g;
         }
       }
     } finally {
-      if (yielded) this.options.importance.reset?.();
+      if (yielded) this.resetImportance();
     }
   }
 
@@ -154,6 +171,16 @@ export class Pruner {
     }
     for (const pool of pools.values()) pickLowest(pool, toRemove(pool, target));
     return candidates.map((c) => c.budget.finish()).filter((g) => g.size > 0);
+  }
+
+  /** Selected heads (head dims) for step `step` (1-based) without pruning. */
+  planHeads(step: number = this.stepIndex + 1): HeadSelection[] {
+    return this.internal.plan(scheduledRatio(this.schedule, step, this.steps, this.headRatio));
+  }
+
+  private resetImportance(): void {
+    this.options.importance.reset?.();
+    if ((this.headCriterion as unknown) !== this.options.importance) this.headCriterion.reset?.();
   }
 
   private groupOptions() {

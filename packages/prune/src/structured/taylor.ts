@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, crossEntropy, type Batch, type Callback, type Model, ShapeError } from '@bonsai/core';
-import type { Group } from '@bonsai/graph';
+import type { Group, InternalGroup } from '@bonsai/graph';
+import { internalScores, type InternalImportance } from './heads';
 import { positionScores, reduceScores, weightMembers, type GroupImportance, type ReductionOptions } from './importance';
 import { MagnitudeTable } from './magnitude-table';
 
@@ -27,7 +28,7 @@ export interface AccumulateOptions {
  * with {@link TaylorImportance.callback} during `train()`. Scores go stale when shapes change:
  * the Pruner calls `reset()` after pruning; accumulate again before the next step.
  */
-export class TaylorImportance implements GroupImportance {
+export class TaylorImportance implements GroupImportance, InternalImportance {
   readonly name = 'taylor';
   private readonly sums = new Map<string, tf.Tensor>();
   private count = 0;
@@ -94,20 +95,35 @@ export class TaylorImportance implements GroupImportance {
     if (this.count === 0) throw new ConfigError('taylor: no gradients accumulated; call accumulate() or train with callback() first', { key: 'importance' });
     if (groups.length === 0) return [];
     const model = groups[0]!.dg.model;
-    const lists = groups.map((g) => weightMembers(g, this.options.bias).filter((m) => {
-      const sum = this.sums.get(m.name);
-      if (!sum) return false;
-      const shape = model.params.get(m.name)!.shape;
-      if (sum.shape.length !== shape.length || sum.shape.some((d, i) => d !== shape[i])) {
-        throw new ShapeError(`taylor: scores of "${m.name}" have shape [${sum.shape.join(', ')}] but the param now has [${shape.join(', ')}]; reset() and accumulate again after pruning`);
-      }
-      return true;
-    }));
+    const lists = groups.map((g) => weightMembers(g, this.options.bias).filter((m) => this.sumOf(model, m.name) !== undefined));
     // The sums are |w·g| >= 0, so core's p = 1 magnitude reduction is their plain sum.
     const table = new MagnitudeTable(model, lists.flat(), 1, (name) => this.sums.get(name)!);
     const reduction = this.options.reduction ?? 'mean';
     const normalizer = this.options.normalizer === undefined ? 'mean' : this.options.normalizer;
     return groups.map((g, i) => reduceScores(lists[i]!.map((m) => positionScores(m, table.at(m), g.size)), g.size, reduction, normalizer));
+  }
+
+  /**
+   * Taylor scores of an internal group (attention heads, head dims): per unit, the accumulated
+   * |w * dL/dw| summed over every weight it owns (its Q/K/V columns and Wo rows; biases with `bias`).
+   */
+  scoreInternal(group: InternalGroup): Float32Array {
+    if (this.count === 0) throw new ConfigError('taylor: no gradients accumulated; call accumulate() or train with callback() first', { key: 'importance' });
+    return internalScores(group, (name) => {
+      const sum = this.sumOf(group.model, name);
+      return sum && { values: sum.dataSync() };
+    }, { p: 1, bias: this.options.bias ?? false });
+  }
+
+  /** The accumulated sum of param `name` (undefined when it has none); throws when it is stale. */
+  private sumOf(model: Model, name: string): tf.Tensor | undefined {
+    const sum = this.sums.get(name);
+    if (!sum) return undefined;
+    const shape = model.params.get(name)!.shape;
+    if (sum.shape.length !== shape.length || sum.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(`taylor: scores of "${name}" have shape [${sum.shape.join(', ')}] but the param now has [${shape.join(', ')}]; reset() and accumulate again after pruning`);
+    }
+    return sum;
   }
 
   private add(model: Model, grads: Readonly<Record<string, tf.Tensor>>): void {
