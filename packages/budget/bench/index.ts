@@ -198,9 +198,9 @@ async function speedup(report: Report, pool: SweepPool): Promise<void> {
     rows: [
       ['sequential', num(ws), num(median(cpu.seq)), (median(cpu.seq) / ws).toFixed(2)],
       ['2 workers', num(wp), num(median(cpu.par)), (median(cpu.par) / wp).toFixed(2)],
-      ['speedup', `${(ws / wp).toFixed(2)}x`, '', ''],
+      ['speedup', `${(ws / wp).toFixed(2)}x`, `${((2 * median(cpu.seq)) / median(cpu.par)).toFixed(2)}x`, ''],
     ],
-    note: `Rows identical to the sequential run: ${same}. Load average ${load()} on 2 cores (shared machine); CPU ÷ wall shows how many cores the run got.`,
+    note: `Rows identical to the sequential run: ${same}. Load average ${load()} on 2 cores (shared machine); CPU ÷ wall shows how many cores the run got; the CPU speedup (2 x sequential CPU ÷ parallel CPU) is what 2 free cores would give.`,
   });
   if (!same) throw new Error('parallel sweep differs from the sequential one');
   x.dispose();
