@@ -12,7 +12,7 @@ export { Graph, type GraphJSON } from './ir/graph';
 export { GraphBuilder, type NameOption } from './ir/builder';
 export * from './ops/index';
 export { Param } from './param';
-export { Model, type RunOptions, type RunResult, type CreateOptions } from './model';
+export { Model, FUSE_MIN_BATCH, type RunOptions, type RunResult, type CreateOptions } from './model';
 export { resolveInputs, type ModelInputs } from './inputs';
 export { initialValue, fans } from './init';
 export * from './train/losses';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from './errors';
 import type { Graph } from './ir/graph';
-import type { Node, NodeId } from './ir/types';
+import type { NodeId } from './ir/types';
 import { paramName } from './ir/types';
 import { initialValue } from './init';
 import { resolveInputs, type ModelInputs } from './inputs';
-import { getOp } from './ops/registry';
-import type { ForwardContext, OpSpec, StateUpdate } from './ops/spec';
+import { fusedPlan, planStep, runFused, type FusedChain, type PlanStep } from './fused-plan';
+import type { ForwardContext, StateUpdate } from './ops/spec';
 import { Param } from './param';
 import { createRng, hashSeed, type Rng } from './util/rng';
 
@@ -24,7 +24,18 @@ export interface RunOptions {
    * never rewritten.
    */
   momentum?: number;
+  /**
+   * Inference only: run conv/dense + batch norm + activation chains as one fused tfjs kernel with
+   * the batch norm folded in. Default: for batches of {@link FUSE_MIN_BATCH} or more (below
+   * that, re-folding and re-packing the kernels each call costs more than it saves). Never in
+   * training, with `capture`, or in subclasses that rewrite params or activations. Outputs match
+   * the unfused pass up to float rounding.
+   */
+  fuse?: boolean;
 }
+
+/** Smallest batch that {@link RunOptions.fuse} fuses by default (measured on wasm: smallCnn breaks even at 4-8). */
+export const FUSE_MIN_BATCH = 8;
 
 /** Result of {@link Model.run}: the graph's outputs and the captured activations. */
 export interface RunResult {
@@ -39,13 +50,6 @@ export interface CreateOptions {
   seed?: number;
 }
 
-/** One node of an execution plan: its op and the full names of its params, resolved once. */
-interface PlanStep {
-  readonly node: Node;
-  readonly spec: OpSpec;
-  readonly params: ReadonlyArray<readonly [role: string, name: string]>;
-}
-
 /** A random stream that must not be drawn from: inference passes are pure functions of their inputs. */
 const inferenceRng: Rng = () => {
   throw new ConfigError('an op drew a random number in inference mode; random ops must check ctx.training');
@@ -57,7 +61,7 @@ const inferenceRng: Rng = () => {
  */
 export class Model {
   private trainingPasses = 0;
-  private plan: { version: number; steps: readonly PlanStep[] } | undefined;
+  private plan: { version: number; steps: readonly PlanStep[]; fused?: ReadonlyArray<PlanStep | FusedChain> } | undefined;
   /** Name of this model's dropout random stream (seeded by the model seed and the training-pass count). */
   protected readonly dropoutStream: string = 'dropout';
 
@@ -123,15 +127,20 @@ export class Model {
   /** The execution plan of the current graph version (built once per version, not per call). */
   private steps(): readonly PlanStep[] {
     const version = this.graph.version;
-    if (this.plan?.version !== version) {
-      const steps = this.graph.nodes.map((node): PlanStep => ({
-        node,
-        spec: getOp(node.op, node.id),
-        params: Object.keys(this.graph.paramSpecs(node.id)).map((role) => [role, paramName(node.id, role)] as const),
-      }));
-      this.plan = { version, steps };
-    }
+    if (this.plan?.version !== version) this.plan = { version, steps: this.graph.nodes.map((node) => planStep(this.graph, node)) };
     return this.plan.steps;
+  }
+
+  /** The fused inference plan of the current graph version (built once per version). */
+  private fusedSteps(): ReadonlyArray<PlanStep | FusedChain> {
+    const steps = this.steps();
+    this.plan!.fused ??= fusedPlan(this.graph, steps);
+    return this.plan!.fused;
+  }
+
+  /** Whether inference may fuse: the param and activation hooks are Model's own (no subclass rewrites them). */
+  private canFuse(): boolean {
+    return this.paramValue === Model.prototype.paramValue && this.nodeOutput === Model.prototype.nodeOutput;
   }
 
   /**
@@ -147,22 +156,33 @@ export class Model {
     if (options.momentum !== undefined && !(options.momentum >= 0 && options.momentum <= 1)) {
       throw new ConfigError(`run: momentum must be in [0, 1], got ${options.momentum}`, { option: 'momentum' });
     }
-    const steps = this.steps();
+    const batch = feeds.values().next().value?.shape[0] ?? 0;
+    const fuse = !training && (options.fuse ?? batch >= FUSE_MIN_BATCH) && captureSet.size === 0 && this.canFuse();
+    const steps = fuse ? this.fusedSteps() : this.steps();
     const rng = training ? createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.trainingPasses++}`)) : inferenceRng;
     const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];
     const result = tf.tidy(() => {
       const values = new Map<NodeId, tf.Tensor>();
-      for (const { node, spec, params: names } of steps) {
+      const paramsOf = (names: PlanStep['params']): Record<string, tf.Tensor> => {
+        const params: Record<string, tf.Tensor> = {};
+        for (const [role, name] of names) {
+          const p = this.params.get(name);
+          if (p) params[role] = this.paramValue(p, p.effective(), training);
+        }
+        return params;
+      };
+      for (const step of steps) {
+        if ('fused' in step) {
+          const x = values.get(step.producer.node.inputs[0]!)!;
+          values.set(step.output, runFused(step, x, (s) => paramsOf(s.params)));
+          continue;
+        }
+        const { node, spec, params: names } = step;
         let out: tf.Tensor;
         if (spec.graphInput) out = feeds.get(node.id)!;
         else {
-          const params: Record<string, tf.Tensor> = {};
-          for (const [role, name] of names) {
-            const p = this.params.get(name);
-            if (p) params[role] = this.paramValue(p, p.effective(), training);
-          }
           const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [], momentum: options.momentum };
-          out = spec.forward(node.inputs.map((i) => values.get(i)!), params, node.attrs, ctx);
+          out = spec.forward(node.inputs.map((i) => values.get(i)!), paramsOf(names), node.attrs, ctx);
           if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
         }
         values.set(node.id, this.nodeOutput(node.id, out, training));

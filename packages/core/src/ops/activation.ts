@@ -15,7 +15,9 @@ function gelu(x: tf.Tensor): tf.Tensor {
 /** ReLU-like activations keep their input's grid and fuse into the producing op when quantized. */
 const reluTraits = { quantPassthrough: true, fusedActivation: true } as const;
 
-function activation(name: string, fn: Fn, traits: Partial<Pick<OpSpec, 'quantPassthrough' | 'fusedActivation'>> = {}): OpSpec<Attrs> {
+type Traits = Partial<Pick<OpSpec, 'quantPassthrough' | 'fusedActivation' | 'kernelActivation'>>;
+
+function activation(name: string, fn: Fn, traits: Traits = {}): OpSpec<Attrs> {
   return {
     name,
     arity: 1,
@@ -33,10 +35,10 @@ function activation(name: string, fn: Fn, traits: Partial<Pick<OpSpec, 'quantPas
 
 /** Elementwise activations: relu, relu6, gelu (tanh approximation), sigmoid, tanh. */
 export const activationOps = [
-  activation('relu', (x) => tf.relu(x), reluTraits),
-  activation('relu6', (x) => tf.relu6(x), reluTraits),
+  activation('relu', (x) => tf.relu(x), { ...reluTraits, kernelActivation: 'relu' }),
+  activation('relu6', (x) => tf.relu6(x), { ...reluTraits, kernelActivation: 'relu6' }),
   activation('gelu', gelu),
-  activation('sigmoid', (x) => tf.sigmoid(x)),
+  activation('sigmoid', (x) => tf.sigmoid(x), { kernelActivation: 'sigmoid' }),
   activation('tanh', (x) => tf.tanh(x)),
 ];
 

@@ -4,7 +4,7 @@ import type { Attrs, Shape } from '../ir/types';
 import { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwise } from '../kernels/conv';
 import { boolAttr, enumAttr, outSize, pairAttr, posIntAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
-import type { BatchNormFold, OpSpec, ParamSpec } from './spec';
+import type { BatchNormFold, FusedInference, OpSpec, ParamSpec } from './spec';
 
 /** The sliding-window attributes convolutions share. */
 const windowSchema = { kernel: pairAttr(), strides: pairAttr(1), padding: enumAttr(['same', 'valid'] as const, 'same'), dilation: pairAttr(1) };
@@ -48,6 +48,24 @@ function outHW(h: number, w: number, a: { kernel: readonly [number, number]; str
   return [oh, ow];
 }
 
+/** conv2d + bias + activation as tfjs-core's fused kernel (ungrouped convs only). */
+const fusedConv2d: FusedInference<Conv2dAttrs> = {
+  accepts: (a) => a.groups === 1,
+  run: (x, kernel, bias, a, activation) => tf.fused.conv2d({
+    x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: [a.strides[0], a.strides[1]], pad: a.padding,
+    dilations: [a.dilation[0], a.dilation[1]], bias, activation,
+  }),
+};
+
+/** depthwiseConv2d + bias + activation as tfjs-core's fused kernel. */
+const fusedDepthwise: FusedInference<DepthwiseConv2dAttrs> = {
+  accepts: () => true,
+  run: (x, kernel, bias, a, activation) => tf.fused.depthwiseConv2d({
+    x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: [a.strides[0], a.strides[1]], pad: a.padding,
+    dilations: [a.dilation[0], a.dilation[1]], bias, activation,
+  }),
+};
+
 /** conv2d, including grouped convolution (`groups` > 1). */
 export const conv2dOp: OpSpec<Conv2dAttrs> = {
   name: 'conv2d',
@@ -56,6 +74,7 @@ export const conv2dOp: OpSpec<Conv2dAttrs> = {
   normalizeAttrs: (a) => readAttrs(conv2dSchema, a, 'conv2d'),
   ...convTraits,
   foldsBatchNorm: lastAxisFold(),
+  fusedInference: fusedConv2d,
   inferShape(inputShapes, a) {
     const [h, w, c] = spatial(inputShapes, 'conv2d');
     if (c % a.groups !== 0 || a.filters % a.groups !== 0) {
@@ -108,6 +127,7 @@ export const depthwiseConv2dOp: OpSpec<DepthwiseConv2dAttrs> = {
     scaleShape: (k) => k.slice(2),
     foldedAttrs: (a) => ({ ...a, useBias: true }),
   },
+  fusedInference: fusedDepthwise,
   inferShape(inputShapes, a) {
     const [h, w, c] = spatial(inputShapes, 'depthwiseConv2d');
     return [...outHW(h, w, a, 'depthwiseConv2d'), c * a.multiplier];

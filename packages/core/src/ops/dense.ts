@@ -24,6 +24,15 @@ export const denseOp: OpSpec<DenseAttrs> = {
   quantPassthrough: false,
   fusedActivation: false,
   foldsBatchNorm: lastAxisFold(),
+  fusedInference: {
+    accepts: () => true,
+    run(x, kernel, bias, a, activation) {
+      const shape = x.shape;
+      const flat = shape.length === 2 ? x : tf.reshape(x, [-1, shape[shape.length - 1]!]);
+      const y = tf.fused.matMul({ a: flat as tf.Tensor2D, b: kernel as tf.Tensor2D, bias, activation });
+      return shape.length === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), a.units]);
+    },
+  },
   inferShape([s], a) {
     if (!s || s.length < 1) throw new ShapeError('dense expects an input with at least one axis');
     return [...s.slice(0, -1), a.units];

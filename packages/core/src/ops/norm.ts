@@ -50,6 +50,10 @@ export const batchNormOp: OpSpec<BatchNormAttrs> = {
       movingVariance: channelParam(c, 'ones', false),
     };
   },
+  inferenceAffine(p, a) {
+    const scale = tf.mul(p.gamma!, tf.rsqrt(tf.add(p.movingVariance!, a.epsilon)));
+    return { scale, shift: tf.sub(p.beta!, tf.mul(p.movingMean!, scale)) };
+  },
   forward([x], p, a, ctx) {
     if (!ctx.training) {
       return tf.batchNorm(x!, p.movingMean!, p.movingVariance!, p.beta!, p.gamma!, a.epsilon);

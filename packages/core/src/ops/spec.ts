@@ -113,6 +113,27 @@ export interface BatchNormFold<A extends Attrs = Attrs> {
   foldedAttrs(attrs: A): A;
 }
 
+/** Activations tfjs-core's fused conv2d / depthwiseConv2d / matMul kernels apply after the bias. */
+export type KernelActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu';
+
+/**
+ * The inference-mode form of a conv/dense op as one tfjs-core fused kernel: the op, its bias and
+ * a following activation in one pass (the executor folds a following batch norm into `kernel`
+ * and `bias` first, as {@link BatchNormFold} says).
+ */
+export interface FusedInference<A extends Attrs = Attrs> {
+  /** Whether a node with these attributes runs fused (e.g. a grouped conv does not). */
+  accepts(attrs: A): boolean;
+  /** `activation(op(x, kernel) + bias)` in one kernel; `bias` undefined for none. */
+  run(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, attrs: A, activation: KernelActivation): tf.Tensor;
+}
+
+/** Inference-mode batch norm as a per-channel affine map `y = x * scale + shift`. */
+export interface InferenceAffine {
+  readonly scale: tf.Tensor;
+  readonly shift: tf.Tensor;
+}
+
 /** Everything Bonsai knows about one op: one object per op, one file per op family. */
 export interface OpSpec<A extends Attrs = Attrs> {
   readonly name: string;
@@ -142,6 +163,12 @@ export interface OpSpec<A extends Attrs = Attrs> {
   readonly fusedActivation: boolean;
   /** How a following batch norm folds into this op, or null when it does not. */
   readonly foldsBatchNorm: BatchNormFold<A> | null;
+  /** The op as one fused tfjs kernel at inference (conv2d, depthwiseConv2d, dense); absent when none. */
+  readonly fusedInference?: FusedInference<A>;
+  /** A norm's inference-mode affine map (batch norm), for folding into the producing op; absent when none. */
+  inferenceAffine?(params: Readonly<Record<string, tf.Tensor>>, attrs: A): InferenceAffine;
+  /** The fused-kernel activation this elementwise op equals (relu, relu6, sigmoid); absent when none. */
+  readonly kernelActivation?: KernelActivation;
   /** Output shape (no batch dim); throws ShapeError when the inputs do not fit. */
   inferShape(inputShapes: readonly Shape[], attrs: A): Shape;
   /** Parameters and their shapes; `{}` for ops without parameters. */
