@@ -2,7 +2,7 @@ import { ConfigError, ShapeError } from '@bonsai/core';
 import { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
 import { Arena, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
 import type { Int8LayerFactory } from './reference';
-import { requantConstants, type Requant, type RequantOptions } from './requant';
+import { type ActivationQuant, type FusedActivation, requantConstants, type Requant, type RequantOptions } from './requant';
 
 /** An int8 tensor: row-major values and shape (NHWC for images). */
 export interface Int8Tensor {
@@ -42,6 +42,30 @@ export interface DenseOptions extends RequantOptions {
   weights: ArrayLike<number>;
   /** [in, units]. */
   weightShape: readonly [number, number];
+}
+
+/** Options of {@link Int8Kernels.add}: the grids of both inputs and of the output. */
+export interface AddOptions {
+  a: ActivationQuant;
+  b: ActivationQuant;
+  output: ActivationQuant;
+  /** Fused activation (default 'none'). */
+  activation?: FusedActivation;
+  /** Output integer range (default [-128, 127]). */
+  qmin?: number;
+  qmax?: number;
+}
+
+/** A prepared elementwise int8 layer of two inputs of the same shape. */
+export interface Int8BinaryLayer {
+  run(a: Int8Tensor, b: Int8Tensor): Int8Tensor;
+}
+
+/** Clamp range of an add (checks the grids; one weight scale of 1 stands in for the requant check). */
+export function addRange(o: AddOptions): { lo: number; hi: number } {
+  const rq = requantConstants({ input: o.a, output: o.output, weightScales: [1], activation: o.activation ?? 'none', qmin: o.qmin ?? -128, qmax: o.qmax ?? 127 }, 1);
+  requantConstants({ input: o.b, output: o.output, weightScales: [1] }, 1);
+  return { lo: rq.lo, hi: rq.hi };
 }
 
 const round = (v: number, m: number): number => Math.ceil(v / m) * m;
@@ -243,6 +267,45 @@ export class Int8Kernels implements Int8LayerFactory {
           for (let b = 0; b < n; b++) {
             this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
           }
+          return this.output(po, [n, g.outH, g.outW, c]);
+        }),
+    };
+  }
+
+  /** Elementwise int8 add of two tensors of equal shape (residual connections), fused activation included. */
+  add(options: AddOptions): Int8BinaryLayer {
+    const { lo, hi } = addRange(options);
+    return {
+      run: (a, b) =>
+        this.scratch(() => {
+          if (a.data.length !== b.data.length || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(`add: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
+          const pa = this.copyIn(a.data);
+          const pb = this.copyIn(b.data);
+          const po = this.arena.alloc(a.data.length);
+          this.k.addI8(pa, options.a.zeroPoint, options.a.scale, pb, options.b.zeroPoint, options.b.scale, a.data.length, options.output.scale, options.output.zeroPoint, lo, hi, po);
+          return this.output(po, [...a.shape]);
+        }),
+    };
+  }
+
+  /** int8 max pooling (NHWC; tfjs 'same'/'valid' padding, padded taps skipped). */
+  maxPool(options: WindowOptions): Int8Layer {
+    const window: WindowOptions = { kernel: options.kernel, strides: options.strides ?? options.kernel, dilation: [1, 1], padding: options.padding ?? 'valid' };
+    const outputShape = (s: readonly number[]): number[] => {
+      const g = convGeometry(s[1]!, s[2]!, window);
+      return [s[0]!, g.outH, g.outW, s[3]!];
+    };
+    return {
+      path: 'simd128',
+      outputShape,
+      run: (x) =>
+        this.scratch(() => {
+          const px = this.inputIn(x, 4);
+          const [n, h, w, c] = x.shape as [number, number, number, number];
+          const g = convGeometry(h, w, window);
+          const per = g.outH * g.outW * c;
+          const po = this.arena.alloc(n * per);
+          for (let b = 0; b < n; b++) this.k.maxPoolI8(px + b * h * w * c, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, po + b * per);
           return this.output(po, [n, g.outH, g.outW, c]);
         }),
     };

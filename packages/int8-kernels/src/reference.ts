@@ -1,7 +1,7 @@
 import { ShapeError } from '@bonsai/core';
 import { convGeometry, type WindowOptions } from './geometry';
-import type { Conv2dOptions, DenseOptions, DepthwiseOptions, Int8Layer } from './layers';
-import { requantConstants, requantize, type Requant } from './requant';
+import { addRange, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
+import { requantConstants, requantize, roundHalfEven, type Requant } from './requant';
 
 /**
  * Bonsai's integer reference, in plain JavaScript (the oracle the WASM kernels are tested
@@ -88,11 +88,55 @@ export function denseReference(input: ReferenceInput, weights: ArrayLike<number>
   return out;
 }
 
+/**
+ * Reference int8 add, the simulation's float32 arithmetic: v = f32(f32((a - za) sa) + f32((b - zb) sb)),
+ * q = clamp(round_half_even(f32(v / so)) + zo) (the fused activation narrows the clamp).
+ */
+export function addReference(a: Int8Array, b: Int8Array, o: AddOptions): Int8Array {
+  const f = Math.fround;
+  const { lo, hi } = addRange(o);
+  const out = new Int8Array(a.length);
+  const { scale: so, zeroPoint: zo } = o.output;
+  for (let i = 0; i < a.length; i++) {
+    const v = f(f(f((a[i]! - o.a.zeroPoint) * o.a.scale) + f((b[i]! - o.b.zeroPoint) * o.b.scale)) / so);
+    out[i] = roundHalfEven(Math.min(Math.max(v, lo - zo), hi - zo)) + zo;
+  }
+  return out;
+}
+
+/** Reference int8 max pooling (NHWC; taps outside the image are skipped). */
+export function maxPoolReference(x: Int8Array, shape: readonly number[], window: WindowOptions): Int8Array {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const g = convGeometry(h, w, window);
+  const out = new Int8Array(n * g.outH * g.outW * c);
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++) {
+        for (let ci = 0; ci < c; ci++) {
+          let m = -128;
+          for (let ky = 0; ky < g.kh; ky++) {
+            const iy = oy * g.sh - g.padTop + ky;
+            for (let kx = 0; kx < g.kw; kx++) {
+              const ix = ox * g.sw - g.padLeft + kx;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w) m = Math.max(m, x[((b * h + iy) * w + ix) * c + ci]!);
+            }
+          }
+          out[o++] = m;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** The layer factories shared by the WASM kernels and the reference (see {@link ReferenceKernels}). */
 export interface Int8LayerFactory {
   conv2d(options: Conv2dOptions): Int8Layer;
   depthwiseConv2d(options: DepthwiseOptions): Int8Layer;
   dense(options: DenseOptions): Int8Layer;
+  add(options: AddOptions): Int8BinaryLayer;
+  maxPool(options: WindowOptions): Int8Layer;
 }
 
 function windowOf(o: WindowOptions): WindowOptions {
@@ -136,6 +180,20 @@ export class ReferenceKernels implements Int8LayerFactory {
       outputShape,
       run: (x) => ({ data: depthwiseReference({ x: x.data, shape: x.shape, zx: o.input.zeroPoint }, o.weights, win, rq), shape: outputShape(x.shape) }),
     };
+  }
+
+  add(o: AddOptions): Int8BinaryLayer {
+    addRange(o);
+    return { run: (a, b) => ({ data: addReference(a.data, b.data, o), shape: a.shape }) };
+  }
+
+  maxPool(o: WindowOptions): Int8Layer {
+    const win: WindowOptions = { kernel: o.kernel, strides: o.strides ?? o.kernel, dilation: [1, 1], padding: o.padding ?? 'valid' };
+    const outputShape = (s: readonly number[]): number[] => {
+      const g = convGeometry(s[1]!, s[2]!, win);
+      return [s[0]!, g.outH, g.outW, s[3]!];
+    };
+    return { path: 'reference', outputShape, run: (x) => ({ data: maxPoolReference(x.data, x.shape, win), shape: outputShape(x.shape) }) };
   }
 
   dense(o: DenseOptions): Int8Layer {

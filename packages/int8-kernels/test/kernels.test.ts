@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  conv2dReference, denseReference, depthwiseReference, loadInt8Kernels, relaxedSimdSupported, requantConstants,
+  addReference, conv2dReference, denseReference, depthwiseReference, loadInt8Kernels, maxPoolReference, relaxedSimdSupported, requantConstants,
   type Int8Kernels, type RequantOptions, type FusedActivation,
 } from '@bonsai/int8-kernels';
 
@@ -111,6 +111,51 @@ describe.each(variants)('int8 kernels (%s) are bit-exact to the integer referenc
       const layer = k.depthwiseConv2d({ ...opts, weights, weightShape: [kh, kw, c, 1], kernel: [kh, kw], strides, dilation, padding });
       const want = depthwiseReference({ x, shape: [n, h, w, c], zx: opts.input.zeroPoint }, weights, { kernel: [kh, kw], strides, dilation, padding }, requantConstants(opts, c));
       expect(Array.from(layer.run({ data: x, shape: [n, h, w, c] }).data), `depthwise case ${t}`).toEqual(Array.from(want));
+    }
+  });
+});
+
+describe.each(variants)('int8 add and max pooling (%s)', (variant) => {
+  it('add is bit-exact to the float32 simulation of dequantize-add-requantize', async () => {
+    const k = await loadInt8Kernels({ variant });
+    const r = rng(7);
+    const f = Math.fround;
+    for (let t = 0; t < 20; t++) {
+      const n = int(r, 1, 300);
+      const a = int8s(r, n);
+      const b = int8s(r, n);
+      const o = {
+        a: { scale: f(0.01 + r() * 0.1), zeroPoint: int(r, -128, 127) },
+        b: { scale: f(0.01 + r() * 0.1), zeroPoint: int(r, -128, 127) },
+        output: { scale: f(0.02 + r() * 0.1), zeroPoint: int(r, -30, 30) },
+        activation: (['none', 'relu', 'relu6'] as const)[t % 3]!,
+      };
+      const got = k.add(o).run({ data: a, shape: [n] }, { data: b, shape: [n] }).data;
+      // Independent oracle: the simulated model's float32 steps, written out per element.
+      const want = Int8Array.from({ length: n }, (_, i) => {
+        let v = f(f((a[i]! - o.a.zeroPoint) * o.a.scale) + f((b[i]! - o.b.zeroPoint) * o.b.scale));
+        if (o.activation !== 'none') v = Math.max(v, 0);
+        if (o.activation === 'relu6') v = Math.min(v, 6);
+        const q = f(v / o.output.scale);
+        const rounded = Math.abs(q % 1) === 0.5 ? 2 * Math.round(q / 2) : Math.round(q);
+        return Math.min(Math.max(rounded + o.output.zeroPoint, -128), 127);
+      });
+      expect(Array.from(got), `add case ${t}`).toEqual(Array.from(want));
+      expect(Array.from(got)).toEqual(Array.from(addReference(a, b, o)));
+    }
+  });
+
+  it('max pooling matches the reference over pool sizes, strides and paddings', async () => {
+    const k = await loadInt8Kernels({ variant });
+    const r = rng(8);
+    for (let t = 0; t < 20; t++) {
+      const kernel = [int(r, 1, 3), int(r, 1, 3)] as const;
+      const strides = [int(r, 1, 3), int(r, 1, 3)] as const;
+      const padding = t % 2 === 0 ? 'same' : 'valid';
+      const shape = [int(r, 1, 2), int(r, 3, 9), int(r, 3, 9), int(r, 1, 40)];
+      const x = int8s(r, shape.reduce((p, v) => p * v, 1));
+      const got = k.maxPool({ kernel, strides, padding }).run({ data: x, shape });
+      expect(Array.from(got.data), `pool case ${t}`).toEqual(Array.from(maxPoolReference(x, shape, { kernel, strides, padding })));
     }
   });
 });

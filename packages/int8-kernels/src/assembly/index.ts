@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow } from './common';
+import { finishRow, pack8 } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -140,6 +140,67 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
           }
         }
         finishRow(o + <usize>c, a0, a1, ep + (<usize>c << 2), cPad, lo, hi, zp, c <= cLast ? 8 : C - c);
+      }
+    }
+  }
+}
+
+/**
+ * Elementwise sum of two int8 tensors of `n` values, as the simulation computes it in float32:
+ * v = f32(f32((a - za) * sa) + f32((b - zb) * sb)); out = clamp(round_half_even(f32(v / so)), lo - zo, hi - zo) + zo.
+ */
+export function addI8(a: usize, za: i32, sa: f32, b: usize, zb: i32, sb: f32, n: i32, so: f32, zo: i32, qlo: i32, qhi: i32, out: usize): void {
+  const zav = i32x4.splat(za);
+  const zbv = i32x4.splat(zb);
+  const sav = f32x4.splat(sa);
+  const sbv = f32x4.splat(sb);
+  const sov = f32x4.splat(so);
+  const zp = i32x4.splat(zo);
+  const lo = f32x4.splat(<f32>(qlo - zo));
+  const hi = f32x4.splat(<f32>(qhi - zo));
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const av = v128.load8x8_s(a + <usize>i);
+    const bv = v128.load8x8_s(b + <usize>i);
+    const r0 = addLanes(i32x4.extend_low_i16x8_s(av), i32x4.extend_low_i16x8_s(bv), zav, zbv, sav, sbv, sov, lo, hi, zp);
+    const r1 = addLanes(i32x4.extend_high_i16x8_s(av), i32x4.extend_high_i16x8_s(bv), zav, zbv, sav, sbv, sov, lo, hi, zp);
+    v128.store64_lane(out + <usize>i, pack8(r0, r1), 0);
+  }
+  for (; i < n; i++) {
+    const fa = <f32>(<i32>load<i8>(a + <usize>i) - za) * sa;
+    const fb = <f32>(<i32>load<i8>(b + <usize>i) - zb) * sb;
+    let v = (fa + fb) / so;
+    v = min(max(v, <f32>(qlo - zo)), <f32>(qhi - zo));
+    store<i8>(out + <usize>i, <i8>(<i32>nearest<f32>(v) + zo));
+  }
+}
+
+function addLanes(a: v128, b: v128, za: v128, zb: v128, sa: v128, sb: v128, so: v128, lo: v128, hi: v128, zp: v128): v128 {
+  const fa = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(a, za)), sa);
+  const fb = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(b, zb)), sb);
+  const v = f32x4.min(f32x4.max(f32x4.div(f32x4.add(fa, fb), so), lo), hi);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zp);
+}
+
+/** Max pooling of one NHWC int8 image (taps outside the image are skipped, as in tfjs). */
+export function maxPoolI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, out: usize): void {
+  for (let oy = 0; oy < OH; oy++) {
+    const y0 = max(oy * sh - padTop, 0);
+    const y1 = min(oy * sh - padTop + kh, H);
+    for (let ox = 0; ox < OW; ox++) {
+      const x0 = max(ox * sw - padLeft, 0);
+      const x1 = min(ox * sw - padLeft + kw, W);
+      const o = out + <usize>(oy * OW + ox) * <usize>C;
+      let c = 0;
+      for (; c + 16 <= C; c += 16) {
+        let m = i8x16.splat(-128);
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) m = i8x16.max_s(m, v128.load(x + <usize>(iy * W + ix) * <usize>C + <usize>c));
+        v128.store(o + <usize>c, m);
+      }
+      for (; c < C; c++) {
+        let m: i32 = -128;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) m = max(m, <i32>load<i8>(x + <usize>(iy * W + ix) * <usize>C + <usize>c));
+        store<i8>(o + <usize>c, <i8>m);
       }
     }
   }

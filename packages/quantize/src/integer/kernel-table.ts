@@ -1,5 +1,5 @@
 import type { Attrs } from '@bonsai/core';
-import type { FusedActivation, Int8Layer, Int8LayerFactory, RequantOptions } from '@bonsai/int8-kernels';
+import type { AddOptions, FusedActivation, Int8BinaryLayer, Int8Layer, Int8LayerFactory, RequantOptions } from '@bonsai/int8-kernels';
 import type { QuantizedTensor } from '../quantized-model';
 
 /** What a table entry needs to build one int8 layer. */
@@ -56,3 +56,17 @@ export const INT8_KERNELS: Readonly<Record<string, KernelEntry>> = {
 
 /** Activations fused into an int8 layer's requantization, keyed by op name. */
 export const FUSED_ACTIVATIONS: Readonly<Record<string, FusedActivation>> = { relu: 'relu', relu6: 'relu6' };
+
+/** Grid-preserving ops with an int8 form: a max-pooling kernel, or a reshape of the same bytes. */
+export const INT8_PASSTHROUGH: Readonly<Record<string, 'reshape' | ((kernels: Int8LayerFactory, attrs: Attrs) => Int8Layer)>> = {
+  maxPool: (k, attrs) => k.maxPool({ kernel: pair(attrs.pool), strides: pair(attrs.strides), padding: attrs.padding as 'same' | 'valid' }),
+  // NHWC flatten and reshape keep the order of the values; dropout is the identity in inference.
+  flatten: 'reshape',
+  reshape: 'reshape',
+  dropout: 'reshape',
+};
+
+/** Elementwise ops of two int8 inputs with a kernel (residual adds). */
+export const INT8_ELEMENTWISE: Readonly<Record<string, (kernels: Int8LayerFactory, options: AddOptions) => Int8BinaryLayer>> = {
+  add: (k, options) => k.add(options),
+};

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attrs, getOp, type ModelInputs, type NodeId, type OpSpec, resolveInputs, type RunResult } from '@bonsai/core';
-import type { Int8Layer, Int8LayerFactory } from '@bonsai/int8-kernels';
+import type { FusedActivation, Int8BinaryLayer, Int8Layer, Int8LayerFactory } from '@bonsai/int8-kernels';
 import { fakeQuant } from '../fake-quant';
 import type { QParams } from '../qparams';
 import type { QuantizedModel } from '../quantized-model';
-import { FUSED_ACTIVATIONS, INT8_KERNELS } from './kernel-table';
+import { FUSED_ACTIVATIONS, INT8_ELEMENTWISE, INT8_KERNELS, INT8_PASSTHROUGH } from './kernel-table';
 import { centered, fromCentered, type Int8Value, isInt8Grid, toFloat, toInt8 } from './values';
 
 /** How one node runs in the integer plan. */
@@ -13,8 +13,12 @@ export type StepKind =
   | 'int8'
   /** The activation fused into the previous int8 step: nothing to compute. */
   | 'fused'
-  /** A grid-preserving op (max pooling, reshape, ReLU) run on the centered integers. */
+  /** A grid-preserving op: int8 max pooling, or (ReLU, other ops) run on the centered integers. */
   | 'passthrough'
+  /** Flatten / reshape / inference dropout: the same int8 bytes with a new shape. */
+  | 'reshape'
+  /** Residual add of two int8 inputs (fused ReLU included), as the simulation rounds it. */
+  | 'int8add'
   /** Float32 on tfjs, exactly as the simulated model runs it. */
   | 'float'
   | 'input';
@@ -32,6 +36,7 @@ interface Step extends PlanStepInfo {
   readonly inputs: readonly NodeId[];
   readonly attrs: Attrs;
   readonly layer?: Int8Layer;
+  readonly binary?: Int8BinaryLayer;
   /** The kernel takes rows [batch..., features] flattened to 2-D (dense). */
   readonly rows?: boolean;
   /** Quantization of this node's output (int8 grid) when it has one. */
@@ -106,8 +111,24 @@ export class IntegerPlan {
           case 'fused':
             values.set(s.node, values.get(s.fusedFrom!)!);
             break;
+          case 'int8add': {
+            const a = asInt8(s.inputs[0]!, stepOf(this.steps, s.inputs[0]!).qp!);
+            const b = asInt8(s.inputs[1]!, stepOf(this.steps, s.inputs[1]!).qp!);
+            const y = s.binary!.run(a, b);
+            values.set(s.node, { q: { data: y.data, shape: a.shape, qp: s.qp! } });
+            break;
+          }
+          case 'reshape': {
+            const x = values.get(s.inputs[0]!)!.q!;
+            values.set(s.node, { q: { data: x.data, shape: [x.shape[0]!, ...graph.shape(s.node)], qp: x.qp } });
+            break;
+          }
           case 'passthrough': {
             const x = values.get(s.inputs[0]!)!.q!;
+            if (s.layer) {
+              values.set(s.node, { q: { ...s.layer.run(x), qp: x.qp } });
+              break;
+            }
             const t = tf.tensor(centered(x), [...x.shape], 'float32');
             const y = s.spec.forward([t], {}, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
             values.set(s.node, { q: fromCentered(y.dataSync() as Float32Array, y.shape, x.qp) });
@@ -164,9 +185,22 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
     }
     const src = byId.get(node.inputs[0]!);
     // A grid-preserving op on an int8 value stays int8 (same grid) unless its output is re-quantized.
-    if (spec.quantPassthrough && !actQp && node.inputs.length === 1 && src && (src.kind === 'int8' || src.kind === 'fused' || src.kind === 'passthrough') && src.qp) {
-      push({ ...base, kind: 'passthrough', qp: src.qp });
+    if (spec.quantPassthrough && !actQp && node.inputs.length === 1 && src && INT8_VALUED.has(src.kind) && src.qp) {
+      const pt = INT8_PASSTHROUGH[node.op];
+      if (pt === 'reshape') push({ ...base, kind: 'reshape', qp: src.qp });
+      else push({ ...base, kind: 'passthrough', qp: src.qp, ...(pt ? { layer: pt(kernels, node.attrs) } : {}) });
       continue;
+    }
+    const ew = INT8_ELEMENTWISE[node.op];
+    if (ew && node.inputs.length === 2) {
+      const [a, b] = node.inputs.map((i) => byId.get(i)?.qp);
+      const out = outputGrid(model, node.id, actQp);
+      if (isInt8Grid(a) && isInt8Grid(b) && out) {
+        const binary = ew(kernels, { a: quantOf(a), b: quantOf(b), output: quantOf(out.qp), activation: out.activation, qmin: out.qp.qmin, qmax: out.qp.qmax });
+        push({ ...base, kind: 'int8add', binary, qp: out.qp });
+        if (out.fused) fusedInto.set(out.fused, node.id);
+        continue;
+      }
     }
     const entry = INT8_KERNELS[node.op];
     if (entry) {
@@ -187,6 +221,23 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
   return steps;
 }
 
+/** Kinds of steps whose value is held as int8. */
+const INT8_VALUED = new Set<StepKind>(['int8', 'fused', 'passthrough', 'reshape', 'int8add']);
+
+const quantOf = (qp: QParams): { scale: number; zeroPoint: number } => ({ scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]! });
+
+/** A node's output grid: its own, or that of its single consumer when that is a fusable activation. */
+function outputGrid(model: QuantizedModel, id: NodeId, ownQp: QParams | undefined): { qp: QParams; activation: FusedActivation; fused?: NodeId } | undefined {
+  const graph = model.graph;
+  if (ownQp) return isInt8Grid(ownQp) ? { qp: ownQp, activation: 'none' } : undefined;
+  const consumers = graph.consumers(id);
+  if (consumers.length !== 1 || graph.outputs.includes(id)) return undefined;
+  const c = graph.node(consumers[0]!);
+  const act = FUSED_ACTIVATIONS[c.op];
+  const qp = model.activationQParams.get(c.id);
+  return act && isInt8Grid(qp) ? { qp, activation: act, fused: c.id } : undefined;
+}
+
 function int8Step(model: QuantizedModel, kernels: Int8LayerFactory, id: NodeId, attrs: Attrs, inQp: QParams | undefined, ownQp: QParams | undefined): { layer: Int8Layer; qp: QParams; fused?: NodeId } | string {
   const graph = model.graph;
   const op = graph.node(id).op;
@@ -199,29 +250,17 @@ function int8Step(model: QuantizedModel, kernels: Int8LayerFactory, id: NodeId, 
   const wq = weight.qparams;
   if (wq.bits !== 8 || wq.qmin < -128 || wq.qmax > 127 || wq.zeroPoint.some((z) => z !== 0)) return 'its weights are not symmetric int8';
   if (wq.scale.length > 1 && wq.axis !== entry.channelAxis) return `its weight scales run along axis ${String(wq.axis)}, the kernel needs ${entry.channelAxis}`;
-  // The output grid: the node's own, or that of a single fused activation consumer.
-  let outQp = ownQp;
-  let activation: 'none' | 'relu' | 'relu6' = 'none';
-  let fused: NodeId | undefined;
-  const consumers = graph.consumers(id);
-  if (!outQp && consumers.length === 1 && !graph.outputs.includes(id)) {
-    const c = graph.node(consumers[0]!);
-    const act = FUSED_ACTIVATIONS[c.op];
-    if (act && model.activationQParams.get(c.id)) {
-      outQp = model.activationQParams.get(c.id);
-      activation = act;
-      fused = c.id;
-    }
-  }
-  if (!isInt8Grid(outQp)) return 'its output is not quantized to a per-tensor int8 grid';
+  const grid = outputGrid(model, id, ownQp);
+  if (!grid) return 'its output is not quantized to a per-tensor int8 grid';
+  const { qp: outQp, activation, fused } = grid;
   const biasParam = model.param(id, 'bias');
   const bias = biasParam ? tf.tidy(() => biasParam.effective().dataSync() as Float32Array) : undefined;
   const layer = entry.build(kernels, {
     attrs,
     weight,
     requant: {
-      input: { scale: inQp.scale[0]!, zeroPoint: inQp.zeroPoint[0]! },
-      output: { scale: outQp.scale[0]!, zeroPoint: outQp.zeroPoint[0]! },
+      input: quantOf(inQp),
+      output: quantOf(outQp),
       weightScales: wq.scale,
       ...(bias ? { bias } : {}),
       activation,
