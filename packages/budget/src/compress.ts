@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adam, ConfigError, train, type Model, type NodeId } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
+import { applyPrecisions, chooseMixedPrecision, weightTargets, type WeightPrecision } from '@bonsai/quantize';
 import { benchmarkLatency, countMacs, countParams, lossCurves, serializedSize, type SensitivityRow } from '@bonsai/eval';
 import { allocate, type Allocation } from './allocate';
 import { pruneToRatios } from './apply';
@@ -56,6 +57,14 @@ export interface CompressOptions {
   step?: number;
   maxRatio?: number;
   fineTune?: FineTuneOptions;
+  /**
+   * With a `sizeBytes` target: per-layer weight precision (@bonsai/quantize's
+   * `chooseMixedPrecision`, int4 / int8 / float16) after pruning. Pruning then aims at the size
+   * the weights would take at int8, and the precision search fits the exact byte budget. The size
+   * reported is the weights' stored bytes (integers + per-channel scales, or float16) plus the
+   * other params in float32; wasm still computes in float32 (no latency change).
+   */
+  mixedPrecision?: boolean | { precisions?: readonly WeightPrecision[]; samples?: number };
   /** Progress messages. */
   onProgress?: (message: string) => void;
 }
@@ -128,11 +137,14 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
     const rows = await groupSensitivity(model, data.val.x, labels, { roots: structure.roots, ratios: options.sweepRatios, importance: options.importance, pool });
     const latency = table ? latencyPredictor(table) : undefined;
     // Size is measured as the float32 weights file; the cost model counts 4 bytes per value.
-    const sizeTargets = targets.map((t) => (t.metric === 'sizeBytes' ? { ...t, limit: t.limit * (denseCost.bytes / denseSize) } : t));
+    // With mixed precision, pruning aims at the size the values would take at int8 (a quarter).
+    const mixed = options.mixedPrecision && targets.some((t) => t.metric === 'sizeBytes') ? (options.mixedPrecision === true ? {} : options.mixedPrecision) : undefined;
+    const sizeScale = mixed ? 4 : 1;
+    const sizeTargets = targets.map((t) => (t.metric === 'sizeBytes' ? { ...t, limit: t.limit * sizeScale * (denseCost.bytes / denseSize) } : t));
     const allocation = allocate(structure, { curves: lossCurves(rows), targets: sizeTargets, latency, step: options.step, maxRatio: options.maxRatio });
-    if (allocation.predicted.sizeBytes !== undefined) allocation.predicted.sizeBytes *= denseSize / denseCost.bytes;
+    if (allocation.predicted.sizeBytes !== undefined) allocation.predicted.sizeBytes *= denseSize / denseCost.bytes / sizeScale;
     log(`allocation: ${Object.entries(allocation.ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    const student = model.clone();
+    let student = model.clone();
     try {
       pruneToRatios(student, allocation.ratios, { importance: importanceOf(options.importance) });
       const prunedScore = matchRate(topClasses(student, data.val.x), labels);
@@ -149,9 +161,35 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
           if (!data.train.y) y.dispose();
         }
       }
+      let storedBytes: number | undefined;
+      let precisionNote: string | undefined;
+      if (mixed) {
+        const limit = targets.find((t) => t.metric === 'sizeBytes')!.limit;
+        const quantizable = [...weightTargets(student, {}).keys()];
+        const floatRest = (await serializedSize(student)).weights - 4 * quantizable.reduce((a, n) => a + student.params.get(n)!.size, 0);
+        const n = Math.min(mixed.samples ?? 128, data.val.x.shape[0]);
+        const sample = tf.slice(data.val.x, [0], [n]);
+        try {
+          const plan = chooseMixedPrecision(student, sample, { budgetBytes: limit - floatRest, precisions: mixed.precisions });
+          const rounded = applyPrecisions(student, plan.precisions);
+          student.dispose();
+          student = rounded;
+          storedBytes = floatRest + plan.bytes;
+          const counts = new Map<string, number>();
+          for (const p of plan.precisions.values()) counts.set(p, (counts.get(p) ?? 0) + 1);
+          precisionNote = `weight precisions: ${[...counts].map(([p, c]) => `${c} x ${p}`).join(', ')}`;
+          log(precisionNote);
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          precisionNote = `mixed precision could not fit: ${e.message}`;
+        } finally {
+          sample.dispose();
+        }
+      }
       const score = matchRate(topClasses(student, data.val.x), labels);
       const measured = await measure(student, model, targets.map((t) => t.metric), latencyOptions);
-      const report = buildReport({ metric, baseline, prunedScore, score, maxDrop: options.maxDrop, targets, allocation, measured: measured.values, denseLatencyNow: measured.denseLatency, fineTuned: epochs > 0 && data.train !== undefined });
+      if (storedBytes !== undefined) measured.values.sizeBytes = storedBytes;
+      const report = buildReport({ metric, baseline, prunedScore, score, maxDrop: options.maxDrop, targets, allocation, measured: measured.values, denseLatencyNow: measured.denseLatency, fineTuned: epochs > 0 && data.train !== undefined, note: precisionNote });
       return { model: student, allocation, sensitivity: rows, latencyTable: table, report };
     } catch (e) {
       student.dispose();

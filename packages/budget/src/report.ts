@@ -49,6 +49,8 @@ export interface ReportInputs {
   measured: Partial<Record<TargetMetric, number>>;
   denseLatencyNow?: number;
   fineTuned: boolean;
+  /** An extra sentence for the verdict (e.g. the chosen weight precisions). */
+  note?: string;
 }
 
 const fmt = (m: TargetMetric, v: number): string => (m === 'latencyMs' ? `${v.toFixed(2)} ms` : m === 'sizeBytes' ? `${Math.round(v).toLocaleString('en-US')} B` : Math.round(v).toLocaleString('en-US'));
@@ -80,6 +82,7 @@ export function buildReport(i: ReportInputs): BudgetReport {
       [`${i.metric} drop`, `<= ${pts(i.maxDrop)}`, formatPercent(i.baseline), pts(i.allocation.predictedDrop), pts(measuredDrop), '', `pruned ${formatPercent(i.prunedScore)}, final ${formatPercent(i.score)}`, dropMet ? 'yes' : 'NO'],
     ],
   );
+  if (i.note) parts.push(`${i.note.charAt(0).toUpperCase()}${i.note.slice(1)}.`);
   const summary = parts.join(' ');
   return {
     metric: i.metric,

@@ -62,4 +62,16 @@ describe('compressToBudget', () => {
     await expect(compressToBudget(model, { val }, { target: { macs: { fraction: 0.5 } }, maxDrop: 5 })).rejects.toBeInstanceOf(ConfigError);
     await expect(compressToBudget(model, { val }, { target: {}, maxDrop: 0.01 })).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it('meets a size budget with mixed weight precision after lighter pruning', async () => {
+    const r = await compressToBudget(model, { val }, { target: { sizeBytes: { fraction: 0.2 } }, maxDrop: 1, sweepRatios: [0.5], fineTune: { epochs: 0 }, mixedPrecision: true });
+    const size = r.report.targets[0]!;
+    expect(size.metric).toBe('sizeBytes');
+    expect(size.measured).toBeLessThanOrEqual(size.limit);
+    expect(size.met).toBe(true);
+    // float32 alone could not fit: the kept params take more than the bound at 4 bytes each.
+    expect(4 * countParams(r.model)).toBeGreaterThan(size.limit);
+    expect(r.report.summary).toMatch(/Weight precisions: \d+ x (int4|int8|float16)/);
+    r.model.dispose();
+  });
 });
