@@ -263,7 +263,7 @@ export class Int8Kernels implements Int8LayerFactory {
           const g = geom(x.shape);
           const per = g.outH * g.outW * c;
           const po = this.arena.alloc(n * per);
-          const scratch = cPad === c ? 0 : this.arena.alloc(h * w * cPad);
+          const scratch = this.arena.alloc(h * w * cPad * 2);
           for (let b = 0; b < n; b++) {
             this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
           }

@@ -102,39 +102,42 @@ export function widenRowsI16(x: usize, M: i32, K: i32, lda: i32, zx: i32, kp: i3
 /**
  * Depthwise conv2d (channel multiplier 1) of one NHWC int8 image. w: int16 weights [kh][kw][cPad]
  * (cPad = C rounded up to 8, zero beyond C); ep: float32 multipliers then biases (cPad each).
- * Taps outside the image contribute nothing (their x - zx is 0 by definition).
+ * The image is first widened once to int16 x - zx with cPad channels in `scratch`
+ * (H * W * cPad * 2 bytes); taps outside the image contribute nothing (x - zx is 0 there by definition).
  */
 export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, w: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, scratch: usize): void {
   const cPad = (C + 7) & ~7;
-  const zv = i16x8.splat(<i16>zx);
   const zp = i32x4.splat(zpOut);
   const lo = f32x4.splat(<f32>(qlo - zpOut));
   const hi = f32x4.splat(<f32>(qhi - zpOut));
-  // Copy of the image with C padded to cPad so that every 8-channel load stays inside a pixel.
-  let src = x;
-  let stride = <usize>C;
-  if (cPad !== C) {
-    for (let p = 0; p < H * W; p++) {
-      memory.copy(scratch + <usize>p * <usize>cPad, x + <usize>p * <usize>C, <usize>C);
-      memory.fill(scratch + <usize>p * <usize>cPad + <usize>C, <u8>zx, <usize>(cPad - C));
-    }
-    src = scratch;
-    stride = <usize>cPad;
+  const px = <usize>cPad << 1;
+  for (let p = 0; p < H * W; p++) {
+    const src = x + <usize>p * <usize>C;
+    const dst = scratch + <usize>p * px;
+    widenRow(src, C, zx, dst);
+    if (cPad !== C) memory.fill(dst + (<usize>C << 1), 0, <usize>(cPad - C) << 1);
   }
+  const rowBytes = <usize>W * px;
   const cLast = C - 8;
   for (let oy = 0; oy < OH; oy++) {
+    const iy0 = oy * sh - padTop;
+    const ky0 = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
+    const ky1 = min(kh, (H - iy0 + dh - 1) / dh);
     for (let ox = 0; ox < OW; ox++) {
+      const ix0 = ox * sw - padLeft;
+      const kx0 = ix0 >= 0 ? 0 : (-ix0 + dw - 1) / dw;
+      const kx1 = min(kw, (W - ix0 + dw - 1) / dw);
       const o = out + (<usize>(oy * OW + ox) * <usize>C);
+      const base = scratch + <usize>iy0 * rowBytes + <usize>ix0 * px;
       for (let c = 0; c < C; c += 8) {
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky * dh;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx * dw;
-            if (ix < 0 || ix >= W) continue;
-            const xv = i16x8.sub(v128.load8x8_s(src + <usize>(iy * W + ix) * stride + <usize>c), zv);
-            const wv = v128.load(w + ((<usize>((ky * kw + kx) * cPad + c)) << 1));
+        const cOff = <usize>c << 1;
+        for (let ky = ky0; ky < ky1; ky++) {
+          const rowP = base + <usize>(ky * dh) * rowBytes + cOff;
+          const wRow = w + ((<usize>(ky * kw * cPad + c)) << 1);
+          for (let kx = kx0; kx < kx1; kx++) {
+            const xv = v128.load(rowP + <usize>(kx * dw) * px);
+            const wv = v128.load(wRow + ((<usize>(kx * cPad)) << 1));
             a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
             a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
           }
@@ -143,6 +146,14 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
       }
     }
   }
+}
+
+/** Widens C int8 values to int16 x - zx. */
+function widenRow(src: usize, C: i32, zx: i32, dst: usize): void {
+  const zv = i16x8.splat(<i16>zx);
+  let c = 0;
+  for (; c + 8 <= C; c += 8) v128.store(dst + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
+  for (; c < C; c++) store<i16>(dst + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
 }
 
 /**

@@ -41,6 +41,8 @@ interface Step extends PlanStepInfo {
   readonly rows?: boolean;
   /** Quantization of this node's output (int8 grid) when it has one. */
   readonly qp?: QParams;
+  /** For an input step: every consumer reads it as int8. */
+  readonly int8Only?: boolean;
   /** For a fused step: the int8 step whose value it is. */
   readonly fusedFrom?: NodeId;
 }
@@ -95,7 +97,9 @@ export class IntegerPlan {
         switch (s.kind) {
           case 'input': {
             const x = feeds.get(s.node)!;
-            values.set(s.node, { f: s.qp ? fakeQuant(x, s.qp) : x });
+            // Quantized straight to int8 when only int8 steps read it (same integers as fakeQuant).
+            if (s.int8Only && s.qp) values.set(s.node, { q: toInt8(x.dataSync() as Float32Array, x.shape, s.qp) });
+            else values.set(s.node, { f: s.qp ? fakeQuant(x, s.qp) : x });
             break;
           }
           case 'int8': {
@@ -218,7 +222,8 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
     const qp = actQp ?? (spec.quantPassthrough ? src?.qp : undefined);
     push({ ...base, kind: 'float', ...(qp ? { qp } : {}) });
   }
-  return steps;
+  // Inputs read only by int8 steps skip the float fake-quantized tensor.
+  return steps.map((st) => (st.kind === 'input' && graph.consumers(st.node).every((c) => byId.get(c)!.kind === 'int8') ? { ...st, int8Only: true } : st));
 }
 
 /** Kinds of steps whose value is held as int8. */
