@@ -5,7 +5,7 @@
  * 2. at equal MACs, budget-allocated ratios vs uniform ratios, same KD fine-tuning, on MNIST
  *    (small CNN and ResNet-20) and on the real emotion GraphModel (agreement on photo crops);
  * 3. a latency target: predicted vs measured wasm latency of the result.
- * Writes bench-results/budget.json; smoke mode: tiny sizes. BUDGET_BENCH_ONLY=speedup|mnist|real|latency.
+ * Writes bench-results/budget.json; smoke mode: tiny sizes. BUDGET_BENCH_ONLY=speedup|mnist|latency|real|resnet.
  */
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -74,7 +74,7 @@ async function trainDense(model: Model, data: Split, epochs: number): Promise<vo
 }
 
 function mnistSplits(): { train: Split; val: HeldOut; test: HeldOut } {
-  const m = loadMnist({ seed: 42, trainSize: pick(3000, 128), testSize: pick(2000, 64) });
+  const m = loadMnist({ seed: 42, trainSize: pick(2000, 128), testSize: pick(1000, 64) });
   const train = toTensors(m.train);
   const test = toTensors(m.test);
   const half = Math.floor(test.x.shape[0] / 2);
@@ -84,26 +84,33 @@ function mnistSplits(): { train: Split; val: HeldOut; test: HeldOut } {
   return out;
 }
 
+const MNIST_COLUMNS = ['model', 'MAC bound', 'dense', 'uniform (MACs)', 'budget (MACs)', 'budget - uniform', 'budget ratios per group'];
+const mnistTitle = (d: ReturnType<typeof mnistSplits>): string =>
+  `At equal MACs: budget-allocated vs uniform ratios, same KD fine-tuning (${d.train.x.shape[0]} train, ${d.val.x.shape[0]} val for sensitivity, ${d.test.x.shape[0]} test digits)`;
+const MNIST_NOTE = 'Accuracy on held-out test digits not used by the sweep. Uniform = the smallest single ratio meeting the bound. One seed.';
+
+function disposeSplits(d: ReturnType<typeof mnistSplits>): void {
+  tf.dispose([d.train.x, d.train.y!, d.val.x, d.val.y!, d.test.x, d.test.y!]);
+}
+
 async function mnist(report: Report, pool: SweepPool): Promise<Model> {
   const data = mnistSplits();
-  const rows: (string | number)[][] = [];
   const cnn = smallCnn({ widths: pick([16, 32], [4, 8]), hidden: pick(64, 16), dropout: 0, seed: 0 });
   await trainDense(cnn, data.train, pick(2, 1));
-  rows.push(await budgetVsUniform(SMOKE ? 'small CNN 4-8 (MNIST)' : 'small CNN 16-32 (MNIST)', cnn, data, 0.3, 1, pool));
-  if (!SMOKE) {
-    const res = resnet20({ base: 8, seed: 0 });
-    await trainDense(res, data.train, 1);
-    rows.push(await budgetVsUniform('ResNet-20 base 8 (MNIST)', res, data, 0.4, 1, pool));
-    res.dispose();
-  }
-  report.table('equal-macs', {
-    title: `At equal MACs: budget-allocated vs uniform ratios, same KD fine-tuning (${data.train.x.shape[0]} train, ${data.val.x.shape[0]} val for sensitivity, ${data.test.x.shape[0]} test digits)`,
-    columns: ['model', 'MAC bound', 'dense', 'uniform (MACs)', 'budget (MACs)', 'budget - uniform', 'budget ratios per group'],
-    rows,
-    note: 'Accuracy on held-out test digits not used by the sweep. Uniform = the smallest single ratio meeting the bound.',
-  });
-  tf.dispose([data.train.x, data.train.y!, data.val.x, data.val.y!, data.test.x, data.test.y!]);
+  const row = await budgetVsUniform(SMOKE ? 'small CNN 4-8 (MNIST)' : 'small CNN 16-32 (MNIST)', cnn, data, 0.3, 1, pool);
+  report.table('equal-macs', { title: mnistTitle(data), columns: MNIST_COLUMNS, rows: [row], note: MNIST_NOTE });
+  disposeSplits(data);
   return cnn;
+}
+
+async function mnistResnet(report: Report, pool: SweepPool): Promise<void> {
+  const data = mnistSplits();
+  const res = resnet20({ base: 8, seed: 0 });
+  await trainDense(res, data.train, 1);
+  const row = await budgetVsUniform('ResNet-20 base 8 (MNIST)', res, data, 0.4, 1, pool);
+  res.dispose();
+  report.table('equal-macs-resnet', { title: mnistTitle(data), columns: MNIST_COLUMNS, rows: [row], note: MNIST_NOTE });
+  disposeSplits(data);
 }
 
 /** `n` seeded crops of the vendored photos, resized to [h, w] and gray (emotion takes 64x64x1). */
@@ -134,7 +141,7 @@ async function crops(n: number, seed: number, [h, w]: readonly number[]): Promis
 async function real(report: Report, pool: SweepPool): Promise<void> {
   const model = await importGraphModel(join(here, '../../interop/test/fixtures/graph-model/emotion/model.json'));
   const shape = model.graph.shape(model.graph.inputs[0]!);
-  const data = { train: { x: await crops(pick(512, 32), 1, shape) }, val: { x: await crops(pick(256, 24), 2, shape) }, test: { x: await crops(pick(256, 24), 3, shape) } };
+  const data = { train: { x: await crops(pick(256, 32), 1, shape) }, val: { x: await crops(pick(128, 24), 2, shape) }, test: { x: await crops(pick(192, 24), 3, shape) } };
   const row = await budgetVsUniform('emotion GraphModel (agreement, photo crops)', model, data, 0.5, pick(2, 1), pool);
   report.table('real', {
     title: `Real imported model at equal MACs: top-1 agreement with the dense model (${data.train.x.shape[0]} unlabeled crops for KD, ${data.val.x.shape[0]} for sensitivity, ${data.test.x.shape[0]} held out)`,
@@ -151,7 +158,7 @@ async function latency(report: Report, dense: Model, pool: SweepPool): Promise<v
   const val = toTensors(m.test);
   const rows: (string | number)[][] = [];
   for (const batch of [1, 16]) {
-    const r = await compressToBudget(dense, { val, train }, { target: { latencyMs: { fraction: 0.5 } }, maxDrop: 0.01, pool, latency: { batch, runs: pick(20, 3), cacheDir: false }, fineTune: { epochs: 1 } });
+    const r = await compressToBudget(dense, { val, train }, { target: { latencyMs: { fraction: 0.5 } }, maxDrop: 0.01, pool, latency: { batch, runs: pick(10, 3), cacheDir: false }, fineTune: { epochs: 1 } });
     const t = r.report.targets[0]!;
     console.log(r.report.markdown);
     const within = t.measuredFraction <= 0.5 * 1.1;
@@ -169,7 +176,7 @@ async function latency(report: Report, dense: Model, pool: SweepPool): Promise<v
 
 async function speedup(report: Report, pool: SweepPool): Promise<void> {
   const model = smallCnn({ widths: pick([16, 32], [4, 8]), hidden: pick(64, 8), dropout: 0, seed: 3 });
-  const x = tf.randomUniform([pick(512, 16), 28, 28, 1], 0, 1, 'float32', 1);
+  const x = tf.randomUniform([pick(384, 16), 28, 28, 1], 0, 1, 'float32', 1);
   const { labels } = references(model, { x });
   const roots = new Structure(model).roots;
   const ratios = pick([0.2, 0.4, 0.6, 0.8], [0.5]);
@@ -178,7 +185,7 @@ async function speedup(report: Report, pool: SweepPool): Promise<void> {
   const cpu: Record<'seq' | 'par', number[]> = { seq: [], par: [] };
   let same = true;
   let reference = '';
-  for (let round = 0; round < pick(3, 1); round++) {
+  for (let round = 0; round < pick(2, 1); round++) {
     for (const kind of ['seq', 'par'] as const) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -214,13 +221,22 @@ async function main(): Promise<void> {
   const report = createReport({ bench: 'budget', settings: { smoke: SMOKE, loadAtStart: load() } });
   const pool = new SweepPool({ workers: 2 });
   try {
+    // Results are written after every part: on a loaded shared machine a long run may be cut short.
+    const checkpoint = (): void => {
+      if (!SMOKE) report.write();
+    };
     if (!ONLY || ONLY === 'speedup') await speedup(report, pool);
+    checkpoint();
     let cnn: Model | undefined;
     if (!ONLY || ONLY === 'mnist' || ONLY === 'latency') cnn = await mnist(report, pool);
+    checkpoint();
     // Smoke mode proves the sweep, the pool and one comparison run; the rest is too slow for it.
     if (cnn && !SMOKE && (!ONLY || ONLY === 'latency')) await latency(report, cnn, pool);
+    checkpoint();
     cnn?.dispose();
     if (!SMOKE && (!ONLY || ONLY === 'real')) await real(report, pool);
+    checkpoint();
+    if (!SMOKE && (!ONLY || ONLY === 'resnet')) await mnistResnet(report, pool);
   } finally {
     await pool.destroy();
   }
