@@ -1,13 +1,41 @@
 /** The drawing pad: a 280x280 canvas downsampled MNIST-style to 28x28 floats in [0, 1]. */
 
-/** Attaches pointer drawing to `canvas`; calls `onStroke` after each stroke ends. */
-export function attachPad(canvas: HTMLCanvasElement, onStroke: () => void): { clear(): void; paint(pixels: Float32Array): void } {
+/** Keyboard help of the pad (also its accessible description). */
+export const PAD_KEYS = 'Arrow keys move the pen (Shift: faster), Space lifts or lowers it, Enter predicts, Escape clears.';
+
+/** Options of {@link attachPad}. */
+export interface PadOptions {
+  /** Called after each stroke ends (pointer up, or Enter on the keyboard). */
+  onStroke(): void;
+  /** Called when Escape clears the pad. */
+  onClear(): void;
+  /** Shows where the keyboard pen is (an element laid over the canvas). */
+  cursor?: HTMLElement;
+  /** Announces the pen state to screen readers. */
+  status?: HTMLElement;
+}
+
+/**
+ * Attaches pointer and keyboard drawing to `canvas` (which should be focusable: tabindex 0).
+ * Keyboard: see {@link PAD_KEYS}; a lowered pen inks as it moves.
+ */
+export function attachPad(canvas: HTMLCanvasElement, options: PadOptions): { clear(): void; paint(pixels: Float32Array): void } {
+  const { onStroke } = options;
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const clear = (): void => {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
   };
   clear();
+  const ink = (a: { x: number; y: number }, b: { x: number; y: number }): void => {
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = canvas.width / 12;
+    ctx.lineCap = 'round';
+    ctx.beginPath();
+    ctx.moveTo(a.x, a.y);
+    ctx.lineTo(b.x, b.y);
+    ctx.stroke();
+  };
   let last: { x: number; y: number } | undefined;
   const pos = (e: PointerEvent): { x: number; y: number } => {
     const r = canvas.getBoundingClientRect();
@@ -20,13 +48,7 @@ export function attachPad(canvas: HTMLCanvasElement, onStroke: () => void): { cl
   canvas.addEventListener('pointermove', (e) => {
     if (!last) return;
     const p = pos(e);
-    ctx.strokeStyle = '#fff';
-    ctx.lineWidth = canvas.width / 12;
-    ctx.lineCap = 'round';
-    ctx.beginPath();
-    ctx.moveTo(last.x, last.y);
-    ctx.lineTo(p.x, p.y);
-    ctx.stroke();
+    ink(last, p);
     last = p;
   });
   const end = (): void => {
@@ -36,6 +58,50 @@ export function attachPad(canvas: HTMLCanvasElement, onStroke: () => void): { cl
   };
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', end);
+  const pen = { x: canvas.width / 2, y: canvas.height / 4, down: false, inked: false };
+  const showPen = (): void => {
+    const c = options.cursor;
+    if (c) {
+      c.style.left = `${(pen.x / canvas.width) * 100}%`;
+      c.style.top = `${(pen.y / canvas.height) * 100}%`;
+      c.dataset.down = String(pen.down);
+    }
+    if (options.status) options.status.textContent = `pen ${pen.down ? 'down (inking)' : 'up'} at ${Math.round((pen.x / canvas.width) * 100)}% across, ${Math.round((pen.y / canvas.height) * 100)}% down`;
+  };
+  canvas.addEventListener('focus', showPen);
+  canvas.addEventListener('keydown', (e) => {
+    const step = (canvas.width / 20) * (e.shiftKey ? 3 : 1);
+    const moves: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    const mv = moves[e.key];
+    if (mv) {
+      e.preventDefault();
+      const from = { x: pen.x, y: pen.y };
+      pen.x = Math.min(canvas.width - 1, Math.max(0, pen.x + mv[0]));
+      pen.y = Math.min(canvas.height - 1, Math.max(0, pen.y + mv[1]));
+      if (pen.down) {
+        ink(from, pen);
+        pen.inked = true;
+      }
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      pen.down = !pen.down;
+      if (pen.down) {
+        ink(pen, pen);
+        pen.inked = true;
+      }
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      if (pen.inked) onStroke();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      clear();
+      pen.inked = false;
+      options.onClear();
+    } else {
+      return;
+    }
+    showPen();
+  });
   const paint = (pixels: Float32Array): void => {
     const small = document.createElement('canvas');
     small.width = 28;

@@ -1,8 +1,9 @@
 /** The demo page: UI only; every computation happens in ./worker.ts. */
-import { accuracyChart, beforeAfterChart, layerChart, probabilityChart, type Series } from './charts';
-import { attachPad, downsample } from './draw';
+import { accuracyChart, beforeAfterChart, layerChart, lossChart, probabilityChart, type Series } from './charts';
+import { attachPad, downsample, PAD_KEYS } from './draw';
 import { bytes, count, ms, pct, ratio } from './format';
-import type { CurvePoint, LayerRow, MethodId, MethodInfo, Metrics, Request, Response } from './protocol';
+import { COLORS, latencyText, renderHistory } from './history';
+import type { CurvePoint, DataSummary, Estimate, LayerRow, MethodId, MethodInfo, Metrics, ModelSummary, Request, Response, Run, WeightQuant } from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -11,39 +12,65 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 const svg = (id: string): SVGSVGElement => document.getElementById(id) as unknown as SVGSVGElement;
 
-const COLORS: Record<MethodId, string> = { unstructured: '#c8733a', structured: '#2f6b9a', slimming: '#7a4fa0', gradual: '#b0413e', int8: '#8a7a20', kd: '#2f8f7a' };
-
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-const send = (req: Request, transfer: Transferable[] = []): void => worker.postMessage(req, transfer);
+/** The method selected when the page opens: the one that makes the model physically smaller and faster. */
+const DEFAULT_METHOD: MethodId = 'structured';
 
 interface UiState {
   methods: MethodInfo[];
-  method?: MethodId;
+  method: MethodId;
   busy: boolean;
   ready: boolean;
+  summary?: ModelSummary;
+  data?: DataSummary;
   dense?: Metrics;
   denseLayers: Map<string, number>;
-  runs: Map<MethodId, CurvePoint[]>;
+  runs: Run[];
+  selected: number | null;
   sweeps: Map<MethodId, CurvePoint[]>;
-  compressed: boolean;
+  loss: Array<{ step: number; loss: number }>;
+  lossTask: string;
   sampleIndex: number;
 }
-const ui: UiState = { methods: [], busy: true, ready: false, denseLayers: new Map(), runs: new Map(), sweeps: new Map(), compressed: false, sampleIndex: 0 };
+const ui: UiState = { methods: [], method: DEFAULT_METHOD, busy: true, ready: false, denseLayers: new Map(), runs: [], selected: null, sweeps: new Map(), loss: [], lossTask: '', sampleIndex: 0 };
+
+let worker: Worker;
+const send = (req: Request): void => worker.postMessage(req);
+
+function showAlert(message: string, retry = false): void {
+  $('alert-text').textContent = message;
+  $('alert-actions').hidden = !retry;
+  $('alert').hidden = false;
+}
+
+function clearAlert(): void {
+  $('alert').hidden = true;
+  $('alert-text').textContent = '';
+}
+
+function canCompress(): boolean {
+  return ui.dense !== undefined && Number.isFinite(ui.dense.accuracy) && !ui.summary?.methods.find((m) => m.id === ui.method)?.disabled;
+}
 
 function setBusy(busy: boolean): void {
   ui.busy = busy;
   document.body.dataset.busy = String(busy);
-  const hasModel = ui.dense !== undefined;
-  $<HTMLButtonElement>('train').disabled = busy || !ui.ready;
-  $<HTMLInputElement>('load').disabled = busy || !ui.ready;
-  const m = ui.methods.find((x) => x.id === ui.method);
-  $<HTMLButtonElement>('run').disabled = busy || !hasModel || m === undefined;
-  $<HTMLButtonElement>('download').disabled = busy || !hasModel;
-  $<HTMLButtonElement>('sample').disabled = busy || !ui.ready;
+  const off = busy || !ui.ready;
+  for (const id of ['train', 'pretrained', 'sample']) $<HTMLButtonElement>(id).disabled = off;
+  for (const id of ['model-files', 'image-folder', 'image-files']) $<HTMLInputElement>(id).disabled = off;
+  $<HTMLButtonElement>('run').disabled = off || !canCompress();
+  $<HTMLButtonElement>('download').disabled = off || ui.summary === undefined;
+  $<HTMLSelectElement>('quant').disabled = off || ui.summary?.format === 'bonsai';
+  const unlabeled = ui.data?.labeled === false;
+  const kd = $<HTMLInputElement>('kd');
+  if (unlabeled) kd.checked = true;
+  kd.disabled = off || unlabeled;
+  kd.title = unlabeled ? 'the images have no labels: fine-tuning always distills from the original model' : '';
 }
 
 function setProgress(fraction: number, text: string): void {
-  $('progress-bar').style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+  const v = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+  $('progress-bar').style.width = `${v}%`;
+  $('progress').setAttribute('aria-valuenow', String(v));
   $('progress-text').textContent = text;
 }
 
@@ -57,9 +84,12 @@ function renderMethods(): void {
     input.name = 'method';
     input.value = m.id;
     input.checked = m.id === ui.method;
+    const disabled = ui.summary?.methods.find((x) => x.id === m.id)?.disabled;
+    input.disabled = disabled !== undefined;
+    label.dataset.disabled = String(disabled !== undefined);
     input.addEventListener('change', () => selectMethod(m.id));
     label.append(input, ` ${m.label}`);
-    label.title = m.note;
+    label.title = disabled ? `unavailable: ${disabled}` : m.note;
     box.append(label);
   }
 }
@@ -67,104 +97,236 @@ function renderMethods(): void {
 function selectMethod(id: MethodId): void {
   ui.method = id;
   const m = ui.methods.find((x) => x.id === id);
-  $('method-note').textContent = m?.note ?? '';
-  $('ratio-label').textContent = m?.ratioLabel ?? '';
+  const disabled = ui.summary?.methods.find((x) => x.id === id)?.disabled;
+  $('method-note').textContent = disabled ? `${m?.label ?? id} is unavailable for this model: ${disabled}` : (m?.note ?? '');
+  $('ratio-label').textContent = m?.ratioLabel ?? 'this method takes no ratio';
   $<HTMLInputElement>('ratio').disabled = !m?.ratioLabel;
+  for (const input of $('methods').querySelectorAll<HTMLInputElement>('input')) input.checked = input.value === id;
   setBusy(ui.busy);
+  requestEstimate();
 }
 
-function renderTable(before: Metrics, after?: Metrics): void {
+/** Picks the default method, or the first available one when the default does not apply to the model. */
+function preselect(): void {
+  const ok = (id: MethodId): boolean => !ui.summary?.methods.find((x) => x.id === id)?.disabled;
+  selectMethod(ok(ui.method) ? ui.method : ok(DEFAULT_METHOD) ? DEFAULT_METHOD : (ui.methods.find((m) => ok(m.id))?.id ?? DEFAULT_METHOD));
+}
+
+let estimateTimer: ReturnType<typeof setTimeout> | undefined;
+function requestEstimate(): void {
+  if (!ui.summary || !ui.ready) return;
+  clearTimeout(estimateTimer);
+  estimateTimer = setTimeout(() => send({ type: 'estimate', method: ui.method, ratio: Number($<HTMLInputElement>('ratio').value), quant: $<HTMLSelectElement>('quant').value as WeightQuant }), 60);
+}
+
+function showEstimate(e: Estimate): void {
+  if (!ui.summary || e.method !== ui.method) return;
+  const s = ui.summary;
+  const nz = e.nonZero < e.params ? ` (${count(e.nonZero)} non-zero)` : '';
+  $('estimate').textContent = `Estimate: ${count(e.params)} params${nz} (${ratio(s.params, e.params)}), ${count(e.macs)} MACs (${ratio(s.macs, e.macs)}), weights ≈ ${bytes(e.bytes)}`;
+}
+
+function metricName(): string {
+  return ui.data?.labeled === false ? 'agreement with the original' : 'test accuracy';
+}
+
+function renderCompare(run: Run | undefined): void {
+  const before = run?.before ?? ui.dense;
+  const body = $('results').querySelector('tbody')!;
+  body.replaceChildren();
+  if (!before) return;
+  const after = run?.after;
   const rows: Array<[string, (m: Metrics) => number, (v: number) => string]> = [
-    ['test accuracy', (m) => m.accuracy, (v) => pct(v)],
+    [run?.metric === 'agreement' || (!run && ui.data?.labeled === false) ? 'top-1 agreement' : 'test accuracy', (m) => m.accuracy, (v) => (Number.isFinite(v) ? pct(v) : '–')],
     ['params', (m) => m.params, count],
     ['non-zero params', (m) => m.nonZero, count],
     ['MACs (dense)', (m) => m.macs, count],
     ['MACs (non-zero weights)', (m) => m.effectiveMacs, count],
     ['download size', (m) => m.bytes, bytes],
-    ['gzipped', (m) => m.gzipBytes, bytes],
-    ['latency (batch 64, median)', (m) => m.latencyMs, ms],
+    ['gzipped', (m) => m.gzipBytes, (v) => (Number.isFinite(v) ? bytes(v) : '–')],
+    [`latency (batch ${run?.latency.batch ?? '…'}, median)`, (m) => m.latencyMs, (v) => (Number.isFinite(v) ? ms(v) : '–')],
   ];
-  const body = $('results').querySelector('tbody')!;
-  body.replaceChildren();
-  for (const [name, get, fmt] of rows) {
+  rows.forEach(([name, get, fmt], i) => {
     const tr = document.createElement('tr');
-    const cells = [name, fmt(get(before)), after ? fmt(get(after)) : '–', after ? (name === 'test accuracy' ? `${((get(after) - get(before)) * 100).toFixed(2)} pt` : ratio(get(before), get(after))) : ''];
-    cells.forEach((c, i) => {
-      const td = document.createElement('td');
+    const delta = after ? (i === 0 ? `${((get(after) - get(before)) * 100).toFixed(2)} pt` : i === 7 && run ? latencyText(run) : ratio(get(before), get(after))) : '';
+    const cells = [name, fmt(get(before)), after ? fmt(get(after)) : '–', delta];
+    cells.forEach((c, j) => {
+      const td = document.createElement(j === 0 ? 'th' : 'td');
+      if (j === 0) td.setAttribute('scope', 'row');
       td.textContent = c;
-      if (i === 2 && name === 'test accuracy') td.id = 'after-accuracy';
-      if (i === 1 && name === 'test accuracy') td.id = 'dense-accuracy';
+      if (i === 0 && j === 1) td.id = 'dense-accuracy';
+      if (i === 0 && j === 2) td.id = 'after-accuracy';
       tr.append(td);
     });
     body.append(tr);
-  }
+  });
+  $('compare-h').textContent = run ? `Selected run #${run.id}: ${run.label}` : 'Original model';
+  $('latency-note').textContent = run
+    ? `Latency: ${run.latency.rounds} alternating rounds of the original and the compressed model (batch ${run.latency.batch}); the ratio is the median of the per-round ratios, with their smallest and largest: ${latencyText(run)}. Ratios near 1 mean no measurable change.`
+    : '';
 }
 
 function renderAccuracyChart(): void {
-  if (!ui.dense) return;
-  const series: Series[] = [{ name: 'dense', color: '#24452c', points: [{ sparsity: 0, accuracy: ui.dense.accuracy, label: 'dense' }], line: false }];
+  if (!ui.dense || !Number.isFinite(ui.dense.accuracy)) {
+    svg('chart-accuracy').replaceChildren();
+    $('chart-accuracy-desc').textContent = 'no data yet';
+    return;
+  }
+  const series: Series[] = [{ name: 'original', color: '#24452c', points: [{ sparsity: 0, accuracy: ui.dense.accuracy, label: 'original' }], line: false }];
   for (const [id, pts] of ui.sweeps) series.push({ name: `${id}: one-shot, no fine-tuning`, color: COLORS[id], points: pts, line: true });
-  for (const [id, pts] of ui.runs) series.push({ name: `${id}: fine-tuned runs`, color: COLORS[id], points: pts, line: false });
-  accuracyChart(svg('chart-accuracy'), series);
+  const byMethod = new Map<MethodId, CurvePoint[]>();
+  for (const r of ui.runs.filter((x) => x.model === ui.summary?.name)) {
+    const pts = byMethod.get(r.method) ?? [];
+    pts.push({ sparsity: 1 - r.after.nonZero / r.before.params, accuracy: r.after.accuracy, label: `#${r.id} ${r.label}` });
+    byMethod.set(r.method, pts);
+  }
+  for (const [id, pts] of byMethod) series.push({ name: `${id}: fine-tuned runs`, color: COLORS[id], points: pts, line: false });
+  $('chart-accuracy-desc').textContent = accuracyChart(svg('chart-accuracy'), series, metricName());
 }
 
-function renderSizeChart(before: Metrics, after: Metrics): void {
-  beforeAfterChart(svg('chart-size'), [
-    { label: 'file size', before: before.bytes, after: after.bytes, format: bytes },
-    { label: 'gzipped', before: before.gzipBytes, after: after.gzipBytes, format: bytes },
-    { label: 'latency', before: before.latencyMs, after: after.latencyMs, format: ms },
-    { label: 'non-zero params', before: before.nonZero, after: after.nonZero, format: count },
-  ]);
+function renderRunCharts(run: Run | undefined): void {
+  if (!run) {
+    svg('chart-size').replaceChildren();
+    $('chart-size-desc').textContent = 'no run selected';
+  } else {
+    $('chart-size-desc').textContent = beforeAfterChart(svg('chart-size'), [
+      { label: 'file size', before: run.before.bytes, after: run.after.bytes, format: bytes },
+      { label: 'gzipped', before: run.before.gzipBytes, after: run.after.gzipBytes, format: bytes },
+      { label: 'latency', before: run.latency.beforeMs, after: run.latency.afterMs, format: ms },
+      { label: 'non-zero', before: run.before.nonZero, after: run.after.nonZero, format: count },
+    ]);
+  }
+  renderLayers(run?.layers ?? currentLayers);
 }
 
+let currentLayers: LayerRow[] = [];
 function renderLayers(rows: LayerRow[]): void {
-  layerChart(svg('chart-layers'), rows, ui.denseLayers);
+  $('chart-layers-desc').textContent = layerChart(svg('chart-layers'), rows, ui.denseLayers);
+}
+
+function selectedRun(): Run | undefined {
+  return ui.runs.find((r) => r.id === ui.selected);
+}
+
+function renderResults(): void {
+  const run = selectedRun();
+  renderHistory(
+    { table: $<HTMLTableElement>('history'), sizeChart: svg('chart-history-size'), latencyChart: svg('chart-history-latency'), sizeDesc: $('chart-history-size-desc'), latencyDesc: $('chart-history-latency-desc'), onPick: pickRun },
+    ui.runs, ui.selected, ui.summary?.name,
+  );
+  renderCompare(run && run.model === ui.summary?.name ? run : run);
+  renderAccuracyChart();
+  renderRunCharts(run);
+  const f = run?.format ?? ui.summary?.format;
+  const formatName = f === 'layers-model' ? 'tfjs LayersModel (tf.loadLayersModel)' : f === 'graph-model' ? 'tfjs GraphModel (tf.loadGraphModel)' : "Bonsai's format (load it here again)";
+  $('download').textContent = run ? `Download run #${run.id}` : 'Download the original';
+  $('download-note').textContent = ui.summary ? `Downloads in the format the model came in: ${formatName}${run && run.quant !== 'float32' ? `, ${run.quant} weights` : ''}.` : '';
+  const drawable = ui.summary?.drawable ?? false;
+  $('pred-compressed-name').textContent = run ? `run #${run.id}` : 'compressed';
+  $('draw-note').textContent = drawable
+    ? run ? `Drawing against the original and run #${run.id} (${run.label}); pick another run in the history.` : 'Drawing against the original; run a compression (or pick a run) to compare.'
+    : 'The drawing pad needs a model that takes 28x28x1 digits and gives 10 classes.';
+}
+
+function pickRun(id: number): void {
+  ui.selected = id;
+  send({ type: 'select', run: id });
+  renderResults();
+  predictDrawing();
+}
+
+function renderInspect(s: ModelSummary): void {
+  const dl = $('inspect');
+  dl.replaceChildren();
+  const format = s.format === 'layers-model' ? 'tfjs LayersModel' : s.format === 'graph-model' ? 'tfjs GraphModel' : 'Bonsai model';
+  const items: Array<[string, string]> = [
+    ['model', s.name],
+    ['format', `${format}${s.storedAs ? `, weights stored as ${s.storedAs}` : ''}`],
+    ['input', `[${s.inputShape.join(', ')}]`],
+    ['output', `[${s.outputShape.join(', ')}]`],
+    ['params', count(s.params)],
+    ['MACs', count(s.macs)],
+    ['size', bytes(s.bytes)],
+    ['ops', s.ops.map((o) => `${o.op} ×${o.count}`).join(', ')],
+  ];
+  for (const [k, v] of items) {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    dd.dataset.key = k;
+    dl.append(dt, dd);
+  }
 }
 
 function onMessage(msg: Response): void {
   switch (msg.type) {
     case 'ready': {
       const b = msg.backend;
-      $('backend').textContent = `backend: ${b.name} · SIMD: ${b.simd ? 'on' : 'off'} · threads: ${b.threads ? 'on' : 'off'}`;
+      $('backend').textContent = `backend: ${b.name} · SIMD: ${b.simd ? 'on' : 'off'}`;
       $('backend').dataset.backend = b.name;
+      $('threads').textContent = `threads: ${b.threads ? 'on' : 'off'}${b.threads ? '' : msg.isolated ? '' : ' (page not cross-origin isolated)'}`;
+      $('threads').dataset.on = String(b.threads);
       ui.methods = msg.methods;
       ui.ready = true;
       renderMethods();
-      selectMethod(msg.methods[0]!.id);
-      setProgress(1, `ready: ${msg.trainCount} training and ${msg.testCount} test digits loaded`);
-      setBusy(false);
+      preselect();
+      setProgress(0.5, `ready: ${msg.trainCount} training and ${msg.testCount} test digits loaded; loading the pretrained model`);
       break;
     }
+    case 'backendFailed':
+      $('backend').textContent = 'backend: failed';
+      $('backend').dataset.backend = 'failed';
+      showAlert(`The WebAssembly backend could not start: ${msg.message}. Check the connection (the .wasm files must load) and retry.`, true);
+      setProgress(0, 'the wasm backend did not start');
+      ui.ready = false;
+      setBusy(false);
+      break;
     case 'progress':
+      if (msg.loss !== undefined && msg.step !== undefined) {
+        if (msg.task !== ui.lossTask || (ui.loss.length && msg.step < ui.loss[ui.loss.length - 1]!.step)) ui.loss = [];
+        ui.lossTask = msg.task;
+        ui.loss.push({ step: msg.step, loss: msg.loss });
+        $('loss-caption').textContent = `Training loss (${msg.text.split(':')[0]})`;
+        $('chart-loss-desc').textContent = lossChart(svg('chart-loss'), ui.loss, 'training loss');
+      }
       setProgress(msg.fraction, msg.text);
       break;
     case 'model': {
+      ui.summary = msg.summary;
+      ui.data = msg.data;
       ui.dense = msg.metrics;
       ui.denseLayers = new Map(msg.layers.map((r) => [r.node, r.params]));
-      ui.runs.clear();
+      currentLayers = msg.layers;
       ui.sweeps.clear();
-      ui.compressed = false;
+      ui.selected = null;
+      clearAlert();
+      renderInspect(msg.summary);
+      $('data-summary').textContent = msg.data.note;
       const m = msg.metrics;
-      $('dense-summary').textContent = `${msg.source === 'trained' ? 'Trained' : 'Loaded'}: test accuracy ${pct(m.accuracy)} · ${count(m.params)} params · ${bytes(m.bytes)} · ${ms(m.latencyMs)} per batch of 64`;
-      renderTable(m);
-      renderAccuracyChart();
-      renderLayers(msg.layers);
-      svg('chart-size').replaceChildren();
-      setProgress(1, 'model ready: pick a method and a ratio');
+      $('dense-summary-text').textContent = Number.isFinite(m.accuracy) ? `${msg.summary.name}: ${msg.data.labeled ? 'test accuracy' : 'agreement'} ${pct(m.accuracy)} · ${count(m.params)} params · ${bytes(m.bytes)}` : `${msg.summary.name}: pick images to measure it`;
+      renderMethods();
+      preselect();
+      renderResults();
+      setProgress(1, Number.isFinite(m.accuracy) ? 'model ready: pick a method and a ratio, then Run' : 'model inspected: pick images (its input size) to measure and compress it');
+      document.body.dataset.model = msg.summary.source;
       setBusy(false);
       predictDrawing();
       break;
     }
+    case 'data':
+      break;
+    case 'estimate':
+      showEstimate(msg.estimate);
+      break;
     case 'compressed': {
-      ui.compressed = true;
-      ui.runs.set(msg.method, [...(ui.runs.get(msg.method) ?? []), msg.point]);
-      if (msg.sweep.length) ui.sweeps.set(msg.method, msg.sweep);
-      renderTable(msg.before, msg.after);
-      renderAccuracyChart();
-      renderSizeChart(msg.before, msg.after);
-      renderLayers(msg.layers);
-      setProgress(1, `done in ${msg.seconds < 1 ? msg.seconds.toFixed(2) : msg.seconds.toFixed(1)} s: ${msg.point.label} → ${pct(msg.after.accuracy)} accuracy`);
-      document.body.dataset.compressed = msg.method;
+      ui.runs.push(msg.run);
+      ui.selected = msg.run.id;
+      if (msg.sweep.length) ui.sweeps.set(msg.run.method, msg.sweep);
+      renderResults();
+      setProgress(1, `run #${msg.run.id} done in ${msg.run.seconds < 1 ? msg.run.seconds.toFixed(2) : msg.run.seconds.toFixed(1)} s: ${msg.run.label} → ${pct(msg.run.after.accuracy)} ${msg.run.metric}`);
+      document.body.dataset.compressed = msg.run.method;
+      document.body.dataset.runs = String(ui.runs.length);
       setBusy(false);
       predictDrawing();
       break;
@@ -178,6 +340,7 @@ function onMessage(msg: Response): void {
       break;
     }
     case 'sample':
+      drawn = msg.pixels;
       pad.paint(msg.pixels);
       showPreview(msg.pixels);
       $('sample-label').textContent = `test digit #${msg.index}: label ${msg.label}`;
@@ -186,9 +349,13 @@ function onMessage(msg: Response): void {
       for (const f of msg.files) saveFile(f.name, new Blob([f.data], { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' }));
       setBusy(false);
       break;
+    case 'bench':
+      benchWaiter?.(msg);
+      benchWaiter = undefined;
+      break;
     case 'error':
-      setProgress(0, `error: ${msg.message}`);
-      $('progress-text').classList.add('error');
+      showAlert(`Error: ${msg.message}`);
+      setProgress(0, 'stopped by an error (see the message above)');
       setBusy(false);
       break;
   }
@@ -217,55 +384,11 @@ function showPreview(pixels: Float32Array): void {
 
 let drawn: Float32Array | undefined;
 function predictDrawing(): void {
-  if (!drawn || !ui.dense) return;
+  if (!drawn || !ui.summary?.drawable) return;
   send({ type: 'predict', pixels: drawn.slice() });
 }
 
-const pad = attachPad($<HTMLCanvasElement>('pad'), () => {
-  drawn = downsample($<HTMLCanvasElement>('pad'));
-  showPreview(drawn);
-  $('sample-label').textContent = '';
-  predictDrawing();
-});
-
-worker.onmessage = (e: MessageEvent<Response>) => onMessage(e.data);
-worker.onerror = (e) => {
-  setProgress(0, `worker error: ${e.message}`);
-  setBusy(false);
-};
-
-$('train').addEventListener('click', () => {
-  setBusy(true);
-  send({ type: 'train', epochs: Number($<HTMLSelectElement>('epochs').value), trainSize: Number($<HTMLSelectElement>('train-size').value) });
-});
-$<HTMLInputElement>('load').addEventListener('change', async (e) => {
-  const files = [...((e.target as HTMLInputElement).files ?? [])];
-  const json = files.find((f) => f.name.endsWith('.json'));
-  const weights = files.find((f) => f.name.endsWith('.bin'));
-  if (!json || !weights) {
-    setProgress(0, 'pick both model.json and weights.bin');
-    return;
-  }
-  setBusy(true);
-  const buf = await weights.arrayBuffer();
-  send({ type: 'load', json: await json.text(), weights: buf }, [buf]);
-});
-const ratioInput = $<HTMLInputElement>('ratio');
-ratioInput.addEventListener('input', () => {
-  $('ratio-value').textContent = pct(Number(ratioInput.value), 0);
-});
-$('run').addEventListener('click', () => {
-  if (!ui.method) return;
-  setBusy(true);
-  setProgress(0, 'starting…');
-  send({ type: 'compress', method: ui.method, ratio: Number(ratioInput.value) });
-});
-$('download').addEventListener('click', () => {
-  setBusy(true);
-  send({ type: 'export' });
-});
-$('clear').addEventListener('click', () => {
-  pad.clear();
+function clearPrediction(): void {
   drawn = undefined;
   showPreview(new Float32Array(784));
   probabilityChart(svg('probs-dense'), undefined);
@@ -273,12 +396,103 @@ $('clear').addEventListener('click', () => {
   $('pred-dense').textContent = '–';
   $('pred-compressed').textContent = '–';
   $('sample-label').textContent = '';
+}
+
+$('pad-keys').textContent = PAD_KEYS;
+const pad = attachPad($<HTMLCanvasElement>('pad'), {
+  onStroke: () => {
+    drawn = downsample($<HTMLCanvasElement>('pad'));
+    showPreview(drawn);
+    $('sample-label').textContent = '';
+    predictDrawing();
+  },
+  onClear: clearPrediction,
+  cursor: $('pad-cursor'),
+  status: $('pad-status'),
+});
+
+/** Starts (or restarts, after a failure) the compute worker. */
+function startWorker(): void {
+  worker?.terminate();
+  ui.ready = false;
+  $('backend').textContent = 'backend: starting…';
+  delete $('backend').dataset.backend;
+  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (e: MessageEvent<Response>) => onMessage(e.data);
+  worker.onerror = (e) => {
+    showAlert(`The compute worker failed: ${e.message}`, true);
+    setBusy(false);
+  };
+  setBusy(true);
+  send({ type: 'init', assetBase: new URL('./', document.baseURI).href });
+}
+
+$('retry').addEventListener('click', () => {
+  clearAlert();
+  startWorker();
+});
+$('train').addEventListener('click', () => {
+  clearAlert();
+  setBusy(true);
+  send({ type: 'train', epochs: Number($<HTMLSelectElement>('epochs').value), trainSize: Number($<HTMLSelectElement>('train-size').value) });
+});
+$('pretrained').addEventListener('click', () => {
+  clearAlert();
+  setBusy(true);
+  send({ type: 'pretrained' });
+});
+function sendModelFiles(files: File[]): void {
+  if (files.length === 0) return;
+  clearAlert();
+  setBusy(true);
+  send({ type: 'loadFiles', files });
+}
+$<HTMLInputElement>('model-files').addEventListener('change', (e) => sendModelFiles([...((e.target as HTMLInputElement).files ?? [])]));
+const drop = $('model-drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.dataset.over = 'true';
+});
+drop.addEventListener('dragleave', () => {
+  drop.dataset.over = 'false';
+});
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.dataset.over = 'false';
+  if (!ui.busy && ui.ready) sendModelFiles([...(e.dataTransfer?.files ?? [])]);
+});
+function sendImages(input: HTMLInputElement): void {
+  const files = [...(input.files ?? [])];
+  if (files.length === 0) return;
+  clearAlert();
+  setBusy(true);
+  send({ type: 'images', files, preprocess: $<HTMLSelectElement>('preprocess').value });
+}
+$<HTMLInputElement>('image-folder').addEventListener('change', (e) => sendImages(e.target as HTMLInputElement));
+$<HTMLInputElement>('image-files').addEventListener('change', (e) => sendImages(e.target as HTMLInputElement));
+const ratioInput = $<HTMLInputElement>('ratio');
+ratioInput.addEventListener('input', () => {
+  $('ratio-value').textContent = pct(Number(ratioInput.value), 0);
+  requestEstimate();
+});
+$('quant').addEventListener('change', requestEstimate);
+$('run').addEventListener('click', () => {
+  if (ui.busy) return;
+  clearAlert();
+  setBusy(true);
+  setProgress(0, 'starting…');
+  send({ type: 'compress', method: ui.method, ratio: Number(ratioInput.value), quant: $<HTMLSelectElement>('quant').value as WeightQuant, kd: $<HTMLInputElement>('kd').checked });
+});
+$('download').addEventListener('click', () => {
+  setBusy(true);
+  send({ type: 'export', run: ui.selected });
+});
+$('clear').addEventListener('click', () => {
+  pad.clear();
+  clearPrediction();
 });
 $('sample').addEventListener('click', () => {
   send({ type: 'sample', index: ui.sampleIndex++ });
-});
-worker.addEventListener('message', (e: MessageEvent<Response>) => {
-  if (e.data.type === 'sample') drawn = e.data.pixels;
 });
 
 let frames = 0;
@@ -289,8 +503,28 @@ const beat = (): void => {
 };
 requestAnimationFrame(beat);
 
-showPreview(new Float32Array(784));
-probabilityChart(svg('probs-dense'), undefined);
-probabilityChart(svg('probs-compressed'), undefined);
-setBusy(true);
-send({ type: 'init', assetBase: new URL('./', document.baseURI).href });
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+let lastWidth = 0;
+new ResizeObserver((entries) => {
+  const width = Math.round(entries[0]?.contentRect.width ?? 0);
+  if (width === lastWidth) return;
+  lastWidth = width;
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    renderResults();
+    if (ui.loss.length) lossChart(svg('chart-loss'), ui.loss, 'training loss');
+  }, 100);
+}).observe(document.querySelector('main')!);
+
+/** Bench hook (`?bench` in the URL, used by bench/threads.ts): times the current model in the worker. */
+let benchWaiter: ((r: { samples: number[]; threads: boolean }) => void) | undefined;
+if (new URLSearchParams(location.search).has('bench')) {
+  (window as unknown as { bonsaiBench: (runs: number, batch: number) => Promise<{ samples: number[]; threads: boolean }> }).bonsaiBench = (runs, batch) =>
+    new Promise((ok) => {
+      benchWaiter = ok;
+      send({ type: 'bench', runs, batch });
+    });
+}
+
+clearPrediction();
+startWorker();

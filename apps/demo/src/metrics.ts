@@ -1,10 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { toArtifacts, type Model } from '@bonsai/core';
 import { accuracy, benchmarkLatency, countMacs, countNonZero, countParams, median } from '@bonsai/eval';
-import type { CurvePoint, DownloadFile, LayerRow, Metrics } from './protocol';
+import type { CurvePoint, DownloadFile, LayerRow, Latency, Metrics } from './protocol';
 
-/** Batch size of the latency measurement (batch 1 is pure dispatch overhead on a model this small). */
-export const LATENCY_BATCH = 64;
+/** Batch size of the latency measurement: enough samples that a pass is not only dispatch overhead, at most 64. */
+export function latencyBatch(model: Model): number {
+  return Math.max(1, Math.min(64, Math.floor(8e7 / Math.max(1, countMacs(model).dense))));
+}
 
 /** Bytes of `data` after gzip (CompressionStream), to show what zeros buy on the wire. */
 export async function gzipSize(parts: readonly BlobPart[]): Promise<number> {
@@ -25,7 +27,7 @@ export async function measure(model: Model, test: { x: tf.Tensor; y: tf.Tensor }
   const f = files ?? (await modelFiles(model));
   const bytes = f.reduce((a, x) => a + (typeof x.data === 'string' ? new TextEncoder().encode(x.data).byteLength : x.data.byteLength), 0);
   const gzipBytes = await gzipSize(f.map((x) => x.data));
-  const lat = await benchmarkLatency(model, { warmup: 3, runs: 15, batch: LATENCY_BATCH });
+  const lat = await benchmarkLatency(model, { warmup: 3, runs: 10, batch: latencyBatch(model) });
   return {
     accuracy: acc,
     params: countParams(model),
@@ -39,19 +41,23 @@ export async function measure(model: Model, test: { x: tf.Tensor; y: tf.Tensor }
 }
 
 /**
- * Median latencies (ms per batch of {@link LATENCY_BATCH}) of two models measured in alternating
- * rounds, so that load on the machine hits both alike; a before/after ratio from two separate
- * measurements can be far off.
+ * Latency of `before` and `after` timed in alternating rounds (`runs` passes each per round), so
+ * load on the machine hits both alike: medians over all passes, and the median, smallest and
+ * largest of the per-round ratios after / before (the spread says how much a single ratio is worth).
  */
-export async function pairedLatency(a: Model, b: Model, rounds = 4): Promise<[number, number]> {
-  const sa: number[] = [];
-  const sb: number[] = [];
+export async function pairedLatency(before: Model, after: Model, rounds = 6, runs = 4): Promise<Latency> {
+  const batch = latencyBatch(before);
+  const all: [number[], number[]] = [[], []];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const warmup = r === 0 ? 3 : 1;
-    sa.push(...(await benchmarkLatency(a, { warmup, runs: 5, batch: LATENCY_BATCH })).samples);
-    sb.push(...(await benchmarkLatency(b, { warmup, runs: 5, batch: LATENCY_BATCH })).samples);
+    const a = await benchmarkLatency(before, { warmup, runs, batch });
+    const b = await benchmarkLatency(after, { warmup, runs, batch });
+    all[0].push(...a.samples);
+    all[1].push(...b.samples);
+    ratios.push(b.median / a.median);
   }
-  return [median(sa), median(sb)];
+  return { batch, rounds, beforeMs: median(all[0]), afterMs: median(all[1]), ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) };
 }
 
 /** Per-layer kernels of `after`, with output channels compared to `before` (same node ids). */

@@ -15,8 +15,8 @@ export const MIME: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves `root` on 127.0.0.1 at a free port; paths stay inside `root`. Records every request path. */
-export async function serveStatic(root: string): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
+/** Serves `root` on 127.0.0.1 at a free port with `headers` on every response; paths stay inside `root`. Records every request path. */
+export async function serveStatic(root: string, headers: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
   const base = resolve(root);
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -31,7 +31,7 @@ export async function serveStatic(root: string): Promise<{ url: string; close():
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
         const body = await readFile(file);
-        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.byteLength });
+        res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.byteLength });
         res.end(body);
       } catch {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');

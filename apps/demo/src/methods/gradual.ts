@@ -10,12 +10,12 @@ export const gradual: Method = {
     note: 'Sparsity ramps up over the fine-tuning steps (cubic schedule), so the network adapts as it is pruned.',
   },
   async run(ctx, ratio) {
-    const model = ctx.dense.clone();
+    const model = await ctx.copy();
     const epochs = ctx.epochs + 1;
     const steps = trainingSteps(ctx, epochs);
     const endStep = Math.max(1, Math.floor(steps * 0.7));
     const pruning = gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: ratio, beginStep: 0, endStep, frequency: 5 }), global: true });
-    await fineTune(model, ctx.train, { epochs, lr: 5e-4, batchSize: BATCH_SIZE, callbacks: [pruning, progressCallback(ctx, 'prune while training', steps)] });
+    await fineTune(model, ctx.train, { epochs, lr: 5e-4, batchSize: BATCH_SIZE, loss: ctx.loss, callbacks: [pruning, progressCallback(ctx, 'prune while training', steps)] });
     remove(model);
     return { model };
   },

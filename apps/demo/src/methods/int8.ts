@@ -6,7 +6,7 @@ export const int8: Method = {
   info: {
     id: 'int8',
     label: 'int8 quantization',
-    note: 'Weights stored as int8 with per-channel scales (BN folded): ~4x smaller file. The wasm backend has no int8 kernels, so inference dequantizes and latency does not drop.',
+    note: 'Weights stored as int8 with per-channel scales: ~4x smaller file. Batch norm is folded into the convs first, which removes ops: any latency change comes from that folding, not from int8 (the wasm backend has no int8 kernels and computes in float32). For a tfjs LayersModel or GraphModel the download uses the stock uint8 weight encoding instead.',
   },
   async run(ctx) {
     ctx.progress('folding batch norm and quantizing weights to int8', 0.2);

@@ -1,4 +1,4 @@
-import { adam, train } from '@bonsai/core';
+import { adam, ConfigError, train } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
 import { demoCnn } from '../cnn';
 import { BATCH_SIZE, progressCallback, trainingSteps, type Method } from './types';
@@ -12,8 +12,10 @@ export const kd: Method = {
     note: 'Trains a narrower student from scratch on the teacher\'s softened logits (T = 4, alpha = 0.9): fewer weights and faster, like structured pruning.',
   },
   async run(ctx, ratio) {
+    const arch = ctx.arch;
+    if (!arch) throw new ConfigError('Distillation (KD) trains a narrower demo CNN: it needs the MNIST CNN; for other models use "fine-tune with KD"', { key: 'method' });
     const keep = (w: number): number => Math.max(1, Math.round(w * (1 - ratio)));
-    const student = demoCnn({ widths: ctx.arch.widths.map(keep), hidden: keep(ctx.arch.hidden) }, 7);
+    const student = demoCnn({ widths: arch.widths.map(keep), hidden: keep(arch.hidden) }, 7);
     const epochs = ctx.epochs + 1;
     const steps = trainingSteps(ctx, epochs);
     await train(student, ctx.train, {

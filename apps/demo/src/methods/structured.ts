@@ -19,10 +19,10 @@ export const structured: Method = {
     note: 'Removes whole channels (L2 magnitude) through the dependency graph: a physically smaller network, so the file, the MACs and the latency all shrink.',
   },
   async run(ctx, ratio) {
-    const model = prune(ctx.dense.clone(), ratio);
+    const model = prune(await ctx.copy(), ratio);
     ctx.progress(`removed ${(ratio * 100).toFixed(0)}% of the channels, fine-tuning`, 0.05);
     const steps = trainingSteps(ctx, ctx.epochs);
-    await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 1e-3, batchSize: BATCH_SIZE, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
+    await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 1e-3, batchSize: BATCH_SIZE, loss: ctx.loss, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
     return { model };
   },
   oneShot: prune,

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Callback, Model } from '@bonsai/core';
+import type { Callback, LossSpec, Model } from '@bonsai/core';
 import type { Arch } from '../cnn';
 import type { DownloadFile, MethodInfo } from '../protocol';
 
@@ -11,15 +11,20 @@ export interface Tensors {
 
 /** What a method run gets from the worker. */
 export interface MethodContext {
-  /** The trained dense model; methods must not modify it (clone first). */
+  /** The model to compress; methods must not modify it (start from {@link copy}). */
   dense: Model;
+  /** A fresh copy of the model to compress (re-imported, so a GraphModel keeps its provenance). */
+  copy(): Promise<Model>;
+  /** Fine-tuning loss: KD from the original when asked for (or when the data has no labels), else cross-entropy. */
+  loss?: LossSpec;
   train: Tensors;
   test: Tensors;
-  arch: Arch;
+  /** Widths of the demo CNN, when the model is one (the KD student is a narrower one). */
+  arch?: Arch;
   /** Fine-tuning epochs (the demo keeps them short). */
   epochs: number;
-  /** Reports progress in 0..1 with a short text. */
-  progress(text: string, fraction: number): void;
+  /** Reports progress in 0..1 with a short text, and the training loss at an optimizer step for the live curve. */
+  progress(text: string, fraction: number, loss?: { step: number; loss: number }): void;
 }
 
 /** A compressed model plus what its download needs. */
@@ -42,9 +47,9 @@ export interface Method {
 export function progressCallback(ctx: MethodContext, label: string, totalSteps: number, from = 0, span = 1): Callback {
   return {
     onBatchEnd(s) {
-      if (s.step % 5 === 0 || s.step === totalSteps) {
+      if (s.step % 2 === 0 || s.step === totalSteps) {
         const f = Math.min(1, s.step / totalSteps);
-        ctx.progress(`${label}: step ${s.step}/${totalSteps}, loss ${s.loss.toFixed(3)}`, from + span * f);
+        ctx.progress(`${label}: step ${s.step}/${totalSteps}, loss ${s.loss.toFixed(3)}`, from + span * f, { step: s.step, loss: s.loss });
       }
     },
   };

@@ -16,10 +16,10 @@ export const unstructured: Method = {
     note: 'Zeros individual weights: the gzipped file shrinks, latency does not (wasm has no sparse kernels).',
   },
   async run(ctx, ratio) {
-    const model = prune(ctx.dense.clone(), ratio);
+    const model = prune(await ctx.copy(), ratio);
     ctx.progress(`pruned ${(ratio * 100).toFixed(0)}% of kernel weights, fine-tuning`, 0.05);
     const steps = trainingSteps(ctx, ctx.epochs);
-    await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 5e-4, batchSize: BATCH_SIZE, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
+    await fineTune(model, ctx.train, { epochs: ctx.epochs, lr: 5e-4, batchSize: BATCH_SIZE, loss: ctx.loss, callbacks: [progressCallback(ctx, 'fine-tune', steps, 0.05, 0.95)] });
     remove(model);
     return { model };
   },
