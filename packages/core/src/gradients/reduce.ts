@@ -3,7 +3,8 @@ import { asFloat, keptShape, reductionAxes, type Grad } from './util';
 
 /** `dy` of a reduction over `axes` of `x`, broadcast back to `x`'s shape. */
 function spread(dy: tf.Tensor, x: tf.Tensor, axes: readonly number[]): tf.Tensor {
-  return tf.mul(tf.reshape(dy, keptShape(x.shape, axes)), tf.ones(x.shape));
+  // broadcastTo runs on the backend; tf.ones would fill and upload a JS array of x's size.
+  return tf.broadcastTo(tf.reshape(dy, keptShape(x.shape, axes)), x.shape);
 }
 
 /** Max/Min: the gradient goes to every position equal to the result (as tfjs does). */
