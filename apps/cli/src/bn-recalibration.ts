@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { getOp, recalibrateBatchNorm as recalibrate, type Model } from '@bonsai/core';
 import { batches } from '@bonsai/datasets';
+import { batchForMemory } from './batch-memory';
 import type { DataSplits } from './data';
 
 /**
@@ -14,7 +15,7 @@ export function recalibrateBatchNorm(model: Model, data: DataSplits, o: { sample
   const size = data.imageShape.reduce((a, b) => a * b, 1);
   const split = { images: data.train.images.subarray(0, count * size), labels: data.train.labels.subarray(0, count), count };
   function* inputs(): Generator<tf.Tensor> {
-    for (const b of batches(split, { batchSize: o.batchSize ?? 256, imageShape: data.imageShape, numClasses: data.numClasses })) {
+    for (const b of batches(split, { batchSize: o.batchSize ?? batchForMemory(model, 256, { training: false }), imageShape: data.imageShape, numClasses: data.numClasses })) {
       try {
         yield b.x;
       } finally {

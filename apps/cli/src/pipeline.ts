@@ -4,6 +4,7 @@ import { QuantizedModel } from '@bonsai/quantize';
 import type { RunContext } from './context';
 import { loadData, type DataLoader, type DataSplits } from './data';
 import { buildZoo, readModelSource, type SourcedModel } from './model-source';
+import { batchForMemory } from './batch-memory';
 import { checkOutputs } from './out-dir';
 import { resolvePreprocess } from './preprocess-inference';
 import type { Recipe, Step } from './recipe';
@@ -77,8 +78,9 @@ const READ_ONLY_STEPS: ReadonlySet<Step['type']> = new Set(['eval', 'save', 'exp
 /** Replaces the labels of unlabeled data by the model's top-1 classes (targets for losses that need one, e.g. Taylor). */
 function pseudoLabel(model: Model, data: DataSplits): void {
   for (const split of [data.train, data.test]) {
-    for (let i = 0; i < split.count; i += 500) {
-      const n = Math.min(500, split.count - i);
+    const step = batchForMemory(model, 500, { training: false });
+    for (let i = 0; i < split.count; i += step) {
+      const n = Math.min(step, split.count - i);
       const size = data.imageShape.reduce((a, b) => a * b, 1);
       const top = tf.tidy(() => tf.argMax(model.forward(tf.tensor(split.images.subarray(i * size, (i + n) * size), [n, ...data.imageShape])), 1));
       split.labels.set(top.dataSync(), i);

@@ -1,5 +1,6 @@
 import { accuracy } from '@bonsai/eval';
 import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type NodeId, type Optimizer } from '@bonsai/core';
+import { batchForMemory } from './batch-memory';
 import { recalibrateBatchNorm } from './bn-recalibration';
 import type { RunContext } from './context';
 import { testTensors, trainBatches, type Augment, type DataSplits } from './data';
@@ -44,7 +45,7 @@ function makeSchedule(s: TrainSettings, lr: number, totalSteps: number): LrSched
 export function testAccuracy(model: Model, data: DataSplits): number {
   const { x, y } = testTensors(data);
   try {
-    return accuracy(model, x, y, { batchSize: 500 });
+    return accuracy(model, x, y, { batchSize: batchForMemory(model, 500, { training: false }) });
   } finally {
     x.dispose();
     y.dispose();
@@ -62,7 +63,9 @@ export async function runTraining(
   ctx: RunContext,
   extra: { label: string; defaultLr: number; loss?: LossSpec; capture?: readonly NodeId[]; callbacks?: readonly Callback[]; evalEachEpoch?: boolean; recalibrate?: boolean },
 ): Promise<TrainReport> {
-  const batchSize = settings.batchSize ?? data.batchSize;
+  // An explicit batch size is used as given; the default shrinks to what the activations allow.
+  const batchSize = settings.batchSize ?? batchForMemory(model, data.batchSize, { training: true });
+  if (batchSize < (settings.batchSize ?? data.batchSize)) ctx.log(`${extra.label}: batch size ${batchSize} (not ${data.batchSize}): a larger batch's activations would not fit the wasm heap`);
   const lr = settings.lr ?? extra.defaultLr;
   const perEpoch = Math.ceil(data.train.count / batchSize);
   const totalSteps = Math.min(perEpoch * settings.epochs, settings.maxSteps ?? Infinity);

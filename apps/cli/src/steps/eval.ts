@@ -2,6 +2,7 @@ import { evaluate } from '@bonsai/eval';
 import { remove } from '@bonsai/prune';
 import type * as tf from '@tensorflow/tfjs-core';
 import { agreement } from '../agreement';
+import { batchForMemory } from '../batch-memory';
 import { testTensors } from '../data';
 import type { StepOf } from '../recipe';
 import { stageLabel, type PipelineState, type Row, type StepHandler } from './state';
@@ -25,10 +26,11 @@ export async function measure(state: PipelineState, o: MeasureOptions): Promise<
   try {
     if (state.masked) remove(model);
     const labels = state.data.labeled ? { x, y } : {};
-    const m: Row = await evaluate(model, { name: o.name ?? stageLabel(state), ...labels, batchSize: 500, latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
+    const batchSize = batchForMemory(model, 500, { training: false });
+    const m: Row = await evaluate(model, { name: o.name ?? stageLabel(state), ...labels, batchSize, latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
     if (state.quantized) m.bytes = state.quantized.bytes;
     if (state.referenceOutputs) {
-      const out = model.predict(x, { batchSize: 500 });
+      const out = model.predict(x, { batchSize });
       try {
         m.agreement = agreement(state.referenceOutputs, out);
       } finally {
@@ -47,7 +49,7 @@ export async function measure(state: PipelineState, o: MeasureOptions): Promise<
 export function referenceOutputs(state: PipelineState): tf.Tensor {
   const { x, y } = testTensors(state.data);
   try {
-    return state.model.predict(x, { batchSize: 500 });
+    return state.model.predict(x, { batchSize: batchForMemory(state.model, 500, { training: false }) });
   } finally {
     x.dispose();
     y.dispose();
