@@ -29,6 +29,7 @@ export { deflate, gzipSize, inflate } from './compress';
 export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized, tfjsAffineParams, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
 export { fromFloat16Bits, toFloat16Bits } from './float16';
 export { equalizablePairs, equalizeCrossLayer, type EqualizedPair, type EqualizeOptions } from './equalize';
+export { chooseActivationObservers, type ObserverChoice, type ObserverChoiceOptions } from './observer-choice';
 export { adaRound, type AdaRoundOptions, type AdaRoundReport } from './adaround';
 export { correctBias, type BiasCorrectionOptions, type BiasCorrectionReport } from './bias-correction';
 export {
