@@ -122,3 +122,5 @@ async function main(): Promise<void> {
 await main();
 // Real pretrained GraphModel + real photos: CLE, bias correction, KL calibration (bench-results/real-models.json).
 await import('./real-models');
+// int8 WASM kernels vs float vs int8 simulated, SIMD128 and relaxed SIMD (bench-results/int8-kernels.json).
+await import('./int8-kernels');
