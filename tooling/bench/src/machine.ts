@@ -10,6 +10,8 @@ export interface MachineInfo {
   memoryGiB: number;
   platform: string;
   node: string;
+  /** Load average (1, 5, 15 min) when the results were written: the machine may be shared. */
+  loadAverage: [number, number, number];
 }
 
 /** The tensor runtime a bench ran on. */
@@ -37,6 +39,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     platform: `${os.platform()} ${os.arch()} ${os.release()}`,
     node: process.version,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) as [number, number, number],
   };
 }
 

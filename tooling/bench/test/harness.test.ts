@@ -102,6 +102,7 @@ describe('results writer', () => {
     expect(new Date(json.timestamp).toISOString()).toBe(json.timestamp);
     expect(json.machine.cores).toBe(os.cpus().length);
     expect(json.machine.node).toBe(process.version);
+    expect(json.machine.loadAverage).toHaveLength(3);
     expect(json.runtime.tfjs).toMatch(/^4\./);
     expect(typeof json.git.dirty).toBe('boolean');
 
