@@ -243,6 +243,18 @@ export class Int8Kernels implements Int8LayerFactory {
     const w16 = new Int16Array(kh * kw * cPad);
     for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < c; ci++) w16[t * cPad + ci] = options.weights[t * c + ci]!;
     const pw = this.copyIn(w16);
+    // Tap pairs interleaved per channel for the interior loop: [T2][cPad / 8][c0 t0, c0 t1, c1 t0, ...].
+    const taps = kh * kw;
+    const t2 = Math.ceil(taps / 2);
+    const wPairs = new Int16Array(t2 * cPad * 2);
+    for (let p = 0; p < t2; p++) {
+      for (let ci = 0; ci < c; ci++) {
+        const at = (p * (cPad / 8) + (ci >> 3)) * 16 + (ci & 7) * 2;
+        wPairs[at] = options.weights[2 * p * c + ci]!;
+        wPairs[at + 1] = 2 * p + 1 < taps ? options.weights[(2 * p + 1) * c + ci]! : 0;
+      }
+    }
+    const pwp = this.copyIn(wPairs);
     const ep = this.epilogue(rq, cPad);
     const zx = options.input.zeroPoint;
     const window: WindowOptions = { kernel: [kh, kw], strides: options.strides ?? [1, 1], dilation: options.dilation ?? [1, 1], padding: options.padding ?? 'same' };
@@ -263,9 +275,9 @@ export class Int8Kernels implements Int8LayerFactory {
           const g = geom(x.shape);
           const per = g.outH * g.outW * c;
           const po = this.arena.alloc(n * per);
-          const scratch = this.arena.alloc(h * w * cPad * 2);
+          const scratch = this.arena.alloc(h * w * cPad * 2 + 4 * (kh * kw + 1));
           for (let b = 0; b < n; b++) {
-            this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
+            this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, pwp, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
           }
           return this.output(po, [n, g.outH, g.outW, c]);
         }),

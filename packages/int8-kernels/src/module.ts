@@ -10,7 +10,7 @@ export interface KernelExports {
   gemmI16(M: number, N: number, kp: number, a: number, b: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
   im2colI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, kp: number, out: number): void;
   widenRowsI16(x: number, M: number, K: number, lda: number, zx: number, kp: number, out: number): void;
-  depthwiseI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, w: number, ep: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
+  depthwiseI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, w: number, wp: number, ep: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
   addI8(a: number, za: number, sa: number, b: number, zb: number, sb: number, n: number, so: number, zo: number, lo: number, hi: number, out: number): void;
   maxPoolI8(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, OH: number, OW: number, out: number): void;
   /** Relaxed build only. */

@@ -103,9 +103,10 @@ export function widenRowsI16(x: usize, M: i32, K: i32, lda: i32, zx: i32, kp: i3
  * Depthwise conv2d (channel multiplier 1) of one NHWC int8 image. w: int16 weights [kh][kw][cPad]
  * (cPad = C rounded up to 8, zero beyond C); ep: float32 multipliers then biases (cPad each).
  * The image is first widened once to int16 x - zx with cPad channels in `scratch`
- * (H * W * cPad * 2 bytes); taps outside the image contribute nothing (x - zx is 0 there by definition).
+ * (H * W * cPad * 2 bytes, then 4 bytes per tap); interior pixels pair the taps for
+ * i32x4.dot_i16x8_s (weights `wp`: [taps / 2][cPad / 8][8 channels x 2 taps] twice); taps outside the image contribute nothing (x - zx is 0 there by definition).
  */
-export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, w: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, scratch: usize): void {
+export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, w: usize, wp: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, scratch: usize): void {
   const cPad = (C + 7) & ~7;
   const zp = i32x4.splat(zpOut);
   const lo = f32x4.splat(<f32>(qlo - zpOut));
@@ -119,6 +120,16 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
   }
   const rowBytes = <usize>W * px;
   const cLast = C - 8;
+  // Byte offsets of the taps from the window's corner (pairs; an odd last tap pairs with itself,
+  // its partner's weights being zero), after the widened image in scratch.
+  const T = kh * kw;
+  const T2 = (T + 1) >> 1;
+  const offs = scratch + <usize>(H * W) * px;
+  for (let t = 0; t < 2 * T2; t++) {
+    const tt = t < T ? t : 0;
+    store<i32>(offs + (<usize>t << 2), (tt / kw) * dh * <i32>rowBytes + (tt % kw) * dw * <i32>px);
+  }
+  const groups = <usize>(cPad >> 3);
   for (let oy = 0; oy < OH; oy++) {
     const iy0 = oy * sh - padTop;
     const ky0 = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
@@ -129,6 +140,23 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
       const kx1 = min(kw, (W - ix0 + dw - 1) / dw);
       const o = out + (<usize>(oy * OW + ox) * <usize>C);
       const base = scratch + <usize>iy0 * rowBytes + <usize>ix0 * px;
+      if (ky0 === 0 && kx0 === 0 && ky1 === kh && kx1 === kw) {
+        // Interior: every tap inside; two taps per i32x4.dot_i16x8_s (8 channels x 2 taps).
+        for (let c = 0; c < C; c += 8) {
+          let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+          const cb = base + (<usize>c << 1);
+          let wq = wp + (<usize>(c >> 3) << 5);
+          for (let p = 0; p < T2; p++) {
+            const xa = v128.load(cb + <usize>load<i32>(offs + (<usize>p << 3)));
+            const xb = v128.load(cb + <usize>load<i32>(offs + (<usize>p << 3) + 4));
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + 16)));
+            wq += groups << 5;
+          }
+          finishRow(o + <usize>c, a0, a1, ep + (<usize>c << 2), cPad, lo, hi, zp, c <= cLast ? 8 : C - c);
+        }
+        continue;
+      }
       for (let c = 0; c < C; c += 8) {
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
         const cOff = <usize>c << 1;
