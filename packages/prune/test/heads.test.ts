@@ -44,7 +44,7 @@ const zeroHead = (m: Model, node: string, h: number): void => scaleHead(m, node,
 function headTaylorByHand(m: Model, node: string, heads: number, dh: number, x: tf.Tensor, y: tf.Tensor): number[] {
   const roles = ['wq', 'wk', 'wv', 'wo'];
   const vars = roles.map((r) => m.param(node, r)!.value);
-  const { value, grads } = tf.variableGrads(() => crossEntropy(m.run(x).output, y), vars);
+  const { value, grads } = tf.variableGrads(() => crossEntropy(m.run(x, { fuse: false }).output, y), vars);
   const out = new Array<number>(heads).fill(0);
   roles.forEach((r, k) => {
     const w = vars[k]!.dataSync();

@@ -48,7 +48,8 @@ export class TaylorImportance implements GroupImportance, InternalImportance {
     let seen = 0;
     for (const batch of batches) {
       try {
-        const { value, grads } = tf.variableGrads(() => loss(model.run(batch.x, { training: options.training ?? false, skipStateUpdates: true }).output, batch.y), vars);
+        // fuse: false: tfjs's fused inference kernels have no gradient kernels on wasm.
+        const { value, grads } = tf.variableGrads(() => loss(model.run(batch.x, { training: options.training ?? false, skipStateUpdates: true, fuse: false }).output, batch.y), vars);
         value.dispose();
         const byName: Record<string, tf.Tensor> = {};
         for (const p of params) {
