@@ -55,20 +55,30 @@ function projectionSlices(a: MultiHeadAttentionAttrs, cols: (base: number) => nu
   return out;
 }
 
+/** [B*T, H*dh] -> [B, H, T, dh]. */
+function splitHeads(x: tf.Tensor, b: number, t: number, h: number, dh: number): tf.Tensor {
+  return tf.transpose(tf.reshape(x, [b, t, h, dh]), [0, 2, 1, 3]);
+}
+
+/** Linear projection of tokens [B*T, D] by a [D, n] kernel (and bias). */
+function project(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
+  const y = tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D);
+  return bias ? tf.add(y, bias) : y;
+}
+
 /**
- * The q | k | v projection as one [D, 3*H*dh] kernel and [3*H*dh] bias, with the score scale folded
- * into the q columns (a [D, 3*H*dh] multiply instead of one on every token's queries).
+ * Q, K, V as [B*T, H*dh] each, the score scale folded into the q kernel and bias (a [D, H*dh]
+ * multiply instead of one over every token's queries). Separate projections stay three matmuls:
+ * on wasm one concatenated [D, 3*H*dh] matmul plus the split measured slower (bench/attention.ts
+ * in @bonsai/models).
  */
-function qkvProjection(p: Record<string, tf.Tensor>, a: MultiHeadAttentionAttrs, scale: number): { w: tf.Tensor; b: tf.Tensor | undefined } {
+function qkvProjections(x2d: tf.Tensor, p: Record<string, tf.Tensor>, a: MultiHeadAttentionAttrs, scale: number): tf.Tensor[] {
   const hd = a.numHeads * a.headDim;
   if (a.fusedQkv) {
     const s = tf.tensor1d(Float32Array.from({ length: 3 * hd }, (_, j) => (j < hd ? scale : 1)));
-    return { w: tf.mul(p.wqkv!, s), b: p.bqkv ? tf.mul(p.bqkv, s) : undefined };
+    return tf.split(project(x2d, tf.mul(p.wqkv!, s), p.bqkv ? tf.mul(p.bqkv, s) : undefined), 3, 1);
   }
-  return {
-    w: tf.concat([tf.mul(p.wq!, scale), p.wk!, p.wv!], 1),
-    b: p.bq ? tf.concat([tf.mul(p.bq, scale), p.bk!, p.bv!], 0) : undefined,
-  };
+  return [project(x2d, tf.mul(p.wq!, scale), p.bq ? tf.mul(p.bq, scale) : undefined), project(x2d, p.wk!, p.bk), project(x2d, p.wv!, p.bv)];
 }
 
 /**
@@ -119,20 +129,12 @@ export const multiHeadAttentionOp: OpSpec<MultiHeadAttentionAttrs> = {
   forward([x], p, a) {
     const { numHeads: h, headDim: dh } = a;
     const [b, t, d] = x!.shape as [number, number, number];
-    // One [B*T, D] x [D, 3*H*dh] matmul for q, k and v; split along columns; [B, T, H, dh] ->
-    // [B, H, T, dh] per tensor (rank-4 transposes: wasm has no fast path for rank 5, and slicing
-    // a middle axis is slower than three contiguous transposes).
-    const qkvW = qkvProjection(p, a, a.scale ?? 1 / Math.sqrt(dh));
-    let qkv = tf.matMul(tf.reshape(x!, [b * t, d]) as tf.Tensor2D, qkvW.w as tf.Tensor2D);
-    if (qkvW.b) qkv = tf.add(qkv, qkvW.b);
-    const [q, k, v] = tf.split(qkv, 3, 1).map((z) => tf.transpose(tf.reshape(z, [b, t, h, dh]), [0, 2, 1, 3]));
+    const [q, k, v] = qkvProjections(tf.reshape(x!, [b * t, d]), p, a, a.scale ?? 1 / Math.sqrt(dh)).map((z) => splitHeads(z, b, t, h, dh));
     // Scores Q K^T with K read transposed by the matmul itself; softmax over keys; weighted V.
     let scores = tf.matMul(q!, k!, false, true);
     if (a.causal) scores = tf.add(scores, causalMask(t));
     const ctx = tf.matMul(tf.softmax(scores), v!);
-    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * t, h * dh]);
-    let y = tf.matMul(merged as tf.Tensor2D, p.wo! as tf.Tensor2D);
-    if (p.bo) y = tf.add(y, p.bo);
+    const y = project(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * t, h * dh]), p.wo!, p.bo);
     return tf.reshape(y, [b, t, p.wo!.shape[1]!]);
   },
   macs([s], _o, a) {
