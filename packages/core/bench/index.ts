@@ -2,9 +2,11 @@
  * @bonsai/core bench: training throughput of core's `train()` against tfjs-layers' `fit()` (and
  * PyTorch, single thread, where `/usr/bin/python3` imports torch) on the same networks, data and
  * batch size; inference latency against tfjs-layers' `predict()` and PyTorch; conv-gradient
- * timings. Writes bench-results/throughput.json. Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
+ * timings. Writes bench-results/throughput.json (CORE_BENCH_ONLY=inference: only the inference table, to
+ * bench-results/inference.json). Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
  * Run after building: `pnpm --filter @bonsai/models... --filter @bonsai/datasets... build && pnpm bench`.
  */
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createReport, isSmoke, ms, num, pick, rate, ratio, spread, type Cell, type Report } from '@bonsai/bench-harness';
@@ -61,7 +63,22 @@ function workloads(models: Models): Workload[] {
   ];
 }
 
+/** `CORE_BENCH_ONLY=inference`: only the inference table (and PyTorch's inference), into bench-results/inference.json. */
+const ONLY = process.env.CORE_BENCH_ONLY;
+
+async function inferenceOnly(): Promise<void> {
+  const { core, models } = await loadDeps();
+  const report = createReport({ bench: 'inference', settings: { batches: [1, BATCH] } });
+  console.log('# @bonsai/core bench: inference only (core forward vs tfjs-layers predict vs PyTorch)\n');
+  const torch = runTorch({ nets: CNNS, inference: { batches: [1, BATCH], runs: pick(50, 5) } });
+  report.settings({ pytorch: torch.ok ? `torch ${torch.version}, torch.set_num_threads(1), random inputs of the same shape` : `skipped: ${torch.reason}` });
+  if (!torch.ok) report.note(`PyTorch column skipped: ${torch.reason}.`);
+  await inferenceSection(core, models, report, torch);
+  report.write();
+}
+
 async function main(): Promise<void> {
+  if (ONLY === 'inference') return inferenceOnly();
   const { core, models, datasets } = await loadDeps();
   const report = createReport({ bench: 'throughput', settings: { batch: BATCH, samples: FULL, ...RUN, optimizer: 'Adam 1e-3', data: 'real MNIST (@bonsai/datasets)' } });
   const mnist = datasets.loadMnist({ trainSize: FULL, testSize: 0 });
@@ -141,16 +158,16 @@ async function inferenceSection(core: Core, models: Models, report: Report, torc
     for (const batch of [1, BATCH]) {
       const l = await inferenceLatency(model, net, batch, { warmup: 3, runs: pick(batch === 1 ? 50 : 15, 3) });
       const pt = torch.ok ? torch.nets[c.name]?.inferenceMs?.[String(batch)] ?? NaN : NaN;
-      rows.push([c.name, batch, ms(l.coreMs), ms(l.layersMs), spread(l.ratio), Number.isFinite(pt) ? ms(pt) : '—', Number.isFinite(pt) ? ratio(pt / l.coreMs) : '—']);
+      rows.push([c.name, batch, ms(l.coreMs), ms(l.unfusedMs), ms(l.layersMs), spread(l.ratio), Number.isFinite(pt) ? ms(pt) : '—', Number.isFinite(pt) ? ratio(pt / l.coreMs) : '—']);
     }
     model.dispose();
     net.dispose();
   }
   report.table('inference', {
     title: 'Inference latency, wasm (forward + readback, median ms; core and tfjs-layers interleaved)',
-    columns: ['model', 'batch', 'core ms', 'tfjs-layers ms', 'core ÷ layers time (IQR)', 'PyTorch 1 thread ms', 'PyTorch ÷ core time'],
+    columns: ['model', 'batch', 'core ms', 'core unfused ms', 'tfjs-layers ms', 'core ÷ layers time (IQR)', 'PyTorch 1 thread ms', 'PyTorch ÷ core time'],
     rows,
-    note: 'Time ratios: core ÷ layers < 1 means core is faster; PyTorch ÷ core > 1 means core is faster.',
+    note: `Time ratios: core ÷ layers < 1 means core is faster; PyTorch ÷ core > 1 means core is faster. core fuses conv/dense + batch norm + activation at batch >= 8; "core unfused" is the same model with run(x, { fuse: false }), interleaved. Load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' / ')}.`,
   });
 }
 

@@ -1,6 +1,7 @@
 /**
- * Inference latency of a Bonsai model (`model.forward`, inference mode) and of the same network in
- * tfjs-layers (`predict`), interleaved, forward + readback of the logits.
+ * Inference latency of a Bonsai model (`model.forward`, inference mode: fused at batch >= 8), of its
+ * unfused pass (`run(x, { fuse: false })`) and of the same network in tfjs-layers (`predict`),
+ * interleaved, forward + readback of the logits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -10,6 +11,8 @@ import type { Model } from './deps';
 /** Median ms of each, and the paired ratio core ÷ layers. */
 export interface Latency {
   coreMs: number;
+  /** Core with `fuse: false` (the plain executor). */
+  unfusedMs: number;
   layersMs: number;
   ratio: Summary;
 }
@@ -24,9 +27,10 @@ export async function inferenceLatency(model: Model, net: tfl.LayersModel, batch
   try {
     const t = await interleave({
       core: () => read(model.forward(x, { training: false })),
+      unfused: () => read(model.run(x, { fuse: false }).output),
       layers: () => read(net.predict(x) as tf.Tensor),
     }, o);
-    return { coreMs: t.variants.core.median, layersMs: t.variants.layers.median, ratio: t.ratio('core', 'layers') };
+    return { coreMs: t.variants.core.median, unfusedMs: t.variants.unfused.median, layersMs: t.variants.layers.median, ratio: t.ratio('core', 'layers') };
   } finally {
     x.dispose();
   }
