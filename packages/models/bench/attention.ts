@@ -10,7 +10,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { getOp, initBackend, type MultiHeadAttentionAttrs } from '@bonsai/core';
-import { createReport, interleave, median, ms, pick, spread } from '@bonsai/bench-harness';
+import { createReport, interleave, isSmoke, median, ms, pick, spread } from '@bonsai/bench-harness';
 
 type Params = Record<string, tf.Tensor>;
 
@@ -62,7 +62,8 @@ const runs = pick(21, 3);
 const report = createReport({ bench: 'attention', settings: { batch, runs, backend: info } });
 const op = getOp('multiHeadAttention');
 const rows: string[][] = [];
-for (const { t, d, h } of [{ t: 16, d: 48, h: 4 }, { t: 49, d: 64, h: 4 }]) {
+const shapes = [{ t: 16, d: 48, h: 4 }, { t: 49, d: 64, h: 4 }];
+for (const { t, d, h } of isSmoke() ? shapes.slice(0, 1) : shapes) {
   const a = op.normalizeAttrs({ numHeads: h, headDim: d / h }) as MultiHeadAttentionAttrs;
   const specs = op.paramShapes([[t, d]], a);
   const names = Object.keys(specs);

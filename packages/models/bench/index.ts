@@ -1,7 +1,7 @@
 /**
  * @bonsai/models bench: every zoo builder's build time (graph + seeded init), parameter and MAC
  * counts (from core's op registry), and wasm batch-1 forward latency. Writes
- * bench-results/zoo.json. Smoke mode: one run each, ResNet-50 left out.
+ * bench-results/zoo.json, then bench/attention.ts. Smoke mode: one run each, ResNet-50 left out.
  * Run: pnpm --filter @bonsai/models... build && pnpm --filter @bonsai/models bench
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -74,3 +74,6 @@ report.table('zoo', {
   rows,
 });
 report.write();
+
+// Attention formulations at batch 64 (bench-results/attention.json).
+await import('./attention');
