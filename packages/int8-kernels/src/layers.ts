@@ -68,6 +68,12 @@ export function addRange(o: AddOptions): { lo: number; hi: number } {
   return { lo: rq.lo, hi: rq.hi };
 }
 
+/** Bytes of int16 rows widened at a time (a cache-sized chunk). */
+const CHUNK_BYTES = 128 * 1024;
+
+/** Output rows per im2col band: as many as fit {@link CHUNK_BYTES} (at least one). */
+const bandRows = (outH: number, outW: number, rowBytes: number): number => Math.max(1, Math.min(outH, Math.floor(CHUNK_BYTES / (outW * rowBytes))));
+
 const round = (v: number, m: number): number => Math.ceil(v / m) * m;
 
 function checkWeights(w: ArrayLike<number>, count: number): void {
@@ -210,21 +216,35 @@ export class Int8Kernels implements Int8LayerFactory {
             if (pointwise && cin % 4 === 0) {
               gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
             } else {
-              const col = this.arena.alloc(rows * relaxed.kp4);
+              const band = bandRows(g.outH, g.outW, relaxed.kp4);
+              const col = this.arena.alloc(band * g.outW * relaxed.kp4);
               for (let b = 0; b < n; b++) {
-                k.im2colI8!(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, relaxed.kp4, col);
-                gemm(rows, cout, relaxed.kp4, col, relaxed.kp4, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * rows * cout, cout);
+                for (let oy = 0; oy < g.outH; oy += band) {
+                  const oy1 = Math.min(g.outH, oy + band);
+                  k.im2colI8!(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, relaxed.kp4, col);
+                  gemm((oy1 - oy) * g.outW, cout, relaxed.kp4, col, relaxed.kp4, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
+                }
               }
             }
           } else if (pointwise) {
-            const col = this.arena.alloc(n * rows * packed.kp2 * 2);
-            k.widenRowsI16(px, n * rows, cin, cin, zx, packed.kp2, col);
-            k.gemmI16(n * rows, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
+            // Widen and multiply in chunks of rows so that the int16 copy stays in cache.
+            const total = n * rows;
+            const chunk = Math.max(4, Math.min(total, Math.floor(CHUNK_BYTES / (packed.kp2 * 2)) & ~3));
+            const col = this.arena.alloc(chunk * packed.kp2 * 2);
+            for (let r0 = 0; r0 < total; r0 += chunk) {
+              const m = Math.min(chunk, total - r0);
+              k.widenRowsI16(px + r0 * cin, m, cin, cin, zx, packed.kp2, col);
+              k.gemmI16(m, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + r0 * cout, cout);
+            }
           } else {
-            const col = this.arena.alloc(rows * packed.kp2 * 2);
+            const band = bandRows(g.outH, g.outW, packed.kp2 * 2);
+            const col = this.arena.alloc(band * g.outW * packed.kp2 * 2);
             for (let b = 0; b < n; b++) {
-              k.im2colI16(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, packed.kp2, col);
-              k.gemmI16(rows, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * rows * cout, cout);
+              for (let oy = 0; oy < g.outH; oy += band) {
+                const oy1 = Math.min(g.outH, oy + band);
+                k.im2colI16(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, packed.kp2, col);
+                k.gemmI16((oy1 - oy) * g.outW, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
+              }
             }
           }
           return this.output(po, [n, g.outH, g.outW, cout]);

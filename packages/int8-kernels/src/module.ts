@@ -8,7 +8,7 @@ export type KernelVariant = 'simd128' | 'relaxed';
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemmI16(M: number, N: number, kp: number, a: number, b: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
-  im2colI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, kp: number, out: number): void;
+  im2colI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, oy0: number, oy1: number, OW: number, zx: number, kp: number, out: number): void;
   widenRowsI16(x: number, M: number, K: number, lda: number, zx: number, kp: number, out: number): void;
   depthwiseI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, w: number, wp: number, ep: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
   addI8(a: number, za: number, sa: number, b: number, zb: number, sb: number, n: number, so: number, zo: number, lo: number, hi: number, out: number): void;
@@ -16,7 +16,7 @@ export interface KernelExports {
   /** Relaxed build only. */
   gemmI8Relaxed?(M: number, N: number, kp: number, a: number, lda: number, b: number, corr: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
   /** Relaxed build only. */
-  im2colI8?(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, kp: number, out: number): void;
+  im2colI8?(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, oy0: number, oy1: number, OW: number, zx: number, kp: number, out: number): void;
 }
 
 /** Where the built modules live: next to the bundle (dist/) and, from the sources, in ../dist. */

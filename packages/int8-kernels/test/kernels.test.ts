@@ -92,6 +92,20 @@ describe.each(variants)('int8 kernels (%s) are bit-exact to the integer referenc
     }
   });
 
+  it('large layers, computed in cache-sized bands of rows (im2col and 1x1 chunks)', async () => {
+    const k = await get();
+    const r = rng(variant === 'simd128' ? 9 : 10);
+    for (const [kh, cin, cout, h, strides] of [[3, 64, 12, 40, 1], [1, 256, 10, 20, 1], [3, 20, 9, 45, 2]] as const) {
+      const weights = int8s(r, kh * kh * cin * cout, -127, 127);
+      const opts = requantOptions(r, cout, kh * kh * cin);
+      const x = int8s(r, 2 * h * h * cin);
+      const window = { kernel: [kh, kh] as const, strides: [strides, strides] as const, padding: 'same' as const };
+      const layer = k.conv2d({ ...opts, weights, weightShape: [kh, kh, cin, cout], ...window });
+      const want = conv2dReference({ x, shape: [2, h, h, cin], zx: opts.input.zeroPoint }, weights, cout, window, requantConstants(opts, cout));
+      expect(Array.from(layer.run({ data: x, shape: [2, h, h, cin] }).data), `${kh}x${kh} ${cin}->${cout} at ${h}x${h}`).toEqual(Array.from(want));
+    }
+  });
+
   it('depthwise conv2d over random shapes, strides and paddings', async () => {
     const k = await get();
     const r = rng(variant === 'simd128' ? 5 : 6);

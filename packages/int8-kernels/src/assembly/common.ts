@@ -36,3 +36,11 @@ export function finishRow(out: usize, a0: v128, a1: v128, ep: usize, nPad: i32, 
   store8(out, pack8(r0, r1), count);
 }
 
+
+/** Requantizes and stores a GEMM tile of 4 rows x 8 channels (only the first `rows` rows, `count` channels). */
+export function finishTile(o: usize, os: usize, rows: i32, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, ep: usize, nPad: i32, lo: v128, hi: v128, zp: v128, count: i32): void {
+  finishRow(o, c00, c01, ep, nPad, lo, hi, zp, count);
+  if (rows > 1) finishRow(o + os, c10, c11, ep, nPad, lo, hi, zp, count);
+  if (rows > 2) finishRow(o + 2 * os, c20, c21, ep, nPad, lo, hi, zp, count);
+  if (rows > 3) finishRow(o + 3 * os, c30, c31, ep, nPad, lo, hi, zp, count);
+}

@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow, pack8 } from './common';
+import { finishRow, finishTile, pack8 } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -44,24 +44,19 @@ export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, 
         c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v3, b0));
         c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v3, b1));
       }
-      const o = out + <usize>m0 * <usize>outStride + <usize>n0;
-      const os = <usize>outStride;
-      finishRow(o, c00, c01, epn, nPad, lo, hi, zp, count);
-      if (m0 + 1 < M) finishRow(o + os, c10, c11, epn, nPad, lo, hi, zp, count);
-      if (m0 + 2 < M) finishRow(o + 2 * os, c20, c21, epn, nPad, lo, hi, zp, count);
-      if (m0 + 3 < M) finishRow(o + 3 * os, c30, c31, epn, nPad, lo, hi, zp, count);
+      finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
     }
   }
 }
 
 /**
- * im2col of one NHWC int8 image for the SIMD128 GEMM: row (oy, ox) holds, for ky, kx, c, the
+ * im2col of output rows oy0..oy1-1 of one NHWC int8 image for the SIMD128 GEMM: row (oy, ox) holds, for ky, kx, c, the
  * int16 value x - zx (0 outside the image), zero-padded to kp values.
  */
-export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
+export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oy0: i32, oy1: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
   const zv = i16x8.splat(<i16>zx);
   let row = out;
-  for (let oy = 0; oy < OH; oy++) {
+  for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       let q = row;
       for (let ky = 0; ky < kh; ky++) {

@@ -1,5 +1,5 @@
 // Relaxed-SIMD kernels: only in dist/int8-relaxed.wasm (compiled with --enable relaxed-simd).
-import { finishRow } from './common';
+import { finishTile } from './common';
 
 /** sum over 4 k of a * (w+ - w-) for 4 channels: two i16 relaxed dots, their exact i16 difference, widened. */
 function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
@@ -56,23 +56,18 @@ export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: us
         c30 = i32x4.add(c30, dot4(v3, bp0, bn0));
         c31 = i32x4.add(c31, dot4(v3, bp1, bn1));
       }
-      const o = out + <usize>m0 * <usize>outStride + <usize>n0;
-      const os = <usize>outStride;
-      finishRow(o, c00, c01, epn, nPad, lo, hi, zp, count);
-      if (m0 + 1 < M) finishRow(o + os, c10, c11, epn, nPad, lo, hi, zp, count);
-      if (m0 + 2 < M) finishRow(o + 2 * os, c20, c21, epn, nPad, lo, hi, zp, count);
-      if (m0 + 3 < M) finishRow(o + 3 * os, c30, c31, epn, nPad, lo, hi, zp, count);
+      finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
     }
   }
 }
 
 /**
- * im2col of one NHWC int8 image for the relaxed GEMM: raw int8 values, `zx` outside the image
+ * im2col of output rows oy0..oy1-1 of one NHWC int8 image for the relaxed GEMM: raw int8 values, `zx` outside the image
  * (so that the -zx * sum w correction cancels them), zero bytes after k up to kp.
  */
-export function im2colI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
+export function im2colI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oy0: i32, oy1: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
   let row = out;
-  for (let oy = 0; oy < OH; oy++) {
+  for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       let q = row;
       for (let ky = 0; ky < kh; ky++) {
