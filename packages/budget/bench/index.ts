@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const info = await initBackend('wasm');
   console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads}); load ${load()}`);
-  const report = createReport({ bench: 'budget', settings: { smoke: SMOKE, loadAtStart: load() } });
+  const report = createReport({ bench: process.env.BUDGET_BENCH_NAME ?? 'budget', settings: { smoke: SMOKE, loadAtStart: load() } });
   const pool = new SweepPool({ workers: 2 });
   try {
     // Results are written after every part: on a loaded shared machine a long run may be cut short.

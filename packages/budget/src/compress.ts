@@ -43,6 +43,8 @@ export interface CompressOptions {
   sweepRatios?: readonly number[];
   /** Channel importance (default 'l2'). */
   importance?: ImportanceName;
+  /** Batch-norm re-estimation of each swept clone on up to this many held-out inputs (default 512; 0: off). */
+  recalibrate?: number;
   /** Worker threads for the sweep and the latency table (default 1: this thread). */
   workers?: number;
   /** A pool to reuse (overrides `workers`; not destroyed here). */
@@ -134,7 +136,7 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
     const denseSize = (await serializedSize(model)).weights;
     const targets = resolveTargets(options.target, { macs: denseCost.macs, params: denseCost.params, sizeBytes: denseSize, latencyMs: table?.points[0]?.totalMs });
     log(`sensitivity sweep: ${structure.groups.length} groups x ${(options.sweepRatios ?? DEFAULT_GROUP_RATIOS).length} ratios`);
-    const rows = await groupSensitivity(model, data.val.x, labels, { roots: structure.roots, ratios: options.sweepRatios, importance: options.importance, pool });
+    const rows = await groupSensitivity(model, data.val.x, labels, { roots: structure.roots, ratios: options.sweepRatios, importance: options.importance, pool, recalibrate: options.recalibrate });
     const latency = table ? latencyPredictor(table) : undefined;
     // Size is measured as the float32 weights file; the cost model counts 4 bytes per value.
     // With mixed precision, pruning aims at the size the values would take at int8 (a quarter).

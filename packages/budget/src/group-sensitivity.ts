@@ -5,7 +5,7 @@ import { pruneToRatios } from './apply';
 import { importanceOf, type ImportanceName } from './importance';
 import type { SweepPool } from './pool';
 import { matchRate, topClasses } from './score';
-import type { ScoreTask } from './tasks';
+import { recalibrateOn, type ScoreTask } from './tasks';
 
 /** Options of {@link groupSensitivity}. */
 export interface GroupSensitivityOptions {
@@ -19,6 +19,8 @@ export interface GroupSensitivityOptions {
   pool?: SweepPool;
   /** Inference batch size (default 256). */
   batchSize?: number;
+  /** Re-estimate batch-norm statistics of each pruned clone on up to this many of the inputs before scoring (default 512; 0: off). */
+  recalibrate?: number;
 }
 
 /** Default ratios of {@link groupSensitivity}. */
@@ -26,7 +28,8 @@ export const DEFAULT_GROUP_RATIOS: readonly number[] = [0.2, 0.4, 0.6, 0.8];
 
 /**
  * Per-group sensitivity: for every group root and ratio, physically prunes only that group of a
- * clone (least important channels first) and scores the clone's top-1 match rate with `labels`
+ * clone (least important channels first), re-estimates its batch-norm statistics on the inputs
+ * (label-free; `recalibrate`), and scores the clone's top-1 match rate with `labels`
  * on `x` (accuracy with true labels, agreement with the dense model's classes). In this thread it
  * runs @bonsai/eval's `sensitivity()` with a group prune; with `pool` the same tasks run on the
  * workers and give the same rows (same kernels, same inputs).
@@ -37,17 +40,21 @@ export async function groupSensitivity(model: Model, x: tf.Tensor, labels: Int32
   if (!options.roots.length) throw new ConfigError('groupSensitivity: no prunable groups (roots is empty)', { option: 'roots' });
   for (const r of ratios) if (!(r >= 0 && r < 1)) throw new ConfigError(`groupSensitivity: ratio ${r} is outside [0, 1)`, { option: 'ratios' });
   const batchSize = options.batchSize ?? 256;
+  const recalibrate = options.recalibrate ?? 512;
   if (!options.pool) {
     const importance = importanceOf(options.importance);
     return sensitivity(model, {
       nodes: options.roots,
       ratios,
       evaluate: (m) => matchRate(topClasses(m, x, batchSize), labels),
-      prune: (clone, node, ratio) => pruneToRatios(clone, { [node]: ratio }, { importance }),
+      prune: (clone, node, ratio) => {
+        pruneToRatios(clone, { [node]: ratio }, { importance });
+        recalibrateOn(clone, x, recalibrate);
+      },
     });
   }
   const tasks: ScoreTask[] = [{ ratios: {}, batchSize }];
-  for (const node of options.roots) for (const ratio of ratios) tasks.push({ ratios: { [node]: ratio }, importance: options.importance, batchSize });
+  for (const node of options.roots) for (const ratio of ratios) tasks.push({ ratios: { [node]: ratio }, importance: options.importance, batchSize, recalibrate });
   const scores = await options.pool.score(model, x, labels, tasks);
   const baseline = scores[0]!;
   const rows: SensitivityRow[] = [];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Model, NodeId } from '@bonsai/core';
+import { recalibrateBatchNorm, type Model, type NodeId } from '@bonsai/core';
 import { pruneToRatios } from './apply';
 import { importanceOf, type ImportanceName } from './importance';
 import { matchRate, topClasses } from './score';
@@ -9,6 +9,8 @@ import { TimedModel } from './timed-model';
 /** Scoring of one ratio assignment: top-1 match rate against `labels` after pruning a clone. */
 export interface ScoreTask {
   ratios: Ratios;
+  /** Re-estimate batch-norm statistics of the pruned clone on up to this many scored inputs first (0: no). */
+  recalibrate?: number;
   importance?: ImportanceName;
   batchSize?: number;
 }
@@ -39,9 +41,27 @@ export function runScoreTask(model: Model, x: tf.Tensor, labels: Int32Array, tas
   const clone = model.clone();
   try {
     pruneToRatios(clone, task.ratios, { importance: importanceOf(task.importance) });
+    recalibrateOn(clone, x, task.recalibrate ?? 0);
     return matchRate(topClasses(clone, x, task.batchSize), labels);
   } finally {
     clone.dispose();
+  }
+}
+
+/**
+ * Re-estimates the batch-norm statistics of `model` on the first `samples` rows of `x` (batches of
+ * 128): after channels are removed, downstream layers see different activations, and stale
+ * running statistics make a one-shot score far worse than what fine-tuning recovers.
+ */
+export function recalibrateOn(model: Model, x: tf.Tensor, samples: number): void {
+  const n = Math.min(samples, x.shape[0]);
+  if (n <= 0) return;
+  const batches: tf.Tensor[] = [];
+  for (let a = 0; a < n; a += 128) batches.push(tf.slice(x, [a], [Math.min(128, n - a)]));
+  try {
+    recalibrateBatchNorm(model, batches);
+  } finally {
+    tf.dispose(batches);
   }
 }
 

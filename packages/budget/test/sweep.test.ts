@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, type Model } from '@bonsai/core';
+import { initBackend, recalibrateBatchNorm, type Model } from '@bonsai/core';
 import { lossCurves } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
 import { groupSensitivity, matchRate, measureLatencyTable, pruneToRatios, references, Structure, SweepPool, topClasses } from '../src/index';
@@ -39,6 +39,8 @@ describe('groupSensitivity', () => {
     const c = model.clone();
     pruneToRatios(c, { conv3: 0.75 });
     expect(c.param('conv3', 'kernel')!.shape).toEqual([3, 3, 4, 2]);
+    recalibrateBatchNorm(c, [x]); // the sweep re-estimates BN statistics on the scored inputs
+    expect(Array.from(c.param('bn3', 'movingMean')!.value.dataSync())).not.toEqual(Array.from(model.param('bn3', 'movingMean')!.value.dataSync()).slice(0, 2));
     expect(row.score).toBe(matchRate(topClasses(c, x), labels));
     c.dispose();
     const curves = lossCurves(seq);
