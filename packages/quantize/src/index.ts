@@ -37,5 +37,6 @@ export {
   type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
 } from './mixed-precision';
 export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
+export { centroidFineTuning } from './cluster-fine-tune';
 export { huffmanDecode, huffmanEncode } from './huffman';
 export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanStepInfo, type StepKind } from './integer';
