@@ -82,7 +82,7 @@ function axes(svg: SVGSVGElement, width: number, height: number, xt: number[], y
   });
   for (const v of yt) {
     svg.append(el('line', { x1: left, x2: right, y1: y(v), y2: y(v), class: 'grid' }));
-    svg.append(el('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, fy(v)));
+    svg.append(el('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick y-tick' }, fy(v)));
   }
   svg.append(el('text', { x: (left + right) / 2, y: bottom + 32, 'text-anchor': 'middle', class: 'axis' }, fitTitle(titles[0], right - left)));
   svg.append(el('text', { x: 12, y: (top + bottom) / 2, 'text-anchor': 'middle', class: 'axis', transform: `rotate(-90 12 ${(top + bottom) / 2})` }, fitTitle(titles[1], bottom - top)));

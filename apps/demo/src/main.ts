@@ -311,7 +311,11 @@ function onMessage(msg: Response): void {
       setProgress(1, Number.isFinite(m.accuracy) ? 'model ready: pick a method and a ratio, then Run' : 'model inspected: pick images (its input size) to measure and compress it');
       document.body.dataset.model = msg.summary.source;
       setBusy(false);
-      predictDrawing();
+      if (msg.summary.drawable) predictDrawing();
+      else {
+        pad.clear();
+        clearPrediction();
+      }
       break;
     }
     case 'data':

@@ -60,20 +60,26 @@ export async function pairedLatency(before: Model, after: Model, rounds = 6, run
   return { batch, rounds, beforeMs: median(all[0]), afterMs: median(all[1]), ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) };
 }
 
+/** Output channels of `model`'s kernel at `node` (along the axis its op spec names as the output-channel axis). */
+function outChannels(model: Model, node: string): number {
+  const k = model.param(node, 'kernel');
+  if (!k) return 0;
+  const axis = model.graph.paramSpecs(node).kernel?.outAxis ?? k.shape.length - 1;
+  return k.shape[axis] ?? 0;
+}
+
 /** Per-layer kernels of `after`, with output channels compared to `before` (same node ids). */
 export function layerRows(before: Model, after: Model): LayerRow[] {
   const rows: LayerRow[] = [];
   for (const node of after.graph.nodes) {
     const k = after.param(node.id, 'kernel');
     if (!k) continue;
-    const b = before.param(node.id, 'kernel');
-    const sparsity = k.sparsity();
     rows.push({
       node: node.id,
       params: k.size,
-      sparsity,
-      channelsBefore: b ? (b.shape[b.shape.length - 1] ?? 0) : 0,
-      channelsAfter: k.shape[k.shape.length - 1] ?? 0,
+      sparsity: k.sparsity(),
+      channelsBefore: before.graph.has(node.id) ? outChannels(before, node.id) : 0,
+      channelsAfter: outChannels(after, node.id),
     });
   }
   return rows;
