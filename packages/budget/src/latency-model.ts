@@ -12,7 +12,7 @@ import { runTimeTask, type TimeResult, type TimeTask } from './tasks';
 export interface LatencyTableOptions {
   /** Samples per pass (default 1). */
   batch?: number;
-  /** Uniform ratios timed besides the dense model (default 0.25, 0.5, 0.75). */
+  /** Uniform ratios timed besides the dense model (default 0.25, 0.5, 0.75, 0.9). */
   ratios?: readonly number[];
   /** Untimed passes per configuration (default 3). */
   warmup?: number;
@@ -82,7 +82,7 @@ function canonical(v: unknown): string {
  */
 export async function measureLatencyTable(model: Model, structure: Structure, options: LatencyTableOptions = {}): Promise<LatencyTable> {
   const batch = options.batch ?? 1;
-  const ratios = options.ratios ?? [0.25, 0.5, 0.75];
+  const ratios = options.ratios ?? [0.25, 0.5, 0.75, 0.9];
   const warmup = options.warmup ?? 3;
   const runs = options.runs ?? 15;
   if (!Number.isInteger(batch) || batch < 1) throw new ConfigError(`measureLatencyTable: batch must be a positive integer, got ${batch}`, { option: 'batch' });
@@ -108,9 +108,14 @@ export async function measureLatencyTable(model: Model, structure: Structure, op
   return table;
 }
 
-/** Piecewise-linear time of one node at kept-work fraction `w` through its measured (work, ms) points. */
+/**
+ * Time of one node at kept-work fraction `w`: piecewise linear through its measured (work, ms)
+ * points; below the smallest measured work it stays at that point's time (fixed per-op costs do
+ * not shrink with the channels, so extrapolating toward zero would promise time that is not there);
+ * above the largest it follows the last segment.
+ */
 function nodeTime(points: ReadonlyArray<readonly [number, number]>, w: number): number {
-  if (points.length === 1) return points[0]![1];
+  if (points.length === 1 || w <= points[0]![0]) return points[0]![1];
   let i = 1;
   while (i < points.length - 1 && points[i]![0] < w) i++;
   const [x0, y0] = points[i - 1]!;

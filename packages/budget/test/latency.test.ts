@@ -42,6 +42,10 @@ describe('latency table', () => {
       const sum = Object.values(p.nodeMs).reduce((a, b) => a + b, 0);
       expect(predict(new Map(Object.entries(p.work)))).toBeCloseTo(sum + t.overheadMs, 9);
     }
+    // Below the smallest measured work a node keeps that point's time (no extrapolation to zero).
+    const tiny = new Map(Object.entries(half!.work).map(([k, w]) => [k, w / 10]));
+    const floor = Object.entries(half!.nodeMs).reduce((a, [k, ms]) => a + (half!.work[k]! < 1 ? ms : (dense!.nodeMs[k]! + ms) / 2), 0);
+    expect(predict(tiny)).toBeCloseTo(floor + t.overheadMs, 9);
     const again = await measureLatencyTable(model, s, { batch: 2, ratios: [0.5], runs: 2, warmup: 1, cacheDir: dir });
     expect(again.cached).toBe(true);
     expect(again.points).toEqual(t.points);
