@@ -9,8 +9,8 @@
  * Also: peak RSS of a fresh `bonsai compress` process as the folder grows 10x.
  * Writes bench-results/compress.json. Run: `pnpm bench` in apps/cli (smoke: `--smoke`).
  */
-import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +40,12 @@ const root = mkdtempSync(join(tmpdir(), 'bonsai-cli-bench-'));
 const photos = join(root, `photos-${IMAGES}`);
 await writePhotoCrops(photos, IMAGES, { size: 256, seed: 1 });
 const uptime = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/.*load average/, 'load average');
-const report = createReport({ bench: 'compress', dir: join(here, '..'), settings: { model: 'handlandmark-lite (GraphModel, 224x224x3)', images: IMAGES, images_source: 'seeded 256x256 crops of the 3 vendored photos of @vladmandic/human', args: ARGS.join(' ') } });
+const settings = { model: 'handlandmark-lite (GraphModel, 224x224x3)', images: IMAGES, images_source: 'seeded 256x256 crops of the 3 vendored photos of @vladmandic/human', args: ARGS.join(' ') };
+const only = process.argv.find((a) => a === '--rss-only' || a === '--phases-only');
 
-// (1) one in-process run, phases from the log timestamps
+// (1) one in-process run, phases from the log timestamps -> bench-results/compress.json
+if (only !== '--rss-only') {
+const report = createReport({ bench: 'compress', dir: join(here, '..'), settings });
 const stderr = new TimedSink();
 const stdout = { isTTY: false, columns: 100, write: () => true } satisfies TextSink;
 const load0 = uptime();
@@ -82,8 +85,16 @@ report.table('phases', {
   note: `one run; machine ${load0} at the start, ${uptime()} at the end (2 cores shared with other jobs: wall times are upper bounds, CPU time is this process's user+system)`,
 });
 
-// (2) peak RSS of a fresh process per folder size (the folder holds hard links to the same crops)
+report.write();
+}
+
+// (2) peak RSS of a fresh process per folder size (the folder holds hard links to the same crops) -> bench-results/compress-rss.json
+if (only !== '--phases-only') {
+const report = createReport({ bench: 'compress-rss', dir: join(here, '..'), settings });
 const bin = join(here, '..', 'dist', 'bin.js');
+// The child reports its own peak RSS (getrusage RUSAGE_SELF maxrss, KiB) on stderr as it exits.
+const preload = join(root, 'maxrss.cjs');
+writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nMAXRSS_KIB ' + process.resourceUsage().maxRSS + '\\n'));\n");
 const rssRows: Array<Array<string | number>> = [];
 const crops = readdirSync(photos).sort();
 for (const n of RSS_SIZES) {
@@ -94,10 +105,10 @@ for (const n of RSS_SIZES) {
   let outcome = 'ok';
   let peak = 0;
   try {
-    const script = `const {spawnSync}=require('node:child_process');const r=spawnSync(process.execPath,${JSON.stringify([bin, 'compress', HAND, '--data', dir, '--prune', '0.25', '--fine-tune-epochs', '1', '--latency-runs', '1', '--out', join(root, `rss-out-${n}`), '-q'])},{stdio:['ignore','ignore','pipe']});process.stdout.write(JSON.stringify({status:r.status,stderr:String(r.stderr).slice(-300),peak:require('node:process').resourceUsage().maxRSS}))`;
-    const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 })) as { status: number; stderr: string; peak: number };
-    peak = r.peak / 1024;
-    if (r.status !== 0) outcome = `exit ${r.status}: ${r.stderr.trim().split('\n').at(-1)}`;
+    const args = ['-r', preload, bin, 'compress', HAND, '--data', dir, '--prune', '0.25', '--fine-tune-epochs', '1', '--latency-runs', '1', '--out', join(root, `rss-out-${n}`), '-q'];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24 });
+    peak = Number(/MAXRSS_KIB (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN) / 1024;
+    if (r.status !== 0) outcome = `exit ${r.status}: ${r.stderr.replace(/MAXRSS_KIB \d+/, '').trim().split('\n').at(-1)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -107,7 +118,8 @@ report.table('rss', {
   title: 'peak RSS of a fresh `bonsai compress` process (prune 25%, 1 KD epoch) vs. folder size',
   columns: ['images', 'peak RSS MiB', 'wall s', 'outcome'],
   rows: rssRows,
-  note: 'peak RSS = maxRSS of the child process (getrusage RUSAGE_CHILDREN of a wrapper that runs only it)',
+  note: `peak RSS = the child's own getrusage maxrss, printed as it exits; ${uptime()}`,
 });
 report.write();
+}
 rmSync(root, { recursive: true, force: true });
