@@ -36,6 +36,7 @@ export {
   applyPrecisions, chooseMixedPrecision, roundToPrecision,
   type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
 } from './mixed-precision';
+export { quantizeMixed } from './mixed-save';
 export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
 export { centroidFineTuning } from './cluster-fine-tune';
 export { huffmanDecode, huffmanEncode } from './huffman';

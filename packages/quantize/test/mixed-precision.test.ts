@@ -49,3 +49,41 @@ describe('mixed precision', () => {
     tf.dispose([calib, test]);
   }, 60_000);
 });
+
+describe('saving a mixed-precision plan', () => {
+  it('quantizeMixed gives applyPrecisions outputs, saves each weight at its width, and loads back identically', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadQuantized, quantizeDynamic, quantizeMixed, saveQuantized } = await import('../src/index');
+    const raw = tinyCnn(4);
+    randomizeBatchNorm(raw, 3);
+    const model = foldBatchNorm(raw);
+    const x = bandData(16, 4, 3).x;
+    const names = [...chooseMixedPrecision(model, x, { budgetBytes: 1e9, precisions: ['int8'] }).precisions.keys()];
+    const precisions = new Map<string, WeightPrecision>(names.map((n, i) => [n, (['int4', 'int8', 'float16'] as const)[i % 3]!]));
+    const simulated = applyPrecisions(model, precisions);
+    const before = tf.memory().numTensors;
+    const q = quantizeMixed(model, precisions);
+    expect(tf.memory().numTensors).toBe(before + q.params.size);
+    const out = (m: Model): Float32Array => tf.tidy(() => m.predict(x).dataSync() as Float32Array);
+    const want = out(simulated);
+    out(q).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    const dir = await mkdtemp(join(tmpdir(), 'bonsai-mixed-'));
+    const mixed = await saveQuantized(q, join(dir, 'mixed'));
+    const back = await loadQuantized(join(dir, 'mixed'));
+    expect(Array.from(out(back))).toEqual(Array.from(out(q)));
+    for (const [name, p] of precisions) {
+      const w = back.quantizedWeights.get(name);
+      if (p === 'float16') expect(w).toBeUndefined();
+      else expect(w!.qparams.bits).toBe(p === 'int4' ? 4 : 8);
+    }
+    const uniform = quantizeDynamic(model, { foldBatchNorm: false });
+    const int8 = await saveQuantized(uniform, join(dir, 'int8'));
+    console.log(`mixed plan (int4/int8/float16 round robin) ${mixed.bytes} B vs uniform int8 ${int8.bytes} B`);
+    expect(() => quantizeMixed(model, new Map([['nope/kernel', 'int8']]))).toThrow(ConfigError);
+    [raw, model, simulated, q, back, uniform].forEach((m) => m.dispose());
+    x.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+});
