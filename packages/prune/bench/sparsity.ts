@@ -55,7 +55,7 @@ export const SPARSITY: SparsityConfig = {
   ],
 };
 
-/** Smoke size: LeNet-300-100 and LeNet-5, one epoch per phase on 512 digits (proves the pipeline runs). */
+/** Smoke size: LeNet-300-100 and LeNet-5, one epoch per phase on 256 digits (proves the pipeline runs). */
 export const SPARSITY_SMOKE: SparsityConfig = {
   ...SPARSITY,
   models: SPARSITY.models.slice(0, 2).map((m) => ({ ...m, denseEpochs: 1, pruneEpochs: 1, sparsities: [m.finalSparsity], roundEpochs: [1], agpLamp: false })),
@@ -94,7 +94,7 @@ async function int8File(model: Model, x: tf.Tensor, y: tf.Tensor, entropyCoding:
 export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPARSITY_SMOKE)): Promise<void> {
   const only = process.env.PRUNE_SPARSITY_ONLY;
   const models = only ? cfg.models.filter((m) => m.name.startsWith(only)) : cfg.models;
-  const data = loadMnist({ seed: 42, ...(isSmoke() ? { trainSize: 512, testSize: 256 } : {}) });
+  const data = loadMnist({ seed: 42, ...(isSmoke() ? { trainSize: 256, testSize: 256 } : {}) });
   const trainT = toTensors(data.train);
   const testT = toTensors(data.test);
   const acc = (m: Model): number => accuracy(m, testT.x, testT.y, { batchSize: 500 });
