@@ -276,6 +276,7 @@ function onMessage(msg: Response): void {
     }
     case 'backendFailed':
       $('backend').textContent = 'backend: failed';
+      $('threads').textContent = 'threads: –';
       $('backend').dataset.backend = 'failed';
       showAlert(`The WebAssembly backend could not start: ${msg.message}. Check the connection (the .wasm files must load) and retry.`, true);
       setProgress(0, 'the wasm backend did not start');
