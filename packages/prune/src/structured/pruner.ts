@@ -1,6 +1,6 @@
 import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import { DependencyGraph, type Group, type RemovalBudget } from '@bonsai/graph';
-import { checkHeadRatio, HeadSelection, headMagnitude, InternalPlanner, isInternalImportance, type HeadImportanceOptions, type InternalImportance } from './heads';
+import { checkHeadRatio, type HeadSelection, headMagnitude, InternalPlanner, isInternalImportance, type HeadImportanceOptions, type InternalImportance } from './heads';
 import type { GroupImportance } from './importance';
 import { scheduledRatio, type StructuredSchedule } from './schedule';
 
