@@ -28,7 +28,7 @@ export interface RunOptions {
    * Inference only: run conv/dense + batch norm + activation chains as one fused tfjs kernel with
    * the batch norm folded in. Default: for batches of {@link FUSE_MIN_BATCH} or more (below
    * that, re-folding and re-packing the kernels each call costs more than it saves). Never in
-   * training, with `capture`, or in subclasses that rewrite params or activations. Outputs match
+   * training, under a gradient tape (`tf.grad`), with `capture`, or in subclasses that rewrite params or activations. Outputs match
    * the unfused pass up to float rounding.
    */
   fuse?: boolean;
@@ -157,7 +157,9 @@ export class Model {
       throw new ConfigError(`run: momentum must be in [0, 1], got ${options.momentum}`, { option: 'momentum' });
     }
     const batch = feeds.values().next().value?.shape[0] ?? 0;
-    const fuse = !training && (options.fuse ?? batch >= FUSE_MIN_BATCH) && captureSet.size === 0 && this.canFuse();
+    // Not under a gradient tape (Taylor scores, saliency): fused kernels have no gradients on wasm.
+    const taped = tf.engine().state.gradientDepth > 0;
+    const fuse = !training && !taped && (options.fuse ?? batch >= FUSE_MIN_BATCH) && captureSet.size === 0 && this.canFuse();
     const steps = fuse ? this.fusedSteps() : this.steps();
     const rng = training ? createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.trainingPasses++}`)) : inferenceRng;
     const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];

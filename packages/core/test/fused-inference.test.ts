@@ -103,4 +103,19 @@ describe('fused inference path (batch norm folded, fused conv2d / matMul kernels
     tf.dispose([x, a, b, c]);
     m.dispose();
   });
+
+  it('does not fuse under a gradient tape: inference-mode gradients (Taylor, saliency) equal the unfused ones', () => {
+    const m = net();
+    randomizeNorms(m);
+    const x = tf.randomUniform([FUSE_MIN_BATCH, 10, 10, 3], -1, 1, 'float32', 9);
+    const before = tf.memory().numTensors;
+    const grad = (fuse: boolean | undefined) => tf.grad((input: tf.Tensor) => tf.sum(m.run(input, fuse === undefined ? {} : { fuse }).output))(x);
+    const a = grad(undefined);
+    const b = grad(false);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
+    tf.dispose([a, b]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    m.dispose();
+  });
 });
