@@ -161,7 +161,7 @@ export class Int8Kernels implements Int8LayerFactory {
   private inputIn(x: Int8Tensor, rank: number): number {
     if (x.shape.length !== rank) throw new ShapeError(`expected a rank-${rank} int8 input, got shape [${x.shape.join(', ')}]`);
     if (x.data.length !== x.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`input data holds ${x.data.length} values, shape [${x.shape.join(', ')}] needs ${x.shape.reduce((a, b) => a * b, 1)}`);
-    return this.copyIn(x.data);
+    return this.copyIn(x.data, x.data.byteLength + 16); // slack: kernels may read 8 bytes from the last pixel
   }
 
   private scratch<T>(fn: () => T): T {
@@ -238,7 +238,7 @@ export class Int8Kernels implements Int8LayerFactory {
             }
           } else {
             const band = bandRows(g.outH, g.outW, packed.kp2 * 2);
-            const col = this.arena.alloc(band * g.outW * packed.kp2 * 2);
+            const col = this.arena.alloc(band * g.outW * packed.kp2 * 2 + 16); // + slack of im2colI16
             for (let b = 0; b < n; b++) {
               for (let oy = 0; oy < g.outH; oy += band) {
                 const oy1 = Math.min(g.outH, oy + band);

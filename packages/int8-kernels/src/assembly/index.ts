@@ -51,7 +51,8 @@ export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, 
 
 /**
  * im2col of output rows oy0..oy1-1 of one NHWC int8 image for the SIMD128 GEMM: row (oy, ox) holds, for ky, kx, c, the
- * int16 value x - zx (0 outside the image), zero-padded to kp values.
+ * int16 value x - zx (0 outside the image), zero-padded to kp values. With C < 8 it reads up
+ * to 8 bytes from a pixel and writes up to 16 bytes past the band: both buffers need slack.
  */
 export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oy0: i32, oy1: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
   const zv = i16x8.splat(<i16>zx);
@@ -67,9 +68,15 @@ export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh
             memory.fill(q, 0, <usize>C << 1);
           } else {
             const src = x + (<usize>(iy * W + ix) * <usize>C);
-            let c = 0;
-            for (; c + 8 <= C; c += 8) v128.store(q + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
-            for (; c < C; c++) store<i16>(q + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
+            if (C < 8) {
+              // Few channels (a stem conv): one 8-lane store; the lanes past C are overwritten by
+              // the next tap or the row's zero padding (the caller leaves 16 bytes of slack).
+              v128.store(q, i16x8.sub(v128.load8x8_s(src), zv));
+            } else {
+              let c = 0;
+              for (; c + 8 <= C; c += 8) v128.store(q + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
+              for (; c < C; c++) store<i16>(q + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
+            }
           }
           q += <usize>C << 1;
         }
