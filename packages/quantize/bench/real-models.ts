@@ -1,11 +1,12 @@
 /**
  * @bonsai/quantize on real pretrained GraphModels (interop's vendored fixtures from
  * @vladmandic/human 3.3.6) with unlabeled real images (seeded crops of the three vendored JPEG
- * photos of @bonsai/datasets): int8 static PTQ as today vs + cross-layer equalization (CLE),
- * + empirical bias correction, + KL activation calibration, each step measured in the same run.
+ * photos of @bonsai/datasets): int8 static PTQ as in the last release vs + cross-layer
+ * equalization (CLE, weight or activation ranges), + per-node observers chosen by measurement,
+ * + AdaRound, + empirical bias correction, + KL activation calibration, each step in the same run.
  * Classifier (emotion, softmax over 7): top-1 agreement with float and mean KL(float || int8) on
  * held-out crops. Writes bench-results/real-models.json; smoke mode: fewer crops.
- * Env: BENCH_CALIB (default 64), BENCH_EVAL (default 256).
+ * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 256), BENCH_ADAROUND_ITERS (default 50).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, initBackend, type Model } from '@bonsai/core';
 import { decodeBytesWithJs } from '@bonsai/datasets';
-import { activationTargets, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, type QuantizeOptions, type QuantizedModel } from '@bonsai/quantize';
-import { createReport, pick } from '@bonsai/bench-harness';
+import {
+  activationTargets, adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, type QuantizeOptions, type QuantizedModel,
+} from '@bonsai/quantize';
+import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
 
@@ -63,7 +66,8 @@ function compare(p: tf.Tensor, q: tf.Tensor): { agreement: number; kl: number } 
 
 interface Variant {
   name: string;
-  cle: boolean;
+  cle: 'none' | 'weights' | 'activations';
+  adaRound?: boolean;
   biasCorrection: boolean;
   options: QuantizeOptions;
 }
@@ -78,10 +82,20 @@ async function main(): Promise<void> {
   const calib = await crops(nCalib, 1, shape);
   const evalX = await crops(nEval, 2, shape);
   const ref = model.predict(evalX, { batchSize: 32 });
+  const margins = tf.tidy(() => {
+    const top = tf.topk(ref, 2).values;
+    return Array.from(tf.sub(tf.slice(top, [0, 0], [-1, 1]), tf.slice(top, [0, 1], [-1, 1])).dataSync()).sort((a, b) => a - b);
+  });
   const folded = foldBatchNorm(model);
   const t0 = performance.now();
   const { model: equalized, pairs } = equalizeCrossLayer(folded);
-  report.note(`cross-layer equalization: ${pairs.length} pairs in ${((performance.now() - t0) / 1000).toFixed(2)} s; float max |Δ| after CLE ${tf.tidy(() => tf.max(tf.abs(tf.sub(equalized.predict(evalX, { batchSize: 32 }), ref))).dataSync()[0]!).toExponential(2)}`);
+  const maxDelta = (m: Model): string => tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(evalX, { batchSize: 32 }), ref))).dataSync()[0]!).toExponential(2);
+  report.note(`cross-layer equalization: ${pairs.length} pairs in ${((performance.now() - t0) / 1000).toFixed(2)} s; float max |Δ| after CLE ${maxDelta(equalized)}`);
+  const { model: actEqualized } = equalizeCrossLayer(folded, { data: calib, ranges: 'activations' });
+  report.note(`CLE on activation ranges (calibration data): float max |Δ| ${maxDelta(actEqualized)}`);
+  const adaIters = env('BENCH_ADAROUND_ITERS', 20);
+  // The per-node choice and AdaRound are the slow steps (minutes on a loaded machine): full runs only.
+  const slow = !isSmoke();
   const perTensor: QuantizeOptions = { weights: { perChannel: false } };
   // The softmax output stays float (int8 probabilities round small ones to 0, which alone costs ~1e-2 of KL).
   const g = equalized.graph;
@@ -90,20 +104,36 @@ async function main(): Promise<void> {
   // KL on the hidden activations only (the per-node override): the graph input keeps min/max.
   const hidden = activationNodes.filter((id) => !g.inputs.includes(id));
   const kl: QuantizeOptions = { activationObservers: Object.fromEntries(hidden.map((id) => [id, 'kl' as const])) };
+  const tc = performance.now();
+  const choice = slow ? chooseActivationObservers(actEqualized, calib, { activationNodes, metric: 'kl', candidates: ['minmax', 'mse'] }) : undefined;
+  const chosen: QuantizeOptions = { activationObservers: choice?.observers ?? {} };
+  const counts = new Map<string, number>();
+  for (const n of choice?.nodes ?? []) counts.set(n.chosen, (counts.get(n.chosen) ?? 0) + 1);
+  if (choice) report.note(`per-node observers (minmax or mse, on CLE-activations, KL metric, ${((performance.now() - tc) / 1000).toFixed(1)} s): ${[...counts].map(([k, c]) => `${k} x${c}`).join(', ')}`);
   const variants: Variant[] = [];
   for (const [label, base] of [['per-channel', {}], ['per-tensor', perTensor]] as const) {
     const opts: QuantizeOptions = { ...base, activationNodes };
-    variants.push({ name: `int8 static PTQ ${label} (today)`, cle: false, biasCorrection: false, options: opts });
-    variants.push({ name: `+ CLE`, cle: true, biasCorrection: false, options: opts });
-    variants.push({ name: `+ CLE + bias correction`, cle: true, biasCorrection: true, options: opts });
-    variants.push({ name: `+ CLE + bias correction + KL hidden activations`, cle: true, biasCorrection: true, options: { ...opts, ...kl } });
+    variants.push({ name: `int8 static PTQ ${label} (last release)`, cle: 'none', biasCorrection: false, options: opts });
+    variants.push({ name: `+ CLE`, cle: 'weights', biasCorrection: false, options: opts });
+    variants.push({ name: `+ CLE + bias correction`, cle: 'weights', biasCorrection: true, options: opts });
+    variants.push({ name: `+ CLE + bias correction + KL hidden activations`, cle: 'weights', biasCorrection: true, options: { ...opts, ...kl } });
+    variants.push({ name: `+ CLE on activation ranges`, cle: 'activations', biasCorrection: false, options: opts });
+    if (!slow) continue;
+    variants.push({ name: `+ CLE act. + per-node observers`, cle: 'activations', biasCorrection: false, options: { ...opts, ...chosen } });
+    if (label === 'per-tensor') continue; // AdaRound: per-channel only
+    variants.push({ name: `+ CLE act. + per-node observers + AdaRound`, cle: 'activations', adaRound: true, biasCorrection: false, options: { ...opts, ...chosen } });
   }
   const rows: Array<Array<string | number>> = [];
   for (const v of variants) {
     const t = performance.now();
-    const prepared = prepareStatic(v.cle ? equalized : folded, v.options);
+    const prepared = prepareStatic({ none: folded, weights: equalized, activations: actEqualized }[v.cle], v.options);
     prepared.calibrate(calib, { batchSize: 32 });
     let q: QuantizedModel = prepared.convert();
+    if (v.adaRound) {
+      const r = adaRound(q, prepared, calib, { iterations: adaIters, batchSize: 8 });
+      q.dispose();
+      q = r.model;
+    }
     if (v.biasCorrection) {
       const c = correctBias(q, prepared, calib, { batchSize: 32 });
       q.dispose();
@@ -121,9 +151,9 @@ async function main(): Promise<void> {
     title: `emotion GraphModel, int8 weights + activations; ${nCalib} calibration crops, ${nEval} held-out crops`,
     columns: ['method', 'top-1 agreement with float', 'mean KL(float || int8)', 'seconds'],
     rows,
-    note: 'Weights int8 (per-channel or per-tensor, symmetric), every activation but the softmax output int8 affine per-tensor (min/max, or KL where marked). Images are unlabeled: agreement and KL are against the float model. Crops come from 3 photos only, so they are correlated.',
+    note: `Weights int8 (per-channel or per-tensor, symmetric), every activation but the softmax output int8 affine per-tensor (min/max, KL where marked, or the per-node choice). ${slow ? `AdaRound: ${adaIters} steps per layer, batch 8. ` : ''}Images are unlabeled: agreement and KL are against the float model. Crops come from 3 photos only, so they are correlated; in the float model the top-1/top-2 probability margin of the held-out crops is below ${margins[Math.floor(0.05 * margins.length)]!.toFixed(3)} for 5% and below ${margins[Math.floor(0.1 * margins.length)]!.toFixed(3)} for 10% of them (near ties that any rounding can flip).`,
   });
-  [model, folded, equalized].forEach((m) => m.dispose());
+  [model, folded, equalized, actEqualized].forEach((m) => m.dispose());
   tf.dispose([calib, evalX, ref]);
   report.write();
 }
