@@ -97,6 +97,10 @@ async function mnist(report: Report, pool: SweepPool): Promise<Model> {
   const data = mnistSplits();
   const cnn = smallCnn({ widths: pick([16, 32], [4, 8]), hidden: pick(64, 16), dropout: 0, seed: 0 });
   await trainDense(cnn, data.train, pick(2, 1));
+  if (ONLY === 'latency') {
+    disposeSplits(data);
+    return cnn;
+  }
   const row = await budgetVsUniform(SMOKE ? 'small CNN 4-8 (MNIST)' : 'small CNN 16-32 (MNIST)', cnn, data, 0.3, 1, pool);
   report.table('equal-macs', { title: mnistTitle(data), columns: MNIST_COLUMNS, rows: [row], note: MNIST_NOTE });
   disposeSplits(data);
