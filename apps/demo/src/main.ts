@@ -1,5 +1,6 @@
 /** The demo page: UI only; every computation happens in ./worker.ts. */
 import { accuracyChart, beforeAfterChart, layerChart, lossChart, probabilityChart, type Series } from './charts';
+import { droppedFiles, pickedFiles, type PathedFile } from './byo/dropped-files';
 import { attachPad, downsample, PAD_KEYS } from './draw';
 import { bytes, count, ms, pct, ratio } from './format';
 import { COLORS, latencyText, renderHistory } from './history';
@@ -453,28 +454,40 @@ function sendModelFiles(files: File[]): void {
   send({ type: 'loadFiles', files });
 }
 $<HTMLInputElement>('model-files').addEventListener('change', (e) => sendModelFiles([...((e.target as HTMLInputElement).files ?? [])]));
-const drop = $('model-drop');
-drop.addEventListener('dragover', (e) => {
-  e.preventDefault();
-  drop.dataset.over = 'true';
-});
-drop.addEventListener('dragleave', () => {
-  drop.dataset.over = 'false';
-});
-drop.addEventListener('drop', (e) => {
-  e.preventDefault();
-  drop.dataset.over = 'false';
-  if (!ui.busy && ui.ready) sendModelFiles([...(e.dataTransfer?.files ?? [])]);
-});
-function sendImages(input: HTMLInputElement): void {
-  const files = [...(input.files ?? [])];
-  if (files.length === 0) return;
+/** Makes `zone` accept drops (while the worker is ready and idle), handing the DataTransfer to `onDrop`. */
+function dropZone(zone: HTMLElement, onDrop: (transfer: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.dataset.over = 'true';
+  });
+  zone.addEventListener('dragleave', () => {
+    zone.dataset.over = 'false';
+  });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.dataset.over = 'false';
+    if (!ui.busy && ui.ready && e.dataTransfer) onDrop(e.dataTransfer);
+  });
+}
+dropZone($('model-drop'), (t) => sendModelFiles([...t.files]));
+function sendImages(picked: readonly PathedFile[]): void {
+  if (picked.length === 0) return;
   clearAlert();
   setBusy(true);
-  send({ type: 'images', files, preprocess: $<HTMLSelectElement>('preprocess').value });
+  send({ type: 'images', files: picked.map((p) => p.file), paths: picked.map((p) => p.path), preprocess: $<HTMLSelectElement>('preprocess').value });
 }
-$<HTMLInputElement>('image-folder').addEventListener('change', (e) => sendImages(e.target as HTMLInputElement));
-$<HTMLInputElement>('image-files').addEventListener('change', (e) => sendImages(e.target as HTMLInputElement));
+dropZone($('image-drop'), (t) => {
+  setBusy(true);
+  droppedFiles(t).then((picked) => {
+    if (picked.length === 0) setBusy(false);
+    else sendImages(picked);
+  }, (e: unknown) => {
+    setBusy(false);
+    showAlert(`The dropped files could not be read: ${e instanceof Error ? e.message : String(e)}`);
+  });
+});
+$<HTMLInputElement>('image-folder').addEventListener('change', (e) => sendImages(pickedFiles(e.target as HTMLInputElement)));
+$<HTMLInputElement>('image-files').addEventListener('change', (e) => sendImages(pickedFiles(e.target as HTMLInputElement)));
 const ratioInput = $<HTMLInputElement>('ratio');
 ratioInput.addEventListener('input', () => {
   $('ratio-value').textContent = pct(Number(ratioInput.value), 0);

@@ -154,7 +154,7 @@ export type Request =
   | { type: 'train'; epochs: number; trainSize: number }
   | { type: 'loadFiles'; files: File[] }
   | { type: 'pretrained' }
-  | { type: 'images'; files: File[]; preprocess: string }
+  | { type: 'images'; files: File[]; /** Each file's path below the picked or dropped folder (class subfolders = labels). */ paths: string[]; preprocess: string }
   | { type: 'estimate'; method: MethodId; ratio: number; quant: WeightQuant }
   | ({ type: 'compress' } & CompressOptions)
   | { type: 'select'; run: number | null }

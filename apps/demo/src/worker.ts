@@ -8,7 +8,7 @@ import { adam, ConfigError, toArtifacts, train, type BackendInfo, type Model } f
 import { kdLossSpec } from '@bonsai/distill';
 import { accuracy, benchmarkLatency, countNonZero } from '@bonsai/eval';
 import { initWasm } from './backend';
-import { readImages } from './byo/images';
+import { readImages, withPath } from './byo/images';
 import { readModelFiles, type ModelFiles } from './byo/model-files';
 import { downloadFiles, hasBatchNorm, ioShapes, openModel, reopen, summarize, type OpenModel } from './byo/open-model';
 import { demoCnn, type Arch } from './cnn';
@@ -206,11 +206,11 @@ async function loadFiles(files: File[]): Promise<void> {
   await setBase(await openModel(read), 'loaded');
 }
 
-async function loadImages(files: File[], preprocess: string): Promise<void> {
+async function loadImages(files: File[], paths: readonly string[], preprocess: string): Promise<void> {
   const base = requireBase();
   const { input, output } = ioShapes(base.open.model);
   progress('images', `decoding ${files.length} files`, 0.05);
-  const data = await readImages(files, base.open.model, input, output.at(-1) ?? 1, preprocess, (done, total) => progress('images', `decoded ${done}/${total} images`, 0.1 + 0.7 * done / total));
+  const data = await readImages(files.map((f, i) => withPath(f, paths[i] ?? f.name)), base.open.model, input, output.at(-1) ?? 1, preprocess, (done, total) => progress('images', `decoded ${done}/${total} images`, 0.1 + 0.7 * done / total));
   disposeData(state.data);
   state.data = data;
   await announceBase();
@@ -331,7 +331,7 @@ async function handle(req: Request): Promise<void> {
     case 'train': return trainDense(req.epochs, req.trainSize);
     case 'pretrained': return loadPretrained();
     case 'loadFiles': return loadFiles(req.files);
-    case 'images': return loadImages(req.files, req.preprocess);
+    case 'images': return loadImages(req.files, req.paths, req.preprocess);
     case 'estimate': {
       const base = requireBase();
       post({ type: 'estimate', estimate: estimate(base.open.model, base.arch, req.method, req.ratio, base.open.format === 'bonsai' ? 'float32' : req.quant) });

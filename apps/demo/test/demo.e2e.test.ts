@@ -1,14 +1,16 @@
 /**
  * End-to-end: builds the demo with Vite, serves dist/ on localhost with COOP/COEP and drives the
  * Debian `chromium` (no browser download) through playwright-core at 1280 px and 390 px: the
- * pretrained model compressed in one click, a Bonsai int8 download loaded back, a bring-your-own
- * GraphModel (the vendored emotion model) with unlabeled photos compressed and downloaded with
+ * pretrained model compressed in one click, a folder of labeled MNIST PNGs measured as accuracy
+ * (checked against stock tfjs), a Bonsai int8 download loaded back, a bring-your-own
+ * GraphModel (the vendored emotion model) with unlabeled photos dropped on the page, compressed and downloaded with
  * uint8 weights, which stock tfjs-converter loads; layout, chart text and accessibility checks;
  * a wasm failure with retry. Screenshots go to test-results/ (gitignored).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfconv from '@tensorflow/tfjs-converter';
@@ -19,6 +21,7 @@ import { importModel } from '@bonsai/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { demoCnn } from '../src/cnn';
 import { ISOLATION_HEADERS } from '../vite.config';
 import { serveStatic } from './serve';
@@ -65,6 +68,24 @@ async function downloadAll(p: Page, dir: string, count: number, action: () => Pr
 async function waitRuns(p: Page, n: number): Promise<void> {
   await p.waitForFunction((k) => Number(document.body.dataset.runs ?? 0) >= k || !document.getElementById('alert')!.hidden, n, { timeout: 240_000 });
   expect(await p.isHidden('#alert'), await p.textContent('#alert-text') ?? '').toBe(true);
+}
+
+/** A LayersModel `model.json` + weights file pair loaded by stock tfjs-layers. */
+async function stockLayers(dir: string): Promise<tfl.LayersModel> {
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  const bin = await readFile(join(dir, json.weightsManifest[0]!.paths[0]!));
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+}
+
+/** Top-1 accuracy (%) of a stock model on 28x28x1 pixels in [0, 1]. */
+function stockAccuracy(model: tfl.LayersModel, pixels: Float32Array, labels: ArrayLike<number>): number {
+  const n = labels.length;
+  return tf.tidy(() => {
+    const pred = tf.argMax(model.predict(tf.tensor4d(pixels, [n, 28, 28, 1])) as tf.Tensor, 1).dataSync();
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) ok++;
+    return (100 * ok) / n;
+  });
 }
 
 async function waitIdle(p: Page): Promise<void> {
@@ -176,16 +197,9 @@ describe('demo in headless Chromium', () => {
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ quantization?: { dtype: string } }> }> };
     expect(json.weightsManifest[0]!.weights.some((w) => w.quantization?.dtype === 'uint8')).toBe(true);
     // Stock tfjs-layers loads the file; its accuracy on the same 1000 test digits is what the page showed.
-    const weights = await readFile(join(dir, 'weights.bin'));
-    const stock = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: (json as unknown as { modelTopology: object }).modelTopology, weightSpecs: json.weightsManifest[0]!.weights as tf.io.WeightsManifestEntry[], weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }));
+    const stock = await stockLayers(dir);
     const { test } = loadMnist({ seed: 42, testSize: 1000 });
-    const stockAcc = tf.tidy(() => {
-      const x = tf.tensor4d(test.images, [1000, 28, 28, 1]);
-      const pred = tf.argMax(stock.predict(x) as tf.Tensor, 1).dataSync();
-      let ok = 0;
-      for (let i = 0; i < 1000; i++) if (pred[i] === test.labels[i]) ok++;
-      return ok / 10;
-    });
+    const stockAcc = stockAccuracy(stock, test.images, test.labels);
     stock.dispose();
     expect(stockAcc).toBeCloseTo(Number((await page.textContent('#after-accuracy'))!.replace('%', '')), 1);
     // Picking run 1 in the history selects it for comparison and drawing.
@@ -209,6 +223,64 @@ describe('demo in headless Chromium', () => {
     expect(await page.textContent('#pad-status')).toMatch(/pen down/);
   });
 
+  it('measures accuracy, not agreement, on a picked folder of labeled MNIST PNGs, as stock tfjs does, and compresses on it', async () => {
+    // 3 real test digits per class as PNGs in class folders 0/..9/, including the first digit of a
+    // class that the shipped model gets wrong, so accuracy (labels) and agreement (100%) differ.
+    const pretrained = await stockLayers(join(root, 'public/pretrained/mnist-cnn'));
+    const { test } = loadMnist({ seed: 42, testSize: 1000 });
+    const pred = tf.tidy(() => tf.argMax(pretrained.predict(tf.tensor4d(test.images, [1000, 28, 28, 1])) as tf.Tensor, 1).dataSync());
+    const picked: number[] = [];
+    for (let c = 0; c < 10; c++) {
+      const mine = [...test.labels.keys()].filter((i) => test.labels[i] === c);
+      const wrong = mine.filter((i) => pred[i] !== c).slice(0, 1);
+      picked.push(...wrong, ...mine.filter((i) => pred[i] === c).slice(0, 3 - wrong.length));
+    }
+    expect(picked.some((i) => pred[i] !== test.labels[i])).toBe(true);
+    const folder = join(await mkdtemp(join(tmpdir(), 'bonsai-demo-digits-')), 'digits');
+    const pngs: string[] = [];
+    for (const i of picked) {
+      const png = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 784; p++) {
+        const v = Math.round(test.images[i * 784 + p]! * 255);
+        png.data.set([v, v, v, 255], p * 4);
+      }
+      const file = join(folder, String(test.labels[i]), `${i}.png`);
+      await mkdir(join(folder, String(test.labels[i])), { recursive: true });
+      await writeFile(file, PNG.sync.write(png, { colorType: 0 }));
+      pngs.push(file);
+    }
+    // The oracle: the PNGs decoded by pngjs, divided by 255 (the page's "[0, 1]"), through stock tfjs-layers.
+    const pixels = new Float32Array(pngs.length * 784);
+    pngs.forEach((f, k) => {
+      const { data } = PNG.sync.read(readFileSync(f));
+      for (let p = 0; p < 784; p++) pixels[k * 784 + p] = data[p * 4]! / 255;
+    });
+    const expected = stockAccuracy(pretrained, pixels, picked.map((i) => test.labels[i]!));
+    pretrained.dispose();
+    expect(expected).toBeLessThan(100);
+    expect(await page.getAttribute('body', 'data-model')).toBe('pretrained');
+    await page.setInputFiles('#image-folder', folder);
+    await page.waitForFunction(() => /30 images at 28x28x1/.test(document.getElementById('data-summary')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await waitIdle(page);
+    expect(await page.isHidden('#alert'), await page.textContent('#alert-text') ?? '').toBe(true);
+    expect(await page.textContent('#data-summary')).toMatch(/10 class folders as labels: accuracy/);
+    expect(await compareRow(page, /agreement/)).toBeUndefined();
+    expect(Number((await compareRow(page, /^test accuracy/))[1]!.replace('%', ''))).toBeCloseTo(expected, 1);
+    await page.check('#methods input[value="structured"]');
+    await page.fill('#ratio', '0.25');
+    await page.click('#run');
+    await waitRuns(page, 3);
+    expect(await page.textContent('#history tbody tr[aria-selected="true"]')).not.toMatch(/agr\./);
+    // The run's accuracy is that of its download, read by stock tfjs, on the same PNGs.
+    const dir = join(results, 'digits-structured');
+    expect(await downloadAll(page, dir, 2, () => page.click('#download'))).toEqual(['model.json', 'weights.bin']);
+    const run = await stockLayers(dir);
+    expect(stockAccuracy(run, pixels, picked.map((i) => test.labels[i]!))).toBeCloseTo(Number((await page.textContent('#after-accuracy'))!.replace('%', '')), 1);
+    run.dispose();
+    await page.fill('#ratio', '0.5');
+    await rm(join(folder, '..'), { recursive: true, force: true });
+  }, 300_000);
+
   it('loads a Bonsai-format int8 download back (weights.q.bin)', async () => {
     const dir = join(results, 'bonsai-model');
     await mkdir(dir, { recursive: true });
@@ -223,7 +295,7 @@ describe('demo in headless Chromium', () => {
     expect(await page.textContent('[data-key="format"]')).toBe('Bonsai model');
     await page.check('#methods input[value="int8"]');
     await page.click('#run');
-    await waitRuns(page, 3);
+    await waitRuns(page, 4);
     const q = join(results, 'bonsai-int8');
     expect(await downloadAll(page, q, 3, () => page.click('#download'))).toEqual(['model.json', 'weights.bin', 'weights.q.bin']);
     await page.setInputFiles('#model-files', ['model.json', 'weights.bin', 'weights.q.bin'].map((f) => join(q, f)));
@@ -233,7 +305,7 @@ describe('demo in headless Chromium', () => {
     expect(await page.isHidden('#alert')).toBe(true);
     // The reloaded int8 model measures what the run measured (same integers, same dequantization).
     const history = await page.$$eval('#history tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
-    expect(history.length).toBe(3);
+    expect(history.length).toBe(4);
   }, 300_000);
 
   it('brings a real GraphModel and unlabeled photos: inspect, compress with KD, uint8 download runs in stock tfjs-converter', async () => {
@@ -246,7 +318,14 @@ describe('demo in headless Chromium', () => {
     expect(await page.isDisabled('#methods input[value="slimming"]')).toBe(true);
     expect(await page.isDisabled('#methods input[value="kd"]')).toBe(true);
     expect(await page.textContent('#draw-note')).toMatch(/28x28x1/);
-    await page.setInputFiles('#image-files', photos);
+    // Dropped on the images zone: a synthetic drop with a DataTransfer of files (a folder cannot be
+    // synthesized; its entries walk is the same path as the folder picker's relative paths).
+    const dropped = await Promise.all(photos.map(async (f) => ({ name: basename(f), base64: (await readFile(f)).toString('base64') })));
+    await page.evaluate((files) => {
+      const transfer = new DataTransfer();
+      for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.base64), (ch) => ch.charCodeAt(0))], f.name, { type: 'image/jpeg' }));
+      document.getElementById('image-drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, dropped);
     await page.waitForFunction(() => /3 images at 64x64x1/.test(document.getElementById('data-summary')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await waitIdle(page);
     expect(await page.textContent('#data-summary')).toMatch(/agreement/);
@@ -256,7 +335,7 @@ describe('demo in headless Chromium', () => {
     await page.fill('#ratio', '0.3');
     await page.selectOption('#quant', 'uint8');
     await page.click('#run');
-    await waitRuns(page, 4);
+    await waitRuns(page, 5);
     expect(await page.textContent('#history tbody tr[aria-selected="true"]')).toMatch(/emotion.*Structured \(channels\) 30% \+ uint8 \+ KD/);
     expect(Number((await compareRow(page, /^params$/))[3]!.replace('x', ''))).toBeLessThan(0.8);
     const dir = join(results, 'emotion-uint8');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model } from '@bonsai/core';
-import { imageFiles, type Preprocess } from '@bonsai/datasets/browser';
+import { imageFiles, type NamedBlob, type Preprocess } from '@bonsai/datasets/browser';
 import type { Tensors } from '../methods/index';
 import type { DataSummary } from '../protocol';
 
@@ -18,13 +18,22 @@ export interface ImageData {
 }
 
 /**
+ * The file as a blob named by `path` (its path below the picked or dropped folder), which is how
+ * @bonsai/datasets finds class folders: a `File`'s own `webkitRelativePath` is read-only and empty
+ * for dropped files.
+ */
+export function withPath(file: File, path: string): NamedBlob {
+  return Object.assign(file.slice(0, file.size, file.type), { name: file.name, webkitRelativePath: path });
+}
+
+/**
  * Reads picked images (a folder with class subfolders, or loose images) with the browser entry
  * of @bonsai/datasets at the model's input size and channels. When the class folders match the
  * model's outputs in number, they are labels and accuracy is measured; otherwise the original
  * model's top-1 class is the target and the page reports agreement with it. With 40 images or
  * more, a seeded fifth is held out for evaluation; fewer are used for both (and the page says so).
  */
-export async function readImages(files: readonly File[], model: Model, inputShape: readonly number[], classes: number, preprocess: string, onProgress: (done: number, total: number) => void): Promise<ImageData> {
+export async function readImages(files: readonly NamedBlob[], model: Model, inputShape: readonly number[], classes: number, preprocess: string, onProgress: (done: number, total: number) => void): Promise<ImageData> {
   const [h, w, c] = inputShape;
   if (inputShape.length !== 3 || (c !== 1 && c !== 3)) throw new ConfigError(`images need a model input of [height, width, 1 or 3], this model takes [${inputShape.join(', ')}]`, { key: 'images' });
   if (!(PREPROCESS_PRESETS as readonly string[]).includes(preprocess)) throw new ConfigError(`unknown preprocessing "${preprocess}" (one of ${PREPROCESS_PRESETS.join(', ')})`, { key: 'preprocess' });
