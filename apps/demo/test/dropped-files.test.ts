@@ -16,7 +16,12 @@ function entry(name: string, node: Node, parent: string, batch: number): FileSys
   const children = Object.entries(node).map(([n, c]) => entry(n, c, fullPath, batch));
   const createReader = (): FileSystemDirectoryReader => {
     let at = 0;
-    return { readEntries: (ok: (e: FileSystemEntry[]) => void) => queueMicrotask(() => ok(children.slice(at, (at += batch)))) } as FileSystemDirectoryReader;
+    const readEntries = (ok: (e: FileSystemEntry[]) => void): void => {
+      const next = children.slice(at, at + batch);
+      at += next.length;
+      queueMicrotask(() => ok(next));
+    };
+    return { readEntries } as FileSystemDirectoryReader;
   };
   return { name, fullPath, isFile: false, isDirectory: true, createReader } as unknown as FileSystemEntry;
 }
