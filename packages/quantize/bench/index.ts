@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     title: `${pick('smallCnn (32-32-64-64, fc 128)', 'smallCnn 8-16, fc 32 (smoke)')}, ${EPOCHS} float epochs, MNIST ${mnist.train.count}/${mnist.test.count}, total ${since(t0)} s`,
     columns: ['method', 'accuracy', 'delta (pp)', 'file bytes', 'ratio vs float'],
     rows: rows.map((r) => [r.method, `${(100 * r.acc).toFixed(2)}%`, (100 * (r.acc - floatAcc)).toFixed(2), r.bytes, `${(floatBytes / r.bytes).toFixed(2)}x`]),
-    note: 'Note: the wasm backend has no int8 kernels; quantized models run dequantized float32 math, so quantization (and sparsity) shrink the file, not latency.',
+    note: 'Note: these rows measure accuracy and file size; the simulated int8 path runs dequantized float32 math (no faster than float). For int8 speed, `enableIntegerKernels` runs int8 layers on @bonsai/int8-kernels (bench-results/int8-kernels.json).',
   });
   console.log(`backend: ${backendInfo().name}`);
   model.dispose();
