@@ -7,18 +7,19 @@
  * 3. a latency target: predicted vs measured wasm latency of the result.
  * Writes bench-results/budget.json; smoke mode: tiny sizes. BUDGET_BENCH_ONLY=speedup|mnist|latency|real|resnet.
  */
-import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, createRng, initBackend, train, type Model } from '@bonsai/core';
-import { decodeBytesWithJs, loadMnist, toTensors } from '@bonsai/datasets';
+import { adam, initBackend, train, type Model } from '@bonsai/core';
+import { loadMnist, toTensors } from '@bonsai/datasets';
 import { countMacs, lossCurves } from '@bonsai/eval';
 import { importGraphModel } from '@bonsai/interop';
 import { resnet20, smallCnn } from '@bonsai/models';
 import { kdLossSpec } from '@bonsai/distill';
 import { createReport, isSmoke, median, pick, type Report } from '@bonsai/bench-harness';
+// The quantize real-model bench's seeded photo crops (same vendored photos, same crops).
+import { crops } from '../../quantize/bench/photo-crops';
 import {
   compressToBudget, groupSensitivity, matchRate, pruneToRatios, references, resolveTargets, Structure, SweepPool, topClasses, uniformAllocation,
   type HeldOut,
@@ -115,31 +116,6 @@ async function mnistResnet(report: Report, pool: SweepPool): Promise<void> {
   res.dispose();
   report.table('equal-macs-resnet', { title: mnistTitle(data), columns: MNIST_COLUMNS, rows: [row], note: MNIST_NOTE });
   disposeSplits(data);
-}
-
-/** `n` seeded crops of the vendored photos, resized to [h, w] and gray (emotion takes 64x64x1). */
-async function crops(n: number, seed: number, [h, w]: readonly number[]): Promise<tf.Tensor> {
-  const photos = join(here, '../../datasets/test/fixtures/photos');
-  const files = ['samples.jpg', 'screenshot-faceid.jpg', 'screenshot-vrm.jpg'];
-  const images = await Promise.all(files.map(async (f) => decodeBytesWithJs(new Uint8Array(await readFile(join(photos, f))), f)));
-  const rng = createRng(seed);
-  const parts = images.map((img, k) => {
-    const count = Math.floor(n / images.length) + (k < n % images.length ? 1 : 0);
-    const boxes: number[][] = [];
-    for (let i = 0; i < count; i++) {
-      const side = (0.15 + 0.45 * rng()) * Math.min(img.width, img.height);
-      const y0 = rng() * (img.height - side);
-      const x0 = rng() * (img.width - side);
-      boxes.push([y0 / img.height, x0 / img.width, (y0 + side) / img.height, (x0 + side) / img.width]);
-    }
-    return tf.tidy(() => {
-      const rgb = tf.div(tf.slice(tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, img.channels]), [0, 0, 0, 0], [1, -1, -1, 3]), 255) as tf.Tensor4D;
-      return tf.mean(tf.image.cropAndResize(rgb, tf.tensor2d(boxes, [count, 4]), tf.zeros([count], 'int32'), [h!, w!]), -1, true);
-    });
-  });
-  const x = tf.concat(parts);
-  tf.dispose(parts);
-  return x;
 }
 
 async function real(report: Report, pool: SweepPool): Promise<void> {

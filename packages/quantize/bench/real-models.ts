@@ -8,50 +8,21 @@
  * held-out crops. Writes bench-results/real-models.json; smoke mode: fewer crops.
  * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 256), BENCH_ADAROUND_ITERS (default 50).
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, initBackend, type Model } from '@bonsai/core';
-import { decodeBytesWithJs } from '@bonsai/datasets';
+import { initBackend, type Model } from '@bonsai/core';
 import {
   activationTargets, adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, type QuantizeOptions, type QuantizedModel,
 } from '@bonsai/quantize';
 import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
+import { crops } from './photo-crops';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PHOTOS = join(here, '../../datasets/test/fixtures/photos');
 const MODELS = join(here, '../../interop/test/fixtures/graph-model');
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-
-/** `n` seeded square crops (side 15-60% of the shorter edge) of the photos, resized to [h, w], gray when c = 1, in [0, 1]. */
-async function crops(n: number, seed: number, [h, w, c]: readonly number[]): Promise<tf.Tensor> {
-  const files = ['samples.jpg', 'screenshot-faceid.jpg', 'screenshot-vrm.jpg'];
-  const images = await Promise.all(files.map(async (f) => decodeBytesWithJs(new Uint8Array(await readFile(join(PHOTOS, f))), f)));
-  const rng = createRng(seed);
-  const parts: tf.Tensor[] = [];
-  for (let k = 0; k < images.length; k++) {
-    const img = images[k]!;
-    const count = Math.floor(n / images.length) + (k < n % images.length ? 1 : 0);
-    const boxes: number[][] = [];
-    for (let i = 0; i < count; i++) {
-      const side = (0.15 + 0.45 * rng()) * Math.min(img.width, img.height);
-      const y0 = rng() * (img.height - side);
-      const x0 = rng() * (img.width - side);
-      boxes.push([y0 / img.height, x0 / img.width, (y0 + side) / img.height, (x0 + side) / img.width]);
-    }
-    parts.push(tf.tidy(() => {
-      const rgb = tf.div(tf.slice(tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, img.channels]), [0, 0, 0, 0], [1, -1, -1, 3]), 255) as tf.Tensor4D;
-      const out = tf.image.cropAndResize(rgb, tf.tensor2d(boxes, [count, 4]), tf.zeros([count], 'int32'), [h!, w!]);
-      return c === 1 ? tf.mean(out, -1, true) : out;
-    }));
-  }
-  const x = tf.concat(parts);
-  tf.dispose(parts);
-  return x;
-}
 
 /** Top-1 agreement and mean KL(p || q) of two probability outputs. */
 function compare(p: tf.Tensor, q: tf.Tensor): { agreement: number; kl: number } {
