@@ -1,4 +1,5 @@
 import { ConfigError, ShapeError } from '@bonsai/core';
+import { roundHalfEven } from '@bonsai/int8-kernels';
 import type { ResolvedScheme } from './scheme';
 
 /**
@@ -17,11 +18,8 @@ export interface QParams {
   readonly symmetric: boolean;
 }
 
-/** Round half to even (banker's rounding), the rule of `tf.round` and `torch.round`. */
-export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** Round half to even (banker's rounding), the rule of `tf.round` and `torch.round`: one definition, shared with the int8 kernels' reference. */
+export { roundHalfEven };
 
 /**
  * Scales and zero points covering `[min, max]` per channel (arrays of equal length; length 1 =
