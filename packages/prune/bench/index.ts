@@ -15,4 +15,5 @@ if (!only || only === 'step') await runStepBench();
 if (!only || only === 'agp') await runLenetAgp();
 if (!only || only === 'structured') await runStructuredBench();
 if (!only || only === 'vit') await runVitBench();
+if (!only || only === 'vit') await (await import('./vit-torch')).runVitTorchBench();
 if (!only || only === 'sparsity') await (await import('./sparsity')).runSparsityBench();

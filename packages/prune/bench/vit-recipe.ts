@@ -1,6 +1,6 @@
 /**
- * Training recipe pieces of the ViT bench (issue 14), kept out of the bench flow: random-shift
- * augmentation (a fresh shifted copy of the split per epoch), label-smoothed cross-entropy, and
+ * Training recipe pieces of the ViT bench (issue 14), kept out of the bench flow: random-shift or
+ * random-affine augmentation (a fresh augmented copy of the split per epoch), label-smoothed cross-entropy, and
  * decoupled weight decay (AdamW's `w -= lr * wd * w`, applied after each optimizer step to
  * matrices only: biases, norms and embeddings are not decayed).
  */
@@ -28,8 +28,62 @@ export function shiftedSplit(split: Split, maxShift: number, seed: number): Spli
   return { ...split, images: out };
 }
 
-/** Per-epoch batches of `split`, each epoch randomly shifted by up to `maxShift` pixels (0: none). */
-export function augmentedBatches(split: Split, o: { batchSize: number; seed: number; maxShift: number }): (epoch: number) => Iterable<Batch> {
+/** Random affine jitter of {@link affineSplit}: rotation in degrees, relative scale, shift in pixels. */
+export interface AffineJitter {
+  /** Rotation drawn from [-rotate, rotate] degrees. */
+  rotate: number;
+  /** Scale drawn from [1 - scale, 1 + scale]. */
+  scale: number;
+  /** Shift in x and y drawn from [-shift, shift] pixels (continuous). */
+  shift: number;
+}
+
+/**
+ * A copy of 28x28 `split` with every digit rotated, scaled and shifted about the centre by a
+ * random draw of `jitter`, resampled bilinearly (zero outside the image).
+ */
+export function affineSplit(split: Split, jitter: AffineJitter, seed: number): Split {
+  const rng = createRng(seed);
+  const side = 28;
+  const c = (side - 1) / 2;
+  const out = new Float32Array(split.images.length);
+  const u = (r: number): number => (rng() * 2 - 1) * r;
+  for (let s = 0; s < split.count; s++) {
+    const a = (u(jitter.rotate) * Math.PI) / 180;
+    const k = 1 / (1 + u(jitter.scale));
+    const tx = u(jitter.shift);
+    const ty = u(jitter.shift);
+    // Inverse map: output pixel (x, y) samples the source at R(-a) (p - c - t) / scale + c.
+    const cos = Math.cos(a) * k;
+    const sin = Math.sin(a) * k;
+    const base = s * side * side;
+    const img = split.images.subarray(base, base + side * side);
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const dx = x - c - tx;
+        const dy = y - c - ty;
+        const sx = cos * dx + sin * dy + c;
+        const sy = -sin * dx + cos * dy + c;
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        if (x0 < -1 || y0 < -1 || x0 >= side || y0 >= side) continue;
+        const fx = sx - x0;
+        const fy = sy - y0;
+        const at = (yy: number, xx: number): number => (yy < 0 || xx < 0 || yy >= side || xx >= side ? 0 : img[yy * side + xx]!);
+        out[base + y * side + x] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+      }
+    }
+  }
+  return { ...split, images: out };
+}
+
+/**
+ * Per-epoch batches of `split`, each epoch augmented afresh: random affine jitter when `affine` is
+ * given, else integer shifts of up to `maxShift` pixels (0: none).
+ */
+export function augmentedBatches(split: Split, o: { batchSize: number; seed: number; maxShift: number; affine?: AffineJitter }): (epoch: number) => Iterable<Batch> {
+  const { affine } = o;
+  if (affine) return (epoch) => epochBatches(affineSplit(split, affine, o.seed * 1000 + epoch), { batchSize: o.batchSize, seed: o.seed })(epoch);
   if (o.maxShift === 0) return epochBatches(split, { batchSize: o.batchSize, seed: o.seed });
   return (epoch) => epochBatches(shiftedSplit(split, o.maxShift, o.seed * 1000 + epoch), { batchSize: o.batchSize, seed: o.seed })(epoch);
 }

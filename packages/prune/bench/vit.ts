@@ -1,9 +1,9 @@
 /**
- * Tiny ViT on real MNIST (issue 14): train a ViT on wasm (random shifts, label smoothing,
+ * Tiny ViT on real MNIST (issue 14): train a ViT on wasm (random affine jitter, label smoothing,
  * decoupled weight decay, warm-up + cosine), then compare the dense model with 50% of the
- * attention heads pruned (Taylor importance, in `headSteps` steps with a KD epoch between) and
- * with 50% of the MLP hidden units pruned, each followed by a short KD fine-tune from the dense
- * model: accuracy, params, MACs, interleaved wasm latency, and the pruned models' numHeads /
+ * attention heads pruned (Taylor importance, in `headSteps` steps with a KD epoch between; KD on
+ * logits + every block's output) and with 50% of the MLP hidden units pruned, each followed by a
+ * short KD fine-tune from the dense model: accuracy, params, MACs, interleaved wasm latency, and the pruned models' numHeads /
  * headDim per block read back from the graph (no hand patching).
  * Exported for the prune bench index; `tsx bench/vit.ts` runs it alone.
  */
@@ -11,21 +11,21 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { adam, cosineLr, initBackend, train, type Model } from '@bonsai/core';
 import { loadMnist, toTensors, type MnistData } from '@bonsai/datasets';
-import { distill, kdLoss } from '@bonsai/distill';
+import { distill, kdLoss, type HintSpec } from '@bonsai/distill';
 import { accuracy } from '@bonsai/eval';
 import { modelStats } from '@bonsai/graph';
 import { vit, type VitOptions } from '@bonsai/models';
 import { magnitude, Pruner, taylor } from '@bonsai/prune';
 import { createReport, interleave, isSmoke, ms, num, pct, pick, spread } from '@bonsai/bench-harness';
-import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy } from './vit-recipe';
+import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy, type AffineJitter } from './vit-recipe';
 
 /** Options of {@link runVitBench}. */
 export interface VitBenchOptions {
-  /** Training epochs of the dense ViT (default 16). */
+  /** Training epochs of the dense ViT (default 24). */
   epochs?: number;
-  /** KD fine-tuning epochs after the last pruning step (default 2). */
+  /** KD fine-tuning epochs after the last pruning step (default 3). */
   fineTuneEpochs?: number;
-  /** Head pruning steps, one KD epoch after each but the last (default 2). */
+  /** Head pruning steps, one KD epoch after each but the last (default 3). */
   headSteps?: number;
   /** Peak learning rate of the dense run (AdamW-style: Adam + decoupled decay; default 2e-3). */
   lr?: number;
@@ -33,8 +33,12 @@ export interface VitBenchOptions {
   weightDecay?: number;
   /** Label smoothing of the dense run (default 0.1). */
   labelSmoothing?: number;
-  /** Random shift augmentation in pixels, dense and KD runs (default 2). */
+  /** Random shift augmentation in pixels, used when `affine` is null (default 2). */
   maxShift?: number;
+  /** Random affine augmentation of the dense and KD runs (default ±10°, ±10% scale, ±2 px; null: shifts only). */
+  affine?: AffineJitter | null;
+  /** Weight of the per-block hidden-state KD terms (MSE on `blk{i}_add2`) of the head fine-tune (default 0.5; 0: logits only). */
+  hintWeight?: number;
   /** Fraction of heads / MLP hidden units removed (default 0.5). */
   ratio?: number;
   /** The ViT (default patch 7, dim 48, depth 2, heads 4, mlpRatio 2). */
@@ -58,34 +62,53 @@ function attentionShape(m: Model): string {
     .join(', ');
 }
 
-async function fineTuneKd(teacher: Model, student: Model, data: MnistData, o: { epochs: number; seed: number; maxShift: number }): Promise<void> {
-  const batches = augmentedBatches(data.train, { batchSize: BATCH, seed: o.seed, maxShift: o.maxShift });
+interface KdRun {
+  epochs: number;
+  seed: number;
+  maxShift: number;
+  affine: AffineJitter | null;
+  hints: HintSpec[];
+}
+
+async function fineTuneKd(teacher: Model, student: Model, data: MnistData, o: KdRun): Promise<void> {
+  const batches = augmentedBatches(data.train, { batchSize: BATCH, seed: o.seed, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) });
   const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
   const opt = adam({ lr: 5e-4 });
-  await distill(teacher, student, batches, { optimizer: opt, epochs: o.epochs, lrSchedule: cosineLr({ initial: 5e-4, totalSteps: steps }), loss: kdLoss({ temperature: 4, alpha: 0.7 }) });
+  await distill(teacher, student, batches, { optimizer: opt, epochs: o.epochs, lrSchedule: cosineLr({ initial: 5e-4, totalSteps: steps }), loss: kdLoss({ temperature: 4, alpha: 0.7 }), hints: o.hints });
   opt.dispose();
+}
+
+/** KD terms on every block's output (same width before and after head pruning: no adapter). */
+function blockHints(depth: number, weight: number): HintSpec[] {
+  if (weight === 0) return [];
+  return Array.from({ length: depth }, (_, i) => ({ teacherNode: `blk${i + 1}_add2`, studentNode: `blk${i + 1}_add2`, weight }));
 }
 
 /** Trains the ViT, prunes heads and MLP hidden units, fine-tunes with KD, and reports. */
 export async function runVitBench(options: VitBenchOptions = {}): Promise<void> {
   const o = {
-    epochs: pick(16, 1),
-    fineTuneEpochs: pick(2, 1),
-    headSteps: 2,
+    epochs: pick(24, 1),
+    fineTuneEpochs: pick(3, 1),
+    headSteps: pick(3, 2),
     ratio: 0.5,
     lr: 2e-3,
     weightDecay: 0.05,
     labelSmoothing: 0.1,
     maxShift: 2,
+    affine: { rotate: 10, scale: 0.1, shift: 2 } as AffineJitter | null,
+    hintWeight: 0.5,
     ...options,
     model: { patch: 7, dim: 48, depth: 2, heads: 4, mlpRatio: 2, seed: 0, ...options.model },
   };
   const info = await initBackend('wasm');
   const data = loadMnist(isSmoke() ? { trainSize: 256, testSize: 256 } : {});
-  const recipe = `AdamW-style (Adam ${o.lr}, decoupled decay ${o.weightDecay}), 5% warm-up + cosine, label smoothing ${o.labelSmoothing}, random shifts ±${o.maxShift} px`;
+  const aug = o.affine ? `random affine ±${o.affine.rotate}°, ±${o.affine.scale * 100}% scale, ±${o.affine.shift} px` : `random shifts ±${o.maxShift} px`;
+  const recipe = `AdamW-style (Adam ${o.lr}, decoupled decay ${o.weightDecay}), 5% warm-up + cosine, label smoothing ${o.labelSmoothing}, ${aug}`;
+  const kdAug = { maxShift: o.maxShift, affine: o.affine };
+  const headHints = blockHints(o.model.depth, o.hintWeight);
   const report = createReport({
     bench: 'vit',
-    settings: { ...o, batch: BATCH, recipe, headImportance: 'taylor (16 training batches before each step)', kd: `T 4, alpha 0.7, Adam 5e-4 cosine, shifts ±${o.maxShift} px`, train: data.train.count, test: data.test.count, backend: info.name },
+    settings: { ...o, batch: BATCH, recipe, headImportance: 'taylor (16 training batches before each step)', kd: `T 4, alpha 0.7, Adam 5e-4 cosine, ${aug}; heads also MSE x${o.hintWeight} on every block output`, train: data.train.count, test: data.test.count, backend: info.name },
   });
   const test = toTensors(data.test);
   const acc = (m: Model): number => accuracy(m, test.x, test.y, { batchSize: 500 });
@@ -96,7 +119,7 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
   const dense = vit(o.model);
   const opt = adam({ lr: o.lr });
   const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
-  await train(dense, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: o.maxShift }), {
+  await train(dense, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) }), {
     optimizer: opt, epochs: o.epochs, loss: smoothedCrossEntropy(o.labelSmoothing),
     lrSchedule: cosineLr({ initial: o.lr, totalSteps: steps, warmupSteps: Math.ceil(steps * 0.05) }),
     callbacks: [decoupledWeightDecay(dense, o.weightDecay), { onEpochEnd: (s) => console.log(`  epoch ${s.epoch + 1}/${o.epochs}: loss ${s.epochLoss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`) }],
@@ -110,28 +133,28 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
 
   // 2. Pruned variants, each KD fine-tuned from the dense model.
   const variants: Variant[] = [];
-  const prune = async (name: string, run: (m: Model) => Promise<void>): Promise<void> => {
+  const prune = async (name: string, hints: HintSpec[], run: (m: Model) => Promise<void>): Promise<void> => {
     const t = performance.now();
     const m = dense.clone();
     await run(m);
     const accPruned = acc(m);
-    await fineTuneKd(dense, m, data, { epochs: o.fineTuneEpochs, seed: 2, maxShift: o.maxShift });
+    await fineTuneKd(dense, m, data, { epochs: o.fineTuneEpochs, seed: 2, ...kdAug, hints });
     variants.push({ name, model: m, accPruned, accFineTuned: acc(m), seconds: (performance.now() - t) / 1000 });
     console.log(`${name}: ${pct(accPruned)} pruned, ${pct(variants.at(-1)!.accFineTuned)} after KD; ${attentionShape(m)}`);
   };
   // Heads: Taylor scores from a few training batches before each step; a KD epoch between steps.
-  await prune(`${o.ratio * 100}% heads (Taylor, ${o.headSteps} steps)`, async (m) => {
+  await prune(`${o.ratio * 100}% heads (Taylor, ${o.headSteps} steps)`, headHints, async (m) => {
     const imp = taylor();
     const pruner = new Pruner(m, { importance: imp, ratio: 0, pruneHeads: true, headRatio: o.ratio, iterativeSteps: o.headSteps });
     for (let k = 0; k < o.headSteps; k++) {
       imp.accumulate(m, augmentedBatches(data.train, { batchSize: BATCH, seed: 3 + k, maxShift: 0 })(0), { maxBatches: 16 });
       pruner.step();
       console.log(`  head step ${k + 1}: ${attentionShape(m)}, ${pct(acc(m))}`);
-      if (k + 1 < o.headSteps) await fineTuneKd(dense, m, data, { epochs: 1, seed: 10 + k, maxShift: o.maxShift });
+      if (k + 1 < o.headSteps) await fineTuneKd(dense, m, data, { epochs: 1, seed: 10 + k, ...kdAug, hints: headHints });
     }
     imp.dispose();
   });
-  await prune(`${o.ratio * 100}% MLP hidden (L1)`, async (m) => {
+  await prune(`${o.ratio * 100}% MLP hidden (L1)`, [], async (m) => {
     new Pruner(m, { importance: magnitude(), ratio: o.ratio, ignored: ['patch_embed', 'head'] }).step();
   });
 
@@ -169,7 +192,7 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
       row('dense', dense, undefined, accDense, trainSeconds),
       ...variants.map((v) => row(v.name, v.model, v.accPruned, v.accFineTuned, v.seconds)),
     ],
-    note: `Dense training took ${trainSeconds.toFixed(0)} s wall, ${trainCpuSeconds.toFixed(0)} s CPU (${(trainCpuSeconds / o.epochs).toFixed(1)} s CPU/epoch) on the wasm backend, 1 thread; load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.cpus().length} cores. 'acc pruned' is measured right after the last pruning step (for heads: after step 1, a KD epoch, and step 2). Latencies are medians of interleaved rounds; ratios are paired per round (median and IQR).`,
+    note: `Dense training took ${trainSeconds.toFixed(0)} s wall, ${trainCpuSeconds.toFixed(0)} s CPU (${(trainCpuSeconds / o.epochs).toFixed(1)} s CPU/epoch) on the wasm backend, 1 thread; load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.cpus().length} cores. 'acc pruned' is measured right after the last pruning step (for heads: after the last step, with a KD epoch after each earlier step). Latencies are medians of interleaved rounds; ratios are paired per round (median and IQR).`,
   });
   report.write();
   test.x.dispose();
