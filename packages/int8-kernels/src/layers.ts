@@ -1,6 +1,6 @@
-import { ConfigError, ShapeError } from '@bonsai/core';
+import { BackendError, ConfigError, ShapeError } from '@bonsai/core';
 import { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
-import { Arena, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
+import { Arena, dotAddExact, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
 import type { Int8LayerFactory } from './reference';
 import { type ActivationQuant, type FusedActivation, requantConstants, type Requant, type RequantOptions } from './requant';
 
@@ -90,13 +90,28 @@ function checkWeights(w: ArrayLike<number>, count: number): void {
  */
 export class Int8Kernels implements Int8LayerFactory {
   private readonly arena: Arena;
+  /**
+   * The relaxed GEMM's instruction: 'dot-add' (`i32x4.relaxed_dot_i8x16_i7x16_add_s`, two per
+   * 16 MACs) where a probe at load found it exact, else 'dot-i16' (`i16x8.relaxed_dot_i8x16_i7x16_s`
+   * pairs, subtracted and widened); undefined for the SIMD128 build.
+   */
+  readonly relaxedGemm: RelaxedGemm | undefined;
 
   constructor(
     /** The build in use. */
     readonly variant: KernelVariant,
     private readonly k: KernelExports,
+    /** 'auto' (default): 'dot-add' when the probe finds it exact; 'dot-i16' forces the other form. */
+    relaxedGemm: RelaxedGemm | 'auto' = 'auto',
   ) {
     this.arena = new Arena(k.memory);
+    if (relaxedGemm === 'dot-add' && !dotAddExact(k)) throw new BackendError('int8 kernels: this engine computes i32x4.relaxed_dot_i8x16_i7x16_add_s inexactly; use relaxedGemm \'auto\' or \'dot-i16\'', 'int8-wasm');
+    this.relaxedGemm = variant !== 'relaxed' ? undefined : relaxedGemm === 'auto' ? (dotAddExact(k) ? 'dot-add' : 'dot-i16') : relaxedGemm;
+  }
+
+  /** The relaxed GEMM chosen at load (see {@link relaxedGemm}). */
+  private get relaxedGemmFn(): NonNullable<KernelExports['gemmI8Relaxed']> {
+    return (this.relaxedGemm === 'dot-add' ? this.k.gemmI8RelaxedAdd : this.k.gemmI8Relaxed)!;
   }
 
   /** Bytes of module memory in use (packed weights of every layer built so far). */
@@ -212,7 +227,7 @@ export class Int8Kernels implements Int8LayerFactory {
           const rows = g.outH * g.outW;
           const po = this.arena.alloc(n * rows * cout);
           if (relaxed) {
-            const gemm = k.gemmI8Relaxed!;
+            const gemm = this.relaxedGemmFn;
             if (pointwise && cin % 4 === 0) {
               gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
             } else {
@@ -381,7 +396,7 @@ export class Int8Kernels implements Int8LayerFactory {
                 buf.fill(0, a + r * lda + K, a + (r + 1) * lda);
               }
             }
-            k.gemmI8Relaxed!(m, N, relaxed.kp4, a, lda, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+            this.relaxedGemmFn(m, N, relaxed.kp4, a, lda, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
           } else {
             const col = this.arena.alloc(m * packed.kp2 * 2);
             k.widenRowsI16(px, m, K, K, zx, packed.kp2, col);
@@ -393,8 +408,17 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 }
 
-/** Loads the int8 kernels (relaxed SIMD when the engine has it, else SIMD128; see {@link InstantiateOptions}). */
-export async function loadInt8Kernels(options: InstantiateOptions = {}): Promise<Int8Kernels> {
+/** The instruction of the relaxed GEMM (see {@link Int8Kernels.relaxedGemm}). */
+export type RelaxedGemm = 'dot-add' | 'dot-i16';
+
+/** Options of {@link loadInt8Kernels}. */
+export interface LoadOptions extends InstantiateOptions {
+  /** The relaxed GEMM's instruction: 'auto' (default: 'dot-add' where exact), or forced. */
+  relaxedGemm?: RelaxedGemm | 'auto';
+}
+
+/** Loads the int8 kernels (relaxed SIMD when the engine has it, else SIMD128; see {@link LoadOptions}). */
+export async function loadInt8Kernels(options: LoadOptions = {}): Promise<Int8Kernels> {
   const { variant, exports } = await instantiateKernels(options);
-  return new Int8Kernels(variant, exports);
+  return new Int8Kernels(variant, exports, options.relaxedGemm);
 }

@@ -15,6 +15,10 @@ export interface KernelExports {
   maxPoolI8(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, OH: number, OW: number, out: number): void;
   /** Relaxed build only. */
   gemmI8Relaxed?(M: number, N: number, kp: number, a: number, lda: number, b: number, corr: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
+  /** Relaxed build only: gemmI8Relaxed on i32x4.relaxed_dot_i8x16_i7x16_add_s (only where {@link dotAddExact}). */
+  gemmI8RelaxedAdd?(M: number, N: number, kp: number, a: number, lda: number, b: number, corr: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
+  /** Relaxed build only: i32x4.relaxed_dot_i8x16_i7x16_add_s of the vectors at a, b and c, stored at out. */
+  probeDotAdd?(a: number, b: number, c: number, out: number): void;
   /** Relaxed build only. */
   im2colI8?(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, oy0: number, oy1: number, OW: number, zx: number, kp: number, out: number): void;
 }
@@ -42,6 +46,30 @@ export interface InstantiateOptions {
   variant?: KernelVariant | 'auto';
   /** The module's bytes or URL (default: the .wasm shipped in this package). */
   wasm?: BufferSource | URL | string;
+}
+
+/**
+ * Runs `i32x4.relaxed_dot_i8x16_i7x16_add_s` once on fixed operands (second operand in [0, 127],
+ * where the result is specified exactly) and compares it with the exact integers: Chromium's V8
+ * computes it right, Node 20's returns twice the dot product and drops the accumulator.
+ */
+export function dotAddExact(k: KernelExports): boolean {
+  if (!k.probeDotAdd) return false;
+  const at = 65536 - 256; // below the arena (Arena's base), above the module's static data
+  const a = Int8Array.from({ length: 16 }, (_, i) => ((i * 37) % 256) - 128);
+  const b = Int8Array.from({ length: 16 }, (_, i) => (i * 53) % 128);
+  const c = Int32Array.from([1000, -7, 3, 123456]);
+  new Int8Array(k.memory.buffer, at, 16).set(a);
+  new Int8Array(k.memory.buffer, at + 16, 16).set(b);
+  new Int32Array(k.memory.buffer, at + 32, 4).set(c);
+  k.probeDotAdd(at, at + 16, at + 32, at + 64);
+  const got = new Int32Array(k.memory.buffer, at + 64, 4);
+  for (let l = 0; l < 4; l++) {
+    let want = c[l]!;
+    for (let j = 0; j < 4; j++) want += a[4 * l + j]! * b[4 * l + j]!;
+    if (got[l] !== want) return false;
+  }
+  return true;
 }
 
 /** Compiles and instantiates one build of the kernels. */

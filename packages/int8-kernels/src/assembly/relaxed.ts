@@ -10,13 +10,15 @@ function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
 
 /**
  * Relaxed-SIMD GEMM on raw int8 activations. The weights are split into w+ = max(w, 0) and
- * w- = max(-w, 0), both in [0, 127], the range where every engine computes
- * i16x8.relaxed_dot_i8x16_i7x16_s exactly (the i32x4 "add" form is avoided: Node 20's V8 drops
- * its accumulator). a: int8 rows (row stride lda >= kp, kp a multiple of 4); b: per block of 8
- * channels [kp / 4][w+: 8 channels x 4 k][w-: 8 channels x 4 k]. `corr` holds one int32 per
- * channel added to the accumulator (the -zeroPoint * sum w term). Other arguments as gemmI16.
+ * w- = max(-w, 0), both in [0, 127], the range where every engine that computes a relaxed dot
+ * exactly gives the same result. a: int8 rows (row stride lda >= kp, kp a multiple of 4); b: per
+ * block of 8 channels [kp / 4][w+: 8 channels x 4 k][w-: 8 channels x 4 k]. `corr` holds one int32
+ * per channel added to the accumulator (the -zeroPoint * sum w term). Other arguments as gemmI16.
+ * T = i16: two `i16x8.relaxed_dot_i8x16_i7x16_s`, their exact difference widened (every engine);
+ * T = i32: two accumulating `i32x4.relaxed_dot_i8x16_i7x16_add_s` (only where the loader's probe
+ * found it exact: Chromium, not Node 20, whose V8 drops the accumulator).
  */
-export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+function gemmRelaxed<T>(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
   const nPad = (N + 7) & ~7;
   const zp = i32x4.splat(zpOut);
   const lo = f32x4.splat(<f32>(qlo - zpOut));
@@ -24,6 +26,7 @@ export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: us
   const rowBytes = <usize>lda;
   const blockBytes = <usize>kp << 4;
   const kEnd = <usize>kp;
+  const z = i32x4.splat(0);
   for (let n0 = 0; n0 < N; n0 += 8) {
     const count = min(8, N - n0);
     const bBlock = b + <usize>(n0 >> 3) * blockBytes;
@@ -36,6 +39,7 @@ export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: us
       const p2 = m0 + 2 < M ? p1 + rowBytes : p1;
       const p3 = m0 + 3 < M ? p2 + rowBytes : p2;
       let c00 = k0, c01 = k1, c10 = k0, c11 = k1, c20 = k0, c21 = k1, c30 = k0, c31 = k1;
+      let d00 = z, d01 = z, d10 = z, d11 = z, d20 = z, d21 = z, d30 = z, d31 = z;
       let bp = bBlock;
       for (let k: usize = 0; k < kEnd; k += 4) {
         const bp0 = v128.load(bp);
@@ -44,21 +48,54 @@ export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: us
         const bn1 = v128.load(bp + 48);
         bp += 64;
         const v0 = v128.load32_splat(p0 + k);
-        c00 = i32x4.add(c00, dot4(v0, bp0, bn0));
-        c01 = i32x4.add(c01, dot4(v0, bp1, bn1));
         const v1 = v128.load32_splat(p1 + k);
-        c10 = i32x4.add(c10, dot4(v1, bp0, bn0));
-        c11 = i32x4.add(c11, dot4(v1, bp1, bn1));
         const v2 = v128.load32_splat(p2 + k);
-        c20 = i32x4.add(c20, dot4(v2, bp0, bn0));
-        c21 = i32x4.add(c21, dot4(v2, bp1, bn1));
         const v3 = v128.load32_splat(p3 + k);
-        c30 = i32x4.add(c30, dot4(v3, bp0, bn0));
-        c31 = i32x4.add(c31, dot4(v3, bp1, bn1));
+        if (sizeof<T>() === 4) {
+          c00 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, bp0, c00);
+          d00 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, bn0, d00);
+          c01 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, bp1, c01);
+          d01 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, bn1, d01);
+          c10 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, bp0, c10);
+          d10 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, bn0, d10);
+          c11 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, bp1, c11);
+          d11 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, bn1, d11);
+          c20 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v2, bp0, c20);
+          d20 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v2, bn0, d20);
+          c21 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v2, bp1, c21);
+          d21 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v2, bn1, d21);
+          c30 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v3, bp0, c30);
+          d30 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v3, bn0, d30);
+          c31 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v3, bp1, c31);
+          d31 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v3, bn1, d31);
+        } else {
+          c00 = i32x4.add(c00, dot4(v0, bp0, bn0));
+          c01 = i32x4.add(c01, dot4(v0, bp1, bn1));
+          c10 = i32x4.add(c10, dot4(v1, bp0, bn0));
+          c11 = i32x4.add(c11, dot4(v1, bp1, bn1));
+          c20 = i32x4.add(c20, dot4(v2, bp0, bn0));
+          c21 = i32x4.add(c21, dot4(v2, bp1, bn1));
+          c30 = i32x4.add(c30, dot4(v3, bp0, bn0));
+          c31 = i32x4.add(c31, dot4(v3, bp1, bn1));
+        }
+      }
+      if (sizeof<T>() === 4) {
+        c00 = i32x4.sub(c00, d00); c01 = i32x4.sub(c01, d01); c10 = i32x4.sub(c10, d10); c11 = i32x4.sub(c11, d11);
+        c20 = i32x4.sub(c20, d20); c21 = i32x4.sub(c21, d21); c30 = i32x4.sub(c30, d30); c31 = i32x4.sub(c31, d31);
       }
       finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
     }
   }
+}
+
+/** The relaxed GEMM on `i16x8.relaxed_dot_i8x16_i7x16_s` (see gemmRelaxed). */
+export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+  gemmRelaxed<i16>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
+}
+
+/** The relaxed GEMM on `i32x4.relaxed_dot_i8x16_i7x16_add_s` (see gemmRelaxed; same arguments and packing). */
+export function gemmI8RelaxedAdd(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+  gemmRelaxed<i32>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
 }
 
 /**
@@ -87,3 +124,12 @@ export function im2colI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh:
 }
 
 
+
+/**
+ * Probe of `i32x4.relaxed_dot_i8x16_i7x16_add_s`: out = dot(a, b) + c on the 16 + 16 + 4 values
+ * at a, b and c (b in [0, 127]). The loader compares it with the exact result (dotAddExact in
+ * ../module.ts): Chromium computes it exactly, Node 20's V8 does not.
+ */
+export function probeDotAdd(a: usize, b: usize, c: usize, out: usize): void {
+  v128.store(out, i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(a), v128.load(b), v128.load(c)));
+}
