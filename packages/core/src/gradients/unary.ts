@@ -33,7 +33,8 @@ export const unaryGrads: readonly Grad[] = [
   elementwise(tf.Square, (x) => tf.mul(x32(x), 2)),
   elementwise(tf.Reciprocal, (x) => tf.neg(tf.reciprocal(tf.square(x32(x))))),
   elementwise(tf.Abs, (x) => tf.sign(x32(x))),
-  elementwise(tf.Relu, (x) => asFloat(tf.greater(x, 0))),
+  // Step (x > 0 ? 1 : 0) is one unary kernel; Greater + Cast is ~5x slower on wasm.
+  elementwise(tf.Relu, (x) => tf.step(x32(x), 0)),
   elementwise(tf.Relu6, (x) => asFloat(tf.logicalAnd(tf.greater(x, 0), tf.lessEqual(x, 6)))),
   elementwise(tf.LeakyRelu, (x, a) => tf.where(tf.greater(x, 0), tf.onesLike(x32(x)), tf.fill(x.shape, a.alpha as number))),
   fromOutput(tf.Elu, (y) => tf.where(tf.greater(y, 0), tf.onesLike(y), tf.add(y, 1))),

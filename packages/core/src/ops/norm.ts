@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import type { Shape } from '../ir/types';
+import { batchNormTraining } from '../kernels/batch-norm';
 import { numberAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
 import { plainTraits, type OpSpec, type ParamSpec } from './spec';
@@ -58,14 +59,13 @@ export const batchNormOp: OpSpec<BatchNormAttrs> = {
     if (!ctx.training) {
       return tf.batchNorm(x!, p.movingMean!, p.movingVariance!, p.beta!, p.gamma!, a.epsilon);
     }
-    const axes = x!.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x!, axes);
-    const y = tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, a.epsilon))), p.gamma!), p.beta!);
+    const { y, mean, variance } = batchNormTraining(x!, p.gamma!, p.beta!, a.epsilon);
     const m = ctx.momentum ?? a.momentum;
     ctx.updates.push(
       { param: 'movingMean', value: tf.add(tf.mul(p.movingMean!, m), tf.mul(mean, 1 - m)) },
       { param: 'movingVariance', value: tf.add(tf.mul(p.movingVariance!, m), tf.mul(variance, 1 - m)) },
     );
+    tf.dispose([mean, variance]);
     return y;
   },
   macs() {
