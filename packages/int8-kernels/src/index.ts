@@ -8,6 +8,6 @@
 export { relaxedSimdSupported, simd128Supported } from './detect';
 export { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
 export { requantConstants, requantize, roundHalfEven, type ActivationQuant, type FusedActivation, type Requant, type RequantOptions } from './requant';
-export { addReference, conv2dReference, denseReference, depthwiseReference, maxPoolReference, ReferenceKernels, type Int8LayerFactory, type ReferenceInput } from './reference';
+export { addReference, conv2dReference, denseReference, depthwiseReference, globalAvgPoolReference, maxPoolReference, ReferenceKernels, type Int8LayerFactory, type ReferenceInput } from './reference';
 export { dotAddExact, instantiateKernels, WASM_URLS, type InstantiateOptions, type KernelVariant } from './module';
-export { Int8Kernels, loadInt8Kernels, type LoadOptions, type RelaxedGemm, type AddOptions, type Int8BinaryLayer, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8Layer, type Int8Tensor } from './layers';
+export { globalAvgPoolRequant, Int8Kernels, isResident, loadInt8Kernels, type GlobalAvgPoolOptions, type Int8Input, type LoadOptions, type RelaxedGemm, type ResidentTensor, type AddOptions, type Int8BinaryLayer, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8Layer, type Int8Tensor } from './layers';

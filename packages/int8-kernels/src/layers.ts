@@ -10,10 +10,28 @@ export interface Int8Tensor {
   readonly shape: readonly number[];
 }
 
+/**
+ * An int8 tensor held in a kernel instance's memory, `offset` bytes in: what layers pass to each
+ * other inside {@link Int8Kernels.resident} (no copy out of and back into the module per layer).
+ * Valid until that scope ends; {@link Int8Kernels.read} copies it out.
+ */
+export interface ResidentTensor {
+  readonly offset: number;
+  readonly shape: readonly number[];
+}
+
+/** An input of a layer's resident run: a tensor in JavaScript memory or one already in the module. */
+export type Int8Input = Int8Tensor | ResidentTensor;
+
+/** True when `x` is held in the module's memory. */
+export const isResident = (x: Int8Input): x is ResidentTensor => 'offset' in x;
+
 /** A prepared int8 layer: weights packed once in the module's memory. */
 export interface Int8Layer {
   /** Runs the layer on an int8 input whose zero point is the one the layer was built for. */
   run(x: Int8Tensor): Int8Tensor;
+  /** The same, output left in the module's memory (only inside {@link Int8Kernels.resident}; WASM kernels only). */
+  runResident?(x: Int8Input): ResidentTensor;
   /** Output shape for an input shape. */
   outputShape(inputShape: readonly number[]): number[];
   /** Which GEMM the layer uses ('relaxed' only when the engine has relaxed SIMD and the weights fit it). */
@@ -59,7 +77,25 @@ export interface AddOptions {
 /** A prepared elementwise int8 layer of two inputs of the same shape. */
 export interface Int8BinaryLayer {
   run(a: Int8Tensor, b: Int8Tensor): Int8Tensor;
+  /** The same, output left in the module's memory (see {@link Int8Layer.runResident}). */
+  runResident?(a: Int8Input, b: Int8Input): ResidentTensor;
 }
+
+/** Options of {@link Int8Kernels.globalAvgPool}: the input's and the output's grids. */
+export interface GlobalAvgPoolOptions {
+  input: ActivationQuant;
+  output: ActivationQuant;
+  /** Output integer range (default [-128, 127]). */
+  qmin?: number;
+  qmax?: number;
+}
+
+/** The requantization of a global average pool over `pixels` pixels: one multiplier f32(sx / (pixels · sy)), no bias. */
+export function globalAvgPoolRequant(o: GlobalAvgPoolOptions, pixels: number): Requant {
+  return requantConstants({ input: o.input, output: o.output, weightScales: [1 / pixels], qmin: o.qmin ?? -128, qmax: o.qmax ?? 127 }, 1);
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Clamp range of an add (checks the grids; one weight scale of 1 stands in for the requant check). */
 export function addRange(o: AddOptions): { lo: number; hi: number } {
@@ -173,9 +209,15 @@ export class Int8Kernels implements Int8LayerFactory {
     return this.copyIn(c);
   }
 
-  private inputIn(x: Int8Tensor, rank: number): number {
-    if (x.shape.length !== rank) throw new ShapeError(`expected a rank-${rank} int8 input, got shape [${x.shape.join(', ')}]`);
-    if (x.data.length !== x.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`input data holds ${x.data.length} values, shape [${x.shape.join(', ')}] needs ${x.shape.reduce((a, b) => a * b, 1)}`);
+  private checkInput(shape: readonly number[], rank: number): void {
+    if (shape.length !== rank) throw new ShapeError(`expected a rank-${rank} int8 input, got shape [${shape.join(', ')}]`);
+  }
+
+  /** Where the kernels read `x`: its offset when resident, else a copy in scratch. */
+  private inputIn(x: Int8Input, rank: number): number {
+    this.checkInput(x.shape, rank);
+    if (isResident(x)) return x.offset;
+    if (x.data.length !== size(x.shape)) throw new ShapeError(`input data holds ${x.data.length} values, shape [${x.shape.join(', ')}] needs ${size(x.shape)}`);
     return this.copyIn(x.data, x.data.byteLength + 16); // slack: kernels may read 8 bytes from the last pixel
   }
 
@@ -188,9 +230,66 @@ export class Int8Kernels implements Int8LayerFactory {
     }
   }
 
-  private output(p: number, shape: number[]): Int8Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return { data: new Int8Array(this.arena.buffer, p, n).slice(), shape };
+  /**
+   * Runs `fn` with resident layer outputs: layers' `runResident` leave their outputs in the
+   * module's memory, where the next layer reads them; everything allocated in the scope is freed
+   * when it returns (copy results out with {@link read} first).
+   */
+  resident<T>(fn: () => T): T {
+    if (this.residentDepth > 0) return fn();
+    this.residentDepth++;
+    try {
+      return this.scratch(fn);
+    } finally {
+      this.residentDepth--;
+    }
+  }
+
+  private residentDepth = 0;
+
+  /** A resident output of `shape` (16 bytes of slack: the kernels may read past an input's last pixel). */
+  private residentOut(shape: readonly number[]): ResidentTensor {
+    if (this.residentDepth === 0) throw new BackendError('int8 kernels: runResident / quantize outside kernels.resident(...)', 'int8-wasm');
+    return { offset: this.arena.alloc(size(shape) + 16), shape };
+  }
+
+  /** Copies a resident tensor out of the module's memory. */
+  read(t: ResidentTensor): Int8Array {
+    return new Int8Array(this.arena.buffer, t.offset, size(t.shape)).slice();
+  }
+
+  /**
+   * Quantizes float32 values to a resident int8 tensor in the module (as fake quantization rounds:
+   * clamp(round_half_even(f32(v / scale)) + zeroPoint, qmin, qmax); NaN becomes the zero point).
+   */
+  quantize(values: Float32Array, shape: readonly number[], q: ActivationQuant & { qmin?: number; qmax?: number }): ResidentTensor {
+    if (values.length !== size(shape)) throw new ShapeError(`quantize: ${values.length} values, shape [${shape.join(', ')}] needs ${size(shape)}`);
+    requantConstants({ input: q, output: q, weightScales: [1] }, 1);
+    const out = this.residentOut(shape);
+    this.scratch(() => this.k.quantizeF32(this.copyIn(values), values.length, q.scale, q.zeroPoint, q.qmin ?? -128, q.qmax ?? 127, out.offset));
+    return out;
+  }
+
+  /** A layer from its output shape and a kernel call `compute(input offset, input shape, output offset)` (scratch freed after). */
+  private layer(path: Int8Layer['path'], rank: number, outputShape: (s: readonly number[]) => number[], compute: (px: number, shape: readonly number[], po: number) => void): Int8Layer {
+    return {
+      path,
+      outputShape,
+      run: (x) =>
+        this.scratch(() => {
+          const px = this.inputIn(x, rank);
+          const shape = outputShape(x.shape);
+          const po = this.arena.alloc(size(shape));
+          compute(px, x.shape, po);
+          return { data: new Int8Array(this.arena.buffer, po, size(shape)).slice(), shape };
+        }),
+      runResident: (x) => {
+        this.checkInput(x.shape, rank);
+        const out = this.residentOut(outputShape(x.shape));
+        this.scratch(() => compute(this.inputIn(x, rank), x.shape, out.offset));
+        return out;
+      },
+    };
   }
 
   /** int8 conv2d (NHWC, groups 1) with int32 accumulation and fused bias + activation requantization. */
@@ -213,58 +312,51 @@ export class Int8Kernels implements Int8LayerFactory {
       return convGeometry(shape[1]!, shape[2]!, window);
     };
     const relaxed = packed.relaxed;
-    return {
-      path: relaxed ? 'relaxed' : 'simd128',
-      outputShape: (s) => {
-        const g = geom(s);
-        return [s[0]!, g.outH, g.outW, cout];
-      },
-      run: (x) =>
-        this.scratch(() => {
-          const px = this.inputIn(x, 4);
-          const [n, h, w] = x.shape as [number, number, number];
-          const g = geom(x.shape);
-          const rows = g.outH * g.outW;
-          const po = this.arena.alloc(n * rows * cout);
-          if (relaxed) {
-            const gemm = this.relaxedGemmFn;
-            if (pointwise && cin % 4 === 0) {
-              gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
-            } else {
-              const band = bandRows(g.outH, g.outW, relaxed.kp4);
-              const col = this.arena.alloc(band * g.outW * relaxed.kp4);
-              for (let b = 0; b < n; b++) {
-                for (let oy = 0; oy < g.outH; oy += band) {
-                  const oy1 = Math.min(g.outH, oy + band);
-                  k.im2colI8!(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, relaxed.kp4, col);
-                  gemm((oy1 - oy) * g.outW, cout, relaxed.kp4, col, relaxed.kp4, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
-                }
-              }
-            }
-          } else if (pointwise) {
-            // Widen and multiply in chunks of rows so that the int16 copy stays in cache.
-            const total = n * rows;
-            const chunk = Math.max(4, Math.min(total, Math.floor(CHUNK_BYTES / (packed.kp2 * 2)) & ~3));
-            const col = this.arena.alloc(chunk * packed.kp2 * 2);
-            for (let r0 = 0; r0 < total; r0 += chunk) {
-              const m = Math.min(chunk, total - r0);
-              k.widenRowsI16(px + r0 * cin, m, cin, cin, zx, packed.kp2, col);
-              k.gemmI16(m, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + r0 * cout, cout);
-            }
-          } else {
-            const band = bandRows(g.outH, g.outW, packed.kp2 * 2);
-            const col = this.arena.alloc(band * g.outW * packed.kp2 * 2 + 16); // + slack of im2colI16
-            for (let b = 0; b < n; b++) {
-              for (let oy = 0; oy < g.outH; oy += band) {
-                const oy1 = Math.min(g.outH, oy + band);
-                k.im2colI16(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, packed.kp2, col);
-                k.gemmI16((oy1 - oy) * g.outW, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
-              }
+    const outputShape = (s: readonly number[]): number[] => {
+      const g = geom(s);
+      return [s[0]!, g.outH, g.outW, cout];
+    };
+    return this.layer(relaxed ? 'relaxed' : 'simd128', 4, outputShape, (px, shape, po) => {
+      const [n, h, w] = shape as [number, number, number];
+      const g = geom(shape);
+      const rows = g.outH * g.outW;
+      if (relaxed) {
+        const gemm = this.relaxedGemmFn;
+        if (pointwise && cin % 4 === 0) {
+          gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
+        } else {
+          const band = bandRows(g.outH, g.outW, relaxed.kp4);
+          const col = this.arena.alloc(band * g.outW * relaxed.kp4);
+          for (let b = 0; b < n; b++) {
+            for (let oy = 0; oy < g.outH; oy += band) {
+              const oy1 = Math.min(g.outH, oy + band);
+              k.im2colI8!(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, relaxed.kp4, col);
+              gemm((oy1 - oy) * g.outW, cout, relaxed.kp4, col, relaxed.kp4, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
             }
           }
-          return this.output(po, [n, g.outH, g.outW, cout]);
-        }),
-    };
+        }
+      } else if (pointwise) {
+        // Widen and multiply in chunks of rows so that the int16 copy stays in cache.
+        const total = n * rows;
+        const chunk = Math.max(4, Math.min(total, Math.floor(CHUNK_BYTES / (packed.kp2 * 2)) & ~3));
+        const col = this.arena.alloc(chunk * packed.kp2 * 2);
+        for (let r0 = 0; r0 < total; r0 += chunk) {
+          const m = Math.min(chunk, total - r0);
+          k.widenRowsI16(px + r0 * cin, m, cin, cin, zx, packed.kp2, col);
+          k.gemmI16(m, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + r0 * cout, cout);
+        }
+      } else {
+        const band = bandRows(g.outH, g.outW, packed.kp2 * 2);
+        const col = this.arena.alloc(band * g.outW * packed.kp2 * 2 + 16); // + slack of im2colI16
+        for (let b = 0; b < n; b++) {
+          for (let oy = 0; oy < g.outH; oy += band) {
+            const oy1 = Math.min(g.outH, oy + band);
+            k.im2colI16(px + b * h * w * cin, h, w, cin, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, oy, oy1, g.outW, zx, packed.kp2, col);
+            k.gemmI16((oy1 - oy) * g.outW, cout, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po + (b * rows + oy * g.outW) * cout, cout);
+          }
+        }
+      }
+    });
   }
 
   /** int8 depthwise conv2d (NHWC, channel multiplier 1) with fused requantization. */
@@ -297,41 +389,46 @@ export class Int8Kernels implements Int8LayerFactory {
       if (shape[3] !== c) throw new ShapeError(`depthwiseConv2d input has ${shape[3]} channels, the weights expect ${c}`);
       return convGeometry(shape[1]!, shape[2]!, window);
     };
-    return {
-      path: 'depthwise',
-      outputShape: (s) => {
-        const g = geom(s);
-        return [s[0]!, g.outH, g.outW, c];
-      },
-      run: (x) =>
-        this.scratch(() => {
-          const px = this.inputIn(x, 4);
-          const [n, h, w] = x.shape as [number, number, number];
-          const g = geom(x.shape);
-          const per = g.outH * g.outW * c;
-          const po = this.arena.alloc(n * per);
-          const scratch = this.arena.alloc(h * w * cPad * 2 + 4 * (kh * kw + 1));
-          for (let b = 0; b < n; b++) {
-            this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, pwp, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
-          }
-          return this.output(po, [n, g.outH, g.outW, c]);
-        }),
+    const outputShape = (s: readonly number[]): number[] => {
+      const g = geom(s);
+      return [s[0]!, g.outH, g.outW, c];
     };
+    return this.layer('depthwise', 4, outputShape, (px, shape, po) => {
+      const [n, h, w] = shape as [number, number, number];
+      const g = geom(shape);
+      const per = g.outH * g.outW * c;
+      const scratch = this.arena.alloc(h * w * cPad * 2 + 4 * (kh * kw + 1));
+      for (let b = 0; b < n; b++) {
+        this.k.depthwiseI16(px + b * h * w * c, h, w, c, kh, kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft, g.outH, g.outW, zx, pw, pwp, ep, rq.zeroPoint, rq.lo, rq.hi, po + b * per, scratch);
+      }
+    });
   }
 
   /** Elementwise int8 add of two tensors of equal shape (residual connections), fused activation included. */
   add(options: AddOptions): Int8BinaryLayer {
     const { lo, hi } = addRange(options);
+    const check = (a: Int8Input, b: Int8Input): void => {
+      if (size(a.shape) !== size(b.shape) || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(`add: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
+    };
+    const compute = (a: Int8Input, b: Int8Input, po: number): void => {
+      const pa = this.inputIn(a, a.shape.length);
+      const pb = this.inputIn(b, b.shape.length);
+      this.k.addI8(pa, options.a.zeroPoint, options.a.scale, pb, options.b.zeroPoint, options.b.scale, size(a.shape), options.output.scale, options.output.zeroPoint, lo, hi, po);
+    };
     return {
       run: (a, b) =>
         this.scratch(() => {
-          if (a.data.length !== b.data.length || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(`add: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
-          const pa = this.copyIn(a.data);
-          const pb = this.copyIn(b.data);
+          check(a, b);
           const po = this.arena.alloc(a.data.length);
-          this.k.addI8(pa, options.a.zeroPoint, options.a.scale, pb, options.b.zeroPoint, options.b.scale, a.data.length, options.output.scale, options.output.zeroPoint, lo, hi, po);
-          return this.output(po, [...a.shape]);
+          compute(a, b, po);
+          return { data: new Int8Array(this.arena.buffer, po, a.data.length).slice(), shape: [...a.shape] };
         }),
+      runResident: (a, b) => {
+        check(a, b);
+        const out = this.residentOut([...a.shape]);
+        this.scratch(() => compute(a, b, out.offset));
+        return out;
+      },
     };
   }
 
@@ -342,20 +439,22 @@ export class Int8Kernels implements Int8LayerFactory {
       const g = convGeometry(s[1]!, s[2]!, window);
       return [s[0]!, g.outH, g.outW, s[3]!];
     };
-    return {
-      path: 'simd128',
-      outputShape,
-      run: (x) =>
-        this.scratch(() => {
-          const px = this.inputIn(x, 4);
-          const [n, h, w, c] = x.shape as [number, number, number, number];
-          const g = convGeometry(h, w, window);
-          const per = g.outH * g.outW * c;
-          const po = this.arena.alloc(n * per);
-          for (let b = 0; b < n; b++) this.k.maxPoolI8(px + b * h * w * c, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, po + b * per);
-          return this.output(po, [n, g.outH, g.outW, c]);
-        }),
-    };
+    return this.layer('simd128', 4, outputShape, (px, shape, po) => {
+      const [n, h, w, c] = shape as [number, number, number, number];
+      const g = convGeometry(h, w, window);
+      const per = g.outH * g.outW * c;
+      for (let b = 0; b < n; b++) this.k.maxPoolI8(px + b * h * w * c, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, po + b * per);
+    });
+  }
+
+  /** int8 global average pooling (NHWC [n, h, w, c] to [n, c]): exact int32 sums, one requantization. */
+  globalAvgPool(options: GlobalAvgPoolOptions): Int8Layer {
+    globalAvgPoolRequant(options, 1);
+    return this.layer('simd128', 4, (s) => [s[0]!, s[3]!], (px, shape, po) => {
+      const [n, h, w, c] = shape as [number, number, number, number];
+      const rq = globalAvgPoolRequant(options, h * w);
+      this.k.globalAvgPoolI8(px, n, h * w, c, options.input.zeroPoint, rq.mult[0]!, rq.zeroPoint, rq.lo, rq.hi, po, this.arena.alloc(round(c, 8) * 4));
+    });
   }
 
   /** int8 dense (matMul x [batch, in] by weights [in, units]) with fused requantization. */
@@ -369,42 +468,31 @@ export class Int8Kernels implements Int8LayerFactory {
     const corr = packed.relaxed ? this.corrections(packed.relaxed.sums, zx) : 0;
     const relaxed = packed.relaxed;
     const k = this.k;
-    const check = (s: readonly number[]): void => {
+    const outputShape = (s: readonly number[]): number[] => {
       if (s[1] !== K) throw new ShapeError(`dense input has ${s[1]} features, the weights expect ${K}`);
+      return [s[0]!, N];
     };
-    return {
-      path: relaxed ? 'relaxed' : 'simd128',
-      outputShape: (s) => {
-        check(s);
-        return [s[0]!, N];
-      },
-      run: (x) =>
-        this.scratch(() => {
-          check(x.shape);
-          const px = this.inputIn(x, 2);
-          const m = x.shape[0]!;
-          const po = this.arena.alloc(m * N);
-          if (relaxed) {
-            let a = px;
-            let lda = K;
-            if (K % 4 !== 0) {
-              lda = relaxed.kp4;
-              a = this.arena.alloc(m * lda);
-              const buf = new Int8Array(this.arena.buffer);
-              for (let r = 0; r < m; r++) {
-                buf.copyWithin(a + r * lda, px + r * K, px + (r + 1) * K);
-                buf.fill(0, a + r * lda + K, a + (r + 1) * lda);
-              }
-            }
-            this.relaxedGemmFn(m, N, relaxed.kp4, a, lda, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
-          } else {
-            const col = this.arena.alloc(m * packed.kp2 * 2);
-            k.widenRowsI16(px, m, K, K, zx, packed.kp2, col);
-            k.gemmI16(m, N, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+    return this.layer(relaxed ? 'relaxed' : 'simd128', 2, outputShape, (px, shape, po) => {
+      const m = shape[0]!;
+      if (relaxed) {
+        let a = px;
+        let lda = K;
+        if (K % 4 !== 0) {
+          lda = relaxed.kp4;
+          a = this.arena.alloc(m * lda);
+          const buf = new Int8Array(this.arena.buffer);
+          for (let r = 0; r < m; r++) {
+            buf.copyWithin(a + r * lda, px + r * K, px + (r + 1) * K);
+            buf.fill(0, a + r * lda + K, a + (r + 1) * lda);
           }
-          return this.output(po, [m, N]);
-        }),
-    };
+        }
+        this.relaxedGemmFn(m, N, relaxed.kp4, a, lda, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+      } else {
+        const col = this.arena.alloc(m * packed.kp2 * 2);
+        k.widenRowsI16(px, m, K, K, zx, packed.kp2, col);
+        k.gemmI16(m, N, packed.kp2, col, packed.b16, ep, rq.zeroPoint, rq.lo, rq.hi, po, N);
+      }
+    });
   }
 }
 

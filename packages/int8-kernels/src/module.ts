@@ -13,6 +13,8 @@ export interface KernelExports {
   depthwiseI16(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, zx: number, w: number, wp: number, ep: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
   addI8(a: number, za: number, sa: number, b: number, zb: number, sb: number, n: number, so: number, zo: number, lo: number, hi: number, out: number): void;
   maxPoolI8(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, OH: number, OW: number, out: number): void;
+  globalAvgPoolI8(x: number, n: number, HW: number, C: number, zx: number, mult: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
+  quantizeF32(src: number, n: number, s: number, zpOut: number, lo: number, hi: number, out: number): void;
   /** Relaxed build only. */
   gemmI8Relaxed?(M: number, N: number, kp: number, a: number, lda: number, b: number, corr: number, ep: number, zpOut: number, lo: number, hi: number, out: number, outStride: number): void;
   /** Relaxed build only: gemmI8Relaxed on i32x4.relaxed_dot_i8x16_i7x16_add_s (only where {@link dotAddExact}). */

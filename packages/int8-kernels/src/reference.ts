@@ -1,6 +1,6 @@
 import { ShapeError } from '@bonsai/core';
 import { convGeometry, type WindowOptions } from './geometry';
-import { addRange, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
+import { addRange, globalAvgPoolRequant, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type GlobalAvgPoolOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
 import { requantConstants, requantize, roundHalfEven, type Requant } from './requant';
 
 /**
@@ -130,6 +130,21 @@ export function maxPoolReference(x: Int8Array, shape: readonly number[], window:
   return out;
 }
 
+/** Reference int8 global average pooling: acc = sum over the pixels of x - zx, requantized by {@link globalAvgPoolRequant}. */
+export function globalAvgPoolReference(x: Int8Array, shape: readonly number[], o: GlobalAvgPoolOptions): Int8Array {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const rq = globalAvgPoolRequant(o, h * w);
+  const out = new Int8Array(n * c);
+  for (let b = 0; b < n; b++) {
+    for (let ci = 0; ci < c; ci++) {
+      let acc = 0;
+      for (let p = 0; p < h * w; p++) acc += x[(b * h * w + p) * c + ci]! - o.input.zeroPoint;
+      out[b * c + ci] = requantize(acc, rq.mult[0]!, rq.bias[0]!, rq);
+    }
+  }
+  return out;
+}
+
 /** The layer factories shared by the WASM kernels and the reference (see {@link ReferenceKernels}). */
 export interface Int8LayerFactory {
   conv2d(options: Conv2dOptions): Int8Layer;
@@ -137,6 +152,7 @@ export interface Int8LayerFactory {
   dense(options: DenseOptions): Int8Layer;
   add(options: AddOptions): Int8BinaryLayer;
   maxPool(options: WindowOptions): Int8Layer;
+  globalAvgPool(options: GlobalAvgPoolOptions): Int8Layer;
 }
 
 function windowOf(o: WindowOptions): WindowOptions {
@@ -194,6 +210,12 @@ export class ReferenceKernels implements Int8LayerFactory {
       return [s[0]!, g.outH, g.outW, s[3]!];
     };
     return { path: 'reference', outputShape, run: (x) => ({ data: maxPoolReference(x.data, x.shape, win), shape: outputShape(x.shape) }) };
+  }
+
+  globalAvgPool(o: GlobalAvgPoolOptions): Int8Layer {
+    globalAvgPoolRequant(o, 1);
+    const outputShape = (s: readonly number[]): number[] => [s[0]!, s[3]!];
+    return { path: 'reference', outputShape, run: (x) => ({ data: globalAvgPoolReference(x.data, x.shape, o), shape: outputShape(x.shape) }) };
   }
 
   dense(o: DenseOptions): Int8Layer {

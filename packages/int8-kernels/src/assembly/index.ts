@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow, finishTile, pack8 } from './common';
+import { finishRow, finishTile, pack8, requant4, store8 } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -245,4 +245,72 @@ export function maxPoolI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh
       }
     }
   }
+}
+
+/**
+ * Global average pooling of `n` NHWC int8 images of HW pixels and C channels: acc = sum of x - zx
+ * over the pixels (exact int32), then the requantization of the other kernels with the multiplier
+ * `mult` (= f32(sx / (HW * sy))) and no bias. `scratch` holds C rounded up to 8 int32.
+ */
+export function globalAvgPoolI8(x: usize, n: i32, HW: i32, C: i32, zx: i32, mult: f32, zpOut: i32, qlo: i32, qhi: i32, out: usize, scratch: usize): void {
+  const cPad = (C + 7) & ~7;
+  const zp = i32x4.splat(zpOut);
+  const lo = f32x4.splat(<f32>(qlo - zpOut));
+  const hi = f32x4.splat(<f32>(qhi - zpOut));
+  const mv = f32x4.splat(mult);
+  const bias = f32x4.splat(0);
+  const corr = i32x4.splat(-zx * HW);
+  const cLast = C - 8;
+  for (let b = 0; b < n; b++) {
+    const img = x + <usize>b * <usize>HW * <usize>C;
+    memory.fill(scratch, 0, <usize>cPad << 2);
+    for (let p = 0; p < HW; p++) {
+      const src = img + <usize>p * <usize>C;
+      let c = 0;
+      for (; c + 8 <= C; c += 8) {
+        const v = v128.load8x8_s(src + <usize>c);
+        const s = scratch + (<usize>c << 2);
+        v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_s(v)));
+        v128.store(s + 16, i32x4.add(v128.load(s + 16), i32x4.extend_high_i16x8_s(v)));
+      }
+      for (; c < C; c++) {
+        const s = scratch + (<usize>c << 2);
+        store<i32>(s, load<i32>(s) + <i32>load<i8>(src + <usize>c));
+      }
+    }
+    const o = out + <usize>b * <usize>C;
+    for (let c = 0; c < C; c += 8) {
+      const s = scratch + (<usize>c << 2);
+      const r0 = requant4(i32x4.add(v128.load(s), corr), mv, bias, lo, hi, zp);
+      const r1 = requant4(i32x4.add(v128.load(s + 16), corr), mv, bias, lo, hi, zp);
+      store8(o + <usize>c, pack8(r0, r1), c <= cLast ? 8 : C - c);
+    }
+  }
+}
+
+/**
+ * float32 values to int8 as fake quantization rounds them: clamp(round_half_even(f32(v / s)) + zp, qmin, qmax)
+ * (the clamp is applied before rounding, in the centered domain: the same for integer bounds).
+ */
+export function quantizeF32(src: usize, n: i32, s: f32, zpOut: i32, qlo: i32, qhi: i32, out: usize): void {
+  const sv = f32x4.splat(s);
+  const zp = i32x4.splat(zpOut);
+  const lo = f32x4.splat(<f32>(qlo - zpOut));
+  const hi = f32x4.splat(<f32>(qhi - zpOut));
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const p = src + (<usize>i << 2);
+    const a = quantLanes(v128.load(p), sv, lo, hi, zp);
+    const b = quantLanes(v128.load(p + 16), sv, lo, hi, zp);
+    v128.store64_lane(out + <usize>i, pack8(a, b), 0);
+  }
+  for (; i < n; i++) {
+    const v = min(max(load<f32>(src + (<usize>i << 2)) / s, <f32>(qlo - zpOut)), <f32>(qhi - zpOut));
+    store<i8>(out + <usize>i, <i8>(<i32>nearest<f32>(v) + zpOut));
+  }
+}
+
+function quantLanes(v: v128, s: v128, lo: v128, hi: v128, zp: v128): v128 {
+  const q = f32x4.min(f32x4.max(f32x4.div(v, s), lo), hi);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(q)), zp);
 }

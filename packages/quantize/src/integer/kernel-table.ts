@@ -1,5 +1,5 @@
 import type { Attrs } from '@bonsai/core';
-import type { AddOptions, FusedActivation, Int8BinaryLayer, Int8Layer, Int8LayerFactory, RequantOptions } from '@bonsai/int8-kernels';
+import type { AddOptions, FusedActivation, GlobalAvgPoolOptions, Int8BinaryLayer, Int8Layer, Int8LayerFactory, RequantOptions } from '@bonsai/int8-kernels';
 import type { QuantizedTensor } from '../quantized-model';
 
 /** What a table entry needs to build one int8 layer. */
@@ -69,4 +69,9 @@ export const INT8_PASSTHROUGH: Readonly<Record<string, 'reshape' | ((kernels: In
 /** Elementwise ops of two int8 inputs with a kernel (residual adds). */
 export const INT8_ELEMENTWISE: Readonly<Record<string, (kernels: Int8LayerFactory, options: AddOptions) => Int8BinaryLayer>> = {
   add: (k, options) => k.add(options),
+};
+
+/** Reductions of one int8 input onto the output's own grid (no weights): global average pooling. */
+export const INT8_REDUCTIONS: Readonly<Record<string, (kernels: Int8LayerFactory, options: GlobalAvgPoolOptions) => Int8Layer>> = {
+  globalAvgPool: (k, options) => k.globalAvgPool(options),
 };

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attrs, getOp, type ModelInputs, type NodeId, type OpSpec, resolveInputs, type RunResult } from '@bonsai/core';
-import type { FusedActivation, Int8BinaryLayer, Int8Layer, Int8LayerFactory } from '@bonsai/int8-kernels';
+import { type FusedActivation, type Int8BinaryLayer, type Int8Input, Int8Kernels, type Int8Layer, type Int8LayerFactory, isResident, type ResidentTensor } from '@bonsai/int8-kernels';
 import { fakeQuant } from '../fake-quant';
 import type { QParams } from '../qparams';
 import type { QuantizedModel } from '../quantized-model';
-import { FUSED_ACTIVATIONS, INT8_ELEMENTWISE, INT8_KERNELS, INT8_PASSTHROUGH } from './kernel-table';
+import { FUSED_ACTIVATIONS, INT8_ELEMENTWISE, INT8_KERNELS, INT8_PASSTHROUGH, INT8_REDUCTIONS } from './kernel-table';
 import { centered, fromCentered, type Int8Value, isInt8Grid, toFloat, toInt8 } from './values';
 
 /** How one node runs in the integer plan. */
 export type StepKind =
-  /** An int8 kernel (conv2d, depthwise, dense), fused activation included. */
+  /** An int8 kernel (conv2d, depthwise, dense, global average pooling), fused activation included. */
   | 'int8'
   /** The activation fused into the previous int8 step: nothing to compute. */
   | 'fused'
@@ -47,9 +47,11 @@ interface Step extends PlanStepInfo {
   readonly fusedFrom?: NodeId;
 }
 
-/** A node's value during a run: int8 integers, float32 tensor, or both. */
+/** A node's value during a run: int8 integers (in JavaScript, or resident in the kernels' memory), float32 tensor, or both. */
 interface Value {
   q?: Int8Value;
+  /** The int8 value left in the WASM kernels' memory, and its grid. */
+  r?: { t: ResidentTensor; qp: QParams };
   f?: tf.Tensor;
 }
 
@@ -63,7 +65,7 @@ interface Value {
 export class IntegerPlan {
   private readonly steps: readonly Step[];
 
-  constructor(private readonly model: QuantizedModel, kernels: Int8LayerFactory) {
+  constructor(private readonly model: QuantizedModel, private readonly kernels: Int8LayerFactory) {
     this.steps = buildSteps(model, kernels);
   }
 
@@ -77,28 +79,54 @@ export class IntegerPlan {
     return this.steps.filter((s) => s.kind === 'int8').length;
   }
 
-  /** Runs the plan (inference); the outputs are float32 tensors the caller owns. */
+  /**
+   * Runs the plan (inference); the outputs are float32 tensors the caller owns. On the WASM
+   * kernels, int8 values stay in the module's memory from one int8 step to the next (the input is
+   * quantized there too); they are copied out only where a float step or an output reads them.
+   */
   run(inputs: ModelInputs): RunResult {
+    const k = this.kernels;
+    return k instanceof Int8Kernels ? k.resident(() => this.runSteps(inputs, k)) : this.runSteps(inputs, undefined);
+  }
+
+  private runSteps(inputs: ModelInputs, wasm: Int8Kernels | undefined): RunResult {
     const graph = this.model.graph;
     const feeds = resolveInputs(graph, inputs);
     return tf.tidy(() => {
       const values = new Map<NodeId, Value>();
+      /** The int8 value in JavaScript memory (copied out of the kernels' memory when resident). */
+      const inJs = (v: Value): Int8Value => {
+        if (!v.q && v.r) v.q = { data: wasm!.read(v.r.t), shape: v.r.t.shape, qp: v.r.qp };
+        return v.q!;
+      };
       const asFloat = (id: NodeId): tf.Tensor => {
         const v = values.get(id)!;
-        if (!v.f) v.f = tf.tensor(toFloat(v.q!), [...v.q!.shape], 'float32');
+        if (!v.f) {
+          const q = inJs(v);
+          v.f = tf.tensor(toFloat(q), [...q.shape], 'float32');
+        }
         return v.f;
       };
-      const asInt8 = (id: NodeId, qp: QParams): Int8Value => {
+      /** The int8 value on `qp` for a kernel: resident when it is, quantized from float if needed. */
+      const asInt8 = (id: NodeId, qp: QParams): Int8Input & { qp: QParams } => {
         const v = values.get(id)!;
+        if (v.r && v.r.qp === qp) return { ...v.r.t, qp };
         if (!v.q || v.q.qp !== qp) v.q = toInt8(v.f!.dataSync() as Float32Array, v.f!.shape, qp);
         return v.q;
       };
+      const setInt8 = (id: NodeId, y: Int8Input, qp: QParams): void => {
+        values.set(id, isResident(y) ? { r: { t: y, qp } } : { q: { data: y.data, shape: y.shape, qp } });
+      };
+      const runLayer = (layer: Int8Layer, x: Int8Input): Int8Input => (wasm && layer.runResident ? layer.runResident(x) : layer.run(x as Int8Value));
       for (const s of this.steps) {
         switch (s.kind) {
           case 'input': {
             const x = feeds.get(s.node)!;
             // Quantized straight to int8 when only int8 steps read it (same integers as fakeQuant).
-            if (s.int8Only && s.qp) values.set(s.node, { q: toInt8(x.dataSync() as Float32Array, x.shape, s.qp) });
+            if (s.int8Only && s.qp && wasm) {
+              const qp = s.qp;
+              values.set(s.node, { r: { t: wasm.quantize(x.dataSync() as Float32Array, x.shape, { scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax }), qp } });
+            } else if (s.int8Only && s.qp) values.set(s.node, { q: toInt8(x.dataSync() as Float32Array, x.shape, s.qp) });
             else values.set(s.node, { f: s.qp ? fakeQuant(x, s.qp) : x });
             break;
           }
@@ -107,9 +135,9 @@ export class IntegerPlan {
             const x = asInt8(s.inputs[0]!, src.qp!);
             const shape = x.shape;
             const rows = s.rows ? [shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1]!] : shape;
-            const y = s.layer!.run({ data: x.data, shape: rows });
+            const y = runLayer(s.layer!, { ...x, shape: rows });
             const outShape = s.rows ? [...shape.slice(0, -1), y.shape[1]!] : y.shape;
-            values.set(s.node, { q: { data: y.data, shape: outShape, qp: s.qp! } });
+            setInt8(s.node, { ...y, shape: outShape }, s.qp!);
             break;
           }
           case 'fused':
@@ -118,21 +146,24 @@ export class IntegerPlan {
           case 'int8add': {
             const a = asInt8(s.inputs[0]!, stepOf(this.steps, s.inputs[0]!).qp!);
             const b = asInt8(s.inputs[1]!, stepOf(this.steps, s.inputs[1]!).qp!);
-            const y = s.binary!.run(a, b);
-            values.set(s.node, { q: { data: y.data, shape: a.shape, qp: s.qp! } });
+            const y = wasm && s.binary!.runResident ? s.binary!.runResident(a, b) : s.binary!.run(a as Int8Value, b as Int8Value);
+            setInt8(s.node, { ...y, shape: a.shape }, s.qp!);
             break;
           }
           case 'reshape': {
-            const x = values.get(s.inputs[0]!)!.q!;
-            values.set(s.node, { q: { data: x.data, shape: [x.shape[0]!, ...graph.shape(s.node)], qp: x.qp } });
+            const v = values.get(s.inputs[0]!)!;
+            const shape = (t: { shape: readonly number[] }): number[] => [t.shape[0]!, ...graph.shape(s.node)];
+            values.set(s.node, v.r ? { r: { t: { offset: v.r.t.offset, shape: shape(v.r.t) }, qp: v.r.qp } } : { q: { ...v.q!, shape: shape(v.q!) } });
             break;
           }
           case 'passthrough': {
-            const x = values.get(s.inputs[0]!)!.q!;
+            const v = values.get(s.inputs[0]!)!;
             if (s.layer) {
-              values.set(s.node, { q: { ...s.layer.run(x), qp: x.qp } });
+              const qp = v.r?.qp ?? v.q!.qp;
+              setInt8(s.node, runLayer(s.layer, v.r ? v.r.t : v.q!), qp);
               break;
             }
+            const x = inJs(v);
             const t = tf.tensor(centered(x), [...x.shape], 'float32');
             const y = s.spec.forward([t], {}, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
             values.set(s.node, { q: fromCentered(y.dataSync() as Float32Array, y.shape, x.qp) });
@@ -203,6 +234,15 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
         const binary = ew(kernels, { a: quantOf(a), b: quantOf(b), output: quantOf(out.qp), activation: out.activation, qmin: out.qp.qmin, qmax: out.qp.qmax });
         push({ ...base, kind: 'int8add', binary, qp: out.qp });
         if (out.fused) fusedInto.set(out.fused, node.id);
+        continue;
+      }
+    }
+    const reduce = INT8_REDUCTIONS[node.op];
+    if (reduce && node.inputs.length === 1 && src && INT8_VALUED.has(src.kind) && isInt8Grid(src.qp)) {
+      const out = outputGrid(model, node.id, actQp);
+      if (out && out.activation === 'none') {
+        const layer = reduce(kernels, { input: quantOf(src.qp), output: quantOf(out.qp), qmin: out.qp.qmin, qmax: out.qp.qmax });
+        push({ ...base, kind: 'int8', layer, qp: out.qp });
         continue;
       }
     }
