@@ -1,5 +1,5 @@
 import type { Batch, Callback } from '@bonsai/core';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { DataBatch, Dataset, StreamOptions } from './dataset';
 import { DatasetError } from './errors';
 import { DEFAULT_SEED } from './shuffle';
@@ -16,6 +16,11 @@ export interface TrainingStreamOptions extends Omit<StreamOptions, 'shuffle' | '
    * data, replaces labels otherwise. Its result is owned by the batch.
    */
   target?: (x: tf.Tensor, batch: DataBatch) => tf.Tensor;
+  /**
+   * Replaces a batch's inputs before `target` sees them (e.g. seeded augmentation: epoch `epoch`,
+   * batches in order); the original `x` is disposed unless returned. Its result is owned by the batch.
+   */
+  input?: (x: tf.Tensor, batch: DataBatch, epoch: number) => tf.Tensor;
 }
 
 /** Streamed data for core's `train()`: pass `data` as the data and `callback` among the callbacks. */
@@ -37,7 +42,7 @@ export interface TrainingStream {
  * @throws DatasetError (when iterated) if `callback` was not passed to `train`, or for unlabeled data without `target`.
  */
 export function trainingStream(dataset: Dataset, options: TrainingStreamOptions): TrainingStream {
-  const { target } = options;
+  const { target, input } = options;
   if (!dataset.labeled && !target) throw new DatasetError('unlabeled data needs a target function (e.g. the teacher model) to train on');
   const seed = options.seed ?? DEFAULT_SEED;
   let iterator: AsyncGenerator<DataBatch> | undefined;
@@ -50,7 +55,18 @@ export function trainingStream(dataset: Dataset, options: TrainingStreamOptions)
       ready = undefined;
       return;
     }
-    const { x, y } = result.value;
+    const { y } = result.value;
+    let { x } = result.value;
+    if (input) {
+      const raw = x;
+      try {
+        x = input(raw, result.value, epochOpen);
+      } catch (e) {
+        tf.dispose([raw, ...(y ? [y] : [])]);
+        throw e;
+      }
+      if (x !== raw) raw.dispose();
+    }
     if (target) {
       y?.dispose();
       ready = { x, y: target(x, result.value) };

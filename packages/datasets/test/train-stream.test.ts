@@ -2,7 +2,7 @@ import { GraphBuilder, initBackend, Model, sgd, shuffledIndices, train, type Bat
 import * as tf from '@tensorflow/tfjs-core';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, imageFolder, trainingStream } from '../src/index';
+import { arrayDataset, DatasetError, imageFolder, trainingStream } from '../src/index';
 import { tempDir, writeMnistTree } from './image-helpers';
 
 const COUNT = 40;
@@ -78,6 +78,37 @@ describe('trainingStream feeds core train()', () => {
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: unlabeled.size }, (_, i) => i));
     await expect(train(model, trainingStream(labeled, { batchSize: 8 }).data, { epochs: 1, optimizer: opt })).rejects.toThrow(/pass stream\.callback/);
     for (const m of [model, teacher]) m.dispose();
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('input replaces each batch\'s x before target sees it (epoch passed, the original disposed)', async () => {
+    const before = tf.memory().numTensors;
+    // 6 samples of 2 values: sample i holds [i, -i]
+    const ds = arrayDataset({ data: Float32Array.from({ length: 12 }, (_, k) => (k % 2 ? -1 : 1) * Math.floor(k / 2)), shape: [6, 2] });
+    const b = new GraphBuilder();
+    const model = Model.create(b.build(b.dense(b.input([2], { name: 'x' }), { units: 2, name: 'fc' })), { seed: 1 });
+    const seen: Array<[number, number[]]> = [];
+    const stream = trainingStream(ds, {
+      batchSize: 4,
+      shuffle: false,
+      input: (x, _batch, epoch) => tf.mul(x, epoch + 2),
+      target: (x, batch) => {
+        seen.push([batch.indices[0]!, Array.from(x.dataSync())]);
+        expect(batch.x.isDisposed).toBe(true); // the raw batch was replaced and disposed
+        return tf.zeros([x.shape[0]!, 2]);
+      },
+    });
+    const opt = sgd({ lr: 1e-9 });
+    await train(model, stream.data, { epochs: 2, optimizer: opt, callbacks: [stream.callback] });
+    // hand computation: batch 1 = samples 0..3, batch 2 = samples 4, 5; epoch e scales by e + 2
+    expect(seen).toEqual([
+      [0, [0, -0, 2, -2, 4, -4, 6, -6]],
+      [4, [8, -8, 10, -10]],
+      [0, [0, -0, 3, -3, 6, -6, 9, -9]],
+      [4, [12, -12, 15, -15]],
+    ]);
+    model.dispose();
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
