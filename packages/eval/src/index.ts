@@ -1,5 +1,6 @@
 /**
- * @bonsai/eval — what compression buys and costs: accuracy (top-1/top-k), params and non-zeros,
+ * @bonsai/eval — what compression buys and costs: accuracy (top-1/top-k), agreement with the
+ * original model (top-1/top-5, KL, max |Δ|), params and non-zeros,
  * dense and effective MACs, serialized size, latency, side-by-side comparisons and layer-wise
  * sensitivity sweeps.
  */
@@ -9,6 +10,7 @@ export { countMacs, type MacsReport, type MacsRow } from './macs';
 export { serializedSize, fileSize, type SizeReport } from './size';
 export { benchmarkLatency, type LatencyOptions, type LatencyResult } from './latency';
 export { evaluate, type EvaluateOptions, type Metrics } from './evaluate';
+export { agreement, modelAgreement, type Agreement, type ModelAgreementOptions } from './agreement';
 export { compare, compareModels, type Comparison, type ComparisonRow, type CompareOptions, type Ratios, type Deltas } from './compare';
 export {
   sensitivity, sensitivityTable, l1KernelPrune, DEFAULT_SENSITIVITY_RATIOS,

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@bonsai/core';
+import { GraphBuilder, initBackend, Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { agreement } from '../src/index';
-import { trainBatches, type DataSplits } from '../src/data';
+import { agreement, modelAgreement } from '../src/index';
+import { setParam } from './helpers';
 
 describe('agreement (label-free evaluation)', () => {
   beforeAll(async () => {
@@ -64,39 +64,29 @@ describe('agreement (label-free evaluation)', () => {
     expect(() => agreement(x, y)).toThrow(/both be \[n, classes\]/);
     tf.dispose([x, y]);
   });
-});
 
-describe('shift augmentation', () => {
-  it('translates each sample by a seeded offset within ±shift, zero-filling, and keeps labels', () => {
-    // 3 samples of 5x5x1 holding a single 1 at the centre: after a shift (dy, dx) the 1 is at (2+dy, 2+dx)
-    const images = new Float32Array(3 * 25);
-    for (let i = 0; i < 3; i++) images[i * 25 + 12] = 1;
-    const d: DataSplits = {
-      name: 't', train: { images, labels: Uint8Array.from([0, 1, 2]), count: 3 }, test: { images: new Float32Array(0), labels: new Uint8Array(0), count: 0 },
-      imageShape: [5, 5, 1], numClasses: 3, labeled: true, batchSize: 3, seed: 1,
+  it('modelAgreement runs both models in batches: a hand-built dense pair', () => {
+    const make = (kernel: number[]): Model => {
+      const b = new GraphBuilder();
+      const m = Model.create(b.build(b.dense(b.input([2], { name: 'x' }), { units: 3, name: 'fc' })));
+      setParam(m, 'fc', 'kernel', kernel);
+      setParam(m, 'fc', 'bias', [0, 0, 0.5]);
+      return m;
     };
-    const seen = new Set<string>();
-    for (let epoch = 0; epoch < 8; epoch++) {
-      for (const b of trainBatches(d, 3, 1, { shift: 2 })(epoch)) {
-        const x = b.x.dataSync();
-        const y = b.y.dataSync();
-        for (let i = 0; i < 3; i++) {
-          const ones = [...x.subarray(i * 25, (i + 1) * 25)].map((v, k) => [v, k] as const).filter(([v]) => v !== 0);
-          expect(ones).toHaveLength(1);
-          expect(ones[0]![0]).toBe(1);
-          const [r, c] = [Math.floor(ones[0]![1] / 5), ones[0]![1] % 5];
-          seen.add(`${r - 2},${c - 2}`);
-          expect(Array.from(y.subarray(i * 3, (i + 1) * 3)).reduce((a, v) => a + v, 0)).toBe(1);
-        }
-        tf.dispose([b.x, b.y]);
-      }
-    }
-    for (const o of seen) for (const v of o.split(',').map(Number)) expect(Math.abs(v)).toBeLessThanOrEqual(2);
-    expect(seen.size).toBeGreaterThan(5);
-    // same seed and epoch: the same batches
-    const [a] = [...trainBatches(d, 3, 1, { shift: 2 })(3)];
-    const [b] = [...trainBatches(d, 3, 1, { shift: 2 })(3)];
-    expect([...a!.x.dataSync()]).toEqual([...b!.x.dataSync()]);
-    tf.dispose([a!.x, a!.y, b!.x, b!.y]);
+    // original: x -> [x0, x1, 0.5]; compressed: x -> [x1, x0, 0.5]
+    const [original, compressed] = [make([1, 0, 0, 0, 1, 0]), make([0, 1, 0, 1, 0, 0])];
+    const x = tf.tensor2d([[2, 1], [0, 0], [1, 3]]);
+    const before = tf.memory().numTensors;
+    const a = modelAgreement(original, compressed, x, { batchSize: 2 });
+    // top-1: original 0, 2, 1; compressed 1, 2, 0 -> only the middle row agrees
+    expect(a.top1).toBeCloseTo(1 / 3, 9);
+    expect(a.k).toBe(3);
+    expect(a.top5).toBe(1);
+    expect(a.maxAbsDiff).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => modelAgreement(original, {} as Model, x)).toThrow(/modelAgreement/);
+    tf.dispose(x);
+    original.dispose();
+    compressed.dispose();
   });
 });

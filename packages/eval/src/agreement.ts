@@ -1,9 +1,10 @@
-import { ShapeError } from '@bonsai/core';
+import { ShapeError, type Model } from '@bonsai/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkModel, checkTensor } from './validate';
 
 /**
- * How closely a compressed model follows the original on the same inputs, for data without
- * labels. These are agreement numbers, not accuracy: they say nothing about being right.
+ * How closely a compressed model follows the original on the same inputs (for data without
+ * labels, or to see how faithful a compressed model is). These are agreement numbers, not accuracy: they say nothing about being right.
  */
 export interface Agreement {
   /** Samples compared. */
@@ -84,4 +85,28 @@ function binaryAgreement(teacherOut: tf.Tensor, studentOut: tf.Tensor): Agreemen
     maxAbsDiff = Math.max(maxAbsDiff, Math.abs(t[i]! - s[i]!));
   }
   return { samples: n, top1: same / n, top5: same / n, k: 1, meanKl: Math.max(0, kl / n), maxAbsDiff, binary: true };
+}
+
+/** Options of {@link modelAgreement}. */
+export interface ModelAgreementOptions {
+  /** Samples per forward pass (default 256). */
+  batchSize?: number;
+}
+
+/**
+ * {@link agreement} of `compressed` with `original` on inputs `x` (both models' first outputs,
+ * `[n, classes]`, computed in inference mode `batchSize` samples at a time). Leaves no tensors behind.
+ * @throws ConfigError for a non-model or non-tensor argument; ShapeError as {@link agreement}.
+ */
+export function modelAgreement(original: Model, compressed: Model, x: tf.Tensor, options: ModelAgreementOptions = {}): Agreement {
+  checkModel(original, 'modelAgreement');
+  checkModel(compressed, 'modelAgreement');
+  checkTensor(x, 'x', 'modelAgreement');
+  const batchSize = options.batchSize ?? 256;
+  const [t, s] = [original.predict(x, { batchSize }), compressed.predict(x, { batchSize })];
+  try {
+    return agreement(t, s);
+  } finally {
+    tf.dispose([t, s]);
+  }
 }
