@@ -16,7 +16,7 @@ export { RunContext, type RunOptions } from './context';
 export { demoRecipe, DEMO_DEFAULTS, type DemoOptions } from './commands/demo-recipe';
 export { commands, allFlags, type CommandInfo } from './commands/registry';
 export { runInspect, type InspectResult, type TensorInfo } from './commands/inspect-command';
-export { agreement, type Agreement } from './agreement';
+export { agreement, type Agreement } from '@bonsai/eval';
 export { locateModel, formatOf, FORMAT_NAMES, type ModelFormat, type ModelLocation } from './model-format';
 export { checkWritable } from './out-dir';
 export { installProcessHandlers } from './process-handlers';

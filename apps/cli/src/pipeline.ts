@@ -10,6 +10,7 @@ import { resolvePreprocess } from './preprocess-inference';
 import type { Recipe, Step } from './recipe';
 import { agreementTable, writeReport } from './report';
 import { evalStep, measure, referenceOutputs } from './steps/eval';
+import { predictPart } from './stream';
 import { exportStep } from './steps/export';
 import { gradualPruneStep, pruneStep } from './steps/prune';
 import { budgetStep } from './steps/budget';
@@ -75,18 +76,25 @@ export interface RunRecipeOptions {
 /** Steps that leave the model as it is: a row measured before them still describes the final model. */
 const READ_ONLY_STEPS: ReadonlySet<Step['type']> = new Set(['eval', 'save', 'export']);
 
-/** Replaces the labels of unlabeled data by the model's top-1 classes (targets for losses that need one, e.g. Taylor). */
-function pseudoLabel(model: Model, data: DataSplits): void {
-  for (const split of [data.train, data.test]) {
-    const step = batchForMemory(model, 500, { training: false });
-    for (let i = 0; i < split.count; i += step) {
-      const n = Math.min(step, split.count - i);
-      const size = data.imageShape.reduce((a, b) => a * b, 1);
-      const top = tf.tidy(() => tf.argMax(model.forward(tf.tensor(split.images.subarray(i * size, (i + n) * size), [n, ...data.imageShape])), 1));
-      split.labels.set(top.dataSync(), i);
-      top.dispose();
-    }
+/**
+ * Unlabeled data: the model's top-1 classes become the parts' stand-in labels (targets looked up
+ * by index where a loss needs one, e.g. Taylor importance): one streamed pass over the training
+ * part; the held-out part's come from the reference outputs.
+ */
+async function pseudoLabel(model: Model, data: DataSplits, reference: tf.Tensor): Promise<void> {
+  const top = (out: tf.Tensor): Int32Array => {
+    const t = tf.tidy(() => tf.argMax(tf.reshape(out, [out.shape[0]!, -1]), 1));
+    const v = t.dataSync() as Int32Array;
+    t.dispose();
+    return v;
+  };
+  const train = await predictPart(model, data, data.train, batchForMemory(model, 500, { training: false }));
+  try {
+    data.train.labels.set(top(train));
+  } finally {
+    train.dispose();
   }
+  data.test.labels.set(top(reference));
 }
 
 /**
@@ -113,16 +121,19 @@ export async function runRecipe(recipe: Recipe, ctx: RunContext, options: RunRec
   try {
     await checkOutputs(recipe, options.cwd, sourced?.format ?? 'bonsai');
     const inputShape = model ? model.graph.shape(model.graph.inputs[0]!) : undefined;
-    const numClasses = model ? model.graph.shape(model.graph.outputs[0]!).at(-1) : undefined;
+    const outputShape = model ? model.graph.shape(model.graph.outputs[0]!) : undefined;
+    const numClasses = outputShape?.at(-1);
     // How file data is preprocessed: given, recorded in the model, the model's own scaling, or the default.
     const pre = recipe.data.path !== undefined ? resolvePreprocess(recipe.data.preprocess, sourced) : undefined;
     if (pre) ctx.log(pre.note);
-    const data = await (options.loadData ?? loadData)(pre ? { ...recipe.data, preprocess: pre.preset } : recipe.data, { cwd: options.cwd, inputShape, numClasses });
+    const data = await (options.loadData ?? loadData)(pre ? { ...recipe.data, preprocess: pre.preset } : recipe.data, { cwd: options.cwd, inputShape, numClasses, outputShape });
     ctx.log(`data: ${data.name}, ${data.train.count} train / ${data.test.count} test samples${data.labeled ? '' : ' (no labels: fine-tuning distils from the input model; evaluation reports agreement with it, not accuracy)'}`);
     model ??= buildZoo(recipe.model, { seed: recipe.seed, imageShape: data.imageShape, numClasses: data.numClasses });
-    if (!data.labeled) pseudoLabel(model, data);
     state = { recipe, ctx, cwd: options.cwd, data, model, stage: [], baseLabel: sourced?.label ?? 'dense', format: sourced?.format ?? 'bonsai', rows: [], masked: false, preprocess: pre?.preset };
-    if (!data.labeled) reference = state.referenceOutputs = referenceOutputs(state);
+    if (!data.labeled) {
+      reference = state.referenceOutputs = await referenceOutputs(state);
+      await pseudoLabel(model, data, reference);
+    }
     if (model instanceof QuantizedModel) {
       await adoptQuantized(state, model);
       state.stage.push(`${model.mode} quantized`);

@@ -1,8 +1,7 @@
 import { IoError } from '@bonsai/core';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { markdownTable } from '@bonsai/eval';
-import type { Agreement } from './agreement';
+import { markdownTable, type Agreement } from '@bonsai/eval';
 import type { PipelineResult } from './pipeline';
 import type { Row } from './steps/state';
 

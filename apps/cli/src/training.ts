@@ -1,9 +1,11 @@
-import { accuracy } from '@bonsai/eval';
+import { topKAccuracies } from '@bonsai/eval';
+import * as tf from '@tensorflow/tfjs-core';
 import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type NodeId, type Optimizer } from '@bonsai/core';
 import { batchForMemory } from './batch-memory';
 import { recalibrateBatchNorm } from './bn-recalibration';
 import type { RunContext } from './context';
-import { testTensors, trainBatches, type Augment, type DataSplits } from './data';
+import type { DataSplits } from './data';
+import { partBatches, trainingData, type Augment } from './stream';
 
 /** Training settings shared by train, fineTune, distill and gradualPrune steps. */
 export interface TrainSettings {
@@ -41,19 +43,23 @@ function makeSchedule(s: TrainSettings, lr: number, totalSteps: number): LrSched
   return constantLr(lr);
 }
 
-/** Test accuracy of `model` on the data's test split (no lasting tensors). */
-export function testAccuracy(model: Model, data: DataSplits): number {
-  const { x, y } = testTensors(data);
-  try {
-    return accuracy(model, x, y, { batchSize: batchForMemory(model, 500, { training: false }) });
-  } finally {
-    x.dispose();
-    y.dispose();
+/** Test accuracy of `model` on the data's held-out part, streamed batch by batch (no lasting tensors). */
+export async function testAccuracy(model: Model, data: DataSplits): Promise<number> {
+  const batchSize = batchForMemory(model, 500, { training: false });
+  let hits = 0;
+  for await (const b of partBatches(data, data.test, { batchSize })) {
+    try {
+      hits += topKAccuracies(model, b, [1], { batchSize })[0]! * b.x.shape[0]!;
+    } finally {
+      tf.dispose([b.x, b.y]);
+    }
   }
+  return data.test.count ? hits / data.test.count : 0;
 }
 
 /**
- * Trains `model` with core's `train()` on the training split, drawing a progress bar per epoch
+ * Trains `model` with core's `train()` on the training part, streamed (labels or pseudo-labels
+ * looked up by batch index, the next batch loading during the step), drawing a progress bar per epoch
  * (epoch, batch i/n, loss, samples/s, ETA) and measuring test accuracy after each epoch.
  */
 export async function runTraining(
@@ -82,12 +88,12 @@ export async function runTraining(
       samples += Math.min(batchSize, data.train.count - s.batchIndex * batchSize);
       bar.update(s.batchIndex + 1, { loss: s.loss, samples });
     },
-    onEpochEnd: (s) => {
+    onEpochEnd: async (s) => {
       // Running BN statistics lag behind short runs: re-estimate them before measuring.
-      if (extra.recalibrate ?? true) recalibrateBatchNorm(model, data);
+      if (extra.recalibrate ?? true) await recalibrateBatchNorm(model, data);
       let suffix = `mean loss ${s.epochLoss.toFixed(4)}`;
       if ((extra.evalEachEpoch ?? true) && settings.evalEachEpoch !== false) {
-        const acc = testAccuracy(model, data);
+        const acc = await testAccuracy(model, data);
         accs.push(acc);
         suffix += `, test accuracy ${(acc * 100).toFixed(2)}%`;
       }
@@ -95,15 +101,16 @@ export async function runTraining(
     },
   };
   const t0 = performance.now();
+  const stream = trainingData(data, batchSize, data.seed + model.seed, settings.augment);
   try {
-    const history = await train(model, trainBatches(data, batchSize, data.seed + model.seed, settings.augment), {
+    const history = await train(model, stream.data, {
       epochs: settings.epochs,
       optimizer,
       loss: extra.loss,
       capture: extra.capture,
       lrSchedule: makeSchedule(settings, lr, totalSteps),
       maxSteps: settings.maxSteps,
-      callbacks: [...(extra.callbacks ?? []), progress],
+      callbacks: [stream.callback, ...(extra.callbacks ?? []), progress],
     });
     const seconds = (performance.now() - t0) / 1000;
     return {

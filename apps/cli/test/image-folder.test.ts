@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shuffledIndices } from '@bonsai/core';
 import { loadMnist } from '@bonsai/datasets';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run, tempDir } from './helpers';
+import { npyBytes } from './npy-writer';
 import { loadFolderWithTfjs, saveFolderWithTfjs, tfjsPredict, tinyLayersCnn } from './tfjs-layers';
 
 /** A gray 28x28 PNG of 8-bit pixels (pngjs, lossless). */
@@ -38,6 +39,10 @@ describe('bonsai compress on an image folder (MNIST digits written as PNG)', () 
     }
     mkdirSync(join(cwd, 'flat'));
     pixels.forEach((p, i) => writeFileSync(join(cwd, 'flat', `${String(i).padStart(3, '0')}.png`), png(p)));
+    // the same pixels as one in-memory array, in the flat folder's (sorted) order
+    const all = new Uint8Array(n * 784);
+    pixels.forEach((p, i) => all.set(p, i * 784));
+    writeFileSync(join(cwd, 'flat.npy'), npyBytes(all, [n, 28, 28]));
   });
 
   /** Stock tfjs predictions of a LayersModel folder on the held-out samples (first 20% of the seeded permutation). */
@@ -75,5 +80,15 @@ describe('bonsai compress on an image folder (MNIST digits written as PNG)', () 
     const order = pixels.map((_, i) => i);
     const [a, b] = [await heldOut(join(cwd, 'model'), order), await heldOut(join(cwd, 'o-flat'), order)];
     expect(a.reduce((s, p, i) => s + (p === b[i] ? 1 : 0), 0) / 6).toBeCloseTo(report.agreement!.rows.at(-1)!.top1, 6);
+  });
+
+  it('PNGs decoded batch by batch give exactly what the same pixels held in memory (.npy) give', async () => {
+    const r = await run(['compress', 'model', '--data', 'flat.npy', '--prune', '0.5', '--fine-tune-epochs', '1', '--latency-runs', '1', '--out', 'o-npy', '-q'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (dir: string) => (JSON.parse(readFileSync(join(cwd, dir, 'report.json'), 'utf8')) as Report).agreement!.rows;
+    expect(rows('o-npy')).toEqual(rows('o-flat'));
+    const weights = (dir: string) => readdirSync(join(cwd, dir)).filter((f) => f.endsWith('.bin')).map((f) => readFileSync(join(cwd, dir, f)).toString('base64'));
+    expect(weights('o-flat').length).toBeGreaterThan(0);
+    expect(weights('o-npy')).toEqual(weights('o-flat'));
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compressToBudget, parseTargets } from '@bonsai/budget';
-import { calibrationTensors } from '../data';
+import { partTensors } from '../stream';
 import { RecipeError } from '../errors';
 import type { StepOf } from '../recipe';
 import type { PipelineState, StepReport } from './state';
@@ -9,7 +9,8 @@ import type { PipelineState, StepReport } from './state';
  * `budget`: @bonsai/budget's compressToBudget on the current model. The last `valSamples`
  * training samples score per-group sensitivity (accuracy with labels, agreement with the input
  * model without); the rest KD-fine-tune the pruned model from the input model. The test split is
- * left for the eval step. The report (predicted vs measured per target) goes to the step details.
+ * left for the eval step. @bonsai/budget takes tensors, so this step reads the training part
+ * into memory (the one step that does). The report (predicted vs measured per target) goes to the step details.
  */
 export async function budgetStep(step: StepOf<'budget'>, state: PipelineState, index: number): Promise<StepReport> {
   let target: ReturnType<typeof parseTargets>;
@@ -18,7 +19,7 @@ export async function budgetStep(step: StepOf<'budget'>, state: PipelineState, i
   } catch (e) {
     throw new RecipeError((e as Error).message, `steps[${index}].target`);
   }
-  const all = calibrationTensors(state.data, state.data.train.count);
+  const all = await partTensors(state.data, state.data.train);
   const n = all.x.shape[0];
   const valCount = Math.min(step.valSamples, Math.floor(n / 2));
   if (valCount < 1) {

@@ -1,9 +1,9 @@
-import { evaluate } from '@bonsai/eval';
+import { agreement, evaluate } from '@bonsai/eval';
 import { remove } from '@bonsai/prune';
 import type * as tf from '@tensorflow/tfjs-core';
-import { agreement } from '../agreement';
 import { batchForMemory } from '../batch-memory';
-import { testTensors } from '../data';
+import { predictPart } from '../stream';
+import { testAccuracy } from '../training';
 import type { StepOf } from '../recipe';
 import { stageLabel, type PipelineState, type Row, type StepHandler } from './state';
 
@@ -21,16 +21,15 @@ export interface MeasureOptions {
  * models report the size of their quantized files.
  */
 export async function measure(state: PipelineState, o: MeasureOptions): Promise<Row> {
-  const { x, y } = testTensors(state.data);
   const model = state.masked ? state.model.clone() : state.model;
   try {
     if (state.masked) remove(model);
-    const labels = state.data.labeled ? { x, y } : {};
     const batchSize = batchForMemory(model, 500, { training: false });
-    const m: Row = await evaluate(model, { name: o.name ?? stageLabel(state), ...labels, batchSize, latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
+    const m: Row = await evaluate(model, { name: o.name ?? stageLabel(state), latency: { runs: o.latencyRuns, batch: o.latencyBatch, warmup: 3 } });
+    if (state.data.labeled) m.accuracy = await testAccuracy(model, state.data);
     if (state.quantized) m.bytes = state.quantized.bytes;
     if (state.referenceOutputs) {
-      const out = model.predict(x, { batchSize });
+      const out = await predictPart(model, state.data, state.data.test, batchSize);
       try {
         m.agreement = agreement(state.referenceOutputs, out);
       } finally {
@@ -39,21 +38,13 @@ export async function measure(state: PipelineState, o: MeasureOptions): Promise<
     }
     return m;
   } finally {
-    x.dispose();
-    y.dispose();
     if (model !== state.model) model.dispose();
   }
 }
 
-/** The original model's outputs on the test split: the reference of agreement (caller disposes). */
-export function referenceOutputs(state: PipelineState): tf.Tensor {
-  const { x, y } = testTensors(state.data);
-  try {
-    return state.model.predict(x, { batchSize: batchForMemory(state.model, 500, { training: false }) });
-  } finally {
-    x.dispose();
-    y.dispose();
-  }
+/** The original model's outputs on the held-out part (streamed): the reference of agreement (caller disposes). */
+export function referenceOutputs(state: PipelineState): Promise<tf.Tensor> {
+  return predictPart(state.model, state.data, state.data.test, batchForMemory(state.model, 500, { training: false }));
 }
 
 /** One line on a row's quality: `accuracy 98.10%` or `agreement with the input model: top-1 99.0%, ...`. */

@@ -1,6 +1,6 @@
-import { prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
+import { type PreparedModel, prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
 import * as tf from '@tensorflow/tfjs-core';
-import { calibrationTensors } from '../data';
+import { partBatches } from '../stream';
 import type { StepOf } from '../recipe';
 import { runTraining } from '../training';
 import { labelFreeLoss } from './train';
@@ -23,24 +23,29 @@ export async function adoptQuantized(state: PipelineState, q: QuantizedModel): P
 }
 
 /**
- * Calibration batches of `count` training samples, drawing the progress bar. Each yielded batch
- * is disposed by the consumer (`calibrate` disposes what it reads).
+ * Calibrates `prepared` on the first `count` training samples, streamed in batches of
+ * `batchSize` (observers accumulate over the calls, as over one iterable), drawing the progress bar.
  */
-function* calibrationBatches(state: PipelineState, count: number, batchSize: number): Generator<tf.Tensor> {
-  const { x, y } = calibrationTensors(state.data, count);
-  y.dispose();
-  const n = x.shape[0]!;
-  const total = Math.ceil(n / batchSize);
-  state.ctx.progress.start('calibrate', total);
+async function calibrateStreamed(prepared: PreparedModel, state: PipelineState, count: number, batchSize: number): Promise<{ batches: number; samples: number }> {
+  const n = Math.min(count, state.data.train.count);
+  state.ctx.progress.start('calibrate', Math.ceil(n / batchSize));
+  let batches = 0;
+  let samples = 0;
   try {
-    for (let i = 0, b = 0; i < n; i += batchSize, b++) {
-      yield tf.slice(x, [i], [Math.min(batchSize, n - i)]);
-      state.ctx.progress.update(b + 1, { samples: Math.min(n, i + batchSize) });
+    for await (const b of partBatches(state.data, state.data.train, { batchSize, count: n })) {
+      try {
+        const r = prepared.calibrate(b.x); // a tensor is not disposed by calibrate
+        batches += r.batches;
+        samples += r.samples;
+      } finally {
+        tf.dispose([b.x, b.y]);
+      }
+      state.ctx.progress.update(batches, { samples });
     }
   } finally {
-    x.dispose();
     state.ctx.progress.finish();
   }
+  return { batches, samples };
 }
 
 /** `quantize`: int8 dynamic (weights only), static (calibrated activations) or QAT (fake-quant training). */
@@ -54,7 +59,7 @@ export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state,
   } else if (step.method === 'static') {
     const prepared = prepareStatic(state.model, { ...options, activations: { observer: step.observer } });
     try {
-      details.calibration = prepared.calibrate(calibrationBatches(state, step.calibrationSamples, 128));
+      details.calibration = await calibrateStreamed(prepared, state, step.calibrationSamples, 128);
       q = prepared.convert();
     } finally {
       prepared.dispose();

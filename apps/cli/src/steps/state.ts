@@ -1,7 +1,6 @@
 import type { Model } from '@bonsai/core';
-import type { Metrics } from '@bonsai/eval';
+import type { Agreement, Metrics } from '@bonsai/eval';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Agreement } from '../agreement';
 import type { ModelFormat } from '../model-format';
 import type { RunContext } from '../context';
 import type { DataSplits } from '../data';

@@ -2,9 +2,9 @@ import { bnScale, magnitude, Pruner, random, taylor, type GroupImportance } from
 import { getOp } from '@bonsai/core';
 import { modelStats } from '@bonsai/graph';
 import { recalibrateBatchNorm } from '../bn-recalibration';
-import { trainBatches } from '../data';
 import { RecipeError } from '../errors';
 import type { StepOf } from '../recipe';
+import { partBatches } from '../stream';
 import type { PipelineState, StepReport } from './state';
 
 function criterion(step: StepOf<'prune'>, seed: number): GroupImportance {
@@ -59,8 +59,12 @@ export async function structuredPrune(step: StepOf<'prune'>, state: PipelineStat
   try {
     while (!pruner.done) {
       if (importance.name === 'taylor') {
-        const batches = trainBatches(state.data, state.data.batchSize, state.data.seed + 7)(0);
-        (importance as ReturnType<typeof taylor>).accumulate(model, batches, { maxBatches: step.taylorBatches });
+        // Gradients of the first taylorBatches shuffled training batches, streamed one at a time.
+        let seen = 0;
+        for await (const b of partBatches(state.data, state.data.train, { batchSize: state.data.batchSize, shuffle: true, seed: state.data.seed + 7 })) {
+          (importance as ReturnType<typeof taylor>).accumulate(model, [b]);
+          if (++seen >= step.taylorBatches) break;
+        }
       }
       if (pruner.step()) removedSteps++;
     }
@@ -68,7 +72,7 @@ export async function structuredPrune(step: StepOf<'prune'>, state: PipelineStat
     (importance as { dispose?: () => void }).dispose?.();
   }
   const after = modelStats(model);
-  const bn = recalibrateBatchNorm(model, state.data);
+  const bn = await recalibrateBatchNorm(model, state.data);
   state.stage.push(`pruned ${Math.round(step.ratio * 100)}%`);
   const channels = channelChanges(before.channels, after.channels, state);
   const list = Object.entries(channels).map(([id, [a, b]]) => `${id} ${a}->${b}`).join(', ');
