@@ -45,3 +45,12 @@ export function fromFloat16Bits(bits: number): number {
   if (exp === 0x1f) return mant ? NaN : sign * Infinity;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
+
+/** Whether every value is finite and exactly a float16 number (so 2 bytes store it losslessly). */
+export function isFloat16Exact(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v) || !Object.is(fromFloat16Bits(toFloat16Bits(v)), v)) return false;
+  }
+  return true;
+}

@@ -5,6 +5,8 @@ import {
   readFileChecked, type LoadOptions, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
 import { deflate, gzipSize, inflate } from './compress';
+import { isFloat16Exact } from './float16';
+import { encodeFloat16 } from './tfjs-export';
 import { decodeEntropy, ENTROPY_ENCODINGS, encodeEntropy, type EntropyEncoding } from './entropy-coding';
 import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
 import type { QParams } from './qparams';
@@ -90,9 +92,45 @@ export interface SaveQuantizedOptions {
    * nonzero values) and keep whichever layout is smallest (default false; writes a version 2 file).
    */
   entropyCoding?: boolean;
+  /**
+   * Store each float param whose values are all exactly float16 numbers (e.g. `quantizeMixed`'s
+   * float16 layers) as 2-byte float16 in weights.bin, a tfjs manifest `quantization: { dtype:
+   * 'float16' }` entry that the loader (and stock `tf.io.decodeWeights`) decodes (default true;
+   * lossless: other params stay float32).
+   */
+  float16?: boolean;
+  /**
+   * Written as model.json's `userDefinedMetadata` (as tfjs model.json files carry it), e.g.
+   * `{ bonsai: { preprocess: 'imagenet' } }`; ignored by the loader. Default: none.
+   */
+  userDefinedMetadata?: Record<string, unknown>;
 }
 
-/** Encodes a quantized model: float params through tfjs `encodeWeights`, integers packed (sparse where smaller). */
+/** The float params as one weights buffer: float16 where that is lossless and allowed, float32 otherwise. */
+function encodeFloatParams(named: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, float16: boolean): { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] } {
+  const chunks: Uint8Array[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  for (const { name, tensor } of named) {
+    const values = Float32Array.from(tensor.dataSync() as Float32Array);
+    const shape = [...tensor.shape];
+    if (float16 && values.length > 0 && isFloat16Exact(values)) {
+      chunks.push(encodeFloat16(values));
+      specs.push({ name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+    } else {
+      chunks.push(new Uint8Array(values.buffer));
+      specs.push({ name, shape, dtype: 'float32' });
+    }
+  }
+  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    data.set(c, offset);
+    offset += c.length;
+  }
+  return { data: data.buffer, specs };
+}
+
+/** Encodes a quantized model: float params as float32 (float16 where lossless), integers packed (sparse where smaller). */
 export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQuantizedOptions = {}): Promise<QuantizedArtifacts> {
   const named: Array<{ name: string; tensor: tf.Tensor }> = [];
   const params: ParamEntry[] = [];
@@ -132,7 +170,7 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
       qmin: qp.qmin, qmax: qp.qmax, channels, encoding, nnz, offset, length: w.length - offset,
     });
   }
-  const { data, specs } = await tf.io.encodeWeights(named);
+  const { data, specs } = encodeFloatParams(named, options.float16 ?? true);
   const raw = w.result();
   // Entropy-coded bytes rarely deflate smaller; keep them raw when deflate does not help.
   const deflated = (options.compress ?? true) ? await deflate(raw) : undefined;
@@ -148,6 +186,7 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
   const json = {
     format: FORMAT, formatVersion: FORMAT_VERSION, graph: model.graph.toJSON(), seed: model.seed, params,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }], quantization,
+    ...(options.userDefinedMetadata ? { userDefinedMetadata: options.userDefinedMetadata } : {}),
   } as ModelJSON & { quantization: QuantizationJSON };
   return { json, weights: data, quantized: compress && deflated ? deflated : raw };
 }

@@ -27,7 +27,7 @@ export { decodeEntropy, encodeEntropy, ENTROPY_ENCODINGS, type EntropyEncoding }
 export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding } from './packing';
 export { deflate, gzipSize, inflate } from './compress';
 export { encodeFloat16, encodeTfjsWeights, quantizeTfjsAffine, saveTfjsQuantized, tfjsAffineParams, type TfjsExportOptions, type TfjsQuantDtype } from './tfjs-export';
-export { fromFloat16Bits, toFloat16Bits } from './float16';
+export { fromFloat16Bits, isFloat16Exact, toFloat16Bits } from './float16';
 export { equalizablePairs, equalizeCrossLayer, type EqualizedPair, type EqualizeOptions } from './equalize';
 export { chooseActivationObservers, type ObserverChoice, type ObserverChoiceOptions } from './observer-choice';
 export { adaRound, type AdaRoundOptions, type AdaRoundReport } from './adaround';

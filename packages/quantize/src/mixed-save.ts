@@ -12,8 +12,8 @@ import { resolveScheme } from './scheme';
  * A mixed-precision plan (e.g. {@link chooseMixedPrecision}'s `precisions`) as a savable
  * {@link QuantizedModel} (weights only, mode `dynamic`): int4 / int8 weights become per-channel
  * symmetric integers of that width (`saveQuantized` stores each at its own bit width), float16
- * weights are rounded to float16 values but stay float params (stored as float32 in weights.bin:
- * Bonsai's integer format has no float16 section). Outputs equal {@link applyPrecisions}'s.
+ * weights are rounded to float16 values and stay float params, which `saveQuantized` stores as
+ * 2-byte float16 (its lossless float16 section). Outputs equal {@link applyPrecisions}'s.
  * `model` must be the one the plan was made on (batch norm already folded). Not modified.
  */
 export function quantizeMixed(model: Model, precisions: ReadonlyMap<string, WeightPrecision>): QuantizedModel {

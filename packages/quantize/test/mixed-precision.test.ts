@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyPrecisions, chooseMixedPrecision, foldBatchNorm, type WeightPrecision } from '../src/index';
+import { fuzzQuantizedBytes } from './fuzz';
 import { bandData, randomizeBatchNorm, tinyCnn, useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -55,7 +56,7 @@ describe('saving a mixed-precision plan', () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { loadQuantized, quantizeDynamic, quantizeMixed, saveQuantized } = await import('../src/index');
+    const { isFloat16Exact, loadQuantized, quantizeDynamic, quantizeMixed, saveQuantized, toQuantizedArtifacts } = await import('../src/index');
     const raw = tinyCnn(4);
     randomizeBatchNorm(raw, 3);
     const model = foldBatchNorm(raw);
@@ -78,6 +79,24 @@ describe('saving a mixed-precision plan', () => {
       if (p === 'float16') expect(w).toBeUndefined();
       else expect(w!.qparams.bits).toBe(p === 'int4' ? 4 : 8);
     }
+    // float16 layers take 2 bytes per value in weights.bin, the other float params (biases) 4.
+    const half = names.filter((n) => precisions.get(n) === 'float16');
+    expect(half.length).toBeGreaterThan(0);
+    const floatParams = [...q.params.values()].filter((p) => !q.quantizedWeights.has(p.name));
+    const expected = floatParams.reduce((n, p) => n + p.size * (half.includes(p.name) || isFloat16Exact(p.value.dataSync()) ? 2 : 4), 0);
+    expect(mixed.files['weights.bin']).toBe(expected);
+    const wide = await saveQuantized(q, join(dir, 'mixed-f32'), { float16: false });
+    expect(wide.files['weights.bin']).toBe(floatParams.reduce((n, p) => n + 4 * p.size, 0));
+    for (const h of half) expect(Array.from(back.params.get(h)!.value.dataSync())).toEqual(Array.from(q.params.get(h)!.value.dataSync()));
+    // The float16 section is the tfjs manifest's: stock tf.io.decodeWeights reads it too.
+    const art = await toQuantizedArtifacts(q);
+    const specs = art.json.weightsManifest.flatMap((g) => g.weights);
+    expect(specs.filter((s) => s.quantization?.dtype === 'float16').map((s) => s.name)).toEqual(expect.arrayContaining(half));
+    const stock = tf.io.decodeWeights(art.weights, specs);
+    for (const h of half) expect(Array.from(stock[h]!.dataSync())).toEqual(Array.from(q.params.get(h)!.value.dataSync()));
+    tf.dispose(Object.values(stock));
+    // Mutated weights.bin (bit flips can make a float16 NaN or Infinity, truncation, padding): typed errors only.
+    await fuzzQuantizedBytes([art], x, out(q), { cases: 300, seed: 5, label: 'weights.bin (float16 section)', part: 'weights' });
     const uniform = quantizeDynamic(model, { foldBatchNorm: false });
     const int8 = await saveQuantized(uniform, join(dir, 'int8'));
     console.log(`mixed plan (int4/int8/float16 round robin) ${mixed.bytes} B vs uniform int8 ${int8.bytes} B`);
