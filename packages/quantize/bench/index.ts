@@ -2,8 +2,11 @@
  * @bonsai/quantize on real MNIST (wasm backend): float smallCnn vs dynamic / static PTQ / QAT
  * int8, tfjs uint8 / float16 exports, and >= 95% magnitude pruning + int8 stored sparsely.
  * Batch-norm running statistics are re-estimated after (short) training runs.
- * Env: BENCH_EPOCHS (default 3), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
- * Writes bench-results/quantize.json; smoke mode: 1 epoch on 512 digits.
+ * Full size: smallCnn 16-16-32-32 / fc 64, 2 float epochs, 1 pruning fine-tune epoch (5 training epochs in all; the
+ * previous 32-64 / 3-epoch size needed ~15 min per epoch on the shared machine).
+ * Env: BENCH_EPOCHS (default 2), BENCH_FT_EPOCHS (1), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
+ * Writes bench-results/quantize.json; smoke mode: 1 epoch on 128 digits.
+ * QUANTIZE_BENCH_ONLY=mnist|real|int8 runs one part (MNIST table, real-models.ts, int8-kernels.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,24 +20,30 @@ import { accuracyOf } from './helpers';
 import { globalMagnitudePrune, kernelSparsity } from './prune';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-const EPOCHS = env('BENCH_EPOCHS', pick(3, 1));
+const EPOCHS = env('BENCH_EPOCHS', pick(2, 1));
+const FT_EPOCHS = env('BENCH_FT_EPOCHS', 1);
+const WIDTHS = pick([16, 32], [8, 16]);
+const HIDDEN = pick(64, 32);
+const ARCH = `smallCnn ${WIDTHS.flatMap((w) => [w, w]).join('-')}, fc ${HIDDEN}${isSmoke() ? ' (smoke)' : ''}`;
 /** Seconds since `t0` (performance.now()), one decimal. */
 const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 const SPARSITY = env('BENCH_SPARSITY', 0.95);
+const ONLY = process.env.QUANTIZE_BENCH_ONLY;
+if (ONLY && !['mnist', 'real', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real or int8`);
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   const t0 = performance.now();
   const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(8000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
   const nCalib = Math.min(1000, mnist.train.count);
-  const report = createReport({ bench: 'quantize', settings: { epochs: EPOCHS, sparsity: SPARSITY, train: mnist.train.count, test: mnist.test.count, calibration: nCalib, model: pick('smallCnn 32-64, fc 128', 'smallCnn 8-16, fc 32 (smoke)'), optimizer: 'Adam 1e-3', batch: 64 } });
+  const report = createReport({ bench: 'quantize', settings: { epochs: EPOCHS, sparsity: SPARSITY, train: mnist.train.count, test: mnist.test.count, calibration: nCalib, model: ARCH, fineTuneEpochs: FT_EPOCHS, optimizer: 'Adam 1e-3', batch: 64 } });
   const test = toTensors(mnist.test);
   const calib = toTensors({ ...mnist.train, count: nCalib, images: mnist.train.images.subarray(0, nCalib * 784), labels: mnist.train.labels.subarray(0, nCalib) });
   const data = epochBatches(mnist.train, { batchSize: 64, seed: 1 });
   const dir = await mkdtemp(join(tmpdir(), 'bonsai-qbench-'));
   console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads}); train ${mnist.train.count}, test ${mnist.test.count}`);
 
-  const model = isSmoke() ? smallCnn({ seed: 0, widths: [8, 16], hidden: 32 }) : smallCnn({ seed: 0 });
+  const model = smallCnn({ seed: 0, widths: WIDTHS, hidden: HIDDEN });
   for (let e = 0; e < EPOCHS; e++) {
     const te = performance.now();
     await train(model, (k) => data(e + k), { epochs: 1, optimizer: adam({ lr: 1e-3 }) });
@@ -88,7 +97,7 @@ async function main(): Promise<void> {
   const pruned = model.clone();
   globalMagnitudePrune(pruned, SPARSITY);
   const prunedNoFt = accuracyOf(pruned, test.x, mnist.test.labels);
-  const ftEpochs = pick(2, 1);
+  const ftEpochs = FT_EPOCHS;
   for (let e = 0; e < ftEpochs; e++) await train(pruned, (k) => data(200 + e + k), { epochs: 1, optimizer: adam({ lr: 5e-4 }) });
   recalibrateBatchNorm(pruned, [bnX]);
   const sparsity = kernelSparsity(pruned);
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
   pruned.dispose();
 
   report.table('quantize', {
-    title: `${pick('smallCnn (32-32-64-64, fc 128)', 'smallCnn 8-16, fc 32 (smoke)')}, ${EPOCHS} float epochs, MNIST ${mnist.train.count}/${mnist.test.count}, total ${since(t0)} s`,
+    title: `${ARCH}, ${EPOCHS} float epochs, MNIST ${mnist.train.count}/${mnist.test.count}, total ${since(t0)} s wall, ${(process.cpuUsage().user / 1e6).toFixed(0)} s CPU`,
     columns: ['method', 'accuracy', 'delta (pp)', 'file bytes', 'ratio vs float'],
     rows: rows.map((r) => [r.method, `${(100 * r.acc).toFixed(2)}%`, (100 * (r.acc - floatAcc)).toFixed(2), r.bytes, `${(floatBytes / r.bytes).toFixed(2)}x`]),
     note: 'Note: these rows measure accuracy and file size; the simulated int8 path runs dequantized float32 math (no faster than float). For int8 speed, `enableIntegerKernels` runs int8 layers on @bonsai/int8-kernels (bench-results/int8-kernels.json).',
@@ -119,8 +128,8 @@ async function main(): Promise<void> {
   report.write();
 }
 
-await main();
+if (!ONLY || ONLY === 'mnist') await main();
 // Real pretrained GraphModel + real photos: CLE, bias correction, KL calibration (bench-results/real-models.json).
-await import('./real-models');
+if (!ONLY || ONLY === 'real') await import('./real-models');
 // int8 WASM kernels vs float vs int8 simulated, SIMD128 and relaxed SIMD (bench-results/int8-kernels.json).
-await import('./int8-kernels');
+if (!ONLY || ONLY === 'int8') await import('./int8-kernels');
