@@ -326,7 +326,7 @@ export class Int8Kernels implements Int8LayerFactory {
           gemm(n * rows, cout, relaxed.kp4, px, cin, relaxed.b8, corr, ep, rq.zeroPoint, rq.lo, rq.hi, po, cout);
         } else {
           const band = bandRows(g.outH, g.outW, relaxed.kp4);
-          const col = this.arena.alloc(band * g.outW * relaxed.kp4);
+          const col = this.arena.alloc(band * g.outW * relaxed.kp4 + 16); // + slack of im2colI8
           for (let b = 0; b < n; b++) {
             for (let oy = 0; oy < g.outH; oy += band) {
               const oy1 = Math.min(g.outH, oy + band);

@@ -44,3 +44,9 @@ export function finishTile(o: usize, os: usize, rows: i32, c00: v128, c01: v128,
   if (rows > 2) finishRow(o + 2 * os, c20, c21, ep, nPad, lo, hi, zp, count);
   if (rows > 3) finishRow(o + 3 * os, c30, c31, ep, nPad, lo, hi, zp, count);
 }
+
+/** Zeroes at least `bytes` bytes at p, 16 at a time (up to 15 more: callers leave slack or overwrite them). */
+export function zeros(p: usize, bytes: usize): void {
+  const z = i32x4.splat(0);
+  for (let i: usize = 0; i < bytes; i += 16) v128.store(p + i, z);
+}

@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow, finishTile, pack8, requant4, store8 } from './common';
+import { finishRow, finishTile, pack8, requant4, store8, zeros } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -51,38 +51,44 @@ export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, 
 
 /**
  * im2col of output rows oy0..oy1-1 of one NHWC int8 image for the SIMD128 GEMM: row (oy, ox) holds, for ky, kx, c, the
- * int16 value x - zx (0 outside the image), zero-padded to kp values. With C < 8 it reads up
- * to 8 bytes from a pixel and writes up to 16 bytes past the band: both buffers need slack.
+ * int16 value x - zx (0 outside the image), zero-padded to kp values. The kw taps of a kernel row
+ * are one contiguous run of kw * C values when they lie inside the image (dilation 1): it is
+ * widened 8 values at a time. Stores run up to 16 bytes past a run (the next run or row
+ * overwrites them) and loads up to 8 bytes past a pixel: both buffers need 16 bytes of slack.
  */
 export function im2colI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oy0: i32, oy1: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
   const zv = i16x8.splat(<i16>zx);
+  const run = kw * C;
+  const tapBytes = <usize>C << 1;
   let row = out;
   for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       let q = row;
+      const ix0 = ox * sw - padLeft;
+      const inside = dw === 1 && ix0 >= 0 && ix0 + kw <= W;
       for (let ky = 0; ky < kh; ky++) {
         const iy = oy * sh - padTop + ky * dh;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - padLeft + kx * dw;
-          if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-            memory.fill(q, 0, <usize>C << 1);
-          } else {
-            const src = x + (<usize>(iy * W + ix) * <usize>C);
-            if (C < 8) {
-              // Few channels (a stem conv): one 8-lane store; the lanes past C are overwritten by
-              // the next tap or the row's zero padding (the caller leaves 16 bytes of slack).
-              v128.store(q, i16x8.sub(v128.load8x8_s(src), zv));
-            } else {
-              let c = 0;
-              for (; c + 8 <= C; c += 8) v128.store(q + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
-              for (; c < C; c++) store<i16>(q + (<usize>c << 1), <i16>(<i32>load<i8>(src + <usize>c) - zx));
+        if (iy < 0 || iy >= H) {
+          zeros(q, <usize>run << 1);
+          q += <usize>run << 1;
+        } else if (inside) {
+          const src = x + <usize>(iy * W + ix0) * <usize>C;
+          for (let j = 0; j < run; j += 8) v128.store(q + (<usize>j << 1), i16x8.sub(v128.load8x8_s(src + <usize>j), zv));
+          q += <usize>run << 1;
+        } else {
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ix0 + kx * dw;
+            if (ix < 0 || ix >= W) zeros(q, tapBytes);
+            else {
+              const src = x + (<usize>(iy * W + ix) * <usize>C);
+              for (let c = 0; c < C; c += 8) v128.store(q + (<usize>c << 1), i16x8.sub(v128.load8x8_s(src + <usize>c), zv));
             }
+            q += tapBytes;
           }
-          q += <usize>C << 1;
         }
       }
       const used = <i32>((q - row) >> 1);
-      if (used < kp) memory.fill(q, 0, <usize>(kp - used) << 1);
+      if (used < kp) zeros(q, <usize>(kp - used) << 1);
       row += <usize>kp << 1;
     }
   }

@@ -1,5 +1,5 @@
 // Relaxed-SIMD kernels: only in dist/int8-relaxed.wasm (compiled with --enable relaxed-simd).
-import { finishTile } from './common';
+import { finishTile, zeros } from './common';
 
 /** sum over 4 k of a * (w+ - w-) for 4 channels: two i16 relaxed dots, their exact i16 difference, widened. */
 function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
@@ -100,30 +100,47 @@ export function gemmI8RelaxedAdd(M: i32, N: i32, kp: i32, a: usize, lda: i32, b:
 
 /**
  * im2col of output rows oy0..oy1-1 of one NHWC int8 image for the relaxed GEMM: raw int8 values, `zx` outside the image
- * (so that the -zx * sum w correction cancels them), zero bytes after k up to kp.
+ * (so that the -zx * sum w correction cancels them), zero bytes after k up to kp. Contiguous runs
+ * of kw * C bytes (kernel rows inside the image, dilation 1) are copied 16 bytes at a time; like
+ * im2colI16, stores and loads run up to 16 bytes past (slack needed).
  */
 export function im2colI8(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oy0: i32, oy1: i32, OW: i32, zx: i32, kp: i32, out: usize): void {
+  const zv = i8x16.splat(<i8>zx);
+  const run = <usize>(kw * C);
+  const tap = <usize>C;
   let row = out;
   for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       let q = row;
+      const ix0 = ox * sw - padLeft;
+      const inside = dw === 1 && ix0 >= 0 && ix0 + kw <= W;
       for (let ky = 0; ky < kh; ky++) {
         const iy = oy * sh - padTop + ky * dh;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - padLeft + kx * dw;
-          if (iy < 0 || iy >= H || ix < 0 || ix >= W) memory.fill(q, <u8>zx, <usize>C);
-          else memory.copy(q, x + (<usize>(iy * W + ix) * <usize>C), <usize>C);
-          q += <usize>C;
+        if (iy < 0 || iy >= H) {
+          for (let j: usize = 0; j < run; j += 16) v128.store(q + j, zv);
+          q += run;
+        } else if (inside) {
+          const src = x + <usize>(iy * W + ix0) * tap;
+          for (let j: usize = 0; j < run; j += 16) v128.store(q + j, v128.load(src + j));
+          q += run;
+        } else {
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ix0 + kx * dw;
+            if (ix < 0 || ix >= W) for (let j: usize = 0; j < tap; j += 16) v128.store(q + j, zv);
+            else {
+              const src = x + (<usize>(iy * W + ix) * tap);
+              for (let j: usize = 0; j < tap; j += 16) v128.store(q + j, v128.load(src + j));
+            }
+            q += tap;
+          }
         }
       }
       const used = <i32>(q - row);
-      if (used < kp) memory.fill(q, 0, <usize>(kp - used));
+      if (used < kp) zeros(q, <usize>(kp - used));
       row += <usize>kp;
     }
   }
 }
-
-
 
 /**
  * Probe of `i32x4.relaxed_dot_i8x16_i7x16_add_s`: out = dot(a, b) + c on the 16 + 16 + 4 values
