@@ -15,3 +15,4 @@ export { exportGraphModel, toGraphModelArtifacts, type GraphExportOptions, type 
 export { graphModelOpTables, GRAPH_OP_TARGETS, GRAPH_OP_WRITTEN_AS } from './graph-model/docs';
 export { importModel, exportModel, type ModelImportOptions, type ModelExportOptions } from './model-io';
 export { BONSAI_METADATA_KEY, readPreprocessing, withPreprocessing } from './preprocessing';
+export { readModelFileList, filesToModelArtifacts, filesHandler, type ModelFile } from './browser-files';
