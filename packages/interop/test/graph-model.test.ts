@@ -7,3 +7,4 @@ import './graph-model-errors.suite';
 import './graph-model-readme.suite';
 import './graph-model-fuzz.suite';
 import './graph-model-prune.suite';
+import './graph-model-transformer.suite';

@@ -20,6 +20,7 @@ import { isObject, own, show, type JsonObject } from '../json';
 import { fail, type ImportContext } from './context';
 import { GRAPH_MODEL, nodeError } from './errors';
 import { foldBiasAdds } from './patterns';
+import { fuseTransformerPatterns } from './ops/transformer';
 import { setGraphProvenance } from './provenance';
 import { graphImporter, supportedGraphOps } from './table';
 import { TfAttrs, type TfNode } from './tf-attrs';
@@ -119,7 +120,7 @@ export function importGraphModelArtifacts(art: GraphModelArtifacts | tf.io.Model
   const graph = parseGraphTopology(json, file);
   const { specs } = parseGraphManifest(own(json, 'weightsManifest') ?? [], file, data.byteLength);
   const consts = decodeGraphWeights(data, specs, file);
-  const built = convert(graph, consts, file);
+  const built = convert(fuseTransformerPatterns(graph, consts), consts, file);
   if (options.foldBias ?? true) foldBiasAdds(built);
   const model = buildModel(built, options);
   setGraphProvenance(model, {

@@ -8,6 +8,7 @@ import { normEmitters, normImporters } from './ops/norm';
 import { poolEmitters, poolImporters } from './ops/pool';
 import { resizeEmitters, resizeImporters } from './ops/resize';
 import { shapeEmitters, shapeImporters } from './ops/shape';
+import { patternImporters } from './ops/transformer';
 
 /**
  * TF op name -> converter onto registered Bonsai ops, one file per op family. Placeholder and
@@ -31,7 +32,7 @@ export function supportedGraphOps(): string[] {
 
 /** The converter of TF op `op`, if there is one (own keys only). */
 export function graphImporter(op: string): TfImporter | undefined {
-  return  Object.hasOwn(GRAPH_OP_IMPORTERS, op) ? GRAPH_OP_IMPORTERS[op] : undefined;
+  return  Object.hasOwn(GRAPH_OP_IMPORTERS, op) ? GRAPH_OP_IMPORTERS[op] : Object.hasOwn(patternImporters, op) ? patternImporters[op] : undefined;
 }
 
 /** Bonsai op -> writer of TF nodes (export), one file per op family beside the importers. `input` is written by the exporter. */

@@ -1,0 +1,252 @@
+import { fail, floatConst, type TfImporter } from '../context';
+import type { TfNode } from '../tf-attrs';
+import { tensorRef, type TfGraph } from '../topology';
+import type { ConstValue } from '../weights';
+
+/**
+ * Transformer patterns of tfjs-converter GraphModels. The converter writes Keras / TF layer norm
+ * and GELU as op chains; {@link fuseTransformerPatterns} finds them in the TF graph and replaces
+ * each chain by one node of a pattern op below, which imports as Bonsai's `layerNorm`, `geluExact`
+ * or `gelu` (so the pruner couples gamma/beta with the residual stream). Attention needs no
+ * pattern: BatchMatMulV2 (two activations) imports as `batchMatMul`, Softmax as `softmax`.
+ * Chains that do not match exactly keep their ops, and ops that only occur inside a pattern
+ * (SquaredDifference, Erf, Pow) then fail import with a typed error naming the node.
+ *
+ * Layer norm (tf.nn.batch_normalization's form, axes = the last axis, keep_dims):
+ * `m = Mean(x)`, `v = Mean(SquaredDifference(x, m))`, `s = Mul(Rsqrt(AddV2(v, eps)), gamma)`,
+ * `y = AddV2(Mul(x, s), Sub(beta, Mul(m, s)))`.
+ * GELU: `y = x * 0.5 * (1 + Erf(x / sqrt 2))` (exact; `x / sqrt 2` as RealDiv or Mul) or
+ * `y = x * 0.5 * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * Pow(x, 3))))` (tanh form); the three
+ * factors of the outer product may be grouped and ordered either way, as may every AddV2 / Mul.
+ */
+export const PATTERN_OPS = { layerNorm: '_PatternLayerNorm', gelu: '_PatternGelu' } as const;
+
+type Consts = ReadonlyMap<string, ConstValue>;
+
+interface Match {
+  /** The node replacing the chain (named as the chain's output node). */
+  node: TfNode;
+  /** The chain's other nodes, removed from the graph. */
+  internal: string[];
+}
+
+class Matcher {
+  private readonly users = new Map<string, number>();
+
+  constructor(
+    private readonly graph: TfGraph,
+    private readonly consts: Consts,
+    outputs: readonly string[],
+  ) {
+    for (const n of graph.nodes.values()) for (const i of n.input) this.use(tensorRef(i).node);
+    for (const o of outputs) this.use(tensorRef(o).node);
+  }
+
+  private use(name: string): void {
+    this.users.set(name, (this.users.get(name) ?? 0) + 1);
+  }
+
+  /** The node producing output 0 of `ref` when its op is one of `ops`. */
+  op(ref: string | undefined, ...ops: string[]): TfNode | undefined {
+    if (ref === undefined) return undefined;
+    const { node, index } = tensorRef(ref);
+    const n = this.graph.nodes.get(node);
+    return n && index === 0 && ops.includes(n.op) && !this.consts.has(node) ? n : undefined;
+  }
+
+  /** A Const's name when `ref` is one. */
+  constName(ref: string | undefined): string | undefined {
+    if (ref === undefined) return undefined;
+    const { node, index } = tensorRef(ref);
+    return index === 0 && this.consts.has(node) ? node : undefined;
+  }
+
+  /** Whether `ref` is a one-value float Const within 1e-4 (relative) of `v`. */
+  scalar(ref: string | undefined, v: number): boolean {
+    const c = this.consts.get(this.constName(ref) ?? '');
+    return c?.dtype === 'float32' && c.values.length === 1 && Math.abs(c.values[0]! - v) <= 1e-4 * Math.abs(v);
+  }
+
+  /** The one-value float Const at `ref`, if it is one. */
+  scalarValue(ref: string | undefined): number | undefined {
+    const c = this.consts.get(this.constName(ref) ?? '');
+    return c?.dtype === 'float32' && c.values.length === 1 ? c.values[0] : undefined;
+  }
+
+  /** Number of consumers of node `name` (graph outputs count). */
+  uses(name: string): number {
+    return this.users.get(name) ?? 0;
+  }
+}
+
+/** The same tensor (`x` and `x:0` are one). */
+const same = (a: string | undefined, b: string | undefined): boolean => a !== undefined && b !== undefined && tensorRef(a).node === tensorRef(b).node && tensorRef(a).index === tensorRef(b).index;
+
+/** Both operand orders of a binary node: [[in0, in1], [in1, in0]]. */
+const orders = (n: TfNode): Array<[string, string]> => [[n.input[0]!, n.input[1]!], [n.input[1]!, n.input[0]!]];
+
+/** Every internal node is used only inside the chain (`uses` within it) -> the chain may be replaced. */
+function onlyInside(m: Matcher, uses: Record<string, number>): boolean {
+  return Object.entries(uses).every(([name, k]) => m.uses(name) === k);
+}
+
+function matchLayerNorm(m: Matcher, out: TfNode): Match | undefined {
+  if (out.input.length !== 2) return undefined;
+  for (const [a, b] of orders(out)) {
+    const mulX = m.op(a, 'Mul');
+    const sub = m.op(b, 'Sub');
+    if (!mulX || !sub || mulX.input.length !== 2 || sub.input.length !== 2) continue;
+    const beta = m.constName(sub.input[0]);
+    const mulMean = m.op(sub.input[1], 'Mul');
+    if (!beta || !mulMean) continue;
+    for (const [x, sRef] of orders(mulX)) {
+      const s = m.op(sRef, 'Mul');
+      if (s?.input.length !== 2) continue;
+      const meanRef = same(mulMean.input[1], sRef) ? mulMean.input[0] : same(mulMean.input[0], sRef) ? mulMean.input[1] : undefined;
+      const mean = m.op(meanRef, 'Mean');
+      if (!mean || !same(mean.input[0], x)) continue;
+      for (const [rRef, gRef] of orders(s)) {
+        const rsqrt = m.op(rRef, 'Rsqrt');
+        const gamma = m.constName(gRef);
+        const addEps = m.op(rsqrt?.input[0], 'AddV2', 'Add');
+        if (!rsqrt || !gamma || !addEps || addEps.input.length !== 2) continue;
+        for (const [vRef, eRef] of orders(addEps)) {
+          const eps = m.scalarValue(eRef);
+          const variance = m.op(vRef, 'Mean');
+          const sq = m.op(variance?.input[0], 'SquaredDifference');
+          if (eps === undefined || !variance || !sq || sq.input.length !== 2) continue;
+          const centred = (same(sq.input[0], x) && same(sq.input[1], meanRef)) || (same(sq.input[1], x) && same(sq.input[0], meanRef));
+          const axes = m.constName(mean.input[1]);
+          if (!centred || !axes || m.constName(variance.input[1]) === undefined) continue;
+          const internal = { [mulX.name]: 1, [sub.name]: 1, [mulMean.name]: 1, [s.name]: 2, [mean.name]: 2, [rsqrt.name]: 1, [addEps.name]: 1, [variance.name]: 1, [sq.name]: 1 };
+          if (!onlyInside(m, internal)) continue;
+          return {
+            node: { name: out.name, op: PATTERN_OPS.layerNorm, input: [x, axes, variance.input[1]!, gamma, beta], attr: { epsilon: { f: eps }, keep_dims: mean.attr.keep_dims ?? {}, variance_keep_dims: variance.attr.keep_dims ?? {} } },
+            internal: Object.keys(internal),
+          };
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The factors of a product of up to three terms (`Mul(Mul(a, b), c)` in any grouping), with the inner Mul. */
+function factors(m: Matcher, out: TfNode): Array<{ terms: string[]; inner: string | undefined }> {
+  const found: Array<{ terms: string[]; inner: string | undefined }> = [];
+  if (out.input.length !== 2) return found;
+  for (const [a, b] of orders(out)) {
+    const inner = m.op(a, 'Mul');
+    if (inner && inner.input.length === 2) found.push({ terms: [inner.input[0]!, inner.input[1]!, b], inner: inner.name });
+  }
+  return found;
+}
+
+/** `1 + f(...)` (AddV2 in either order) with f of op `fn`: the f node. */
+function onePlus(m: Matcher, ref: string, fn: string): TfNode | undefined {
+  const add = m.op(ref, 'AddV2', 'Add');
+  if (add?.input.length !== 2) return undefined;
+  for (const [t, one] of orders(add)) {
+    const f = m.op(t, fn);
+    if (f && m.scalar(one, 1)) return f;
+  }
+  return undefined;
+}
+
+/** `c * y` (Mul, either order) with scalar c ≈ `v`: y. */
+function scaled(m: Matcher, ref: string | undefined, v: number): { y: string; node: TfNode } | undefined {
+  const n = m.op(ref, 'Mul');
+  if (n?.input.length !== 2) return undefined;
+  for (const [y, c] of orders(n)) if (m.scalar(c, v)) return { y, node: n };
+  return undefined;
+}
+
+/** Erf's argument `x / sqrt 2` (RealDiv or Mul by 1 / sqrt 2): x and the node. */
+function overSqrt2(m: Matcher, ref: string | undefined): { x: string; node: TfNode } | undefined {
+  const div = m.op(ref, 'RealDiv');
+  if (div && div.input.length === 2 && m.scalar(div.input[1], Math.SQRT2)) return { x: div.input[0]!, node: div };
+  const mul = scaled(m, ref, Math.SQRT1_2);
+  return mul && { x: mul.y, node: mul.node };
+}
+
+/** Tanh's argument `sqrt(2 / pi) * (x + 0.044715 * Pow(x, 3))`: x and the chain's nodes. */
+function tanhArgument(m: Matcher, ref: string | undefined): { x: string; nodes: string[] } | undefined {
+  const outer = scaled(m, ref, Math.sqrt(2 / Math.PI));
+  const sum = m.op(outer?.y, 'AddV2', 'Add');
+  if (!outer || !sum || sum.input.length !== 2) return undefined;
+  for (const [x, cubeRef] of orders(sum)) {
+    const cube = scaled(m, cubeRef, 0.044715);
+    const pow = m.op(cube?.y, 'Pow');
+    if (cube && pow && pow.input.length === 2 && same(pow.input[0], x) && m.scalar(pow.input[1], 3)) return { x, nodes: [outer.node.name, sum.name, cube.node.name, pow.name] };
+  }
+  return undefined;
+}
+
+function matchGelu(m: Matcher, out: TfNode): Match | undefined {
+  for (const { terms, inner } of factors(m, out)) {
+    for (let h = 0; h < 3; h++) {
+      if (!m.scalar(terms[h], 0.5)) continue;
+      const [p, q] = terms.filter((_, i) => i !== h) as [string, string];
+      for (const [x, poly] of [[p, q], [q, p]] as Array<[string, string]>) {
+        const erf = onePlus(m, poly, 'Erf');
+        const arg = erf && overSqrt2(m, erf.input[0]);
+        const tanh = erf ? undefined : onePlus(m, poly, 'Tanh');
+        const targ = tanh && tanhArgument(m, tanh.input[0]);
+        const chain = arg && same(arg.x, x) ? [arg.node.name, erf.name] : targ && same(targ.x, x) ? [...targ.nodes, tanh.name] : undefined;
+        if (!chain) continue;
+        const internal = Object.fromEntries([inner!, tensorRef(poly).node, ...chain].map((n) => [n, 1]));
+        if (!onlyInside(m, internal)) continue;
+        return { node: { name: out.name, op: PATTERN_OPS.gelu, input: [x], attr: { approximate: { b: tanh !== undefined } } }, internal: Object.keys(internal) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The TF graph with every recognised layer-norm and GELU chain replaced by one pattern node (see
+ * {@link PATTERN_OPS}); unmatched nodes are untouched. `outputs` are the graph's output tensors.
+ */
+export function fuseTransformerPatterns(graph: TfGraph, consts: Consts, outputs: readonly string[] = graph.outputs?.map((t) => t.tensor) ?? []): TfGraph {
+  const m = new Matcher(graph, consts, outputs);
+  const nodes = new Map(graph.nodes);
+  const removed = new Set<string>();
+  for (const name of graph.order) {
+    const n = graph.nodes.get(name)!;
+    if (removed.has(name)) continue;
+    const hit = n.op === 'AddV2' || n.op === 'Add' ? matchLayerNorm(m, n) : n.op === 'Mul' ? matchGelu(m, n) : undefined;
+    if (!hit || hit.internal.some((i) => removed.has(i))) continue;
+    nodes.set(name, hit.node);
+    for (const i of hit.internal) {
+      removed.add(i);
+      nodes.delete(i);
+    }
+  }
+  if (removed.size === 0) return graph;
+  return { ...graph, nodes, order: graph.order.filter((n) => !removed.has(n)) };
+}
+
+/** The reduction axes of a pattern's Mean, required to be the last axis only. */
+function lastAxisOnly(ctx: Parameters<TfImporter>[0], input: number, rank: number): void {
+  const axes = ctx.ints(input).map((a) => (a < 0 ? a + rank : a));
+  if (axes.length !== 1 || axes[0] !== rank - 1) fail(ctx, `layer-norm pattern: the Means reduce axes [${ctx.ints(input).join(', ')}]; only the last axis (${rank - 1}) maps onto layerNorm`, 'reduction_indices');
+}
+
+/** Importers of the pattern ops (never in a file: made by {@link fuseTransformerPatterns}). */
+export const patternImporters: Record<string, TfImporter> = {
+  [PATTERN_OPS.layerNorm]: (ctx) => {
+    const x = ctx.tensor(0);
+    const s = ctx.shape(x);
+    const c = s[s.length - 1]!;
+    lastAxisOnly(ctx, 1, s.length + 1);
+    lastAxisOnly(ctx, 2, s.length + 1);
+    if (!ctx.attrs.bool('keep_dims', false) || !ctx.attrs.bool('variance_keep_dims', false)) fail(ctx, 'layer-norm pattern: the Means must keep dims', 'keep_dims');
+    const [gamma, beta] = [floatConst(ctx, 3), floatConst(ctx, 4)];
+    for (const p of [gamma, beta]) if (p.values.length !== c) fail(ctx, `layer-norm pattern: "${p.name}" has ${p.values.length} values, the input has ${c} channels`);
+    const id = ctx.node('layerNorm', [x], { epsilon: ctx.attrs.float('epsilon', 1e-3) });
+    ctx.param(id, 'gamma', gamma.values, [c]);
+    ctx.param(id, 'beta', beta.values, [c]);
+    return [id];
+  },
+  [PATTERN_OPS.gelu]: (ctx) => [ctx.node(ctx.attrs.bool('approximate', false) ? 'gelu' : 'geluExact', [ctx.tensor(0)], {})],
+};
