@@ -2,17 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adam, ConfigError, train, type Model, type NodeId } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
 import { applyPrecisions, chooseMixedPrecision, weightTargets, type WeightPrecision } from '@bonsai/quantize';
-import { benchmarkLatency, countMacs, countParams, lossCurves, serializedSize, type SensitivityRow } from '@bonsai/eval';
+import { countMacs, countParams, lossCurves, serializedSize, type SensitivityRow } from '@bonsai/eval';
 import { allocate, type Allocation } from './allocate';
 import { pruneToRatios } from './apply';
 import { DEFAULT_GROUP_RATIOS, groupSensitivity } from './group-sensitivity';
 import { importanceOf, type ImportanceName } from './importance';
+import { fitLatency } from './latency-fit';
 import { latencyPredictor, measureLatencyTable, type LatencyTable, type LatencyTableOptions } from './latency-model';
 import { SweepPool } from './pool';
 import { buildReport, type BudgetReport } from './report';
 import { matchRate, references, topClasses, type HeldOut } from './score';
 import { Structure } from './structure';
-import { resolveTargets, type TargetMetric, type Targets } from './targets';
+import { runTimeTask, timeModels, type LatencyClock } from './tasks';
+import { resolveTargets, type ResolvedTarget, type TargetMetric, type Targets } from './targets';
 
 /** Data of {@link compressToBudget}: `val` scores sensitivity and the result; `train` fine-tunes (optional). */
 export interface BudgetData {
@@ -54,7 +56,16 @@ export interface CompressOptions {
    * configurations in the worker pool too (default false: timing threads side by side on a busy
    * machine skews absolute milliseconds; the sweep always uses the pool).
    */
-  latency?: Omit<LatencyTableOptions, 'pool'> & { parallel?: boolean };
+  latency?: Omit<LatencyTableOptions, 'pool'> & {
+    parallel?: boolean;
+    /**
+     * Closed-loop rounds (default 3): the allocation's widths are timed against the dense model;
+     * while the measured latency misses the bound (or undershoots it by more than 5%), that point
+     * joins the fit and the allocator's bound is scaled by bound / measured before re-planning; the
+     * measured plan meeting the bound with the least predicted drop is kept. 0: trust the fit.
+     */
+    refine?: number;
+  };
   /** Allocator step and ratio cap (defaults 0.05 and 0.9). */
   step?: number;
   maxRatio?: number;
@@ -76,6 +87,7 @@ export interface CompressResult {
   model: Model;
   allocation: Allocation;
   sensitivity: SensitivityRow[];
+  /** The latency table (with the points the closed loop added after the fitted ones). */
   latencyTable?: LatencyTable;
   report: BudgetReport;
 }
@@ -84,8 +96,11 @@ function oneHot(labels: Int32Array, classes: number): tf.Tensor {
   return tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
 }
 
-/** Measured metric values of `model` (latency: median of a plain pass at `batch`, interleaved rounds with `dense`). */
-async function measure(model: Model, dense: Model, metrics: readonly TargetMetric[], latency: { batch: number; runs: number }): Promise<{ values: Partial<Record<TargetMetric, number>>; denseLatency?: number }> {
+/**
+ * Measured metric values of `model`. Latency: the median plain pass at `batch` over `runs`
+ * rounds interleaved with `dense` (timed alike, on the table's clock, so the fraction is paired).
+ */
+async function measure(model: Model, dense: Model, metrics: readonly TargetMetric[], latency: { batch: number; runs: number; clock: LatencyClock }): Promise<{ values: Partial<Record<TargetMetric, number>>; denseLatency?: number }> {
   const values: Partial<Record<TargetMetric, number>> = {};
   let denseLatency: number | undefined;
   for (const m of metrics) {
@@ -93,14 +108,9 @@ async function measure(model: Model, dense: Model, metrics: readonly TargetMetri
     else if (m === 'params') values.params = countParams(model);
     else if (m === 'sizeBytes') values.sizeBytes = (await serializedSize(model)).weights;
     else {
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        a.push((await benchmarkLatency(model, { batch: latency.batch, runs: latency.runs, warmup: 2 })).median);
-        b.push((await benchmarkLatency(dense, { batch: latency.batch, runs: latency.runs, warmup: 2 })).median);
-      }
-      values.latencyMs = a.sort((x, y) => x - y)[1]!;
-      denseLatency = b.sort((x, y) => x - y)[1]!;
+      const [mine, ref] = await timeModels([model, dense], { batch: latency.batch, runs: latency.runs, warmup: 2, seed: 0, clock: latency.clock });
+      values.latencyMs = mine!.median;
+      denseLatency = ref!.median;
     }
   }
   return { values, denseLatency };
@@ -126,7 +136,7 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
   const pool = options.pool ?? ((options.workers ?? 1) > 1 ? new SweepPool({ workers: options.workers }) : undefined);
   try {
     const wantsLatency = options.target?.latencyMs !== undefined;
-    const latencyOptions = { batch: options.latency?.batch ?? 1, runs: options.latency?.runs ?? 15 };
+    const latencyOptions = { batch: options.latency?.batch ?? 1, runs: options.latency?.runs ?? 25, clock: options.latency?.clock ?? 'wall' };
     let table: LatencyTable | undefined;
     if (wantsLatency) {
       log('measuring the latency table');
@@ -134,16 +144,56 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
     }
     const denseCost = structure.cost({});
     const denseSize = (await serializedSize(model)).weights;
-    const targets = resolveTargets(options.target, { macs: denseCost.macs, params: denseCost.params, sizeBytes: denseSize, latencyMs: table?.points[0]?.totalMs });
+    // Latency fractions are taken against the fit's own dense prediction, so a bias of the fit cancels.
+    let latency = table ? latencyPredictor(table) : undefined;
+    const resolve = (): ResolvedTarget[] => resolveTargets(options.target, { macs: denseCost.macs, params: denseCost.params, sizeBytes: denseSize, latencyMs: latency?.(denseCost.work) });
+    let targets = resolve();
     log(`sensitivity sweep: ${structure.groups.length} groups x ${(options.sweepRatios ?? DEFAULT_GROUP_RATIOS).length} ratios`);
     const rows = await groupSensitivity(model, data.val.x, labels, { roots: structure.roots, ratios: options.sweepRatios, importance: options.importance, pool, recalibrate: options.recalibrate });
-    const latency = table ? latencyPredictor(table) : undefined;
+    const curves = lossCurves(rows);
     // Size is measured as the float32 weights file; the cost model counts 4 bytes per value.
     // With mixed precision, pruning aims at the size the values would take at int8 (a quarter).
     const mixed = options.mixedPrecision && targets.some((t) => t.metric === 'sizeBytes') ? (options.mixedPrecision === true ? {} : options.mixedPrecision) : undefined;
     const sizeScale = mixed ? 4 : 1;
-    const sizeTargets = targets.map((t) => (t.metric === 'sizeBytes' ? { ...t, limit: t.limit * sizeScale * (denseCost.bytes / denseSize) } : t));
-    const allocation = allocate(structure, { curves: lossCurves(rows), targets: sizeTargets, latency, step: options.step, maxRatio: options.maxRatio });
+    /**
+     * Closed loop on the latency bound: the chosen widths are timed against the dense model
+     * (interleaved, on the table's clock). While the measured latency misses the bound, or
+     * undershoots it by more than 5%, the point joins the fit and the allocator's bound is
+     * scaled by bound / measured; of the plans measured, the one meeting the bound with the least
+     * predicted drop is kept (else the fastest).
+     */
+    const closeLatencyLoop = async (first: Allocation): Promise<Allocation> => {
+      const t = (): ResolvedTarget => targets.find((x) => x.metric === 'latencyMs')!;
+      const bound = t().limit / t().dense; // as a fraction of the dense model
+      let aim = bound;
+      let current = first;
+      const tried: Array<{ allocation: Allocation; measured: number }> = [];
+      for (let round = 0; round < (options.latency?.refine ?? 3); round++) {
+        const [d, p] = await runTimeTask(model, { configs: [{}, current.ratios], batch: latencyOptions.batch, warmup: 2, runs: latencyOptions.runs, seed: 0, clock: table!.clock });
+        const measured = p!.median / d!.median;
+        tried.push({ allocation: current, measured });
+        log(`latency check ${round + 1}: predicted ${(current.predicted.latencyMs! / t().dense).toFixed(3)}x, measured ${measured.toFixed(3)}x of dense, bound ${bound.toFixed(3)}x`);
+        if (measured <= bound * (1 + 1e-9) && measured >= 0.95 * bound) break;
+        if (round + 1 === (options.latency?.refine ?? 3)) break;
+        table!.points.push({ ratios: current.ratios, ms: measured * table!.points[0]!.ms, minMs: (p!.min / d!.min) * table!.points[0]!.minMs });
+        table!.fit = fitLatency(structure, table!.points, table!.fit.terms.map((x) => x.nodes));
+        latency = latencyPredictor(table!);
+        targets = resolve();
+        aim = (aim * bound) / measured;
+        current = plan(aim * t().dense);
+      }
+      const met = tried.filter((x) => x.measured <= bound * (1 + 1e-9));
+      const pick = met.length ? met.reduce((a, b) => (b.allocation.predictedDrop < a.allocation.predictedDrop ? b : a)) : tried.reduce((a, b) => (b.measured < a.measured ? b : a));
+      // Predictions of the kept plan under the final fit.
+      return { ...pick.allocation, predicted: { ...pick.allocation.predicted, latencyMs: latency!(structure.cost(pick.allocation.ratios).work) } };
+    };
+    // `aim`: the latency bound handed to the allocator (the closed loop below tightens it).
+    const plan = (aim?: number): Allocation => {
+      const planned = targets.map((t) => (t.metric === 'sizeBytes' ? { ...t, limit: t.limit * sizeScale * (denseCost.bytes / denseSize) } : t.metric === 'latencyMs' && aim !== undefined ? { ...t, limit: aim } : t));
+      return allocate(structure, { curves, targets: planned, latency, step: options.step, maxRatio: options.maxRatio });
+    };
+    let allocation = plan();
+    if (table && latency) allocation = await closeLatencyLoop(allocation);
     if (allocation.predicted.sizeBytes !== undefined) allocation.predicted.sizeBytes *= denseSize / denseCost.bytes / sizeScale;
     log(`allocation: ${Object.entries(allocation.ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     let student = model.clone();

@@ -5,19 +5,24 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import type { SweepPool } from './pool';
-import { uniformRatios, type Structure } from './structure';
-import { runTimeTask, type TimeResult, type TimeTask } from './tasks';
+import { fitConfigurations, fitLatency, latencyTerms, predictorOf, type LatencyFit, type LatencySample } from './latency-fit';
+import type { Ratios, Structure } from './structure';
+import { runTimeTask, type LatencyClock, type PassTimes, type TimeTask } from './tasks';
 
 /** Options of {@link measureLatencyTable}. */
 export interface LatencyTableOptions {
   /** Samples per pass (default 1). */
   batch?: number;
-  /** Uniform ratios timed besides the dense model (default 0.25, 0.5, 0.75, 0.9). */
-  ratios?: readonly number[];
-  /** Untimed passes per configuration (default 3). */
+  /** Width configurations timed: dense, uniform 0.25/0.5/0.75/0.9, then random per-group ratios (default: 2 per fitted term + 6, at least 12). */
+  configs?: number;
+  /** Untimed passes per configuration (default 2). */
   warmup?: number;
-  /** Timed rounds per configuration (default 15). */
+  /** Interleaved rounds (each times every configuration once; default 25): the median pass per configuration is fitted. */
   runs?: number;
+  /** Seed of the random configurations (default 0). */
+  seed?: number;
+  /** Clock of each pass (default 'wall'; see {@link TimingOptions.clock}). With a pool, always wall (workers share the process). */
+  clock?: LatencyClock;
   /** Folder of cached tables (default `<tmpdir>/bonsai-latency`); `false` disables the cache. */
   cacheDir?: string | false;
   /** Time configurations in this pool's workers (default: in this thread). */
@@ -34,16 +39,17 @@ export interface MachineInfo {
   backend: string;
 }
 
-/** A measured latency model: per-node time at several kept-work fractions, and the plain passes. */
+/** A measured latency model: timed plain passes of width configurations and the fit through them. */
 export interface LatencyTable {
   /** Cache key: hash of graph, batch, settings and machine. */
   key: string;
   machine: MachineInfo;
   batch: number;
-  /** One timed configuration each (dense first). */
-  points: TimeResult[];
-  /** Mean of (plain pass - sum of node times) over the points: executor and readback overhead. */
-  overheadMs: number;
+  clock: LatencyClock;
+  /** One timed configuration each (dense first): median ms of a plain pass, as inference runs it (and the fastest). */
+  points: Array<LatencySample & { minMs: number }>;
+  /** Nonnegative least-squares fit of the points (see {@link fitLatency}). */
+  fit: LatencyFit;
   /** Whether the table came from the cache. */
   cached: boolean;
 }
@@ -74,31 +80,38 @@ function canonical(v: unknown): string {
 }
 
 /**
- * Measures the latency model of `model` on the current backend (wasm): the dense model and
- * uniformly pruned clones at `ratios` are each timed per node (every layer at several candidate
- * widths) and as a plain pass. Tables are cached as JSON under `cacheDir`, keyed by the
- * architecture hash, batch, settings and {@link machineInfo}. With `pool`, the configurations are
- * timed in the workers (each its own wasm backend; parallel timing on a loaded machine is noisier).
+ * Measures the latency model of `model` on the current backend (wasm) at batch `batch`: plain
+ * inference passes (what `model.forward` runs, fused kernels included) of the dense model and of
+ * pruned clones at mixed per-group widths, timed in interleaved rounds so load changes hit every
+ * configuration alike; then {@link fitLatency} fits a fixed time plus a nonnegative cost per
+ * term (nodes sharing a width dependence). Tables are cached as JSON under `cacheDir`, keyed by
+ * the architecture hash, batch, settings and {@link machineInfo}. With `pool`, the configurations
+ * are split over the workers (each its own wasm backend, each also timing the dense model, to
+ * which its times are scaled).
+ * @throws ConfigError for a bad batch, runs, warmup or configs.
  */
 export async function measureLatencyTable(model: Model, structure: Structure, options: LatencyTableOptions = {}): Promise<LatencyTable> {
   const batch = options.batch ?? 1;
-  const ratios = options.ratios ?? [0.25, 0.5, 0.75, 0.9];
-  const warmup = options.warmup ?? 3;
-  const runs = options.runs ?? 15;
+  const warmup = options.warmup ?? 2;
+  const runs = options.runs ?? 25;
+  const seed = options.seed ?? 0;
+  const terms = latencyTerms(structure);
+  const count = options.configs ?? Math.max(12, 2 * terms.length + 6);
   if (!Number.isInteger(batch) || batch < 1) throw new ConfigError(`measureLatencyTable: batch must be a positive integer, got ${batch}`, { option: 'batch' });
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup < 0) throw new ConfigError('measureLatencyTable: runs must be a positive integer and warmup a non-negative one', { option: 'runs' });
-  for (const r of ratios) if (!(r > 0 && r < 1)) throw new ConfigError(`measureLatencyTable: ratio ${r} is outside (0, 1)`, { option: 'ratios' });
+  if (!Number.isInteger(count) || count < 2) throw new ConfigError(`measureLatencyTable: configs must be an integer >= 2, got ${count}`, { option: 'configs' });
   const machine = machineInfo();
-  const key = createHash('sha256').update(JSON.stringify({ arch: architectureHash(model), batch, ratios, warmup, runs, machine })).digest('hex').slice(0, 24);
+  const clock = options.pool ? 'wall' : (options.clock ?? 'wall');
+  const key = createHash('sha256').update(JSON.stringify({ arch: architectureHash(model), batch, count, warmup, runs, seed, clock, machine, v: 2 })).digest('hex').slice(0, 24);
   const file = options.cacheDir === false ? undefined : path.join(options.cacheDir ?? path.join(tmpdir(), 'bonsai-latency'), `${key}.json`);
   if (file) {
     const hit = await readFile(file, 'utf8').then((s) => JSON.parse(s) as LatencyTable, () => undefined);
-    if (hit?.key === key && Array.isArray(hit.points)) return { ...hit, cached: true };
+    if (hit?.key === key && Array.isArray(hit.points) && hit.fit) return { ...hit, cached: true };
   }
-  const tasks: TimeTask[] = [0, ...ratios].map((r, i) => ({ ratios: r === 0 ? {} : uniformRatios(structure, r), batch, warmup, runs, seed: i }));
-  const points = options.pool ? await options.pool.time(model, structure.nodes, tasks) : tasks.map((t) => runTimeTask(model, structure.nodes, t));
-  const overheadMs = points.reduce((a, p) => a + p.totalMs - Object.values(p.nodeMs).reduce((s, v) => s + v, 0), 0) / points.length;
-  const table: LatencyTable = { key, machine, batch, points, overheadMs, cached: false };
+  const configs = fitConfigurations(structure, count, seed);
+  const times = options.pool ? await timeOnPool(model, configs, { batch, warmup, runs, seed }, options.pool) : await runTimeTask(model, { configs, batch, warmup, runs, seed, clock });
+  const points = configs.map((ratios, i) => ({ ratios, ms: times[i]!.median, minMs: times[i]!.min }));
+  const table: LatencyTable = { key, machine, batch, clock, points, fit: fitLatency(structure, points, terms), cached: false };
   if (file) {
     await mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
@@ -108,45 +121,23 @@ export async function measureLatencyTable(model: Model, structure: Structure, op
   return table;
 }
 
-/**
- * Time of one node at kept-work fraction `w`: piecewise linear through its measured (work, ms)
- * points; below the smallest measured work it stays at that point's time (fixed per-op costs do
- * not shrink with the channels, so extrapolating toward zero would promise time that is not there);
- * above the largest it follows the last segment.
- */
-function nodeTime(points: ReadonlyArray<readonly [number, number]>, w: number): number {
-  if (points.length === 1 || w <= points[0]![0]) return points[0]![1];
-  let i = 1;
-  while (i < points.length - 1 && points[i]![0] < w) i++;
-  const [x0, y0] = points[i - 1]!;
-  const [x1, y1] = points[i]!;
-  return Math.max(0, x1 === x0 ? (y0 + y1) / 2 : y0 + ((y1 - y0) * (w - x0)) / (x1 - x0));
+/** Splits `configs` over the pool's workers (each chunk led by the dense model) and scales every chunk to the mean dense time. */
+async function timeOnPool(model: Model, configs: readonly Ratios[], settings: Omit<TimeTask, 'configs'>, pool: SweepPool): Promise<PassTimes[]> {
+  const chunks: number[][] = Array.from({ length: Math.min(pool.workers, configs.length - 1) }, () => [0]);
+  for (let i = 1; i < configs.length; i++) chunks[(i - 1) % chunks.length]!.push(i);
+  const results = await pool.time(model, chunks.map((c) => ({ ...settings, configs: c.map((i) => configs[i]!) })));
+  const mean = (f: (t: PassTimes) => number): number => results.reduce((a, r) => a + f(r[0]!), 0) / results.length;
+  const dense = { min: mean((t) => t.min), median: mean((t) => t.median) };
+  const out = new Array<PassTimes>(configs.length).fill(dense);
+  chunks.forEach((c, k) => c.forEach((i, j) => {
+    const t = results[k]![j]!;
+    const d = results[k]![0]!;
+    if (i > 0) out[i] = { min: (t.min * dense.min) / d.min, median: (t.median * dense.median) / d.median };
+  }));
+  return out;
 }
 
-/** A predictor of whole-model latency (ms) from per-node kept-work fractions, built from a table. */
+/** A predictor of whole-model latency (ms) from per-node kept-work fractions (`Structure.cost(r).work`), from a table's fit. */
 export function latencyPredictor(table: LatencyTable): (work: ReadonlyMap<NodeId, number>) => number {
-  const curves = new Map<NodeId, Array<[number, number]>>();
-  for (const p of table.points) {
-    for (const [node, ms] of Object.entries(p.nodeMs)) {
-      const w = p.work[node] ?? 1;
-      const list = curves.get(node) ?? [];
-      list.push([w, ms]);
-      curves.set(node, list);
-    }
-  }
-  // Equal fractions (nodes no ratio touches) average into one point.
-  const merged = new Map<NodeId, Array<[number, number]>>();
-  for (const [node, list] of curves) {
-    const byW = new Map<number, number[]>();
-    for (const [w, ms] of list) {
-      const k = Math.round(w * 1e6) / 1e6;
-      byW.set(k, [...(byW.get(k) ?? []), ms]);
-    }
-    merged.set(node, [...byW].map(([w, xs]): [number, number] => [w, xs.reduce((a, b) => a + b, 0) / xs.length]).sort((a, b) => a[0] - b[0]));
-  }
-  return (work) => {
-    let total = table.overheadMs;
-    for (const [node, pts] of merged) total += nodeTime(pts, work.get(node) ?? 1);
-    return total;
-  };
+  return predictorOf(table.fit);
 }

@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, toArtifacts, type Model, type ModelArtifacts } from '@bonsai/core';
 import { Tinypool } from 'tinypool';
-import type { NodeCost } from './structure';
-import type { ScoreTask, TimeResult, TimeTask } from './tasks';
+import type { PassTimes, ScoreTask, TimeTask } from './tasks';
 import type { WorkerRequest } from './worker';
 
 /** Options of {@link SweepPool}. */
@@ -44,10 +43,10 @@ export class SweepPool {
     return Promise.all(tasks.map((task) => this.run({ kind: 'score', model: artifacts, x: data, labels, task }) as Promise<number>));
   }
 
-  /** Times every task on a pruned clone of `model` in the workers; results in task order. */
-  async time(model: Model, nodes: readonly NodeCost[], tasks: readonly TimeTask[]): Promise<TimeResult[]> {
+  /** Runs every timing task (its configurations interleaved on pruned clones of `model`) in the workers; fastest and median ms per configuration, in task order. */
+  async time(model: Model, tasks: readonly TimeTask[]): Promise<PassTimes[][]> {
     const artifacts = await toArtifacts(model);
-    return Promise.all(tasks.map((task) => this.run({ kind: 'time', model: artifacts, nodes: [...nodes], task }) as Promise<TimeResult>));
+    return Promise.all(tasks.map((task) => this.run({ kind: 'time', model: artifacts, task }) as Promise<PassTimes[]>));
   }
 
   /** Stops the worker threads. */

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { recalibrateBatchNorm, type Model, type NodeId } from '@bonsai/core';
+import { recalibrateBatchNorm, type Model } from '@bonsai/core';
 import { pruneToRatios } from './apply';
 import { importanceOf, type ImportanceName } from './importance';
 import { matchRate, topClasses } from './score';
-import type { NodeCost, Ratios } from './structure';
-import { TimedModel } from './timed-model';
+import type { Ratios } from './structure';
 
 /** Scoring of one ratio assignment: top-1 match rate against `labels` after pruning a clone. */
 export interface ScoreTask {
@@ -15,25 +14,28 @@ export interface ScoreTask {
   batchSize?: number;
 }
 
-/** Timing of one ratio assignment (a pruned clone) at batch `batch`. */
-export interface TimeTask {
-  ratios: Ratios;
+/** What a pass's time is read from: wall time, or this process's CPU time (user + system). */
+export type LatencyClock = 'wall' | 'cpu';
+
+/** Timing of width configurations (pruned clones) at batch `batch`, interleaved. */
+export interface TimeTask extends TimingOptions {
+  configs: Ratios[];
+}
+
+/** Settings of {@link timeModels}. */
+export interface TimingOptions {
   batch: number;
   warmup: number;
   runs: number;
   /** Seed of the random input. */
   seed: number;
-}
-
-/** What {@link runTimeTask} measured: per-node median ms and kept work fraction, and the plain pass. */
-export interface TimeResult {
-  ratios: Ratios;
-  /** Median ms of a plain forward pass + readback (no per-node timing). */
-  totalMs: number;
-  /** Per node: median ms inside a timed pass. */
-  nodeMs: Record<NodeId, number>;
-  /** Per node: kept fraction of its work in the pruned clone (kernel size, or output width). */
-  work: Record<NodeId, number>;
+  /**
+   * `wall` (default): `performance.now()`. `cpu`: `process.cpuUsage()` around each pass, which
+   * equals wall time when the core is free and leaves out the time other processes hold it (on a
+   * loaded machine it repeats within ~10% where wall time varies 50%). It counts every thread of
+   * the process, so use it only while no other thread of this process computes.
+   */
+  clock?: LatencyClock;
 }
 
 /** Clones `model`, prunes the clone to `task.ratios`, returns the clone's top-1 match rate with `labels`. */
@@ -71,50 +73,64 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Timing of one model: median and fastest pass (ms) over the interleaved rounds. */
+export interface PassTimes {
+  /** Median pass (what the latency fit and the measured result use). */
+  median: number;
+  min: number;
+}
+
+const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
+
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
 /**
- * Clones `model`, prunes it to `task.ratios` and times it: `warmup` untimed passes, then `runs`
- * rounds of one plain pass (forward + readback) and one per-node timed pass, interleaved.
+ * Times plain inference passes (`forward` + readback, as inference runs: fused kernels from
+ * batch 8) of `models` on one random input of batch `batch`: `warmup` untimed passes each, then
+ * `runs` rounds that time every model once in turn, each pass after a 1 ms pause (a thread that
+ * has just slept starts with a fresh scheduler slice, so fewer passes are cut by other processes).
  */
-export function runTimeTask(model: Model, nodes: readonly NodeCost[], task: TimeTask): TimeResult {
-  const clone = model.clone();
-  const [id] = clone.graph.inputs;
-  const x = tf.randomUniform([task.batch, ...clone.graph.shape(id!)], 0, 1, 'float32', task.seed);
+export async function timeModels(models: readonly Model[], options: TimingOptions): Promise<PassTimes[]> {
+  const [id] = models[0]!.graph.inputs;
+  const x = tf.randomUniform([options.batch, ...models[0]!.graph.shape(id!)], 0, 1, 'float32', options.seed);
+  const now = options.clock === 'cpu' ? cpuMs : () => performance.now();
+  const pass = (m: Model): number => {
+    const t0 = now();
+    const out = m.forward(x);
+    out.dataSync();
+    const ms = now() - t0;
+    out.dispose();
+    return ms;
+  };
   try {
-    pruneToRatios(clone, task.ratios);
-    const timed = new TimedModel(clone);
-    const plain = (): number => {
-      const t0 = performance.now();
-      const out = clone.forward(x);
-      out.dataSync();
-      const ms = performance.now() - t0;
-      out.dispose();
-      return ms;
-    };
-    for (let i = 0; i < task.warmup; i++) {
-      plain();
-      timed.timePass(x);
-    }
-    const totals: number[] = [];
-    const per = new Map<NodeId, number[]>();
-    for (let i = 0; i < task.runs; i++) {
-      totals.push(plain());
-      for (const [n, ms] of timed.timePass(x).nodes) per.set(n, [...(per.get(n) ?? []), ms]);
-    }
-    const nodeMs: Record<NodeId, number> = {};
-    for (const [n, xs] of per) nodeMs[n] = median(xs);
-    const work: Record<NodeId, number> = {};
-    for (const n of nodes) {
-      if (n.weight !== null) {
-        const denseSize = model.params.get(n.weight)!.size;
-        work[n.node] = (clone.params.get(n.weight)?.size ?? 0) / denseSize;
-      } else {
-        const shape = clone.graph.shape(n.node);
-        work[n.node] = (shape[shape.length - 1] ?? 1) / n.width;
+    for (const m of models) for (let i = 0; i < options.warmup; i++) pass(m);
+    const samples = models.map((): number[] => []);
+    for (let r = 0; r < options.runs; r++) {
+      for (const [i, m] of models.entries()) {
+        await pause();
+        samples[i]!.push(pass(m));
       }
     }
-    return { ratios: task.ratios, totalMs: median(totals), nodeMs, work };
+    return samples.map((xs) => ({ median: median(xs), min: Math.min(...xs) }));
   } finally {
     x.dispose();
-    clone.dispose();
+  }
+}
+
+/** Prunes one clone of `model` per configuration of `task` and times them with {@link timeModels}. */
+export async function runTimeTask(model: Model, task: TimeTask): Promise<PassTimes[]> {
+  const clones: Model[] = [];
+  try {
+    for (const ratios of task.configs) {
+      const c = model.clone();
+      clones.push(c);
+      pruneToRatios(c, ratios);
+    }
+    return await timeModels(clones, task);
+  } finally {
+    for (const c of clones) c.dispose();
   }
 }

@@ -4,7 +4,7 @@ import { adam, ConfigError, initBackend, train, type Model } from '@bonsai/core'
 import { loadMnist, toTensors } from '@bonsai/datasets';
 import { accuracy, countMacs, countParams } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
-import { compressToBudget } from '../src/index';
+import { compressToBudget, predictorOf, Structure } from '../src/index';
 
 let model: Model;
 let trainData: { x: tf.Tensor; y: tf.Tensor };
@@ -61,6 +61,24 @@ describe('compressToBudget', () => {
     r.model.dispose();
     await expect(compressToBudget(model, { val }, { target: { macs: { fraction: 0.5 } }, maxDrop: 5 })).rejects.toBeInstanceOf(ConfigError);
     await expect(compressToBudget(model, { val }, { target: {}, maxDrop: 0.01 })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('plans a latency bound on the fitted table, against the fit\'s dense prediction, and checks its widths in a closed loop', async () => {
+    const logs: string[] = [];
+    const r = await compressToBudget(model, { val: { x: val.x } }, { target: { latencyMs: { fraction: 0.6 } }, maxDrop: 1, sweepRatios: [0.5], fineTune: { epochs: 0 }, latency: { configs: 6, runs: 3, warmup: 1, cacheDir: false, refine: 1 }, onProgress: (m) => logs.push(m) });
+    const table = r.latencyTable!;
+    const s = new Structure(model);
+    const lat = r.report.targets[0]!;
+    expect(lat.metric).toBe('latencyMs');
+    // The bound is 0.6 x the final fit's dense prediction; the allocation's prediction is that fit's.
+    const predict = predictorOf(table.fit);
+    expect(lat.limit).toBeCloseTo(0.6 * predict(s.cost({}).work), 9);
+    expect(lat.predicted).toBeCloseTo(predict(s.cost(r.allocation.ratios).work), 9);
+    // One closed-loop round: it either accepted the widths or added their timing to the fit.
+    expect(logs.filter((m) => m.startsWith('latency check'))).toHaveLength(1);
+    expect(table.points.length === 6 || table.points.length === 7).toBe(true);
+    expect(r.report.markdown).toContain('| latencyMs | 0.6x');
+    r.model.dispose();
   });
 
   it('meets a size budget with mixed weight precision after lighter pruning', async () => {

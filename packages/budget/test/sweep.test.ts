@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, recalibrateBatchNorm, type Model } from '@bonsai/core';
 import { lossCurves } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
-import { groupSensitivity, matchRate, measureLatencyTable, pruneToRatios, references, Structure, SweepPool, topClasses } from '../src/index';
+import { fitConfigurations, groupSensitivity, matchRate, measureLatencyTable, pruneToRatios, references, Structure, SweepPool, topClasses } from '../src/index';
 
 let model: Model;
 let x: tf.Tensor;
@@ -52,10 +52,12 @@ describe('groupSensitivity', () => {
 });
 
 describe('latency table on worker threads', () => {
-  it('times each configuration in a worker (pruned widths as in this thread)', async () => {
+  it('splits the configurations over the workers (each chunk led by the dense model) and fits them', async () => {
     const s = new Structure(model);
-    const t = await measureLatencyTable(model, s, { batch: 1, ratios: [0.25, 0.5, 0.75], runs: 1, warmup: 1, cacheDir: false, pool });
-    expect(t.points.map((p) => p.work.conv2)).toEqual([1, 0.5625, 0.25, 0.0625]);
-    expect(t.points.every((p) => p.totalMs > 0 && Object.keys(p.nodeMs).length === s.nodes.length)).toBe(true);
+    const t = await measureLatencyTable(model, s, { batch: 1, configs: 5, runs: 1, warmup: 1, cacheDir: false, pool });
+    expect(t.clock).toBe('wall');
+    expect(t.points.map((p) => p.ratios)).toEqual(fitConfigurations(s, 5, 0));
+    expect(t.points.every((p) => p.ms > 0)).toBe(true);
+    expect(t.fit.terms.length).toBeGreaterThan(0);
   });
 });
