@@ -1,183 +1,131 @@
 /**
  * int8 kernels vs float, side by side (bench-results/int8-kernels.json): for a small CNN,
- * ResNet-20 and a MobileNet-style net at batch 1 and 32, interleaved in one process:
+ * ResNet-20 and a MobileNet-style net at batch 1 and 32, interleaved round by round:
  * float (tfjs wasm, XNNPACK), int8 simulated (QuantizedModel's fake-quant float path) and int8
- * on @bonsai/int8-kernels. The SIMD128 build runs in this process; the relaxed-SIMD build in a
- * child Node process started with --experimental-wasm-relaxed-simd (same models, same seeds).
+ * on @bonsai/int8-kernels (bench/int8-measure.ts). Three places:
+ * - Node, SIMD128 build, in this process (CPU time and wall time);
+ * - Node, relaxed build, in a child Node process started with --experimental-wasm-relaxed-simd;
+ * - headless Chromium (Debian's, through playwright-core), SIMD128 and relaxed SIMD with each of
+ *   its two GEMMs (wall time; the page is single-threaded, as is tfjs wasm without isolation).
  * Speed does not depend on training: models are seeded, BN statistics randomized, calibration
  * on random inputs. Also reports how often the kernels' exact integer result differs from the
  * simulation's float-rounded one (top-1 agreement, max |diff| in output grid steps).
- * Smoke: small CNN only, batch 1, 3 rounds.
+ * Smoke: small CNN only, batch 1, 3 rounds, Node only. INT8_BENCH_PLACES=node or =chromium runs one place.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import { createRng, initBackend, type Model } from '@bonsai/core';
-import { loadInt8Kernels, type KernelVariant } from '@bonsai/int8-kernels';
-import { mobileNet, resnet20, smallCnn } from '@bonsai/models';
-import { prepareStatic, type QuantizedModel } from '@bonsai/quantize';
-import { createReport, interleave, median, ms, pick, ratio, spread } from '@bonsai/bench-harness';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinModules, createRequire } from 'node:module';
+import { initBackend } from '@bonsai/core';
+import { loadInt8Kernels, type KernelVariant } from '@bonsai/int8-kernels';
+import { createReport, isSmoke, ms, pick, ratio } from '@bonsai/bench-harness';
+import { int8BenchSpecs, measureInt8, type Int8BenchRow } from './int8-measure';
+import type { PageParams } from './int8-chromium-page';
 
 const CHILD = process.env.BONSAI_INT8_BENCH_CHILD as KernelVariant | undefined;
-const RUNS = Number(process.env.BENCH_RUNS ?? pick(15, 3));
-
-interface Spec {
-  name: string;
-  make: () => Model;
-  shape: number[];
-}
-
-const specs: Spec[] = pick(
-  [
-    { name: 'smallCnn 32-64, fc 128 (28x28x1)', make: () => smallCnn({ seed: 1 }), shape: [28, 28, 1] },
-    { name: 'ResNet-20 (32x32x3)', make: () => resnet20({ seed: 2, inputShape: [32, 32, 3] }), shape: [32, 32, 3] },
-    { name: 'MobileNet-style 32-64-128-256 (64x64x3)', make: () => mobileNet({ seed: 3, widths: [32, 64, 128, 256], strides: [1, 2, 2, 2], inputShape: [64, 64, 3] }), shape: [64, 64, 3] },
-  ],
-  [{ name: 'smallCnn 8-16, fc 32 (smoke)', make: () => smallCnn({ seed: 1, widths: [8, 16], hidden: 32 }), shape: [28, 28, 1] }],
-);
+const RUNS = Number(process.env.BENCH_RUNS ?? pick(9, 3));
 const BATCHES = pick([1, 32], [1]);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PLACES = (process.env.INT8_BENCH_PLACES ?? 'node,chromium').split(',');
+const here = dirname(fileURLToPath(import.meta.url));
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
-/** Gives every batch norm seeded non-trivial statistics (so that quantization grids are not degenerate). */
-function randomizeBn(model: Model, seed: number): void {
-  const rng = createRng(seed);
-  for (const node of model.graph.nodes) {
-    for (const [role, f] of [['gamma', () => 0.5 + rng()], ['beta', () => rng() - 0.5], ['movingMean', () => 0.4 * (rng() - 0.5)], ['movingVariance', () => 0.2 + rng()]] as const) {
-      const p = node.op === 'batchNorm' ? model.param(node.id, role) : undefined;
-      if (!p) continue;
-      const t = tf.tensor(Array.from({ length: p.size }, f), p.shape);
-      p.assign(t);
-      t.dispose();
-    }
-  }
-}
-
-interface Row {
-  model: string;
-  batch: number;
-  variant: KernelVariant;
-  floatMs: number;
-  simulatedMs: number;
-  int8Ms: number;
-  floatCpu: number;
-  simulatedCpu: number;
-  int8Cpu: number;
-  int8VsFloatCpu: string;
-  int8VsSimulatedCpu: string;
-  int8VsFloat: string;
-  int8VsSimulated: string;
-  simulatedVsFloat: string;
-  agreement: number;
-  maxSteps: number;
-  int8Layers: string;
-}
-
-async function measure(variant: KernelVariant): Promise<Row[]> {
+async function inNode(variant: KernelVariant): Promise<Int8BenchRow[]> {
   await initBackend('wasm');
   const kernels = await loadInt8Kernels({ variant });
-  const rows: Row[] = [];
-  for (const [i, s] of specs.entries()) {
-    const model = s.make();
-    randomizeBn(model, 10 + i);
-    const calib = tf.randomUniform([32, ...s.shape], 0, 1, 'float32', 20 + i);
-    const prepared = prepareStatic(model);
-    prepared.calibrate(calib, { batchSize: 32 });
-    const q = prepared.convert();
-    prepared.dispose();
-    const simulated: QuantizedModel = q.clone();
-    const plan = q.useIntegerKernels(kernels)!;
-    const steps = plan.describe();
-    const quantizable = steps.filter((st) => st.kind === 'int8' || st.reason !== undefined).length;
-    for (const batch of BATCHES) {
-      const x = tf.randomUniform([batch, ...s.shape], 0, 1, 'float32', 30 + batch);
-      // CPU time of this (single-threaded) process per call, next to the wall time interleave takes:
-      // on a loaded shared machine it is the steadier measure.
-      const cpu: Record<'float' | 'simulated' | 'int8', number[]> = { float: [], simulated: [], int8: [] };
-      const run = (m: Model, key: keyof typeof cpu) => () => {
-        const c0 = process.cpuUsage();
-        const y = m.forward(x);
-        y.dataSync();
-        y.dispose();
-        const d = process.cpuUsage(c0);
-        cpu[key].push((d.user + d.system) / 1000);
-      };
-      const WARMUP = 2;
-      const t = await interleave({ float: run(model, 'float'), simulated: run(simulated, 'simulated'), int8: run(q, 'int8') }, { warmup: WARMUP, runs: RUNS });
-      const cpuMedian = (k: keyof typeof cpu): number => median(cpu[k].slice(WARMUP));
-      const cpuRatio = (num: keyof typeof cpu, den: keyof typeof cpu): string => ratio(median(cpu[num].slice(WARMUP).map((v, r) => v / cpu[den][WARMUP + r]!)));
-      // Exact integer kernels vs the simulation's float-rounded sums, on the output grid.
-      const a = tf.tidy(() => q.forward(x).dataSync() as Float32Array);
-      const b = tf.tidy(() => simulated.forward(x).dataSync() as Float32Array);
-      const step = q.activationQParams.get(q.graph.outputs[0]!)?.scale[0] ?? 1;
-      const classes = a.length / batch;
-      let agree = 0;
-      let maxSteps = 0;
-      for (let r = 0; r < batch; r++) {
-        const argmax = (v: Float32Array) => v.subarray(r * classes, (r + 1) * classes).reduce((best, val, j, arr) => (val > arr[best]! ? j : best), 0);
-        if (argmax(a) === argmax(b)) agree++;
-      }
-      for (let j = 0; j < a.length; j++) maxSteps = Math.max(maxSteps, Math.round(Math.abs(a[j]! - b[j]!) / step));
-      rows.push({
-        model: s.name,
-        batch,
-        variant,
-        floatMs: t.variants.float.median,
-        simulatedMs: t.variants.simulated.median,
-        int8Ms: t.variants.int8.median,
-        floatCpu: cpuMedian('float'),
-        simulatedCpu: cpuMedian('simulated'),
-        int8Cpu: cpuMedian('int8'),
-        int8VsFloatCpu: cpuRatio('float', 'int8'),
-        int8VsSimulatedCpu: cpuRatio('simulated', 'int8'),
-        int8VsFloat: spread(t.ratio('float', 'int8')),
-        int8VsSimulated: spread(t.ratio('simulated', 'int8')),
-        simulatedVsFloat: spread(t.ratio('float', 'simulated')),
-        agreement: agree / batch,
-        maxSteps,
-        int8Layers: `${plan.int8Layers}/${quantizable}`,
-      });
-      x.dispose();
-      console.log(`${variant} ${s.name} batch ${batch}: CPU float ${ms(cpuMedian('float'))} ms, simulated ${ms(cpuMedian('simulated'))} ms, int8 ${ms(cpuMedian('int8'))} ms`);
-    }
-    for (const m of [model, q, simulated]) m.dispose();
-    calib.dispose();
+  return measureInt8({ kernels, specs: int8BenchSpecs(isSmoke()), batches: BATCHES, runs: RUNS, clocks: { cpu: cpuMs, wall: () => performance.now() }, log: console.log });
+}
+
+/** Bundles bench/int8-chromium-page.ts and runs it in headless Chromium on a fake origin. */
+async function inChromium(): Promise<{ rows: Int8BenchRow[]; userAgent: string }> {
+  const { build } = await import('esbuild');
+  const { chromium } = await import('playwright-core');
+  const require = createRequire(import.meta.url);
+  const tfjsWasm = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const kernelsDist = join(dirname(require.resolve('@bonsai/int8-kernels')), '.');
+  // Node built-ins (imported by code the page never calls: save/load, the harness's machine info) become empty modules.
+  const bundle = await build({
+    entryPoints: [join(here, 'int8-chromium-page.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error',
+    plugins: [{ name: 'no-node', setup(b) {
+      b.onResolve({ filter: /^[\w:/]+$/ }, (a) => (a.path.startsWith('node:') || builtinModules.includes(a.path) ? { path: a.path, namespace: 'no-node' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'no-node' }, () => ({ contents: 'export default {}; export const readFile = undefined, execFileSync = undefined;', loader: 'js' }));
+    } }],
+  });
+  const origin = 'http://int8-bench.test';
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    await page.route(`${origin}/**`, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>int8 bench</title><script type="module" src="/bench/page.js"></script>' });
+      if (path === '/bench/page.js') return route.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0]!.text });
+      const wasm = /^\/(dist|tfjs)\/([\w-]+\.wasm)$/.exec(path);
+      if (wasm) return route.fulfill({ contentType: 'application/wasm', body: readFileSync(join(wasm[1] === 'dist' ? kernelsDist : join(tfjsWasm, 'dist'), wasm[2]!)) });
+      return route.fulfill({ status: 404 });
+    });
+    page.on('console', (m) => console.log(`[chromium] ${m.text()}`));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => 'runBench' in globalThis);
+    const params: PageParams = { batches: BATCHES, runs: RUNS };
+    const out = await page.evaluate((p) => (globalThis as unknown as { runBench: (p: PageParams) => Promise<{ rows: Int8BenchRow[]; log: string[]; userAgent: string }> }).runBench(p), params);
+    for (const l of out.log) console.log(`[chromium] ${l}`);
+    return out;
+  } finally {
+    await browser.close();
   }
-  return rows;
 }
 
 if (CHILD) {
-  const rows = await measure(CHILD);
+  const rows = await inNode(CHILD);
   process.stdout.write(`\nINT8-ROWS ${JSON.stringify(rows)}\n`);
 } else {
   const t0 = performance.now();
   const load0 = loadavg()[0]!;
   const cpu0 = process.cpuUsage();
-  const rows = await measure('simd128');
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+  const rows = PLACES.includes('node') ? await inNode('simd128') : [];
+  const child = !PLACES.includes('node') ? undefined : spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', fileURLToPath(import.meta.url)], {
     env: { ...process.env, BONSAI_INT8_BENCH_CHILD: 'relaxed' },
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
-  if (child.status !== 0) throw new Error(`relaxed-SIMD child failed (${child.status}): ${child.stderr}`);
-  const line = child.stdout.split('\n').find((l) => l.startsWith('INT8-ROWS '));
-  if (!line) throw new Error(`relaxed-SIMD child printed no rows: ${child.stdout.slice(-2000)}`);
-  rows.push(...(JSON.parse(line.slice('INT8-ROWS '.length)) as Row[]));
+  if (child) {
+    if (child.status !== 0) throw new Error(`relaxed-SIMD child failed (${child.status}): ${child.stderr}`);
+    const line = child.stdout.split('\n').find((l) => l.startsWith('INT8-ROWS '));
+    if (!line) throw new Error(`relaxed-SIMD child printed no rows: ${child.stdout.slice(-2000)}`);
+    rows.push(...(JSON.parse(line.slice('INT8-ROWS '.length)) as Int8BenchRow[]));
+  }
+  const loadNode = loadavg()[0]!;
+  const chromium = !isSmoke() && PLACES.includes('chromium') && existsSync(CHROMIUM) ? await inChromium() : undefined;
   const cpu = process.cpuUsage(cpu0);
   const report = createReport({
     bench: 'int8-kernels',
-    settings: { batches: BATCHES, runs: RUNS, models: specs.map((s) => s.name), node: process.version, cores: cpus().length, loadBefore: load0, loadAfter: loadavg()[0] },
+    settings: { batches: BATCHES, runs: RUNS, models: int8BenchSpecs(isSmoke()).map((s) => s.name), node: process.version, chromium: chromium?.userAgent ?? 'not run', cores: cpus().length, loadBefore: load0, loadAfterNode: loadNode, loadAfter: loadavg()[0] },
   });
+  const agreement = (r: Int8BenchRow): string => `${(100 * r.agreement).toFixed(0)}%`;
   report.table('int8-kernels', {
-    title: `CPU time per inference on Node ${process.version} wasm (1 thread), median of ${RUNS} interleaved rounds; speedups are medians of per-round ratios`,
+    title: `Node ${process.version}: CPU time per inference on wasm (1 thread), median of ${RUNS} interleaved rounds; speedups are medians of per-round ratios`,
     columns: ['model', 'batch', 'int8 build', 'float CPU ms', 'int8 simulated CPU ms', 'int8 kernels CPU ms', 'int8 kernels vs float', 'int8 kernels vs simulated', 'int8 layers', 'top-1 = simulated', 'max |diff| (steps)'],
-    rows: rows.map((r) => [r.model, r.batch, r.variant, ms(r.floatCpu), ms(r.simulatedCpu), ms(r.int8Cpu), r.int8VsFloatCpu, r.int8VsSimulatedCpu, r.int8Layers, `${(100 * r.agreement).toFixed(0)}%`, r.maxSteps]),
-    note: 'CPU time of the benchmarking process (process.cpuUsage), robust to the load of a shared machine; wall times in table int8-kernels-wall.',
+    rows: rows.map((r) => [r.model, r.batch, r.build, ms(r.times.cpu!.float), ms(r.times.cpu!.simulated), ms(r.times.cpu!.int8), ratio(r.speedup.cpu!.float), ratio(r.speedup.cpu!.simulated), r.int8Layers, agreement(r), r.maxSteps]),
+    note: 'CPU time of the benchmarking process (process.cpuUsage), robust to the load of a shared machine; wall times in table int8-kernels-wall. "relaxed dot-i16" rows ran in a child process with --experimental-wasm-relaxed-simd (Node 20 computes the accumulating relaxed dot wrongly, so the kernels use the i16 form there).',
   });
   report.table('int8-kernels-wall', {
-    title: 'Wall time of the same runs (median ms; speedups: medians of per-round ratios, IQR)',
-    columns: ['model', 'batch', 'int8 build', 'float ms', 'int8 simulated ms', 'int8 kernels ms', 'int8 kernels vs float', 'int8 kernels vs simulated', 'simulated vs float'],
-    rows: rows.map((r) => [r.model, r.batch, r.variant, ms(r.floatMs), ms(r.simulatedMs), ms(r.int8Ms), r.int8VsFloat, r.int8VsSimulated, r.simulatedVsFloat]),
-    note: `Load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (shared machine); parent CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${((performance.now() - t0) / 1000).toFixed(1)} s wall. "relaxed" rows ran in a child process with --experimental-wasm-relaxed-simd; each process measures its own float baseline.`,
+    title: 'Node: wall time of the same runs (median ms; speedups: medians of per-round ratios)',
+    columns: ['model', 'batch', 'int8 build', 'float ms', 'int8 simulated ms', 'int8 kernels ms', 'int8 kernels vs float', 'int8 kernels vs simulated'],
+    rows: rows.map((r) => [r.model, r.batch, r.build, ms(r.times.wall!.float), ms(r.times.wall!.simulated), ms(r.times.wall!.int8), ratio(r.speedup.wall!.float), ratio(r.speedup.wall!.simulated)]),
+    note: `Load average ${load0.toFixed(1)} before, ${loadNode.toFixed(1)} after the Node runs (shared machine); parent CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${((performance.now() - t0) / 1000).toFixed(1)} s wall. Each process measures its own float baseline.`,
   });
+  if (chromium) {
+    report.table('int8-kernels-chromium', {
+      title: `Headless Chromium (${/Chrome\/[\d.]+/.exec(chromium.userAgent)?.[0] ?? chromium.userAgent}): wall time per inference on wasm (1 thread), median of ${RUNS} interleaved rounds; speedups are medians of per-round ratios`,
+      columns: ['model', 'batch', 'int8 build', 'float ms', 'int8 simulated ms', 'int8 kernels ms', 'int8 kernels vs float', 'int8 kernels vs simulated', 'int8 layers', 'top-1 = simulated', 'max |diff| (steps)'],
+      rows: chromium.rows.map((r) => [r.model, r.batch, r.build, ms(r.times.wall!.float), ms(r.times.wall!.simulated), ms(r.times.wall!.int8), ratio(r.speedup.wall!.float), ratio(r.speedup.wall!.simulated), r.int8Layers, agreement(r), r.maxSteps]),
+      note: `tfjs-backend-wasm SIMD without threads (the page is not cross-origin isolated) vs the int8 kernels, in one page. "relaxed dot-add" uses i32x4.relaxed_dot_i8x16_i7x16_add_s (exact in Chromium, found by the load-time probe); "relaxed dot-i16" forces the i16 form for comparison. Wall time: load average ${loadNode.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
+    });
+  }
   report.write();
 }
