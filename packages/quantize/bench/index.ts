@@ -2,9 +2,10 @@
  * @bonsai/quantize on real MNIST (wasm backend): float smallCnn vs dynamic / static PTQ / QAT
  * int8, tfjs uint8 / float16 exports, and >= 95% magnitude pruning + int8 stored sparsely.
  * Batch-norm running statistics are re-estimated after (short) training runs.
- * Full size: smallCnn 16-16-32-32 / fc 64, 2 float epochs, 1 pruning fine-tune epoch (5 training epochs in all; the
- * previous 32-64 / 3-epoch size needed ~15 min per epoch on the shared machine).
- * Env: BENCH_EPOCHS (default 2), BENCH_FT_EPOCHS (1), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
+ * Full size: smallCnn 8-8-16-16 / fc 32 on 4,000 training digits, 2 float epochs, 1 pruning fine-tune epoch (5
+ * training epochs in all). Sized for the shared 2-core machine: the previous 32-64 / 8,000-digit size needed ~15 min
+ * wall per epoch there (16-32 / 8,000: 1,018 s wall, ~140 s CPU per epoch at load 17).
+ * Env: BENCH_EPOCHS (default 2), BENCH_FT_EPOCHS (1), BENCH_TRAIN (4000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
  * Writes bench-results/quantize.json; smoke mode: 1 epoch on 128 digits.
  * QUANTIZE_BENCH_ONLY=mnist|real|int8 runs one part (MNIST table, real-models.ts, int8-kernels.ts).
  */
@@ -22,8 +23,8 @@ import { globalMagnitudePrune, kernelSparsity } from './prune';
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
 const EPOCHS = env('BENCH_EPOCHS', pick(2, 1));
 const FT_EPOCHS = env('BENCH_FT_EPOCHS', 1);
-const WIDTHS = pick([16, 32], [8, 16]);
-const HIDDEN = pick(64, 32);
+const WIDTHS = [8, 16];
+const HIDDEN = 32;
 const ARCH = `smallCnn ${WIDTHS.flatMap((w) => [w, w]).join('-')}, fc ${HIDDEN}${isSmoke() ? ' (smoke)' : ''}`;
 /** Seconds since `t0` (performance.now()), one decimal. */
 const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
@@ -34,7 +35,7 @@ if (ONLY && !['mnist', 'real', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   const t0 = performance.now();
-  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(8000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
+  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(4000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
   const nCalib = Math.min(1000, mnist.train.count);
   const report = createReport({ bench: 'quantize', settings: { epochs: EPOCHS, sparsity: SPARSITY, train: mnist.train.count, test: mnist.test.count, calibration: nCalib, model: ARCH, fineTuneEpochs: FT_EPOCHS, optimizer: 'Adam 1e-3', batch: 64 } });
   const test = toTensors(mnist.test);
