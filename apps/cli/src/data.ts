@@ -47,8 +47,6 @@ export interface LoadDataContext {
   inputShape?: readonly number[];
   /** Number of outputs of the model, when known (labels must fit). */
   numClasses?: number;
-  /** Per-sample shape of the model's first output, when known (built-in datasets check it first). */
-  outputShape?: readonly number[];
 }
 
 /** Loads a recipe's data; injectable so tests can see when (and whether) data is read. */
@@ -74,7 +72,7 @@ function splitPart(s: Split, shape: readonly number[], want: readonly number[] |
 
 /**
  * `--data mnist|synthetic` hold 10 classes: a model whose first output is not 10 wide cannot be
- * scored on them. Checked before any data is read.
+ * scored on them. `runRecipe` checks this before any other work.
  * @throws UsageError naming the model's output shape and what to pass instead.
  */
 export function checkBuiltinFits(dataset: string, outputShape: readonly number[] | undefined): void {
@@ -86,11 +84,10 @@ export function checkBuiltinFits(dataset: string, outputShape: readonly number[]
  * Loads the recipe's data as streamed parts: `mnist` (the 8000/2000 split of the `mnist`
  * package), `synthetic` (a separable toy set) or files (`data.path`: an image folder or a
  * .npy/.npz file, shaped for the model).
- * @throws UsageError when a requested size exceeds the split or the model's output does not fit a built-in set.
+ * @throws UsageError when a requested size exceeds the split.
  */
 export const loadData: DataLoader = async (data, ctx) => {
   if (data.path !== undefined) return loadDataFiles(data, ctx);
-  checkBuiltinFits(data.dataset, ctx.outputShape);
   const shape = [28, 28, 1];
   const want = checkFit(shape, ctx.inputShape, data.dataset);
   const common = { imageShape: want ? [...want] : shape, numClasses: 10, labeled: true, batchSize: data.batchSize, seed: data.seed };

@@ -2,7 +2,7 @@ import { backendInfo, initBackend, type BackendInfo, type Model } from '@bonsai/
 import { compare, type Comparison } from '@bonsai/eval';
 import { QuantizedModel } from '@bonsai/quantize';
 import type { RunContext } from './context';
-import { loadData, type DataLoader, type DataSplits } from './data';
+import { checkBuiltinFits, loadData, type DataLoader, type DataSplits } from './data';
 import { buildZoo, readModelSource, type SourcedModel } from './model-source';
 import { batchForMemory } from './batch-memory';
 import { checkOutputs } from './out-dir';
@@ -119,14 +119,16 @@ export async function runRecipe(recipe: Recipe, ctx: RunContext, options: RunRec
   let reference: tf.Tensor | undefined;
   let state: PipelineState | undefined;
   try {
-    await checkOutputs(recipe, options.cwd, sourced?.format ?? 'bonsai');
     const inputShape = model ? model.graph.shape(model.graph.inputs[0]!) : undefined;
     const outputShape = model ? model.graph.shape(model.graph.outputs[0]!) : undefined;
     const numClasses = outputShape?.at(-1);
+    // A built-in 10-class set on a model with other outputs: refused before anything else.
+    if (recipe.data.path === undefined) checkBuiltinFits(recipe.data.dataset, outputShape);
+    await checkOutputs(recipe, options.cwd, sourced?.format ?? 'bonsai');
     // How file data is preprocessed: given, recorded in the model, the model's own scaling, or the default.
     const pre = recipe.data.path !== undefined ? resolvePreprocess(recipe.data.preprocess, sourced) : undefined;
     if (pre) ctx.log(pre.note);
-    const data = await (options.loadData ?? loadData)(pre ? { ...recipe.data, preprocess: pre.preset } : recipe.data, { cwd: options.cwd, inputShape, numClasses, outputShape });
+    const data = await (options.loadData ?? loadData)(pre ? { ...recipe.data, preprocess: pre.preset } : recipe.data, { cwd: options.cwd, inputShape, numClasses });
     ctx.log(`data: ${data.name}, ${data.train.count} train / ${data.test.count} test samples${data.labeled ? '' : ' (no labels: fine-tuning distils from the input model; evaluation reports agreement with it, not accuracy)'}`);
     model ??= buildZoo(recipe.model, { seed: recipe.seed, imageShape: data.imageShape, numClasses: data.numClasses });
     state = { recipe, ctx, cwd: options.cwd, data, model, stage: [], baseLabel: sourced?.label ?? 'dense', format: sourced?.format ?? 'bonsai', rows: [], masked: false, preprocess: pre?.preset };

@@ -217,6 +217,23 @@ describe('bonsai compress: checks before work, exit codes', () => {
     expect(v.stderr).toMatch(/\n\s+at /);
   });
 
+  it('--data mnist|synthetic on a model whose output is not 10 classes: one line naming its output shape and --data <folder>, before any data is read', async () => {
+    await saveFolderWithTfjs(tinyLayersCnn(1, 3), join(cwd, 'three'));
+    const events: string[] = [];
+    const spy: DataLoader = async (d, c) => {
+      events.push('data');
+      return loadData(d, c);
+    };
+    for (const data of ['mnist', 'synthetic']) {
+      const s = io();
+      expect(await main(['compress', 'three', '--data', data, '--prune', '0.5', '--out', 'o3', '-q'], s, { recipe: { loadData: spy } })).toBe(2);
+      expect(s.stderr.text()).toMatch(new RegExp(`^bonsai: --data ${data} has 10 classes, but the model's first output is \\[\\?, 3\\], not \\[\\?, 10\\]; pass your own data instead: --data <folder> .*\\n$`));
+      expect(s.stderr.text().trimEnd().split('\n')).toHaveLength(1);
+    }
+    expect(events).toEqual([]);
+    expect(existsSync(join(cwd, 'o3'))).toBe(false);
+  });
+
   it('refuses training without labels and names the step', async () => {
     writeFileSync(join(cwd, 'free.npy'), npyBytes(new Float32Array(16 * 784), [16, 28, 28, 1]));
     const r = await run(['train', '--model', 'model', '--data', 'free.npy', '--epochs', '1', '--out', 'o'], { cwd });

@@ -95,6 +95,13 @@ describe('preprocessing inferred from the model', () => {
     const d = await compress('plain', 'out-d');
     expect(d.seen).toEqual(['[0,1]']);
     expect(d.stderr).toContain('preprocessing: [0,1] (x/255), the default: the model does not say how it was trained to see pixels');
+    // an int8 output folder (Bonsai's format) records it too, and the next run reads it there
+    const e = await compress('out-a', 'out-e', ['--quantize', 'int8', '--calibration-samples', '8']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(readPreprocessing(JSON.parse(readFileSync(join(cwd, 'out-e', 'model.json'), 'utf8')))).toBe('none');
+    const f = await compress('out-e', 'out-f');
+    expect(f.seen).toEqual(['none']);
+    expect(f.stderr).toContain("preprocessing: none (recorded in the model's model.json by a previous bonsai run)");
     // built-in data has no preprocessing to infer: no note
     const s = io();
     expect(await main(['eval', '--model', 'plain', '--data', 'synthetic', '--train-size', '8', '--test-size', '8', '--latency-runs', '1'], s), s.stderr.text()).toBe(0);

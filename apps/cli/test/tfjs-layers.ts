@@ -56,7 +56,7 @@ export async function saveFolderWithTfjs(model: tfl.LayersModel, dir: string): P
 }
 
 /** A small stock tfjs-layers CNN for 28x28x1 inputs: conv(8)-relu-pool, conv(8)-relu-pool, flatten, dense(10). */
-export function tinyLayersCnn(seed = 1): tfl.LayersModel {
+export function tinyLayersCnn(seed = 1, classes = 10): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + s });
   const m = tfl.sequential();
   m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
@@ -64,7 +64,7 @@ export function tinyLayersCnn(seed = 1): tfl.LayersModel {
   m.add(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
   m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
   m.add(tfl.layers.flatten({ name: 'flatten' }));
-  m.add(tfl.layers.dense({ units: 10, kernelInitializer: init(3), name: 'logits' }));
+  m.add(tfl.layers.dense({ units: classes, kernelInitializer: init(3), name: 'logits' }));
   return m;
 }
 

@@ -1,4 +1,5 @@
 import { type PreparedModel, prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
+import { withPreprocessing } from '@bonsai/interop';
 import * as tf from '@tensorflow/tfjs-core';
 import { partBatches } from '../stream';
 import type { StepOf } from '../recipe';
@@ -18,7 +19,9 @@ export async function adoptQuantized(state: PipelineState, q: QuantizedModel): P
   state.model = q;
   state.masked = false;
   const bytes = await quantizedBytes(q);
-  state.quantized = { bytes, describe: `bonsai ${q.mode} int8`, write: (dir) => saveQuantized(q, dir) };
+  // The preprocessing the data got is recorded as in tfjs outputs (userDefinedMetadata.bonsai.preprocess).
+  const write = (dir: string) => saveQuantized(q, dir, { userDefinedMetadata: withPreprocessing<{ userDefinedMetadata?: Record<string, unknown> }>({}, state.preprocess).userDefinedMetadata });
+  state.quantized = { bytes, describe: `bonsai ${q.mode} int8`, write };
   return bytes;
 }
 
