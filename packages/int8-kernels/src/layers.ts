@@ -128,8 +128,9 @@ export class Int8Kernels implements Int8LayerFactory {
   private readonly arena: Arena;
   /**
    * The relaxed GEMM's instruction: 'dot-add' (`i32x4.relaxed_dot_i8x16_i7x16_add_s`, two per
-   * 16 MACs) where a probe at load found it exact, else 'dot-i16' (`i16x8.relaxed_dot_i8x16_i7x16_s`
-   * pairs, subtracted and widened); undefined for the SIMD128 build.
+   * 16 MACs) where a probe at load found it exact and a timing at load found it faster, else
+   * 'dot-i16' (`i16x8.relaxed_dot_i8x16_i7x16_s` pairs, subtracted and widened); undefined for
+   * the SIMD128 build.
    */
   readonly relaxedGemm: RelaxedGemm | undefined;
 
@@ -137,12 +138,40 @@ export class Int8Kernels implements Int8LayerFactory {
     /** The build in use. */
     readonly variant: KernelVariant,
     private readonly k: KernelExports,
-    /** 'auto' (default): 'dot-add' when the probe finds it exact; 'dot-i16' forces the other form. */
+    /** 'auto' (default): 'dot-add' when the probe finds it exact and faster; or forced. */
     relaxedGemm: RelaxedGemm | 'auto' = 'auto',
   ) {
     this.arena = new Arena(k.memory);
     if (relaxedGemm === 'dot-add' && !dotAddExact(k)) throw new BackendError('int8 kernels: this engine computes i32x4.relaxed_dot_i8x16_i7x16_add_s inexactly; use relaxedGemm \'auto\' or \'dot-i16\'', 'int8-wasm');
-    this.relaxedGemm = variant !== 'relaxed' ? undefined : relaxedGemm === 'auto' ? (dotAddExact(k) ? 'dot-add' : 'dot-i16') : relaxedGemm;
+    this.relaxedGemm = variant !== 'relaxed' ? undefined : relaxedGemm === 'auto' ? (dotAddExact(k) && this.dotAddFaster() ? 'dot-add' : 'dot-i16') : relaxedGemm;
+  }
+
+  /**
+   * Times both relaxed GEMMs on one 128 x 32 x 256 product (about 1 ms each), best of 3
+   * interleaved: the accumulating dot wins where the CPU has an int8 dot instruction (AVX-VNNI,
+   * Arm SDOT); on AVX2 without VNNI V8 lowers it to three instructions and it measured 1.5-2x
+   * slower than the i16 form. Both are exact, so the choice changes speed only.
+   */
+  private dotAddFaster(): boolean {
+    const [M, N, K] = [128, 32, 256];
+    return this.scratch(() => {
+      const a = this.arena.alloc(M * K);
+      const b = this.arena.alloc(N * K * 2);
+      const ep = this.arena.alloc(N * 8);
+      const corr = this.arena.alloc(N * 4);
+      const out = this.arena.alloc(M * N);
+      new Uint8Array(this.arena.buffer, a, out + M * N - a).fill(1);
+      const best = { add: Infinity, i16: Infinity };
+      for (let r = 0; r < 3; r++) {
+        for (const v of ['add', 'i16'] as const) {
+          const f = v === 'add' ? this.k.gemmI8RelaxedAdd! : this.k.gemmI8Relaxed!;
+          const t0 = performance.now();
+          for (let i = 0; i < 4; i++) f(M, N, K, a, K, b, corr, ep, 0, -128, 127, out, N);
+          best[v] = Math.min(best[v], performance.now() - t0);
+        }
+      }
+      return best.add < best.i16;
+    });
   }
 
   /** The relaxed GEMM chosen at load (see {@link relaxedGemm}). */
@@ -501,7 +530,7 @@ export type RelaxedGemm = 'dot-add' | 'dot-i16';
 
 /** Options of {@link loadInt8Kernels}. */
 export interface LoadOptions extends InstantiateOptions {
-  /** The relaxed GEMM's instruction: 'auto' (default: 'dot-add' where exact), or forced. */
+  /** The relaxed GEMM's instruction: 'auto' (default: 'dot-add' where exact and faster), or forced. */
   relaxedGemm?: RelaxedGemm | 'auto';
 }
 

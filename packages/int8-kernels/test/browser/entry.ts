@@ -21,19 +21,24 @@ export interface PageResult {
   relaxed: boolean;
   /** i32x4.relaxed_dot_i8x16_i7x16_add_s computes exact integers (the loader's probe). */
   dotAddExact?: boolean;
+  /** The relaxed GEMM `'auto'` picked (by a timing at load). */
+  autoGemm?: RelaxedGemm;
   results: VariantResult[];
 }
 
 async function runCases(): Promise<PageResult> {
   const relaxed = relaxedSimdSupported();
   const out: PageResult = { relaxed, results: [] };
-  if (relaxed) out.dotAddExact = dotAddExact((await instantiateKernels({ variant: 'relaxed' })).exports);
+  if (relaxed) {
+    out.dotAddExact = dotAddExact((await instantiateKernels({ variant: 'relaxed' })).exports);
+    out.autoGemm = (await loadInt8Kernels({ variant: 'relaxed' })).relaxedGemm;
+  }
   const cases = [...conv2dCases(11, 16), ...pointwiseCases(12, 6), ...depthwiseCases(13, 12)];
-  const builds = relaxed ? (['simd128', 'relaxed', 'relaxed-i16'] as const) : (['simd128'] as const);
+  const builds = relaxed ? (['simd128', 'relaxed-add', 'relaxed-i16'] as const) : (['simd128'] as const);
   for (const build of builds) {
     const variant = build === 'simd128' ? 'simd128' : 'relaxed';
     // The .wasm is fetched from its default URL next to the bundle.
-    const k = await loadInt8Kernels({ variant, relaxedGemm: build === 'relaxed-i16' ? 'dot-i16' : 'auto' });
+    const k = await loadInt8Kernels({ variant, relaxedGemm: build === 'relaxed-i16' ? 'dot-i16' : build === 'relaxed-add' ? 'dot-add' : 'auto' });
     const r: VariantResult = { variant, ...(k.relaxedGemm ? { relaxedGemm: k.relaxedGemm } : {}), cases: 0, outputs: 0, mismatches: [] };
     for (const c of cases) {
       const got = c.build(k).run(c.x).data;
