@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tiledMaxPoolGrad } from './max-pool';
 import { unbroadcast, type Grad } from './util';
 
 /** Swaps the last two axes. */
@@ -37,7 +38,7 @@ export const nnGrads: readonly Grad[] = [
     kernelName: tf.MaxPool,
     inputsToSave: ['x'],
     outputsToSave: [true],
-    gradFunc: (dy, [x, y], attrs) => ({ x: () => kernel(tf.MaxPoolGrad, { dy, input: x!, output: y! }, attrs) }),
+    gradFunc: (dy, [x, y], attrs) => ({ x: () => tiledMaxPoolGrad(dy, x!, y!, attrs) ?? kernel(tf.MaxPoolGrad, { dy, input: x!, output: y! }, attrs) }),
   },
   {
     kernelName: tf.AvgPool,
