@@ -7,7 +7,8 @@
  * Bonsai model pruned by `Pruner` with no hand patching (`numHeads` read from its graph), and a
  * torch model whose `num_heads` was left unpatched (what TP users hit) for contrast.
  * Every param (biases, norms, embeddings too) is drawn at random first so that no zero hides a
- * slicing mistake. Exported for the prune bench index; `tsx bench/vit-torch.ts` runs it alone.
+ * slicing mistake. Exported for the prune bench index (full runs only: smoke mode skips it, since
+ * starting torch costs more than the ViT smoke run); `tsx bench/vit-torch.ts` runs it alone.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -62,8 +63,13 @@ function logits(m: Model, x: tf.Tensor): number[][] {
 
 /** Builds, prunes and exports on the Bonsai side, runs the torch side, and reports. */
 export async function runVitTorchBench(): Promise<void> {
+  if (isSmoke()) {
+    // Starting Python + torch costs more than the whole ViT smoke run: full bench only.
+    console.log('vit-torch: skipped in smoke mode (run `tsx bench/vit-torch.ts`)');
+    return;
+  }
   await initBackend('wasm');
-  const data = loadMnist({ trainSize: 1, testSize: isSmoke() ? 16 : 256 });
+  const data = loadMnist({ trainSize: 1, testSize: 256 });
   const test = toTensors(data.test);
   const dense = vit(MODEL);
   randomizeParams(dense, 7);
