@@ -103,8 +103,9 @@ export function pointwiseCases(seed: number, count: number): LayerCase[] {
 export function depthwiseCases(seed: number, count: number): LayerCase[] {
   const r = rng(seed);
   return Array.from({ length: count }, (_, t) => {
-    const kh = int(r, 1, 5);
-    const kw = int(r, 1, 5);
+    // Every third case 3x3 (the kernel with its own interior loop).
+    const kh = t % 3 === 1 ? 3 : int(r, 1, 5);
+    const kw = t % 3 === 1 ? 3 : int(r, 1, 5);
     const c = int(r, 1, 35);
     const strides = [int(r, 1, 2), int(r, 1, 2)] as const;
     const dilation = t % 4 === 0 ? ([2, 2] as const) : ([1, 1] as const);

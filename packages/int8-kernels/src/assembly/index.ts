@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow, finishTile, pack8, requant4, store8, zeros } from './common';
+import { finishRow, finishTile, pack8, requant4, roundAddZp, store8, zeros } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -142,7 +142,20 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
     const iy0 = oy * sh - padTop;
     const ky0 = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
     const ky1 = min(kh, (H - iy0 + dh - 1) / dh);
+    // 3x3 kernels: the pixels of this row whose taps are all inside run channel group by channel
+    // group, the group's weights held in registers (dw3x3Run).
+    let skipA = 0;
+    let skipB = 0;
+    if (kh === 3 && kw === 3 && dh === 1 && dw === 1 && ky0 === 0 && ky1 === 3 && W >= 3) {
+      skipA = (padLeft + sw - 1) / sw;
+      skipB = min(OW, (W - 3 + padLeft) / sw + 1);
+      if (skipB > skipA) dw3x3Run(scratch + <usize>iy0 * rowBytes, rowBytes, px, C, cPad, sw, padLeft, skipA, skipB, wp, ep, lo, hi, zp, out + <usize>(oy * OW) * <usize>C);
+    }
     for (let ox = 0; ox < OW; ox++) {
+      if (ox === skipA && skipB > skipA) {
+        ox = skipB - 1;
+        continue;
+      }
       const ix0 = ox * sw - padLeft;
       const kx0 = ix0 >= 0 ? 0 : (-ix0 + dw - 1) / dw;
       const kx1 = min(kw, (W - ix0 + dw - 1) / dw);
@@ -180,6 +193,54 @@ export function depthwiseI16(x: usize, H: i32, W: i32, C: i32, kh: i32, kw: i32,
         }
         finishRow(o + <usize>c, a0, a1, ep + (<usize>c << 2), cPad, lo, hi, zp, c <= cLast ? 8 : C - c);
       }
+    }
+  }
+}
+
+/**
+ * Output pixels ox0..ox1-1 of one row of a 3x3 depthwise conv (stride sw, dilation 1), all taps
+ * inside the widened image: `row` is the widened input row of the top taps, `out` the output row.
+ * Channel group by channel group, the group's tap-pair weights (`wp`, as in depthwiseI16) stay in
+ * registers; two taps per i32x4.dot_i16x8_s, the ninth paired with itself (its partner weight is 0).
+ */
+function dw3x3Run(row: usize, rowBytes: usize, px: usize, C: i32, cPad: i32, sw: i32, padLeft: i32, ox0: i32, ox1: i32, wp: usize, ep: usize, lo: v128, hi: v128, zp: v128, out: usize): void {
+  const pairStride = <usize>(cPad >> 3) << 5;
+  const cLast = C - 8;
+  for (let c = 0; c < C; c += 8) {
+    const wq = wp + (<usize>(c >> 3) << 5);
+    const p0l = v128.load(wq), p0h = v128.load(wq + 16);
+    const p1l = v128.load(wq + pairStride), p1h = v128.load(wq + pairStride + 16);
+    const p2l = v128.load(wq + 2 * pairStride), p2h = v128.load(wq + 2 * pairStride + 16);
+    const p3l = v128.load(wq + 3 * pairStride), p3h = v128.load(wq + 3 * pairStride + 16);
+    const p4l = v128.load(wq + 4 * pairStride), p4h = v128.load(wq + 4 * pairStride + 16);
+    const epc = ep + (<usize>c << 2);
+    const count = c <= cLast ? 8 : C - c;
+    for (let ox = ox0; ox < ox1; ox++) {
+      const b0 = row + <usize>(ox * sw - padLeft) * px + (<usize>c << 1);
+      const b1 = b0 + rowBytes;
+      const b2 = b1 + rowBytes;
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let xa = v128.load(b0);
+      let xb = v128.load(b0 + px);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), p0l));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), p0h));
+      xa = v128.load(b0 + 2 * px);
+      xb = v128.load(b1);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), p1l));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), p1h));
+      xa = v128.load(b1 + px);
+      xb = v128.load(b1 + 2 * px);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), p2l));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), p2h));
+      xa = v128.load(b2);
+      xb = v128.load(b2 + px);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), p3l));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), p3h));
+      xa = v128.load(b2 + 2 * px);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xa, 0, 8, 1, 9, 2, 10, 3, 11), p4l));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(xa, xa, 4, 12, 5, 13, 6, 14, 7, 15), p4h));
+      finishRow(out + <usize>ox * <usize>C + <usize>c, a0, a1, epc, cPad, lo, hi, zp, count);
     }
   }
 }
@@ -225,8 +286,7 @@ export function addI8(a: usize, za: i32, sa: f32, b: usize, zb: i32, sb: f32, n:
 function addLanes(a: v128, b: v128, za: v128, zb: v128, sa: v128, sb: v128, so: v128, lo: v128, hi: v128, zp: v128): v128 {
   const fa = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(a, za)), sa);
   const fb = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(b, zb)), sb);
-  const v = f32x4.min(f32x4.max(f32x4.div(f32x4.add(fa, fb), so), lo), hi);
-  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zp);
+  return roundAddZp(f32x4.min(f32x4.max(f32x4.div(f32x4.add(fa, fb), so), lo), hi), zp);
 }
 
 /** Max pooling of one NHWC int8 image (taps outside the image are skipped, as in tfjs). */
