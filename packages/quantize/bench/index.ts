@@ -2,12 +2,13 @@
  * @bonsai/quantize on real MNIST (wasm backend): float smallCnn vs dynamic / static PTQ / QAT
  * int8, tfjs uint8 / float16 exports, and >= 95% magnitude pruning + int8 stored sparsely.
  * Batch-norm running statistics are re-estimated after (short) training runs.
- * Full size: smallCnn 8-8-16-16 / fc 32 on 4,000 training digits, 2 float epochs, 1 pruning fine-tune epoch (5
- * training epochs in all). Sized for the shared 2-core machine: the previous 32-64 / 8,000-digit size needed ~15 min
- * wall per epoch there (16-32 / 8,000: 1,018 s wall, ~140 s CPU per epoch at load 17).
- * Env: BENCH_EPOCHS (default 2), BENCH_FT_EPOCHS (1), BENCH_TRAIN (4000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
+ * Full size: smallCnn 8-8-16-16 / fc 32 on 8,000 training digits, 4 float epochs, 1 pruning fine-tune epoch (7
+ * training epochs in all). Sized for the shared 2-core machine: the previous 32-64 size needed ~15 min wall per
+ * epoch there (16-32: 1,018 s wall, ~140 s CPU per epoch at load 17; 8-16 on 4,000 digits for 2 epochs: 92.3%).
+ * Env: BENCH_EPOCHS (default 4), BENCH_FT_EPOCHS (1), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
  * Writes bench-results/quantize.json; smoke mode: 1 epoch on 128 digits.
- * QUANTIZE_BENCH_ONLY=mnist|real|int8 runs one part (MNIST table, real-models.ts, int8-kernels.ts).
+ * QUANTIZE_BENCH_ONLY=mnist|real|emotion|handlandmark|int8 runs one part (MNIST table; real-models.ts + real-scores.ts, or
+ * one of them; int8-kernels.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { accuracyOf } from './helpers';
 import { globalMagnitudePrune, kernelSparsity } from './prune';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-const EPOCHS = env('BENCH_EPOCHS', pick(2, 1));
+const EPOCHS = env('BENCH_EPOCHS', pick(4, 1));
 const FT_EPOCHS = env('BENCH_FT_EPOCHS', 1);
 const WIDTHS = [8, 16];
 const HIDDEN = 32;
@@ -30,12 +31,12 @@ const ARCH = `smallCnn ${WIDTHS.flatMap((w) => [w, w]).join('-')}, fc ${HIDDEN}$
 const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 const SPARSITY = env('BENCH_SPARSITY', 0.95);
 const ONLY = process.env.QUANTIZE_BENCH_ONLY;
-if (ONLY && !['mnist', 'real', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real or int8`);
+if (ONLY && !['mnist', 'real', 'emotion', 'handlandmark', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real, emotion, handlandmark or int8`);
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   const t0 = performance.now();
-  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(4000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
+  const mnist = loadMnist({ trainSize: env('BENCH_TRAIN', pick(8000, 128)), testSize: env('BENCH_TEST', pick(2000, 128)) });
   const nCalib = Math.min(1000, mnist.train.count);
   const report = createReport({ bench: 'quantize', settings: { epochs: EPOCHS, sparsity: SPARSITY, train: mnist.train.count, test: mnist.test.count, calibration: nCalib, model: ARCH, fineTuneEpochs: FT_EPOCHS, optimizer: 'Adam 1e-3', batch: 64 } });
   const test = toTensors(mnist.test);
@@ -131,6 +132,8 @@ async function main(): Promise<void> {
 
 if (!ONLY || ONLY === 'mnist') await main();
 // Real pretrained GraphModel + real photos: CLE, bias correction, KL calibration (bench-results/real-models.json).
-if (!ONLY || ONLY === 'real') await import('./real-models');
+if (!ONLY || ONLY === 'real' || ONLY === 'emotion') await import('./real-models');
+// Real pretrained MobileNetV2-class GraphModel with ReLU6 and regression/score outputs (bench-results/real-scores.json).
+if (!ONLY || ONLY === 'real' || ONLY === 'handlandmark') await import('./real-scores');
 // int8 WASM kernels vs float vs int8 simulated, SIMD128 and relaxed SIMD (bench-results/int8-kernels.json).
 if (!ONLY || ONLY === 'int8') await import('./int8-kernels');
