@@ -21,8 +21,8 @@ const T = 5;
 const D = 8;
 const keep = { keep_dims: attr.b(true), Tidx: attr.type('DT_INT32') };
 
-/** Keras LayerNormalization as the converter writes it (tf.nn.batch_normalization's form). */
-function layerNorm(b: TfGraphBuilder, name: string, x: string, o: { axes?: number[] } = {}): string {
+/** Keras LayerNormalization as the converter writes it (tf.nn.batch_normalization's form, or Keras 3's). */
+function layerNorm(b: TfGraphBuilder, name: string, x: string, o: { axes?: number[]; keras3?: boolean } = {}): string {
   const axes = b.ints(`${name}/axes`, o.axes ?? [-1]);
   const mean = b.op(`${name}/moments/mean`, 'Mean', [x, axes], keep);
   const sq = b.op(`${name}/moments/SquaredDifference`, 'SquaredDifference', [x, mean]);
@@ -31,6 +31,12 @@ function layerNorm(b: TfGraphBuilder, name: string, x: string, o: { axes?: numbe
   const rsqrt = b.op(`${name}/batchnorm/Rsqrt`, 'Rsqrt', [add]);
   const s = b.op(`${name}/batchnorm/mul`, 'Mul', [rsqrt, b.random(`${name}/gamma`, [D], 0.5, 1.5)]);
   const mulX = b.op(`${name}/batchnorm/mul_1`, 'Mul', [x, s]);
+  if (o.keras3) {
+    // Keras 3: inputs * inv + (-mean * inv + beta).
+    const neg = b.op(`${name}/Neg`, 'Neg', [mean]);
+    const shift = b.op(`${name}/add_2`, 'AddV2', [b.op(`${name}/mul_3`, 'Mul', [s, neg]), b.random(`${name}/beta`, [D])]);
+    return b.op(`${name}/add_3`, 'AddV2', [shift, mulX]);
+  }
   const mulMean = b.op(`${name}/batchnorm/mul_2`, 'Mul', [mean, s]);
   const sub = b.op(`${name}/batchnorm/sub`, 'Sub', [b.random(`${name}/beta`, [D]), mulMean]);
   return b.op(`${name}/batchnorm/add_1`, 'AddV2', [mulX, sub]);
@@ -70,7 +76,7 @@ function block(b: TfGraphBuilder): string {
   const probs = b.op('attn/Softmax', 'Softmax', [scaled]);
   const ctx = b.op('attn/context', 'BatchMatMulV2', [probs, v], { adj_x: attr.b(false), adj_y: attr.b(false) });
   const h = b.op('add1', 'AddV2', [x, dense(b, 'attn/out', ctx, D)]);
-  const ln2 = layerNorm(b, 'ln2', h);
+  const ln2 = layerNorm(b, 'ln2', h, { keras3: true });
   const g1 = geluExact(b, 'gelu1', dense(b, 'fc1', ln2, D));
   const g2 = geluTanh(b, 'gelu2', dense(b, 'fc2', g1, D));
   return b.op('add2', 'AddV2', [h, dense(b, 'fc3', g2, D)]);

@@ -12,9 +12,9 @@ import type { ConstValue } from '../weights';
  * Chains that do not match exactly keep their ops, and ops that only occur inside a pattern
  * (SquaredDifference, Erf, Pow) then fail import with a typed error naming the node.
  *
- * Layer norm (tf.nn.batch_normalization's form, axes = the last axis, keep_dims):
- * `m = Mean(x)`, `v = Mean(SquaredDifference(x, m))`, `s = Mul(Rsqrt(AddV2(v, eps)), gamma)`,
- * `y = AddV2(Mul(x, s), Sub(beta, Mul(m, s)))`.
+ * Layer norm (axes = the last axis, keep_dims): `m = Mean(x)`, `v = Mean(SquaredDifference(x, m))`,
+ * `s = Mul(Rsqrt(AddV2(v, eps)), gamma)`, `y = AddV2(Mul(x, s), Sub(beta, Mul(m, s)))`
+ * (tf.nn.batch_normalization's form) or `y = AddV2(Mul(x, s), AddV2(Mul(Neg(m), s), beta))` (Keras 3).
  * GELU: `y = x * 0.5 * (1 + Erf(x / sqrt 2))` (exact; `x / sqrt 2` as RealDiv or Mul) or
  * `y = x * 0.5 * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * Pow(x, 3))))` (tanh form); the three
  * factors of the outer product may be grouped and ordered either way, as may every AddV2 / Mul.
@@ -90,38 +90,63 @@ function onlyInside(m: Matcher, uses: Record<string, number>): boolean {
   return Object.entries(uses).every(([name, k]) => m.uses(name) === k);
 }
 
+/**
+ * The shift term `beta - mean * s`: `Sub(beta, Mul(mean, s))` (tf.nn.batch_normalization) or
+ * `AddV2(Mul(Neg(mean), s), beta)` (Keras 3), Mul operands in either order. Returns beta, the
+ * Mul, the mean's ref (given s), and the term's nodes.
+ */
+function shiftTerm(m: Matcher, ref: string): { beta: string; mul: TfNode; mean: (sRef: string) => string | undefined; nodes: string[] } | undefined {
+  const other = (mul: TfNode, sRef: string): string | undefined => (same(mul.input[1], sRef) ? mul.input[0] : same(mul.input[0], sRef) ? mul.input[1] : undefined);
+  const sub = m.op(ref, 'Sub');
+  if (sub?.input.length === 2) {
+    const beta = m.constName(sub.input[0]);
+    const mul = m.op(sub.input[1], 'Mul');
+    if (beta && mul?.input.length === 2) return { beta, mul, mean: (sRef) => other(mul, sRef), nodes: [sub.name] };
+  }
+  const add = m.op(ref, 'AddV2', 'Add');
+  if (add?.input.length !== 2) return undefined;
+  for (const [mRef, bRef] of orders(add)) {
+    const beta = m.constName(bRef);
+    const mul = m.op(mRef, 'Mul');
+    if (!beta || mul?.input.length !== 2) continue;
+    for (const neg of [m.op(mul.input[0], 'Neg'), m.op(mul.input[1], 'Neg')]) {
+      if (neg) return { beta, mul, mean: (sRef) => (same(other(mul, sRef), neg.name) ? neg.input[0] : undefined), nodes: [add.name, neg.name] };
+    }
+  }
+  return undefined;
+}
+
 function matchLayerNorm(m: Matcher, out: TfNode): Match | undefined {
   if (out.input.length !== 2) return undefined;
   for (const [a, b] of orders(out)) {
     const mulX = m.op(a, 'Mul');
-    const sub = m.op(b, 'Sub');
-    if (!mulX || !sub || mulX.input.length !== 2 || sub.input.length !== 2) continue;
-    const beta = m.constName(sub.input[0]);
-    const mulMean = m.op(sub.input[1], 'Mul');
-    if (!beta || !mulMean) continue;
+    const shift = shiftTerm(m, b);
+    if (!shift || mulX?.input.length !== 2) continue;
+    const mulMean = shift.mul;
     for (const [x, sRef] of orders(mulX)) {
       const s = m.op(sRef, 'Mul');
       if (s?.input.length !== 2) continue;
-      const meanRef = same(mulMean.input[1], sRef) ? mulMean.input[0] : same(mulMean.input[0], sRef) ? mulMean.input[1] : undefined;
+      const meanRef = shift.mean(sRef);
       const mean = m.op(meanRef, 'Mean');
       if (!mean || !same(mean.input[0], x)) continue;
       for (const [rRef, gRef] of orders(s)) {
         const rsqrt = m.op(rRef, 'Rsqrt');
         const gamma = m.constName(gRef);
         const addEps = m.op(rsqrt?.input[0], 'AddV2', 'Add');
-        if (!rsqrt || !gamma || !addEps || addEps.input.length !== 2) continue;
+        if (!rsqrt || !gamma || addEps?.input.length !== 2) continue;
         for (const [vRef, eRef] of orders(addEps)) {
           const eps = m.scalarValue(eRef);
           const variance = m.op(vRef, 'Mean');
           const sq = m.op(variance?.input[0], 'SquaredDifference');
-          if (eps === undefined || !variance || !sq || sq.input.length !== 2) continue;
+          if (eps === undefined || !variance || sq?.input.length !== 2) continue;
           const centred = (same(sq.input[0], x) && same(sq.input[1], meanRef)) || (same(sq.input[1], x) && same(sq.input[0], meanRef));
           const axes = m.constName(mean.input[1]);
           if (!centred || !axes || m.constName(variance.input[1]) === undefined) continue;
-          const internal = { [mulX.name]: 1, [sub.name]: 1, [mulMean.name]: 1, [s.name]: 2, [mean.name]: 2, [rsqrt.name]: 1, [addEps.name]: 1, [variance.name]: 1, [sq.name]: 1 };
+          const internal: Record<string, number> = { [mulX.name]: 1, [mulMean.name]: 1, [s.name]: 2, [mean.name]: 2, [rsqrt.name]: 1, [addEps.name]: 1, [variance.name]: 1, [sq.name]: 1 };
+          for (const n of shift.nodes) internal[n] = 1;
           if (!onlyInside(m, internal)) continue;
           return {
-            node: { name: out.name, op: PATTERN_OPS.layerNorm, input: [x, axes, variance.input[1]!, gamma, beta], attr: { epsilon: { f: eps }, keep_dims: mean.attr.keep_dims ?? {}, variance_keep_dims: variance.attr.keep_dims ?? {} } },
+            node: { name: out.name, op: PATTERN_OPS.layerNorm, input: [x, axes, variance.input[1]!, gamma, shift.beta], attr: { epsilon: { f: eps }, keep_dims: mean.attr.keep_dims ?? {}, variance_keep_dims: variance.attr.keep_dims ?? {} } },
             internal: Object.keys(internal),
           };
         }
