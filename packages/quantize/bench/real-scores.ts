@@ -5,7 +5,7 @@
  * int8 static PTQ as in the last release vs + ReLU6-aware cross-layer equalization (weight or
  * activation ranges). The outputs are landmarks and scores, not classes, so the table gives, per
  * output, max |Δ| and the relative error ||int8 - float||₂ / ||float||₂ over the held-out crops.
- * Writes bench-results/real-scores.json; smoke mode: fewer crops.
+ * Writes bench-results/real-scores.json; smoke mode: 2 crops, no CLE rows (keeps `pnpm bench:smoke` short).
  * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 32).
  */
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
 import { activationTargets, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic, type QuantizedModel } from '@bonsai/quantize';
-import { createReport, pick } from '@bonsai/bench-harness';
+import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
 import { crops } from './photo-crops';
@@ -48,8 +48,8 @@ function errorOf(ref: tf.Tensor, got: tf.Tensor): string {
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  const nCalib = env('BENCH_CALIB', pick(32, 4));
-  const nEval = env('BENCH_EVAL', pick(32, 4));
+  const nCalib = env('BENCH_CALIB', pick(32, 2));
+  const nEval = env('BENCH_EVAL', pick(32, 2));
   const report = createReport({ bench: 'real-scores', settings: { model: 'handlandmark-lite (@vladmandic/human 3.3.6, MediaPipe, 224x224x3, ReLU6)', calibration: nCalib, eval: nEval, images: 'seeded crops of 3 real photos, [0, 1] RGB' } });
   const model: Model = await importGraphModel(MODEL);
   const shape = model.graph.shape(model.graph.inputs[0]!);
@@ -85,6 +85,13 @@ async function main(): Promise<void> {
   };
   record('int8 weights only (dynamic, per-channel)', () => quantizeDynamic(folded, { foldBatchNorm: false }));
   record('int8 static PTQ per-channel (last release)', () => staticPtq(folded));
+  if (isSmoke()) {
+    report.table('handlandmark', { title: 'handlandmark-lite (smoke: no CLE rows)', columns: ['method', ...names, 'CPU s', 'wall s'], rows });
+    [model, folded].forEach((m) => m.dispose());
+    tf.dispose([calib, evalX, ...ref]);
+    report.write();
+    return;
+  }
   const t0 = performance.now();
   const { model: equalized, pairs } = equalizeCrossLayer(folded, { data: calib });
   report.note(`ReLU6-aware CLE (weight ranges, calibration data for the clip bounds): ${pairs.length} pairs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
     title: `handlandmark-lite GraphModel, int8 per-channel weights + int8 activations; ${nCalib} calibration crops, ${nEval} held-out crops`,
     columns: ['method', ...names.map((n) => `${n}: max |Δ| / rel. error`), 'CPU s', 'wall s'],
     rows,
-    note: 'Weights int8 per-channel symmetric; every activation except the output heads int8 affine per-tensor (min/max). Errors are against the float model on the same unlabeled crops (rel. error = ||int8 - float||₂ / ||float||₂ over all held-out crops). Outputs as MediaPipe's hand-landmark model names them: Identity = 21 image landmarks (x, y, z in pixels), Identity_1 = hand presence score, Identity_2 = handedness, Identity_3 = 21 world landmarks (metres, small values, so their relative error is large). Crops of 3 photos are mostly not hands, so these are what the model outputs on such inputs.',
+    note: 'Weights int8 per-channel symmetric; every activation except the output heads int8 affine per-tensor (min/max). Errors are against the float model on the same unlabeled crops (rel. error = ||int8 - float||₂ / ||float||₂ over all held-out crops). Outputs as the MediaPipe hand-landmark model names them: Identity = 21 image landmarks (x, y, z in pixels), Identity_1 = hand presence score, Identity_2 = handedness, Identity_3 = 21 world landmarks (metres, small values, so their relative error is large). Crops of 3 photos are mostly not hands, so these are what the model outputs on such inputs.',
   });
   [model, folded, equalized, actEqualized].forEach((m) => m.dispose());
   tf.dispose([calib, evalX, ...ref]);
