@@ -42,7 +42,7 @@ export interface ImportOptions {
 /** Name of the model topology file. */
 export const LAYERS_MODEL_FILE = 'model.json';
 
-type Source = { kind: 'weight'; entry: string } | { kind: 'fill'; value: number };
+type Source = { kind: 'weight'; entry: string; map?: (values: Float32Array) => Float32Array; frozen?: boolean } | { kind: 'fill'; value: number };
 
 /**
  * Imports a tfjs LayersModel (Keras topology: Sequential or functional) as a Bonsai {@link Model}.
@@ -142,7 +142,7 @@ export function importLayersArtifacts(art: LayersModelArtifacts, options: Import
 
   const entries = indexEntries(groups, file);
   const built = buildGraph(topology.layers, topology.inputs, topology.outputs, entries);
-  return buildModel(built.graph, built.sources, built.frozen, groups, entries, data, file, options);
+  return buildModel(built, groups, entries, data, file, options);
 }
 
 /** The tfjs format a parsed model.json holds: a converter GraphModel or a (Keras) LayersModel. */
@@ -170,6 +170,8 @@ interface Built {
   sources: Map<string, Source>;
   /** Nodes of Keras layers with `trainable: false`: their params are imported as not trainable. */
   frozen: Set<NodeId>;
+  /** Keras weights that belong to a layer but map to no param. */
+  skipped: Set<string>;
 }
 
 function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[], outputNames: readonly string[], entries: EntryIndex): Built {
@@ -180,6 +182,7 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
   const outputOf = new Map<string, NodeId>();
   const sources = new Map<string, Source>();
   const bound = new Map<string, string>(); // keras weight name -> param name
+  const skipped = new Set<string>(); // keras weights a layer reads nothing from (e.g. Normalization's count)
   const frozen = new Set<NodeId>();
 
   for (const layer of layers) {
@@ -215,11 +218,14 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
         return id;
       },
       shape: (id) => shapes.get(id)!,
-      weight(id, role, kerasName) {
+      weight(id, role, kerasName, o = {}) {
         const full = `${layer.name}/${kerasName}`;
         if (bound.has(full)) throw layerError(layer.name, layer.className, `weight "${full}" is bound twice`);
         bound.set(full, paramName(id, role));
-        sources.set(paramName(id, role), { kind: 'weight', entry: full });
+        sources.set(paramName(id, role), { kind: 'weight', entry: full, ...o });
+      },
+      skipWeight(kerasName) {
+        skipped.add(`${layer.name}/${kerasName}`);
       },
       weightShape: (kerasName) => findEntry(entries, `${layer.name}/${kerasName}`)?.shape,
       fill(id, role, value) {
@@ -245,7 +251,7 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
     if (e instanceof BonsaiError) throw e.withContext('LayersModel: the converted graph is invalid');
     throw e;
   }
-  return { graph, sources, frozen };
+  return { graph, sources, frozen, skipped };
 }
 
 /** Keras weight name variants tfjs accepts: exact, `:0`-suffixed, and TF 2.2's `layer/cell/weight`. */
@@ -279,9 +285,9 @@ function findEntry(index: EntryIndex, name: string): WeightEntry | undefined {
   return index.exact.get(name) ?? index.loose.get(name);
 }
 
-function buildModel(graph: Graph, sources: Map<string, Source>, frozen: ReadonlySet<NodeId>, groups: readonly WeightGroup[], index: EntryIndex, data: Uint8Array, file: string, options: ImportOptions): Model {
+function buildModel({ graph, sources, frozen, skipped }: Built, groups: readonly WeightGroup[], index: EntryIndex, data: Uint8Array, file: string, options: ImportOptions): Model {
   // Resolve and check every param before any tensor is created.
-  const plan: Array<{ name: string; shape: Shape; trainable: boolean; entry?: WeightEntry; fill?: number }> = [];
+  const plan: Array<{ name: string; shape: Shape; trainable: boolean; entry?: WeightEntry; fill?: number; map?: (values: Float32Array) => Float32Array }> = [];
   const used = new Set<WeightEntry>();
   let filled = 0;
   const maxFill = options.maxFillElements ?? 1 << 24;
@@ -300,20 +306,24 @@ function buildModel(graph: Graph, sources: Map<string, Source>, frozen: Readonly
       const entry = findEntry(index, src.entry);
       if (!entry) throw new SerializationError(`weight "${src.entry}" (param "${name}") is missing from the manifest`, file);
       if (used.has(entry)) throw new SerializationError(`weight "${entry.name}" is claimed by two params`, file);
+      if (entry.stored === 'int32') throw new SerializationError(`weight "${entry.name}": dtype "int32" is for counters no param reads; param "${name}" needs float32`, file);
       used.add(entry);
-      if (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i])) {
+      // A mapped weight may take the param's shape with the same number of values (e.g. [C] -> [1, 1, C]).
+      const sameCount = src.map !== undefined && entry.size === spec.shape.reduce((x, y) => x * y, 1);
+      if (!sameCount && (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i]))) {
         throw new ShapeError(`weight "${entry.name}" has shape [${entry.shape.join(', ')}] in the manifest, the layer config implies [${spec.shape.join(', ')}]`, node.id);
       }
-      plan.push({ name, shape: spec.shape, trainable: spec.trainable, entry });
+      plan.push({ name, shape: spec.shape, trainable: spec.trainable && !src.frozen, entry, map: src.map });
     }
   }
   for (const e of groups.flatMap((g) => g.entries)) {
-    if (!e.optimizer && !used.has(e)) throw new SerializationError(`weight "${e.name}" in the manifest belongs to no layer`, file);
+    if (!e.optimizer && !used.has(e) && !skipped.has(e.name)) throw new SerializationError(`weight "${e.name}" in the manifest belongs to no layer`, file);
   }
   const params = new Map<string, Param>();
   try {
     for (const p of plan) {
-      const t = p.entry ? tf.tensor(decodeEntry(data, p.entry), [...p.shape], 'float32') : tf.fill([...p.shape], p.fill!);
+      const values = p.entry ? decodeEntry(data, p.entry) : undefined;
+      const t = values ? tf.tensor(p.map ? p.map(values) : values, [...p.shape], 'float32') : tf.fill([...p.shape], p.fill!);
       params.set(p.name, new Param(p.name, t, p.trainable));
       t.dispose();
     }

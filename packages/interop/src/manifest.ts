@@ -3,7 +3,7 @@ import { fromFloat16Bits } from '@bonsai/quantize';
 import { isObject, own, show } from './json';
 
 /** Storage dtypes of the tfjs weights manifest that Bonsai reads (values are float32). */
-export type StoredDtype = 'float32' | 'uint8' | 'uint16' | 'float16';
+export type StoredDtype = 'float32' | 'uint8' | 'uint16' | 'float16' | 'int32';
 
 /** One validated weights-manifest entry with its byte range in the concatenated weights. */
 export interface WeightEntry {
@@ -27,7 +27,7 @@ export interface WeightGroup {
   readonly bytes: number;
 }
 
-const BYTES: Record<StoredDtype, number> = { float32: 4, uint8: 1, uint16: 2, float16: 2 };
+const BYTES: Record<StoredDtype, number> = { float32: 4, uint8: 1, uint16: 2, float16: 2, int32: 4 };
 
 /**
  * Validates a tfjs `weightsManifest` (or a flat `weightSpecs` list when `paths` are unknown)
@@ -82,9 +82,10 @@ function parseEntry(w: unknown, fail: (msg: string) => never): Omit<WeightEntry,
     if (size > Number.MAX_SAFE_INTEGER) return fail(`weight "${name}": shape ${show(shape)} is impossibly large`);
   }
   const dtype = own(w, 'dtype');
-  if (dtype !== 'float32') fail(`weight "${name}": dtype ${show(dtype)} is not supported (Keras weights are float32)`);
+  // int32: counters such as Keras Normalization's `count` (tfjs-converter writes int64 as int32).
+  if (dtype !== 'float32' && dtype !== 'int32') fail(`weight "${name}": dtype ${show(dtype)} is not supported (Keras weights are float32, counters int32)`);
   const q = own(w, 'quantization');
-  let stored: StoredDtype = 'float32';
+  let stored: StoredDtype = dtype === 'int32' ? 'int32' : 'float32';
   let scale = 1;
   let min = 0;
   if (q !== undefined && q !== null) {
@@ -121,6 +122,9 @@ export function decodeEntry(data: Uint8Array, e: WeightEntry): Float32Array {
       break;
     case 'float16':
       for (let i = 0; i < e.size; i++) out[i] = fromFloat16Bits(view.getUint16(i * 2, true));
+      break;
+    case 'int32':
+      for (let i = 0; i < e.size; i++) out[i] = view.getInt32(i * 4, true);
       break;
   }
   return out;

@@ -1,3 +1,4 @@
+import { layerError } from '../errors';
 import { lastAxis, one } from './common';
 import type { ImportContext, LayerEntry } from './types';
 
@@ -52,5 +53,39 @@ const layerNorm: LayerEntry = {
   note: 'over the last axis only',
 };
 
+/** Keras' `backend.epsilon()`: Normalization divides by `max(sqrt(variance), 1e-7)`. */
+const KERAS_EPSILON = 1e-7;
+
+/**
+ * Keras' preprocessing `Normalization` (adapted): `(x - mean) / max(sqrt(variance), 1e-7)` per
+ * channel, as two nodes with frozen per-channel constants: `subConst` (the `mean` weight) and
+ * `divConst` (from the `variance` weight); its `count` weight is read by nothing.
+ */
+const normalization: LayerEntry = {
+  className: 'Normalization',
+  ops: ['subConst', 'divConst'],
+  import: (ctx) => {
+    const { cfg, layer } = ctx;
+    const x = one(ctx);
+    const shape = ctx.shape(x);
+    lastAxis(ctx, 'axis', shape.length, -1);
+    if (cfg.raw('invert') === true) cfg.fail('invert', 'false (an inverted Normalization is not supported)');
+    const c = shape.at(-1)!;
+    for (const w of ['mean', 'variance']) {
+      const s = ctx.weightShape(w);
+      if (!s) throw layerError(layer.name, layer.className, `needs the adapted "${w}" weight in the manifest (mean/variance given only in the config are not supported)`);
+      if (s.join() !== String(c)) throw layerError(layer.name, layer.className, `weight "${w}" has shape [${s.join(', ')}], expected [${c}] (one value per channel)`);
+    }
+    const perChannel = [...shape.slice(0, -1).map(() => 1), c]; // [C] broadcast over the sample
+    const centred = ctx.node('subConst', [x], { shape: perChannel }, ctx.derivedId('mean'));
+    ctx.weight(centred, 'value', 'mean', { frozen: true, map: (v) => v });
+    const id = ctx.node('divConst', [centred], { shape: perChannel }, layer.name);
+    ctx.weight(id, 'value', 'variance', { frozen: true, map: (v) => v.map((s) => Math.max(Math.sqrt(s), KERAS_EPSILON)) });
+    ctx.skipWeight('count');
+    return id;
+  },
+  note: 'adapted, per channel (axis -1), invert false; imported as frozen subConst + divConst; export as a LayersModel is refused (tfjs-layers 4.22 has no Normalization layer to write)',
+};
+
 /** Normalization layers. */
-export const normEntries: readonly LayerEntry[] = [batchNorm, layerNorm];
+export const normEntries: readonly LayerEntry[] = [batchNorm, layerNorm, normalization];

@@ -14,8 +14,14 @@ export interface ImportContext {
   derivedId(suffix: string): NodeId;
   /** Per-sample output shape of a node already added. */
   shape(id: NodeId): Shape;
-  /** Binds Bonsai param `role` of node `id` to the Keras weight `${layer}/${kerasName}`. */
-  weight(id: NodeId, role: string, kerasName: string): void;
+  /**
+   * Binds Bonsai param `role` of node `id` to the Keras weight `${layer}/${kerasName}`; `map`
+   * transforms its values (same count; the param may then have another shape holding as many
+   * values, e.g. `[C]` -> `[1, 1, C]`), `frozen` imports the param as not trainable.
+   */
+  weight(id: NodeId, role: string, kerasName: string, options?: { map?: (values: Float32Array) => Float32Array; frozen?: boolean }): void;
+  /** Marks the Keras weight `${layer}/${kerasName}` as read by this layer though no param takes it. */
+  skipWeight(kerasName: string): void;
   /** Shape of the Keras weight `${layer}/${kerasName}` in the manifest, if present. */
   weightShape(kerasName: string): readonly number[] | undefined;
   /** Sets Bonsai param `role` of node `id` to a constant (Keras layers with center/scale off). */

@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '@bonsai/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importLayersArtifacts, InteropError } from '../src/index';
+import { maxAbsDiff, randomizeWeights, tfjsArtifacts, tfjsPredict } from './helpers';
+
+const MEAN = [0.2, 0.5, 0.9];
+const VARIANCE = [0.04, 2.25, 1e-16]; // the last: a constant channel (std below Keras' epsilon 1e-7)
+
+/** A real tfjs-layers model (conv, flatten, dense) saved, with a Keras `Normalization` layer put first as tf.keras writes it. */
+async function withNormalization(): Promise<{ stock: tfl.LayersModel; modelJson: Record<string, unknown>; weights: ArrayBuffer }> {
+  const stock = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [5, 5, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv' }),
+      tfl.layers.flatten({ name: 'flat' }),
+      tfl.layers.dense({ units: 3, name: 'fc' }),
+    ],
+  });
+  randomizeWeights(stock, 7);
+  const art = await tfjsArtifacts(stock);
+  const topology = structuredClone(art.modelJson.modelTopology) as { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } };
+  const first = topology.config.layers[0]!.config;
+  const batchInputShape = first.batch_input_shape;
+  delete first.batch_input_shape;
+  topology.config.layers.unshift({
+    class_name: 'Normalization',
+    config: { name: 'normalization', trainable: true, dtype: 'float32', batch_input_shape: batchInputShape, axis: [-1], mean: null, variance: null, invert: false },
+  });
+  const manifest = (art.modelJson.weightsManifest as Array<{ weights: Array<Record<string, unknown>> }>)[0]!;
+  const norm = new Uint8Array(4 * 7);
+  new Float32Array(norm.buffer, 0, 6).set([...MEAN, ...VARIANCE]);
+  new Int32Array(norm.buffer, 24, 1).set([1000]);
+  const weights = new Uint8Array(norm.length + art.weights.byteLength);
+  weights.set(norm);
+  weights.set(new Uint8Array(art.weights), norm.length);
+  const specs = [
+    { name: 'normalization/mean', shape: [3], dtype: 'float32' },
+    { name: 'normalization/variance', shape: [3], dtype: 'float32' },
+    { name: 'normalization/count', shape: [], dtype: 'int32' },
+    ...manifest.weights,
+  ];
+  return { stock, modelJson: { ...art.modelJson, modelTopology: topology, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] }, weights: weights.buffer };
+}
+
+describe('Keras Normalization (adapted mean/variance)', () => {
+  beforeAll(() => initBackend('wasm'));
+
+  it('imports as frozen per-channel constants; outputs equal stock tfjs on hand-normalized inputs', async () => {
+    const { stock, modelJson, weights } = await withNormalization();
+    const model = await importLayersArtifacts({ modelJson, weights });
+    expect(model.graph.nodes.slice(1, 3).map((n) => [n.id, n.op])).toEqual([['normalization_mean', 'subConst'], ['normalization', 'divConst']]);
+    expect(model.trainableParams().some((p) => p.nodeId.startsWith('normalization'))).toBe(false);
+    // hand computation: (x - mean) / max(sqrt(variance), 1e-7)
+    const std = VARIANCE.map((v) => Math.max(Math.sqrt(v), 1e-7));
+    expect(Array.from(model.param('normalization', 'value')!.value.dataSync())).toEqual(std.map((v) => Math.fround(v)));
+    const raw = Float32Array.from({ length: 2 * 75 }, (_, i) => ((i * 37) % 101) / 50);
+    raw.forEach((v, i) => i % 3 === 2 && (raw[i] = MEAN[2]!)); // the constant channel holds its mean
+    const normalized = raw.map((v, i) => (v - Math.fround(MEAN[i % 3]!)) / std[i % 3]!); // float32 means, as stored
+    const [x, xn] = [tf.tensor4d(raw, [2, 5, 5, 3]), tf.tensor4d(normalized, [2, 5, 5, 3])];
+    const before = tf.memory().numTensors;
+    const [want, got] = [tfjsPredict(stock, xn), model.predict(x)];
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    tf.dispose([want, got]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, xn]);
+    model.dispose();
+    stock.dispose();
+  });
+
+  it('refuses what it cannot express, naming the layer', async () => {
+    const { modelJson, weights } = await withNormalization();
+    const layers = (modelJson.modelTopology as { config: { layers: Array<{ config: Record<string, unknown> }> } }).config.layers;
+    layers[0]!.config.invert = true;
+    await expect((async () => importLayersArtifacts({ modelJson, weights }))()).rejects.toThrow(/Layer "normalization" \(Normalization\): config "invert" must be false/);
+    layers[0]!.config.invert = false;
+    const noWeights = { ...modelJson, weightsManifest: [{ paths: ['weights.bin'], weights: (modelJson.weightsManifest as Array<{ weights: Array<{ name: string }> }>)[0]!.weights.filter((w) => !w.name.startsWith('normalization/')) }] };
+    const err = await (async () => importLayersArtifacts({ modelJson: noWeights, weights: weights.slice(28) }))().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InteropError);
+    expect((err as Error).message).toMatch(/Layer "normalization" \(Normalization\): needs the adapted "mean" weight/);
+  });
+});
