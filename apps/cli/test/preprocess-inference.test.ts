@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '@bonsai/core';
 import { importLayersModel, readPreprocessing } from '@bonsai/interop';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BufferSink, main, type CliIo, type DataLoader, loadData } from '../src/index';
@@ -55,6 +55,26 @@ describe('preprocessing inferred from the model', () => {
       expect(presetForScaling(s)).toBe(preset);
       model.dispose();
     }
+    // A Keras Normalization layer (adapted ImageNet mean/std in pixel units) put first in the saved model
+    const [mean, std] = [[123.7, 116.3, 103.5], [58.4, 57.1, 57.4]];
+    const json = JSON.parse(readFileSync(join(cwd, 'plain', 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } }; weightsManifest: Array<{ weights: object[] }> };
+    const layers = json.modelTopology.config.layers;
+    layers.unshift({ class_name: 'Normalization', config: { name: 'norm', axis: -1, batch_input_shape: layers[0]!.config.batch_input_shape, invert: false } });
+    delete layers[1]!.config.batch_input_shape;
+    json.weightsManifest[0]!.weights.unshift({ name: 'norm/mean', shape: [3], dtype: 'float32' }, { name: 'norm/variance', shape: [3], dtype: 'float32' });
+    const stats = new Uint8Array(Float32Array.from([...mean, ...std.map((v) => v * v)]).buffer);
+    mkdirSync(join(cwd, 'normalized'));
+    writeFileSync(join(cwd, 'normalized', 'model.json'), JSON.stringify(json));
+    writeFileSync(join(cwd, 'normalized', 'weights.bin'), Buffer.concat([stats, readFileSync(join(cwd, 'plain', 'weights.bin'))]));
+    const normalized = await importLayersModel(join(cwd, 'normalized', 'model.json'));
+    const n = measureInputScaling(normalized)!;
+    expect(n.node).toBe('norm');
+    for (let c = 0; c < 3; c++) {
+      expect(n.scale[c]).toBeCloseTo(1 / std[c]!, 6);
+      expect(n.offset[c]).toBeCloseTo(-mean[c]! / std[c]!, 5);
+    }
+    expect(presetForScaling(n)).toBe('none'); // raw pixels in, (x - mean) / std inside
+    normalized.dispose();
     const plain = await importLayersModel(join(cwd, 'plain', 'model.json'));
     expect(measureInputScaling(plain)).toBeUndefined();
     plain.dispose();
