@@ -13,7 +13,7 @@ import { SweepPool } from './pool';
 import { buildReport, type BudgetReport } from './report';
 import { matchRate, references, topClasses, type HeldOut } from './score';
 import { Structure } from './structure';
-import { runTimeTask, timeModels, type LatencyClock } from './tasks';
+import { recalibrateOn, runTimeTask, timeModels, type LatencyClock } from './tasks';
 import { resolveTargets, type ResolvedTarget, type TargetMetric, type Targets } from './targets';
 
 /** Data of {@link compressToBudget}: `val` scores sensitivity and the result; `train` fine-tunes (optional). */
@@ -45,7 +45,7 @@ export interface CompressOptions {
   sweepRatios?: readonly number[];
   /** Channel importance (default 'l2'). */
   importance?: ImportanceName;
-  /** Batch-norm re-estimation of each swept clone on up to this many held-out inputs (default 512; 0: off). */
+  /** Batch-norm re-estimation of each swept clone on up to this many held-out inputs, and of the fine-tuned model on as many training inputs (default 512; 0: off). */
   recalibrate?: number;
   /** Worker threads for the sweep and the latency table (default 1: this thread). */
   workers?: number;
@@ -208,6 +208,8 @@ export async function compressToBudget(model: Model, data: BudgetData, options: 
         const opt = adam({ lr: ft.lr ?? 1e-3 });
         try {
           await train(student, { x: data.train.x, y }, { loss: kdLossSpec(model, { temperature: ft.temperature ?? 4, alpha: ft.alpha ?? (data.train.y ? 0.9 : 1) }), optimizer: opt, epochs, batchSize: ft.batchSize ?? 64, seed: ft.seed ?? 0 });
+          // Short fine-tuning leaves the running statistics behind the new weights.
+          recalibrateOn(student, data.train.x, options.recalibrate ?? 512);
         } finally {
           opt.dispose();
           if (!data.train.y) y.dispose();

@@ -65,7 +65,7 @@ describe('compressToBudget', () => {
 
   it('plans a latency bound on the fitted table, against the fit\'s dense prediction, and checks its widths in a closed loop', async () => {
     const logs: string[] = [];
-    const r = await compressToBudget(model, { val: { x: val.x } }, { target: { latencyMs: { fraction: 0.6 } }, maxDrop: 1, sweepRatios: [0.5], fineTune: { epochs: 0 }, latency: { configs: 6, runs: 3, warmup: 1, cacheDir: false, refine: 1 }, onProgress: (m) => logs.push(m) });
+    const r = await compressToBudget(model, { val: { x: val.x } }, { target: { latencyMs: { fraction: 0.6 } }, maxDrop: 1, sweepRatios: [0.5], fineTune: { epochs: 0 }, latency: { configs: 6, runs: 3, warmup: 1, cacheDir: false, refine: 2 }, onProgress: (m) => logs.push(m) });
     const table = r.latencyTable!;
     const s = new Structure(model);
     const lat = r.report.targets[0]!;
@@ -74,9 +74,10 @@ describe('compressToBudget', () => {
     const predict = predictorOf(table.fit);
     expect(lat.limit).toBeCloseTo(0.6 * predict(s.cost({}).work), 9);
     expect(lat.predicted).toBeCloseTo(predict(s.cost(r.allocation.ratios).work), 9);
-    // One closed-loop round: it either accepted the widths or added their timing to the fit.
-    expect(logs.filter((m) => m.startsWith('latency check'))).toHaveLength(1);
-    expect(table.points.length === 6 || table.points.length === 7).toBe(true);
+    // Up to two closed-loop checks: a second one only after the first plan's timing joined the fit.
+    const checks = logs.filter((m) => m.startsWith('latency check')).length;
+    expect(checks === 1 || checks === 2).toBe(true);
+    expect(table.points).toHaveLength(6 + checks - 1);
     expect(r.report.markdown).toContain('| latencyMs | 0.6x');
     r.model.dispose();
   });
