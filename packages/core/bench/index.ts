@@ -3,7 +3,7 @@
  * PyTorch, single thread, where `/usr/bin/python3` imports torch) on the same networks, data and
  * batch size; inference latency against tfjs-layers' `predict()` and PyTorch; conv-gradient
  * timings. Writes bench-results/throughput.json (CORE_BENCH_ONLY=inference: only the inference table, to
- * bench-results/inference.json). Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
+ * bench-results/inference.json; CORE_BENCH_ONLY=training: only the wasm smallCnn training rows). Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
  * Run after building: `pnpm --filter @bonsai/models... --filter @bonsai/datasets... build && pnpm bench`.
  */
 import { loadavg } from 'node:os';
@@ -79,6 +79,8 @@ async function inferenceOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (ONLY === 'inference') return inferenceOnly();
+  // `CORE_BENCH_ONLY=training`: only the wasm smallCnn training rows (and PyTorch's training), into bench-results/throughput.json.
+  const trainingOnly = ONLY === 'training';
   const { core, models, datasets } = await loadDeps();
   const report = createReport({ bench: 'throughput', settings: { batch: BATCH, samples: FULL, ...RUN, optimizer: 'Adam 1e-3', data: 'real MNIST (@bonsai/datasets)' } });
   const mnist = datasets.loadMnist({ trainSize: FULL, testSize: 0 });
@@ -90,14 +92,20 @@ async function main(): Promise<void> {
   const torch = runTorch({
     nets: CNNS,
     train: { samples: FULL, batch: BATCH, warmup: RUN.warmup, epochs: RUN.epochs },
-    inference: { batches: [1, BATCH], runs: pick(50, 5) },
+    ...(trainingOnly ? {} : { inference: { batches: [1, BATCH], runs: pick(50, 5) } }),
   });
   report.settings({ pytorch: torch.ok ? `torch ${torch.version}, torch.set_num_threads(1), random inputs of the same shape` : `skipped: ${torch.reason}` });
   if (!torch.ok) report.note(`PyTorch column skipped: ${torch.reason}.`);
 
   const outcomes: Outcome[] = [];
-  for (const w of workloads(models)) outcomes.push(await runWorkload(core, w, mnist.train));
+  const chosen = workloads(models).filter((w) => !trainingOnly || (w.backend === 'wasm' && w.torch !== undefined));
+  for (const w of chosen) outcomes.push(await runWorkload(core, w, mnist.train));
   trainingTables(report, outcomes, torch);
+  if (trainingOnly) {
+    report.note(`CORE_BENCH_ONLY=training: wasm smallCnn rows only. Load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' / ')}.`);
+    report.write();
+    return;
+  }
   await inferenceSection(core, models, report, torch);
   await convGradSection(core, report);
   await convKernelSection(core, report);
