@@ -38,6 +38,9 @@ export interface Int8Layer {
   readonly path: KernelVariant | 'depthwise' | 'reference';
 }
 
+/** A layer of the WASM kernels: it always has {@link Int8Layer.runResident}. */
+export type WasmInt8Layer = Int8Layer & { runResident(x: Int8Input): ResidentTensor };
+
 /** Options of {@link Int8Kernels.conv2d}. */
 export interface Conv2dOptions extends RequantOptions, WindowOptions {
   /** Integer weights [kh][kw][cin][cout] in [-128, 127] (tfjs conv2d filter layout). */
@@ -300,7 +303,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** A layer from its output shape and a kernel call `compute(input offset, input shape, output offset)` (scratch freed after). */
-  private layer(path: Int8Layer['path'], rank: number, outputShape: (s: readonly number[]) => number[], compute: (px: number, shape: readonly number[], po: number) => void): Int8Layer {
+  private layer(path: Int8Layer['path'], rank: number, outputShape: (s: readonly number[]) => number[], compute: (px: number, shape: readonly number[], po: number) => void): WasmInt8Layer {
     return {
       path,
       outputShape,
@@ -322,7 +325,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** int8 conv2d (NHWC, groups 1) with int32 accumulation and fused bias + activation requantization. */
-  conv2d(options: Conv2dOptions): Int8Layer {
+  conv2d(options: Conv2dOptions): WasmInt8Layer {
     const [kh, kw, cin, cout] = options.weightShape;
     checkWeights(options.weights, kh * kw * cin * cout);
     if (options.kernel[0] !== kh || options.kernel[1] !== kw) throw new ShapeError(`kernel [${options.kernel.join(', ')}] does not match weightShape [${options.weightShape.join(', ')}]`);
@@ -389,7 +392,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** int8 depthwise conv2d (NHWC, channel multiplier 1) with fused requantization. */
-  depthwiseConv2d(options: DepthwiseOptions): Int8Layer {
+  depthwiseConv2d(options: DepthwiseOptions): WasmInt8Layer {
     const [kh, kw, c, mult] = options.weightShape;
     if (mult !== 1) throw new ConfigError(`depthwiseConv2d: channel multiplier ${mult} is not supported (only 1)`, { option: 'weightShape' });
     checkWeights(options.weights, kh * kw * c);
@@ -434,7 +437,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** Elementwise int8 add of two tensors of equal shape (residual connections), fused activation included. */
-  add(options: AddOptions): Int8BinaryLayer {
+  add(options: AddOptions): Int8BinaryLayer & { runResident(a: Int8Input, b: Int8Input): ResidentTensor } {
     const { lo, hi } = addRange(options);
     const check = (a: Int8Input, b: Int8Input): void => {
       if (size(a.shape) !== size(b.shape) || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(`add: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
@@ -462,7 +465,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** int8 max pooling (NHWC; tfjs 'same'/'valid' padding, padded taps skipped). */
-  maxPool(options: WindowOptions): Int8Layer {
+  maxPool(options: WindowOptions): WasmInt8Layer {
     const window: WindowOptions = { kernel: options.kernel, strides: options.strides ?? options.kernel, dilation: [1, 1], padding: options.padding ?? 'valid' };
     const outputShape = (s: readonly number[]): number[] => {
       const g = convGeometry(s[1]!, s[2]!, window);
@@ -477,7 +480,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** int8 global average pooling (NHWC [n, h, w, c] to [n, c]): exact int32 sums, one requantization. */
-  globalAvgPool(options: GlobalAvgPoolOptions): Int8Layer {
+  globalAvgPool(options: GlobalAvgPoolOptions): WasmInt8Layer {
     globalAvgPoolRequant(options, 1);
     return this.layer('simd128', 4, (s) => [s[0]!, s[3]!], (px, shape, po) => {
       const [n, h, w, c] = shape as [number, number, number, number];
@@ -487,7 +490,7 @@ export class Int8Kernels implements Int8LayerFactory {
   }
 
   /** int8 dense (matMul x [batch, in] by weights [in, units]) with fused requantization. */
-  dense(options: DenseOptions): Int8Layer {
+  dense(options: DenseOptions): WasmInt8Layer {
     const [K, N] = options.weightShape;
     checkWeights(options.weights, K * N);
     const rq = requantConstants(options, N);

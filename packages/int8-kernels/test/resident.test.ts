@@ -20,15 +20,15 @@ describe.each(variants)('resident activations, global average pooling and input 
     const want = { pooled: pool.run(a2), summed: add.run(a2, a1), gap: k.globalAvgPool(gap).run(a2) };
     const before = k.memoryBytes;
     const got = k.resident(() => {
-      const r1 = conv.runResident!(x);
-      const r2 = dw.runResident!(r1);
-      return { pooled: k.read(pool.runResident!(r2)), summed: k.read(add.runResident!(r2, r1)), gap: k.read(k.globalAvgPool(gap).runResident!(r2)) };
+      const r1 = conv.runResident(x);
+      const r2 = dw.runResident(r1);
+      return { pooled: k.read(pool.runResident(r2)), summed: k.read(add.runResident(r2, r1)), gap: k.read(k.globalAvgPool(gap).runResident(r2)) };
     });
     expect(Array.from(got.pooled)).toEqual(Array.from(want.pooled.data));
     expect(Array.from(got.summed)).toEqual(Array.from(want.summed.data));
     expect(Array.from(got.gap)).toEqual(Array.from(want.gap.data));
     expect(k.memoryBytes).toBe(before);
-    expect(() => conv.runResident!(x)).toThrow(/outside kernels.resident/);
+    expect(() => conv.runResident(x)).toThrow(/outside kernels.resident/);
   });
 
   it('global average pooling is bit-exact to the reference (exact int32 sums, one requantization)', async () => {

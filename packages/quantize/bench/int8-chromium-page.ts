@@ -18,12 +18,15 @@ async function runBench(p: PageParams): Promise<{ rows: Int8BenchRow[]; log: str
   setWasmPaths(`${location.origin}/tfjs/`);
   await initBackend('wasm');
   const log: string[] = [];
+  // Chromium started with --js-flags=--expose-gc.
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  if (!gc) throw new Error('int8 bench page: globalThis.gc missing (launch Chromium with --js-flags=--expose-gc)');
   const rows: Int8BenchRow[] = [];
   const builds: Array<{ variant: 'simd128' | 'relaxed'; relaxedGemm?: RelaxedGemm }> = [{ variant: 'simd128' }];
   if (relaxedSimdSupported()) builds.push({ variant: 'relaxed', relaxedGemm: 'dot-add' }, { variant: 'relaxed', relaxedGemm: 'dot-i16' });
   for (const b of builds) {
     const kernels = await loadInt8Kernels(b.relaxedGemm ? { variant: b.variant, relaxedGemm: b.relaxedGemm } : { variant: b.variant });
-    rows.push(...measureInt8({ kernels, specs: int8BenchSpecs(false), batches: p.batches, runs: p.runs, clocks: { wall: () => performance.now() }, log: (l) => log.push(l) }));
+    rows.push(...measureInt8({ kernels, specs: int8BenchSpecs(false), batches: p.batches, runs: p.runs, clocks: { wall: () => performance.now() }, gc, log: (l) => log.push(l) }));
   }
   return { rows, log, userAgent: navigator.userAgent };
 }

@@ -7,6 +7,7 @@
  * - Node, relaxed build, in a child Node process started with --experimental-wasm-relaxed-simd;
  * - headless Chromium (Debian's, through playwright-core), SIMD128 and relaxed SIMD with each of
  *   its two GEMMs (wall time; the page is single-threaded, as is tfjs wasm without isolation).
+ * A full GC runs before every timed call (Node: --expose-gc set at run time; Chromium: --js-flags).
  * Speed does not depend on training: models are seeded, BN statistics randomized, calibration
  * on random inputs. Also reports how often the kernels' exact integer result differs from the
  * simulation's float-rounded one (top-1 agreement, max |diff| in output grid steps).
@@ -18,6 +19,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { initBackend } from '@bonsai/core';
 import { loadInt8Kernels, type KernelVariant } from '@bonsai/int8-kernels';
 import { createReport, isSmoke, ms, pick, ratio } from '@bonsai/bench-harness';
@@ -30,6 +33,9 @@ const BATCHES = pick([1, 32], [1]);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PLACES = (process.env.INT8_BENCH_PLACES ?? 'node,chromium').split(',');
 const here = dirname(fileURLToPath(import.meta.url));
+// A full GC before every timed call: the simulated model leaves much garbage behind.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -38,7 +44,7 @@ const cpuMs = (): number => {
 async function inNode(variant: KernelVariant): Promise<Int8BenchRow[]> {
   await initBackend('wasm');
   const kernels = await loadInt8Kernels({ variant });
-  return measureInt8({ kernels, specs: int8BenchSpecs(isSmoke()), batches: BATCHES, runs: RUNS, clocks: { cpu: cpuMs, wall: () => performance.now() }, log: console.log });
+  return measureInt8({ kernels, specs: int8BenchSpecs(isSmoke()), batches: BATCHES, runs: RUNS, clocks: { cpu: cpuMs, wall: () => performance.now() }, gc, log: console.log });
 }
 
 /** Bundles bench/int8-chromium-page.ts and runs it in headless Chromium on a fake origin. */
@@ -57,7 +63,7 @@ async function inChromium(): Promise<{ rows: Int8BenchRow[]; userAgent: string }
     } }],
   });
   const origin = 'http://int8-bench.test';
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc'] });
   try {
     const page = await browser.newPage();
     await page.route(`${origin}/**`, (route) => {

@@ -2,7 +2,8 @@
  * The measurement of bench/int8-kernels.ts, free of Node APIs so that the same code runs in Node
  * and in headless Chromium (bench/int8-chromium-page.ts): per model and batch, float (tfjs wasm,
  * XNNPACK), the int8 simulation and the int8 kernels, interleaved round by round, timed by the
- * given clocks; plus how the kernels' exact integers compare with the simulation's outputs.
+ * given clocks after a full GC (the simulation's garbage is not collected in the kernels' timing);
+ * plus how the kernels' exact integers compare with the simulation's outputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Model } from '@bonsai/core';
@@ -66,6 +67,8 @@ export interface MeasureOptions {
   warmup?: number;
   /** Named clocks in ms (e.g. wall: performance.now, cpu: process.cpuUsage). */
   clocks: Record<string, () => number>;
+  /** A full garbage collection, run before every timed call (so that no variant pays for another's garbage). */
+  gc?: () => void;
   log?: (line: string) => void;
 }
 
@@ -94,6 +97,7 @@ export function measureInt8(o: MeasureOptions): Int8BenchRow[] {
       const samples: Record<string, Record<Variant, number[]>> = Object.fromEntries(Object.keys(o.clocks).map((c) => [c, { float: [], simulated: [], int8: [] }]));
       for (let round = 0; round < warmup + o.runs; round++) {
         for (const v of ['float', 'simulated', 'int8'] as const) {
+          o.gc?.();
           const t0 = Object.fromEntries(Object.entries(o.clocks).map(([c, f]) => [c, f()]));
           const y = models[v].forward(x);
           y.dataSync();
