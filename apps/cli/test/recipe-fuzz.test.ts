@@ -61,12 +61,12 @@ function get(all: ReturnType<typeof slots>, rng: Rng): unknown {
 }
 
 describe('recipe fuzz', () => {
-  it('10k mutated recipes: a valid Recipe (stable under re-parsing) or a RecipeError naming a path, nothing else, no hang', () => {
+  it('6k mutated recipes: a valid Recipe (stable under re-parsing) or a RecipeError naming a path, nothing else, no hang', () => {
     const rng = createRng(2026);
     let accepted = 0;
     let rejected = 0;
     const started = Date.now();
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < 6_000; i++) {
       const text = mutate(rng, seeds[i % seeds.length]);
       try {
         const recipe = parseRecipeText(text, 'fuzz.json');
@@ -79,7 +79,7 @@ describe('recipe fuzz', () => {
         rejected++;
       }
     }
-    expect(accepted + rejected).toBe(10_000);
+    expect(accepted + rejected).toBe(6_000);
     expect(accepted).toBeGreaterThan(100);
     expect(rejected).toBeGreaterThan(1000);
     expect(Date.now() - started).toBeLessThan(60_000);
