@@ -6,7 +6,7 @@
  * lines: decode (read + decode + resize the folder), baseline (pseudo-labels, reference outputs,
  * input-model metrics), prune, fine-tune (KD from the input model), calibrate (int8 static),
  * eval (final metrics) and export (writing the model + report). Wall and CPU time per phase.
- * Also: peak RSS of a fresh `bonsai compress` process as the folder grows 10x.
+ * Also: peak RSS of a fresh `bonsai compress` process as the folder grows 10x (every pass streams).
  * Writes bench-results/compress.json. Run: `pnpm bench` in apps/cli (smoke: `--smoke`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +22,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const HAND = join(here, '..', '..', '..', 'packages', 'interop', 'test', 'fixtures', 'graph-model', 'handlandmark-lite');
 const IMAGES = pick(200, 6);
 const RSS_SIZES = pick([200, 2000], [] as number[]);
+/** Fine-tuning steps of the RSS runs (batches of ~7 at 224x224). */
+const RSS_TRAIN_STEPS = 4;
 const ARGS = ['--prune', '0.25', '--fine-tune-epochs', '1', '--quantize', 'int8', '--calibration-samples', String(pick(64, 8)), '--latency-runs', String(pick(10, 1))];
 
 /** A stderr sink that records when each log line arrived (wall ms and process CPU ms). */
@@ -105,7 +107,20 @@ for (const n of RSS_SIZES) {
   let outcome = 'ok';
   let peak = 0;
   try {
-    const args = ['-r', preload, bin, 'compress', HAND, '--data', dir, '--prune', '0.25', '--fine-tune-epochs', '1', '--latency-runs', '1', '--out', join(root, `rss-out-${n}`), '-q'];
+    // Every streamed pass (decode, pseudo-labels, reference outputs, prune, KD fine-tuning with its
+    // training heap, calibration, int8 eval), with fine-tuning capped at RSS_TRAIN_STEPS steps so a
+    // 10x folder stays affordable on the shared machine (a step's memory does not depend on the folder).
+    const recipe = join(root, `rss-${n}.json`);
+    writeFileSync(recipe, JSON.stringify({
+      model: { load: HAND },
+      data: { path: dir },
+      steps: [
+        { type: 'prune', method: 'structured', importance: 'l1', ratio: 0.25 },
+        { type: 'fineTune', epochs: 1, maxSteps: RSS_TRAIN_STEPS },
+        { type: 'quantize', method: 'static', calibrationSamples: 64 },
+      ],
+    }));
+    const args = ['-r', preload, bin, 'compress', '--recipe', recipe, '--latency-runs', '1', '--out', join(root, `rss-out-${n}`), '-q'];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24 });
     peak = Number(/MAXRSS_KIB (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN) / 1024;
     if (r.status !== 0) outcome = `exit ${r.status}: ${r.stderr.replace(/MAXRSS_KIB \d+/, '').trim().split('\n').at(-1)}`;
@@ -115,7 +130,7 @@ for (const n of RSS_SIZES) {
   rssRows.push([n, num(peak, 0), num((performance.now() - t) / 1000, 1), outcome]);
 }
 report.table('rss', {
-  title: 'peak RSS of a fresh `bonsai compress` process (prune 25%, 1 KD epoch) vs. folder size',
+  title: `peak RSS of a fresh \`bonsai compress\` process (prune 25%, ${RSS_TRAIN_STEPS} KD fine-tuning steps, int8 static) vs. folder size`,
   columns: ['images', 'peak RSS MiB', 'wall s', 'outcome'],
   rows: rssRows,
   note: `peak RSS = the child's own getrusage maxrss, printed as it exits; ${uptime()}`,
