@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import {
   BonsaiError, ConfigError, FORMAT, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkFinite, checkParamDtypes,
   checkWeightBytes, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
