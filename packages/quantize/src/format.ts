@@ -176,6 +176,9 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
   const deflated = (options.compress ?? true) ? await deflate(raw) : undefined;
   const compress = deflated !== undefined && (!options.entropyCoding || deflated.length < raw.length);
   const entropyCoded = entries.some((e) => (ENTROPY_ENCODINGS as readonly string[]).includes(e.encoding));
+  for (const [node, qp] of model.activationQParams) {
+    if (qp.scale.length !== 1) throw new ConfigError(`activation of "${node}" has ${qp.scale.length} per-channel scales: the int8 format stores per-tensor activation parameters only`, { nodeId: node });
+  }
   const activations: ActivationEntry[] = [...model.activationQParams].map(([node, qp]) => ({
     node, scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
   }));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, GraphBuilder, Model, SerializationError } from '@bonsai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromQuantizedArtifacts, inflate, loadQuantized, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedArtifacts } from '../src/index';
+import { fromQuantizedArtifacts, inflate, loadQuantized, QuantizedModel, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedArtifacts } from '../src/index';
 import { fuzzQuantizedBytes } from './fuzz';
 import { outputOf, tinyCnn, useWasm } from './helpers';
 
@@ -134,6 +134,20 @@ describe('a quantized model changed after quantization', () => {
     await expect(readdir(sub)).rejects.toThrow();
     expect((await readdir(dir)).filter((f) => f.includes('pruned-int8'))).toEqual([]);
     q.dispose();
+  });
+});
+
+describe('what the int8 format cannot hold', () => {
+  it('per-channel activation parameters (simulation only) are refused, not saved as their first scale', async () => {
+    const q = quantizeDynamic(model);
+    const node = q.graph.inputs[0]!;
+    const acts = new Map([[node, { scale: Float32Array.of(0.1, 0.2), zeroPoint: Int32Array.of(0, 0), axis: 3, qmin: -128, qmax: 127, bits: 8, signed: true, symmetric: true }]]);
+    const copy = q.clone();
+    const perChannel = new QuantizedModel(copy.graph, copy.params, copy.seed, 'static', copy.quantizedWeights, acts);
+    const e = await caught(toQuantizedArtifacts(perChannel));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toMatch(new RegExp(`activation of "${node}" has 2 per-channel scales`));
+    [q, perChannel].forEach((m) => m.dispose());
   });
 });
 
