@@ -30,7 +30,7 @@ export function int8BenchSpecs(smoke: boolean): Int8BenchSpec[] {
 }
 
 /** Gives every batch norm seeded non-trivial statistics (so that quantization grids are not degenerate). */
-function randomizeBn(model: Model, seed: number): void {
+export function randomizeBn(model: Model, seed: number): void {
   const rng = createRng(seed);
   for (const node of model.graph.nodes) {
     for (const [role, f] of [['gamma', () => 0.5 + rng()], ['beta', () => rng() - 0.5], ['movingMean', () => 0.4 * (rng() - 0.5)], ['movingVariance', () => 0.2 + rng()]] as const) {
