@@ -1,7 +1,7 @@
 import type { RecipeInput } from '../recipe';
 
 /** The demo's training schedule (one place: the recipe and `demo --help` read it). */
-export const DEMO_DEFAULTS = { epochs: 8, lr: 3e-3 } as const;
+export const DEMO_DEFAULTS = { epochs: 6, lr: 3e-3 } as const;
 
 /** Options of {@link demoRecipe}. */
 export interface DemoOptions {
@@ -9,7 +9,7 @@ export interface DemoOptions {
   fast: boolean;
   /** Root folder of the outputs: `<out>/dense` and `<out>/compressed`. */
   out: string;
-  /** Training epochs of the dense model (default 8; 1 with `fast`). */
+  /** Training epochs of the dense model (default 6; 1 with `fast`). */
   epochs?: number;
   /** Append the compression pipeline (structured prune 50% + KD fine-tune, int8 static PTQ). */
   compress: boolean;
