@@ -8,7 +8,7 @@
  *    0.5x latency target: predicted vs measured wasm latency of the result (batch 1 and 16).
  * Writes bench-results/budget.json; smoke mode: tiny sizes. One part alone:
  * `npx tsx bench/index.ts --only sweep|mnist|latency|real|resnet` (or BUDGET_BENCH_ONLY=...), written
- * to bench-results/budget-<part>.json; `--clock wall|cpu` picks the latency clock (default cpu).
+ * to bench-results/budget-<part>.json (latency: budget-latency-fit.json); `--clock wall|cpu` picks the latency clock (default cpu).
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const info = await initBackend('wasm');
   console.log(`backend ${info.name} (simd ${info.simd}, threads ${info.threads}); load ${load()}`);
-  const report = createReport({ bench: process.env.BUDGET_BENCH_NAME ?? (ONLY ? `budget-${ONLY}` : 'budget'), settings: { smoke: SMOKE, loadAtStart: load(), only: ONLY ?? 'all', clock: CLOCK } });
+  const report = createReport({ bench: process.env.BUDGET_BENCH_NAME ?? (ONLY ? `budget-${ONLY === 'latency' ? 'latency-fit' : ONLY}` : 'budget'), settings: { smoke: SMOKE, loadAtStart: load(), only: ONLY ?? 'all', clock: CLOCK } });
   const pool = new SweepPool({ workers: 2 });
   try {
     // Results are written after every part: on a loaded shared machine a long run may be cut short.
