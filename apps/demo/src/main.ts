@@ -161,6 +161,23 @@ function renderCompare(run: Run | undefined): void {
     });
     body.append(tr);
   });
+  const agree = after?.agreement;
+  if (agree) {
+    const extra: Array<[string, string]> = [
+      [agree.binary ? 'same decision (single score)' : `top-${agree.k} agreement`, pct(agree.top5)],
+      ['mean KL (original ‖ compressed)', agree.meanKl.toExponential(2)],
+      ['max |Δ| of outputs', agree.maxAbsDiff.toPrecision(3)],
+    ];
+    for (const [name, value] of extra) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.setAttribute('scope', 'row');
+      th.textContent = name;
+      const cells = ['–', value, ''].map((c) => Object.assign(document.createElement('td'), { textContent: c }));
+      tr.append(th, ...cells);
+      body.append(tr);
+    }
+  }
   $('compare-h').textContent = run ? `Selected run #${run.id}: ${run.label}` : 'Original model';
   $('latency-note').textContent = run
     ? `Latency: ${run.latency.rounds} alternating rounds of the original and the compressed model (batch ${run.latency.batch}); the ratio is the median of the per-round ratios, with their smallest and largest: ${latencyText(run)}. Ratios near 1 mean no measurable change.`

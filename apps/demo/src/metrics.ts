@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { toArtifacts, type Model } from '@bonsai/core';
-import { accuracy, benchmarkLatency, countMacs, countNonZero, countParams, median } from '@bonsai/eval';
+import { accuracy, benchmarkLatency, countMacs, countNonZero, countParams, median, modelAgreement } from '@bonsai/eval';
 import type { CurvePoint, DownloadFile, LayerRow, Latency, Metrics } from './protocol';
 
 /** Batch size of the latency measurement: enough samples that a pass is not only dispatch overhead, at most 64. */
@@ -20,9 +20,14 @@ export async function modelFiles(model: Model): Promise<DownloadFile[]> {
   return [{ name: 'model.json', data: JSON.stringify(art.json) }, { name: 'weights.bin', data: art.weights }];
 }
 
-/** Measures accuracy, size, MACs and latency of `model` on the test tensors. */
-export async function measure(model: Model, test: { x: tf.Tensor; y: tf.Tensor }, files?: DownloadFile[]): Promise<Metrics> {
-  const acc = accuracy(model, test.x, test.y, { batchSize: 250 });
+/**
+ * Measures accuracy, size, MACs and latency of `model` on the test tensors. With `original`
+ * (unlabeled data), the first number is @bonsai/eval's top-1 agreement with it, and the other
+ * agreement measures (top-5, mean KL, max |Δ|) come along.
+ */
+export async function measure(model: Model, test: { x: tf.Tensor; y: tf.Tensor }, files?: DownloadFile[], original?: Model): Promise<Metrics> {
+  const agree = original ? modelAgreement(original, model, test.x, { batchSize: 250 }) : undefined;
+  const acc = agree ? agree.top1 : accuracy(model, test.x, test.y, { batchSize: 250 });
   const macs = countMacs(model);
   const f = files ?? (await modelFiles(model));
   const bytes = f.reduce((a, x) => a + (typeof x.data === 'string' ? new TextEncoder().encode(x.data).byteLength : x.data.byteLength), 0);
@@ -37,6 +42,7 @@ export async function measure(model: Model, test: { x: tf.Tensor; y: tf.Tensor }
     bytes,
     gzipBytes,
     latencyMs: lat.median,
+    ...(agree ? { agreement: { top5: agree.top5, k: agree.k, meanKl: agree.meanKl, maxAbsDiff: agree.maxAbsDiff, binary: agree.binary === true } } : {}),
   };
 }
 

@@ -71,6 +71,22 @@ export interface Metrics {
   gzipBytes: number;
   /** Median latency of one batch, ms (batch size in {@link Latency.batch}). */
   latencyMs: number;
+  /** Unlabeled data: the rest of @bonsai/eval's agreement with the original (top-1 is {@link accuracy}). */
+  agreement?: AgreementDetails;
+}
+
+/** Agreement of a compressed model with the original beyond top-1 (see @bonsai/eval's `Agreement`). */
+export interface AgreementDetails {
+  /** Fraction whose top-1 class is among the original's top-k. */
+  top5: number;
+  /** k of {@link top5} (5, or fewer classes). */
+  k: number;
+  /** Mean KL(original ‖ compressed) of the softmax outputs, nats (Bernoulli for a single score). */
+  meanKl: number;
+  /** Largest |original − compressed| over all output values. */
+  maxAbsDiff: number;
+  /** A single score per sample, compared as the same decision. */
+  binary: boolean;
 }
 
 /** Interleaved latency of the original and the compressed model. */

@@ -259,7 +259,7 @@ async function compress(o: CompressOptions): Promise<void> {
   const measured = stock ? await reopen(files, base.open.format) : result.model;
   if (measured !== result.model) result.model.dispose();
   progress('compress', 'measuring accuracy and size', 0.8);
-  const after = await measure(measured, data.test, files);
+  const after = await measure(measured, data.test, files, data.summary.labeled ? undefined : dense);
   progress('compress', 'timing the original and the compressed model in alternating rounds', 0.82);
   const latency = await pairedLatency(dense, measured);
   let sweep = state.sweeps.get(o.method) ?? [];

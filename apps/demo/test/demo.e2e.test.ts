@@ -338,6 +338,12 @@ describe('demo in headless Chromium', () => {
     await waitRuns(page, 5);
     expect(await page.textContent('#history tbody tr[aria-selected="true"]')).toMatch(/emotion.*Structured \(channels\) 30% \+ uint8 \+ KD/);
     expect(Number((await compareRow(page, /^params$/))[3]!.replace('x', ''))).toBeLessThan(0.8);
+    // Unlabeled: the rest of @bonsai/eval's agreement is shown (7 classes, so top-5), consistent with top-1.
+    const top1 = Number((await compareRow(page, /top-1 agreement/))[2]!.replace('%', ''));
+    const top5 = Number((await compareRow(page, /^top-5 agreement$/))[2]!.replace('%', ''));
+    expect(top5).toBeGreaterThanOrEqual(top1);
+    expect(Number((await compareRow(page, /^mean KL/))[2])).toBeGreaterThan(0);
+    expect(Number((await compareRow(page, /^max \|Δ\|/))[2])).toBeGreaterThan(0);
     const dir = join(results, 'emotion-uint8');
     const names = await downloadAll(page, dir, 2, () => page.click('#download'));
     expect(names).toContain('model.json');
