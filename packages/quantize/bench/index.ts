@@ -7,7 +7,7 @@
  * epoch there (16-32: 1,018 s wall, ~140 s CPU per epoch at load 17; 8-16 on 4,000 digits for 2 epochs: 92.3%).
  * Env: BENCH_EPOCHS (default 4), BENCH_FT_EPOCHS (1), BENCH_TRAIN (8000), BENCH_TEST (2000), BENCH_SPARSITY (0.95).
  * Writes bench-results/quantize.json; smoke mode: 1 epoch on 128 digits.
- * QUANTIZE_BENCH_ONLY=mnist|real|emotion|handlandmark|int8 runs one part (MNIST table; real-models.ts + real-scores.ts, or
+ * QUANTIZE_BENCH_ONLY=mnist|real|emotion|handlandmark|emotion-steps|int8 runs one part (MNIST table; real-models.ts + real-scores.ts, or
  * one of them; int8-kernels.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,7 +31,7 @@ const ARCH = `smallCnn ${WIDTHS.flatMap((w) => [w, w]).join('-')}, fc ${HIDDEN}$
 const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 const SPARSITY = env('BENCH_SPARSITY', 0.95);
 const ONLY = process.env.QUANTIZE_BENCH_ONLY;
-if (ONLY && !['mnist', 'real', 'emotion', 'handlandmark', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real, emotion, handlandmark or int8`);
+if (ONLY && !['mnist', 'real', 'emotion', 'handlandmark', 'emotion-steps', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real, emotion, handlandmark, emotion-steps or int8`);
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
@@ -135,5 +135,7 @@ if (!ONLY || ONLY === 'mnist') await main();
 if (!ONLY || ONLY === 'real' || ONLY === 'emotion') await import('./real-models');
 // Real pretrained MobileNetV2-class GraphModel with ReLU6 and regression/score outputs (bench-results/real-scores.json).
 if (!ONLY || ONLY === 'real' || ONLY === 'handlandmark') await import('./real-scores');
+// Where the emotion model's int8 error is (bench-results/emotion-steps.json): only on request, it is slow.
+if (ONLY === 'emotion-steps') await import('./emotion-steps');
 // int8 WASM kernels vs float vs int8 simulated, SIMD128 and relaxed SIMD (bench-results/int8-kernels.json).
 if (!ONLY || ONLY === 'int8') await import('./int8-kernels');
