@@ -1,10 +1,9 @@
 import type { Model } from '@bonsai/core';
 import { foldBatchNorm } from './fold-bn';
-import { createObserver } from './observers';
+import { observeWeight } from './observers';
 import { weightTargets, type QuantizeOptions } from './placement';
 import type { QParams } from './qparams';
 import { buildQuantizedModel, type QuantizedModel } from './quantized-model';
-import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Weight-only quantization (torch `quantize_dynamic`, tfjs `--quantize_uint8` style): conv and
@@ -16,14 +15,7 @@ export function quantizeDynamic(model: Model, options: Pick<QuantizeOptions, 'we
   try {
     const weights = new Map<string, QParams>();
     for (const [name, scheme] of weightTargets(base, options)) {
-      const obs = createObserver(options.weights?.observer ?? 'minmax', scheme, name);
-      const eff = tf.tidy(() => tf.clone(base.params.get(name)!.effective()));
-      try {
-        obs.observe(eff);
-      } finally {
-        eff.dispose();
-      }
-      weights.set(name, obs.qparams());
+      weights.set(name, observeWeight(base.params.get(name)!, options.weights?.observer ?? 'minmax', scheme, name));
     }
     return buildQuantizedModel(base, 'dynamic', weights, new Map());
   } finally {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model } from '@bonsai/core';
 import type { WeightPrecision } from './mixed-precision';
 import { roundToPrecision } from './mixed-precision';
-import { createObserver } from './observers';
+import { observeWeight } from './observers';
 import { weightTargets } from './placement';
 import type { QParams } from './qparams';
 import { buildQuantizedModel, type QuantizedModel } from './quantized-model';
@@ -25,14 +25,7 @@ export function quantizeMixed(model: Model, precisions: ReadonlyMap<string, Weig
     if (!p || !target) throw new ConfigError(`quantizeMixed: "${name}" is not a quantizable weight of the model`, { param: name });
     if (precision === 'float16') continue;
     if (precision !== 'int4' && precision !== 'int8') throw new ConfigError(`quantizeMixed: unknown precision ${JSON.stringify(precision)} for "${name}"`, { param: name });
-    const obs = createObserver('minmax', resolveScheme({ dtype: precision, symmetric: true, perChannel: target.axis !== undefined, axis: target.axis }), name);
-    const eff = tf.tidy(() => tf.clone(p.effective()));
-    try {
-      obs.observe(eff);
-    } finally {
-      eff.dispose();
-    }
-    qparams.set(name, obs.qparams());
+    qparams.set(name, observeWeight(p, 'minmax', resolveScheme({ dtype: precision, symmetric: true, perChannel: target.axis !== undefined, axis: target.axis }), name));
   }
   const q = buildQuantizedModel(model, 'dynamic', qparams, new Map());
   for (const [name, precision] of precisions) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, createRng, type Rng, ShapeError } from '@bonsai/core';
+import { ConfigError, createRng, type Param, type Rng, ShapeError } from '@bonsai/core';
 import { channelLayout, computeQParams, dequantizeArray, quantizeArray, type QParams } from './qparams';
 import type { ResolvedScheme } from './scheme';
 
@@ -366,4 +366,19 @@ export function createObserver(spec: ObserverSpec | ObserverKind, scheme: Resolv
     default:
       throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile", "mse" or "kl"`);
   }
+}
+
+/**
+ * Quantization parameters of one weight: a fresh observer of `spec` fed `param`'s effective value
+ * (a copy, disposed after) once. What dynamic, static/QAT conversion and mixed precision share.
+ */
+export function observeWeight(param: Param, spec: ObserverSpec | ObserverKind, scheme: ResolvedScheme, name: string): QParams {
+  const obs = createObserver(spec, scheme, name);
+  const eff = tf.tidy(() => tf.clone(param.effective()));
+  try {
+    obs.observe(eff);
+  } finally {
+    eff.dispose();
+  }
+  return obs.qparams();
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Model, type Param, type Graph, type NodeId } from '@bonsai/core';
 import { fakeQuant, fakeQuantMinMax } from './fake-quant';
 import { foldBatchNorm } from './fold-bn';
-import { createObserver, type Observer, type ObserverKind, type ObserverSpec } from './observers';
+import { createObserver, observeWeight, type Observer, type ObserverKind, type ObserverSpec } from './observers';
 import { activationScheme, activationTargets, weightTargets, type QuantizeOptions } from './placement';
 import type { QParams } from './qparams';
 import { buildQuantizedModel, type QuantizedModel } from './quantized-model';
@@ -126,16 +126,8 @@ export class PreparedModel extends Model {
     for (const [id, obs] of this.observers) acts.set(id, obs.qparams());
     const weights = new Map<string, QParams>();
     for (const [name, scheme] of this.weightSchemes) {
-      const p = this.params.get(name)!;
       // QAT trained against min/max weight ranges, so convert with the same rule.
-      const obs = createObserver(this.mode === 'qat' ? 'minmax' : this.weightObserver, scheme, name);
-      const eff = tf.tidy(() => tf.clone(p.effective()));
-      try {
-        obs.observe(eff);
-      } finally {
-        eff.dispose();
-      }
-      weights.set(name, obs.qparams());
+      weights.set(name, observeWeight(this.params.get(name)!, this.mode === 'qat' ? 'minmax' : this.weightObserver, scheme, name));
     }
     return buildQuantizedModel(this, this.mode, weights, acts);
   }
