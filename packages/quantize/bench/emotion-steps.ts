@@ -8,36 +8,19 @@
  * top-1/top-2 margins of the crops whose top-1 flipped. Writes bench-results/emotion-steps.json
  * (`QUANTIZE_BENCH_ONLY=emotion-steps`; not part of the default run: about 15 minutes at load 20).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { getOp, initBackend, type Model, type NodeId } from '@bonsai/core';
 import {
-  activationTargets, channelMinMax, computeQParams, correctBias, DEFAULT_ACTIVATION_SCHEME, equalizeCrossLayer, foldBatchNorm, prepareStatic,
+  channelMinMax, computeQParams, correctBias, DEFAULT_ACTIVATION_SCHEME, equalizeCrossLayer, foldBatchNorm, prepareStatic,
   QuantizedModel, resolveScheme, type PreparedModel, type QParams, type QuantizeOptions,
 } from '@bonsai/quantize';
 import { createReport, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
 import { crops } from './photo-crops';
+import { compareProbabilities as compare, fixtureModel, int8ActivationNodes } from './real-model-fixtures';
 
-const MODEL = join(dirname(fileURLToPath(import.meta.url)), '../../interop/test/fixtures/graph-model/emotion/model.json');
 const short = (id: string): string => id.replace('StatefulPartitionedCall/model_1/', '');
-
-/** Agreement, mean KL(p || q) and the float margins of the flipped crops. */
-function compare(p: tf.Tensor, q: tf.Tensor): { agreement: number; kl: number; flipped: number[] } {
-  return tf.tidy(() => {
-    const a = tf.argMax(p, -1).dataSync();
-    const b = tf.argMax(q, -1).dataSync();
-    const top = tf.topk(p, 2).values.dataSync();
-    const flipped: number[] = [];
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) flipped.push(top[2 * i]! - top[2 * i + 1]!);
-    const pc = tf.clipByValue(p, 1e-12, 1);
-    const qc = tf.clipByValue(q, 1e-12, 1);
-    const kl = tf.mean(tf.sum(tf.mul(pc, tf.sub(tf.log(pc), tf.log(qc))), -1)).dataSync()[0]!;
-    return { agreement: 1 - flipped.length / a.length, kl, flipped: flipped.sort((u, v) => u - v) };
-  });
-}
 
 /** The same quantized model with per-channel (last axis) min/max activation parameters at `nodes`, from `prepared` on `calib`. */
 function perChannelActivations(q: QuantizedModel, prepared: PreparedModel, calib: tf.Tensor, nodes: readonly NodeId[]): QuantizedModel {
@@ -59,7 +42,7 @@ async function main(): Promise<void> {
   const nEval = pick(256, 24);
   const calibSizes = pick([32, 256], [12]);
   const report = createReport({ bench: 'emotion-steps', settings: { model: 'emotion (@vladmandic/human 3.3.6)', eval: nEval, calibration: calibSizes, base: 'CLE on activation ranges, int8 per-channel symmetric weights, int8 affine per-tensor min/max activations (softmax output float)' } });
-  const model: Model = await importGraphModel(MODEL);
+  const model: Model = await importGraphModel(fixtureModel('emotion'));
   const shape = model.graph.shape(model.graph.inputs[0]!);
   const evalX = await crops(nEval, 2, shape);
   const ref = model.predict(evalX, { batchSize: 32 });
@@ -69,8 +52,7 @@ async function main(): Promise<void> {
     const calib = await crops(nCalib, 1, shape);
     const { model: base } = equalizeCrossLayer(folded, { data: calib, ranges: 'activations' });
     const g = base.graph;
-    const feedsOutput = (id: string): boolean => g.outputs.includes(id) || g.consumers(id).every((c) => g.outputs.includes(c));
-    const nodes = activationTargets(g, {}).filter((id) => !feedsOutput(id));
+    const nodes = int8ActivationNodes(g);
     const hidden = nodes.filter((id) => !g.inputs.includes(id));
     // Depthwise outputs, by the op's channel rule (not its name).
     const depthwise = nodes.filter((id) => {

@@ -8,32 +8,18 @@
  * held-out crops. Writes bench-results/real-models.json; smoke mode: fewer crops.
  * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 256), BENCH_ADAROUND_ITERS (default 50).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
 import {
-  activationTargets, adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, type QuantizeOptions, type QuantizedModel,
+  adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, type QuantizeOptions, type QuantizedModel,
 } from '@bonsai/quantize';
 import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
 import { crops } from './photo-crops';
+import { compareProbabilities as compare, fixtureModel, int8ActivationNodes } from './real-model-fixtures';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const MODELS = join(here, '../../interop/test/fixtures/graph-model');
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-
-/** Top-1 agreement and mean KL(p || q) of two probability outputs. */
-function compare(p: tf.Tensor, q: tf.Tensor): { agreement: number; kl: number } {
-  return tf.tidy(() => {
-    const agree = tf.mean(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(q, -1)), 'float32')).dataSync()[0]!;
-    const pc = tf.clipByValue(p, 1e-12, 1);
-    const qc = tf.clipByValue(q, 1e-12, 1);
-    const kl = tf.mean(tf.sum(tf.mul(pc, tf.sub(tf.log(pc), tf.log(qc))), -1)).dataSync()[0]!;
-    return { agreement: agree, kl };
-  });
-}
 
 interface Variant {
   name: string;
@@ -48,7 +34,7 @@ async function main(): Promise<void> {
   const nCalib = env('BENCH_CALIB', pick(32, 12));
   const nEval = env('BENCH_EVAL', pick(256, 24));
   const report = createReport({ bench: 'real-models', settings: { model: 'emotion (@vladmandic/human 3.3.6, 64x64x1, 7 classes)', calibration: nCalib, eval: nEval, images: 'seeded crops of 3 real photos (samples.jpg, screenshot-faceid.jpg, screenshot-vrm.jpg)' } });
-  const model: Model = await importGraphModel(join(MODELS, 'emotion/model.json'));
+  const model: Model = await importGraphModel(fixtureModel('emotion'));
   const shape = model.graph.shape(model.graph.inputs[0]!);
   const calib = await crops(nCalib, 1, shape);
   const evalX = await crops(nEval, 2, shape);
@@ -70,8 +56,7 @@ async function main(): Promise<void> {
   const perTensor: QuantizeOptions = { weights: { perChannel: false } };
   // The softmax output stays float (int8 probabilities round small ones to 0, which alone costs ~1e-2 of KL).
   const g = equalized.graph;
-  const feedsOutput = (id: string): boolean => g.outputs.includes(id) || g.consumers(id).every((c) => g.outputs.includes(c));
-  const activationNodes = activationTargets(g, {}).filter((id) => !feedsOutput(id));
+  const activationNodes = int8ActivationNodes(g);
   // KL on the hidden activations only (the per-node override): the graph input keeps min/max.
   const hidden = activationNodes.filter((id) => !g.inputs.includes(id));
   const kl: QuantizeOptions = { activationObservers: Object.fromEntries(hidden.map((id) => [id, 'kl' as const])) };

@@ -8,18 +8,15 @@
  * Writes bench-results/real-scores.json; smoke mode: 2 crops, no CLE rows (keeps `pnpm bench:smoke` short).
  * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 32).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
-import { activationTargets, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic, type QuantizedModel } from '@bonsai/quantize';
+import { equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic, type QuantizedModel } from '@bonsai/quantize';
 import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
 import { crops } from './photo-crops';
+import { fixtureModel, int8ActivationNodes } from './real-model-fixtures';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const MODEL = join(here, '../../interop/test/fixtures/graph-model/handlandmark-lite/model.json');
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
 
 /** Every output of `model` on `x`, batch by batch, concatenated (the caller disposes). */
@@ -51,7 +48,7 @@ async function main(): Promise<void> {
   const nCalib = env('BENCH_CALIB', pick(32, 2));
   const nEval = env('BENCH_EVAL', pick(32, 2));
   const report = createReport({ bench: 'real-scores', settings: { model: 'handlandmark-lite (@vladmandic/human 3.3.6, MediaPipe, 224x224x3, ReLU6)', calibration: nCalib, eval: nEval, images: 'seeded crops of 3 real photos, [0, 1] RGB' } });
-  const model: Model = await importGraphModel(MODEL);
+  const model: Model = await importGraphModel(fixtureModel('handlandmark-lite'));
   const shape = model.graph.shape(model.graph.inputs[0]!);
   const calib = await crops(nCalib, 1, shape);
   const evalX = await crops(nEval, 2, shape);
@@ -61,8 +58,7 @@ async function main(): Promise<void> {
   const folded = foldBatchNorm(model);
   const g = folded.graph;
   // The outputs stay float (as in the emotion bench): int8 landmarks would add a pure rounding error.
-  const feedsOutput = (id: string): boolean => g.outputs.includes(id) || g.consumers(id).every((c) => g.outputs.includes(c));
-  const activationNodes = activationTargets(g, {}).filter((id) => !feedsOutput(id));
+  const activationNodes = int8ActivationNodes(g);
   const rows: Array<Array<string | number>> = [];
   const record = (name: string, make: () => QuantizedModel): void => {
     const t = performance.now();
