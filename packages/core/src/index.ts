@@ -19,7 +19,7 @@ export * from './train/losses';
 export * from './train/optimizers';
 export * from './train/schedules';
 export * from './train/train';
-export { recalibrateBatchNorm } from './train/batch-norm-stats';
+export { recalibrateBatchNorm, recalibrateBatchNormAsync } from './train/batch-norm-stats';
 export * from './io/format';
 export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, recoverFolder, readArrayBuffer, readJson, type FolderFile } from './io/files';

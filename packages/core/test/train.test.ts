@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, GraphBuilder, Model, Param, adam, cosineLr, crossEntropy, recalibrateBatchNorm, sgd, stepLr, train, type Callback } from '../src/index';
+import { ConfigError, GraphBuilder, Model, Param, adam, cosineLr, crossEntropy, recalibrateBatchNorm, recalibrateBatchNormAsync, sgd, stepLr, train, type Callback } from '../src/index';
 import { useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -237,6 +237,29 @@ describe('recalibrateBatchNorm()', () => {
     expect(m.graph.node('bn').attrs.momentum).toBe(0.99);
     expect(m.graph.version, 'no graph mutation').toBe(0);
     [x1, x2].forEach((t) => t.dispose());
+    m.dispose();
+  });
+
+  it('reads an async stream to the same statistics', async () => {
+    const b = new GraphBuilder();
+    const x = b.input([2], { name: 'x' });
+    const m = Model.create(b.build(b.batchNorm(x, { name: 'bn', momentum: 0.99 })));
+    const before = tf.memory().numTensors;
+    async function* stream(): AsyncGenerator<tf.Tensor> {
+      for (const rows of [[[1, 10], [3, 30]], [[5, 50], [7, 70]]]) {
+        const t = tf.tensor(rows);
+        try {
+          yield t;
+        } finally {
+          t.dispose();
+        }
+      }
+    }
+    expect(await recalibrateBatchNormAsync(m, stream())).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(m.param('bn', 'movingMean')!.value.dataSync())).toEqual([4, 40]);
+    expect(Array.from(m.param('bn', 'movingVariance')!.value.dataSync())).toEqual([1, 100]);
+    expect(m.graph.version, 'no graph mutation').toBe(0);
     m.dispose();
   });
 });
