@@ -1,6 +1,7 @@
 import { type PreparedModel, prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
 import { withPreprocessing } from '@bonsai/interop';
 import * as tf from '@tensorflow/tfjs-core';
+import { batchForMemory } from '../batch-memory';
 import { partBatches } from '../stream';
 import type { StepOf } from '../recipe';
 import { runTraining } from '../training';
@@ -62,7 +63,7 @@ export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state,
   } else if (step.method === 'static') {
     const prepared = prepareStatic(state.model, { ...options, activations: { observer: step.observer } });
     try {
-      details.calibration = await calibrateStreamed(prepared, state, step.calibrationSamples, 128);
+      details.calibration = await calibrateStreamed(prepared, state, step.calibrationSamples, batchForMemory(state.model, 128, { training: false }));
       q = prepared.convert();
     } finally {
       prepared.dispose();
