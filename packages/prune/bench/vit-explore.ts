@@ -1,6 +1,6 @@
 /**
  * Recipe exploration for the ViT bench (issue 14), not part of `pnpm bench`: trains one dense ViT
- * with the options given as JSON (argv[2]), saves it under `/tmp/vit-explore/<name>` (or loads it
+ * with the options given as JSON (argv[2]), saves it under `/tmp/vit/<name>` (or loads it
  * when already there), then prunes `headRatio` of the heads by Taylor in `headSteps` steps with
  * KD epochs between and after, printing test accuracy at every stage.
  * `tsx bench/vit-explore.ts '{"name":"a","epochs":16,"affine":{"rotate":10,"scale":0.1,"shift":2}}'`
@@ -44,7 +44,7 @@ await initBackend('wasm');
 const data: MnistData = loadMnist();
 const test = toTensors(data.test);
 const acc = (m: Model): string => `${(accuracy(m, test.x, test.y, { batchSize: 500 }) * 100).toFixed(2)}%`;
-const dir = `/tmp/vit-explore/${o.name}`;
+const dir = `/tmp/vit/${o.name}`;
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 const cpuS = (): string => { const c = process.cpuUsage(c0); return `${((c.user + c.system) / 1e6).toFixed(0)} s CPU, ${((performance.now() - t0) / 1000).toFixed(0)} s wall`; };

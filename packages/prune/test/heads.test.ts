@@ -194,6 +194,39 @@ describe('Pruner: attention heads and head dims', () => {
     [global, local, both].forEach((m) => m.dispose());
   });
 
+  it('iterativeSteps removes the planned whole heads at every step (linear: 4 of 8 heads over 3 steps = 1, 2, 1; over 4 steps = 1 each)', () => {
+    const m = vit({ dim: 16, heads: 4, depth: 2, seed: 8 });
+    const heads = (): number[] => ['blk1_attn', 'blk2_attn'].map((n) => m.graph.node(n).attrs.numHeads as number);
+    // Plan by hand: 2 + 2 heads go; after step s the linear schedule has removed round(4 * s / 3) of them.
+    const run = (steps: number, globalHeads: boolean): { removed: number[]; perBlock: number[][]; after: boolean } => {
+      const c = m.clone();
+      const p = new Pruner(c, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5, iterativeSteps: steps, globalHeads });
+      const count = (): number[] => ['blk1_attn', 'blk2_attn'].map((n) => c.graph.node(n).attrs.numHeads as number);
+      const removed: number[] = [];
+      const perBlock: number[][] = [];
+      for (let s = 0; s < steps; s++) {
+        const before = count();
+        expect(p.step()).toBe(true);
+        expect(p.currentStep).toBe(s + 1);
+        removed.push(before[0]! + before[1]! - count()[0]! - count()[1]!);
+        perBlock.push(count());
+      }
+      const after = p.step();
+      c.dispose();
+      return { removed, perBlock, after };
+    };
+    const local3 = run(3, false);
+    expect(local3.removed).toEqual([1, 2, 1]);
+    // Local ranking: every block ends at 2 of 4, and no block runs ahead by more than one head.
+    expect(local3.perBlock).toEqual([[3, 4], [2, 3], [2, 2]]);
+    expect(local3.after).toBe(false);
+    expect(run(4, false).removed).toEqual([1, 1, 1, 1]);
+    expect(run(2, false).removed).toEqual([2, 2]);
+    expect(run(3, true).removed).toEqual([1, 2, 1]);
+    expect(heads()).toEqual([4, 4]);
+    m.dispose();
+  });
+
   it('stepInteractive yields one HeadSelection per attention node; the caller prunes or skips it', () => {
     const m = vit({ dim: 16, heads: 4, depth: 2, seed: 7 });
     const p = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5 });

@@ -102,13 +102,45 @@ export interface InternalPlannerOptions {
   importance: InternalImportance;
   /** Rank the units of all attention nodes together (per group name) instead of per node. */
   global: boolean;
+  /** Final ratio (after the last step); the scheduled ratio of a step divided by it is the step's progress. */
+  ratio: number;
+}
+
+/** Rounds half up, tolerant of float error (1/3 * 3). */
+const roundHalfUp = (x: number): number => Math.floor(x + 0.5 + 1e-9);
+const floorTol = (x: number): number => Math.floor(x + 1e-9);
+
+/**
+ * Cumulative units to have removed from each pool member at `progress` (0..1 of the schedule), in
+ * whole units: the final counts `finals` scaled by `progress` are apportioned so that the total is
+ * `round(sum(finals) * progress)` (each step removes its share of the plan even when every member's
+ * own share is below one unit, e.g. 2 + 2 heads over 3 steps: 1, 2, 1), every member stays between
+ * the floor and ceil of its own share, and never below what it has already lost (`removed`).
+ * Extra units go to the largest fractional shares first, ties in member order.
+ */
+export function apportionUnits(finals: readonly number[], removed: readonly number[], progress: number): number[] {
+  const p = Math.max(0, Math.min(1, progress));
+  const exact = finals.map((n) => n * p);
+  const target = roundHalfUp(exact.reduce((a, b) => a + b, 0));
+  const out = exact.map((e, i) => Math.min(finals[i]!, Math.max(removed[i]!, floorTol(e))));
+  let extra = target - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => ({ i, frac: e - floorTol(e) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  for (const { i } of order) {
+    if (extra <= 0) break;
+    if (out[i]! < Math.min(finals[i]!, Math.ceil(exact[i]! - 1e-9))) {
+      out[i]!++;
+      extra--;
+    }
+  }
+  return out;
 }
 
 /**
- * Plans and applies the internal-structure part of a Pruner step. Local: every attention node
- * loses its lowest-scored heads (head dims) until `ratio` of its initial count is gone. Global:
- * `ratio` of all nodes' heads together go, lowest scores first across nodes. Either way each node
- * keeps at least one unit.
+ * Plans and applies the internal-structure part of a Pruner step, in whole units. Local: every
+ * attention node loses `floor(ratio * initial)` of its heads (head dims) by the last step, lowest
+ * scores first, and each step removes its share of the total plan ({@link apportionUnits}).
+ * Global: `floor(ratio * total)` of all nodes' heads together go, `round(total * progress)` by
+ * each step, lowest scores first across nodes. Either way each node keeps at least one unit.
  */
 export class InternalPlanner {
   private readonly groups: InternalGroup[];
@@ -122,24 +154,29 @@ export class InternalPlanner {
 
   /** The selections for a scheduled ratio (scores read now; nothing is pruned). */
   plan(ratio: number): HeadSelection[] {
+    const final = this.options.ratio;
+    const progress = final > 0 ? ratio / final : 0;
     const out: HeadSelection[] = [];
     for (const name of new Set(this.groups.map((g) => g.name))) {
       const pool = this.groups.map((g, i) => ({ g, initial: this.initial[i]! })).filter((c) => c.g.name === name);
-      if (this.options.global) out.push(...this.pickGlobal(pool, ratio));
+      if (this.options.global) out.push(...this.pickGlobal(pool, progress));
       else {
-        for (const { g, initial } of pool) {
-          const n = Math.min(g.count - 1, Math.floor(initial * ratio + 1e-9) - (initial - g.count));
+        const finals = pool.map((c) => Math.min(c.initial - 1, floorTol(c.initial * final)));
+        const removed = pool.map((c) => c.initial - c.g.count);
+        apportionUnits(finals, removed, progress).forEach((target, i) => {
+          const { g } = pool[i]!;
+          const n = Math.min(g.count - 1, target - removed[i]!);
           if (n > 0) out.push(new HeadSelection(g, [...smallestK(this.options.importance.scoreInternal(g), n)].sort((a, b) => a - b)));
-        }
+        });
       }
     }
     return out;
   }
 
-  private pickGlobal(pool: ReadonlyArray<{ g: InternalGroup; initial: number }>, ratio: number): HeadSelection[] {
+  private pickGlobal(pool: ReadonlyArray<{ g: InternalGroup; initial: number }>, progress: number): HeadSelection[] {
     const initial = pool.reduce((a, c) => a + c.initial, 0);
     const alive = pool.reduce((a, c) => a + c.g.count, 0);
-    let n = Math.floor(initial * ratio + 1e-9) - (initial - alive);
+    let n = roundHalfUp(floorTol(initial * this.options.ratio) * Math.max(0, Math.min(1, progress))) - (initial - alive);
     if (n <= 0) return [];
     const entries = pool.flatMap((c, ci) => [...this.options.importance.scoreInternal(c.g)].map((score, unit) => ({ ci, unit, score })));
     // Lowest score first; ties keep node order, then unit order.

@@ -86,7 +86,7 @@ export class Pruner {
     const headCriterion = isInternalImportance(hi) ? hi : hi === undefined && isInternalImportance(options.importance) ? options.importance : headMagnitude(hi);
     this.headCriterion = headCriterion;
     this.internal = new InternalPlanner(model, {
-      heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: headCriterion, global: options.globalHeads ?? options.global ?? false,
+      heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: headCriterion, global: options.globalHeads ?? options.global ?? false, ratio: this.headRatio,
     });
     // Validates roundTo / maxRatio eagerly.
     this.dg.groups(this.groupOptions()).next();
