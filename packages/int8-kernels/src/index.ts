@@ -11,3 +11,6 @@ export { requantConstants, requantize, roundHalfEven, type ActivationQuant, type
 export { addReference, conv2dReference, denseReference, depthwiseReference, globalAvgPoolReference, maxPoolReference, ReferenceKernels, type Int8LayerFactory, type ReferenceInput } from './reference';
 export { dotAddExact, instantiateKernels, WASM_URLS, type InstantiateOptions, type KernelVariant } from './module';
 export { globalAvgPoolRequant, Int8Kernels, isResident, loadInt8Kernels, type GlobalAvgPoolOptions, type Int8Input, type LoadOptions, type RelaxedGemm, type ResidentTensor, type WasmInt8Layer, type AddOptions, type Int8BinaryLayer, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type Int8Layer, type Int8Tensor } from './layers';
+export { PROBABILITY_GRID, type AttentionOptions, type ProjectionWeights } from './attention-math';
+export { batchMatMulRequant, type BatchMatMulOptions } from './matmul';
+export { attentionReference, batchMatMulReference } from './reference-attention';

@@ -1,5 +1,8 @@
 import { BackendError, ConfigError, ShapeError } from '@bonsai/core';
+import { attentionLayer, type AttentionPacking } from './attention-layer';
+import type { AttentionOptions } from './attention-math';
 import { convGeometry, type ConvGeometry, type WindowOptions } from './geometry';
+import { batchMatMulDims, batchMatMulRequant, type BatchMatMulOptions, matmulCore, type MatmulContext, splatEpilogue } from './matmul';
 import { Arena, dotAddExact, instantiateKernels, type InstantiateOptions, type KernelExports, type KernelVariant } from './module';
 import type { Int8LayerFactory } from './reference';
 import { type ActivationQuant, type FusedActivation, requantConstants, type Requant, type RequantOptions } from './requant';
@@ -487,6 +490,68 @@ export class Int8Kernels implements Int8LayerFactory {
       const rq = globalAvgPoolRequant(options, h * w);
       this.k.globalAvgPoolI8(px, n, h * w, c, options.input.zeroPoint, rq.mult[0]!, rq.zeroPoint, rq.lo, rq.hi, po, this.arena.alloc(round(c, 8) * 4));
     });
+  }
+
+  /** What the matmul core and the attention layer use of this instance. */
+  private context(): MatmulContext & AttentionPacking {
+    return {
+      k: this.k,
+      variant: this.variant,
+      alloc: (bytes) => this.arena.alloc(bytes),
+      buffer: () => this.arena.buffer,
+      relaxedGemm: (f32) => (f32 ? (this.relaxedGemm === 'dot-add' ? this.k.gemmI8RelaxedAddF32 : this.k.gemmI8RelaxedF32)! : this.relaxedGemmFn) as (...args: number[]) => void,
+      gemmWeights: (w, K, N) => this.gemmWeights(w, K, N),
+      epilogue: (rq, nPad) => this.epilogue(rq, nPad),
+      corrections: (sums, zx) => this.corrections(sums, zx),
+      scratch: (fn) => this.scratch(fn),
+      layer: (path, rank, outputShape, compute) => this.layer(path, rank, outputShape, compute),
+    };
+  }
+
+  /**
+   * int8 batch matmul of two run-time tensors, [batch, m, k] x [batch, k, n] (or [batch, n, k] read
+   * transposed), per-tensor grids, exact int32 accumulation of (a - za)(b - zb), requantized with
+   * the multiplier f32(sa · sb / sy). The relaxed build runs it when b's zero point is 0 and b has no -128.
+   */
+  batchMatMul(options: BatchMatMulOptions): Int8BinaryLayer & { runResident(a: Int8Input, b: Int8Input): ResidentTensor } {
+    const rq = batchMatMulRequant(options);
+    const tb = options.transposeB ?? false;
+    const c = this.context();
+    const compute = (a: Int8Input, b: Int8Input, po: number): void => {
+      const [batch, m, k, n] = batchMatMulDims(a.shape, b.shape, tb);
+      const pa = this.inputIn(a, 3);
+      const pb = this.inputIn(b, 3);
+      const ep = splatEpilogue(c, rq.mult[0]!, round(n, 8));
+      for (let i = 0; i < batch; i++) {
+        this.scratch(() => matmulCore(c, { M: m, K: k, N: n, a: pa + i * m * k, lda: k, za: options.a.zeroPoint, b: pb + i * k * n, ldk: tb ? 1 : n, ldn: tb ? k : 1, zb: options.b.zeroPoint, ep, out: po + i * m * n, outStride: n, f32: false, zpOut: rq.zeroPoint, lo: rq.lo, hi: rq.hi }));
+      }
+    };
+    const outShape = (a: readonly number[], b: readonly number[]): number[] => {
+      const [batch, m, , n] = batchMatMulDims(a, b, tb);
+      return [batch, m, n];
+    };
+    return {
+      run: (a, b) =>
+        this.scratch(() => {
+          const shape = outShape(a.shape, b.shape);
+          const po = this.arena.alloc(size(shape));
+          compute(a, b, po);
+          return { data: new Int8Array(this.arena.buffer, po, size(shape)).slice(), shape };
+        }),
+      runResident: (a, b) => {
+        const out = this.residentOut(outShape(a.shape, b.shape));
+        this.scratch(() => compute(a, b, out.offset));
+        return out;
+      },
+    };
+  }
+
+  /**
+   * int8 multi-head self-attention on tokens [batch, T, D] (see {@link AttentionOptions}): the four
+   * projections and both batch matmuls (Q Kᵀ, P V) run on the integer GEMMs; softmax runs in float.
+   */
+  attention(options: AttentionOptions): WasmInt8Layer {
+    return attentionLayer(this.context(), options);
   }
 
   /** int8 dense (matMul x [batch, in] by weights [in, units]) with fused requantization. */

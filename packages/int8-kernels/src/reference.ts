@@ -1,5 +1,8 @@
 import { ShapeError } from '@bonsai/core';
+import type { AttentionOptions } from './attention-math';
 import { convGeometry, type WindowOptions } from './geometry';
+import type { BatchMatMulOptions } from './matmul';
+import { attentionReference, batchMatMulReference } from './reference-attention';
 import { addRange, globalAvgPoolRequant, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type GlobalAvgPoolOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
 import { requantConstants, requantize, roundHalfEven, type Requant } from './requant';
 
@@ -153,6 +156,8 @@ export interface Int8LayerFactory {
   add(options: AddOptions): Int8BinaryLayer;
   maxPool(options: WindowOptions): Int8Layer;
   globalAvgPool(options: GlobalAvgPoolOptions): Int8Layer;
+  batchMatMul(options: BatchMatMulOptions): Int8BinaryLayer;
+  attention(options: AttentionOptions): Int8Layer;
 }
 
 function windowOf(o: WindowOptions): WindowOptions {
@@ -216,6 +221,16 @@ export class ReferenceKernels implements Int8LayerFactory {
     globalAvgPoolRequant(o, 1);
     const outputShape = (s: readonly number[]): number[] => [s[0]!, s[3]!];
     return { path: 'reference', outputShape, run: (x) => ({ data: globalAvgPoolReference(x.data, x.shape, o), shape: outputShape(x.shape) }) };
+  }
+
+  batchMatMul(o: BatchMatMulOptions): Int8BinaryLayer {
+    return { run: (a, b) => ({ data: batchMatMulReference(a.data, a.shape, b.data, b.shape, o), shape: [a.shape[0]!, a.shape[1]!, (o.transposeB ? b.shape[1] : b.shape[2])!] }) };
+  }
+
+  attention(o: AttentionOptions): Int8Layer {
+    const outW = o.o.weightShape[1];
+    const outputShape = (s: readonly number[]): number[] => [s[0]!, s[1]!, outW];
+    return { path: 'reference', outputShape, run: (x) => ({ data: attentionReference(x.data, x.shape, o), shape: outputShape(x.shape) }) };
   }
 
   dense(o: DenseOptions): Int8Layer {

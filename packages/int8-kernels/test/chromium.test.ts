@@ -48,9 +48,9 @@ describe.skipIf(!existsSync(CHROMIUM))('int8 kernels in headless Chromium', () =
     expect(result.results.map((r) => `${r.variant} ${r.relaxedGemm ?? ''}`.trim())).toEqual(['simd128', 'relaxed dot-add', 'relaxed dot-i16']);
   });
 
-  it('every build is bit-exact to the reference on conv2d, 1x1, dense and depthwise cases', () => {
+  it('every build is bit-exact to the reference on conv2d, 1x1, dense, depthwise, batch matmul and attention cases', () => {
     for (const r of result.results) {
-      expect(r.cases).toBe(16 + 12 + 12);
+      expect(r.cases).toBe(16 + 12 + 12 + 10 + 6);
       expect(r.outputs).toBeGreaterThan(1000);
       expect(r.mismatches, `${r.variant} ${r.relaxedGemm}`).toEqual([]);
     }

@@ -60,3 +60,35 @@ export function zeros(p: usize, bytes: usize): void {
   const z = i32x4.splat(0);
   for (let i: usize = 0; i < bytes; i += 16) v128.store(p + i, z);
 }
+
+/** Stores the first `count` of 8 float32 lanes (two v128) at p. */
+function storeF32(p: usize, v0: v128, v1: v128, count: i32): void {
+  if (count >= 8) {
+    v128.store(p, v0);
+    v128.store(p + 16, v1);
+    return;
+  }
+  if (count > 0) store<f32>(p, f32x4.extract_lane(v0, 0));
+  if (count > 1) store<f32>(p + 4, f32x4.extract_lane(v0, 1));
+  if (count > 2) store<f32>(p + 8, f32x4.extract_lane(v0, 2));
+  if (count > 3) store<f32>(p + 12, f32x4.extract_lane(v0, 3));
+  if (count > 4) store<f32>(p + 16, f32x4.extract_lane(v1, 0));
+  if (count > 5) store<f32>(p + 20, f32x4.extract_lane(v1, 1));
+  if (count > 6) store<f32>(p + 24, f32x4.extract_lane(v1, 2));
+}
+
+/** One row of 8 channels as float32 f32(f32(acc) * mult) + bias (no rounding): the epilogue of the float-output GEMMs. */
+function finishRowF32(out: usize, a0: v128, a1: v128, ep: usize, nPad: i32, count: i32): void {
+  const bOff = <usize>nPad << 2;
+  const v0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(ep)), v128.load(ep + bOff));
+  const v1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(ep + 16)), v128.load(ep + bOff + 16));
+  storeF32(out, v0, v1, count);
+}
+
+/** {@link finishTile} with float32 outputs (row stride `os` in bytes). */
+export function finishTileF32(o: usize, os: usize, rows: i32, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, ep: usize, nPad: i32, count: i32): void {
+  finishRowF32(o, c00, c01, ep, nPad, count);
+  if (rows > 1) finishRowF32(o + os, c10, c11, ep, nPad, count);
+  if (rows > 2) finishRowF32(o + 2 * os, c20, c21, ep, nPad, count);
+  if (rows > 3) finishRowF32(o + 3 * os, c30, c31, ep, nPad, count);
+}

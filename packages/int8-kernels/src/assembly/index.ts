@@ -1,6 +1,6 @@
 // SIMD128 int8 kernels (every engine with WebAssembly SIMD). Pointers are byte offsets into this
 // module's memory, which the JavaScript side manages.
-import { finishRow, finishTile, pack8, requant4, roundAddZp, store8, zeros } from './common';
+import { finishRow, finishTile, finishTileF32, pack8, requant4, roundAddZp, store8, zeros } from './common';
 
 /**
  * SIMD128 GEMM: out[m][n] = requant(sum_k a[m][k] * b[k][n]) for m < M, n < N.
@@ -9,6 +9,16 @@ import { finishRow, finishTile, pack8, requant4, roundAddZp, store8, zeros } fro
  * ep: float32 multipliers then biases (nPad each). Output int8, row stride outStride.
  */
 export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+  gemmI16T<i8>(M, N, kp, a, b, ep, zpOut, qlo, qhi, out, outStride);
+}
+
+/** gemmI16 with float32 outputs f32(f32(acc) * mult) + bias (no rounding, no clamp; outStride in floats). */
+export function gemmI16F32(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, out: usize, outStride: i32): void {
+  gemmI16T<f32>(M, N, kp, a, b, ep, 0, -128, 127, out, outStride);
+}
+
+/** The SIMD128 GEMM, O = i8 (requantized) or f32 (scaled, unrounded) outputs. */
+function gemmI16T<O>(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
   const nPad = (N + 7) & ~7;
   const zp = i32x4.splat(zpOut);
   const lo = f32x4.splat(<f32>(qlo - zpOut));
@@ -44,8 +54,24 @@ export function gemmI16(M: i32, N: i32, kp: i32, a: usize, b: usize, ep: usize, 
         c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v3, b0));
         c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v3, b1));
       }
-      finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
+      if (sizeof<O>() === 4) finishTileF32(out + ((<usize>m0 * <usize>outStride + <usize>n0) << 2), <usize>outStride << 2, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, count);
+      else finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
     }
+  }
+}
+
+/**
+ * Packs a run-time int8 matrix B for gemmI16 (the second operand of a batch matmul): element
+ * (k, n) at b + k * ldk + n * ldn, stored as int16 b - zb in gemmI16's layout [nPad / 8][kp / 2][8 n][2 k],
+ * zero beyond K and N. ldk = 1, ldn = row length packs the transpose of a row-major matrix.
+ */
+export function packB16(b: usize, K: i32, N: i32, ldk: i32, ldn: i32, zb: i32, kp: i32, out: usize): void {
+  const nPad = (N + 7) & ~7;
+  memory.fill(out, 0, (<usize>nPad * <usize>kp) << 1);
+  for (let n = 0; n < N; n++) {
+    const blk = out + ((<usize>(n >> 3) * <usize>kp) << 4) + (<usize>(n & 7) << 2);
+    const col = b + <usize>n * <usize>ldn;
+    for (let k = 0; k < K; k++) store<i16>(blk + (<usize>(k >> 1) << 5) + (<usize>(k & 1) << 1), <i16>(<i32>load<i8>(col + <usize>k * <usize>ldk) - zb));
   }
 }
 

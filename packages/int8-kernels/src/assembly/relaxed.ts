@@ -1,5 +1,5 @@
 // Relaxed-SIMD kernels: only in dist/int8-relaxed.wasm (compiled with --enable relaxed-simd).
-import { finishTile, zeros } from './common';
+import { finishTile, finishTileF32, zeros } from './common';
 
 /** sum over 4 k of a * (w+ - w-) for 4 channels: two i16 relaxed dots, their exact i16 difference, widened. */
 function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
@@ -16,9 +16,10 @@ function dot4(a: v128, wPos: v128, wNeg: v128): v128 {
  * per channel added to the accumulator (the -zeroPoint * sum w term). Other arguments as gemmI16.
  * T = i16: two `i16x8.relaxed_dot_i8x16_i7x16_s`, their exact difference widened (every engine);
  * T = i32: two accumulating `i32x4.relaxed_dot_i8x16_i7x16_add_s` (only where the loader's probe
- * found it exact: Chromium, not Node 20, whose V8 drops the accumulator).
+ * found it exact: Chromium, not Node 20, whose V8 drops the accumulator). O = i8: requantized
+ * outputs; O = f32: f32(f32(acc) * mult) + bias, unrounded (outStride in floats).
  */
-function gemmRelaxed<T>(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
+function gemmRelaxed<T, O>(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
   const nPad = (N + 7) & ~7;
   const zp = i32x4.splat(zpOut);
   const lo = f32x4.splat(<f32>(qlo - zpOut));
@@ -83,19 +84,57 @@ function gemmRelaxed<T>(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, c
         c00 = i32x4.sub(c00, d00); c01 = i32x4.sub(c01, d01); c10 = i32x4.sub(c10, d10); c11 = i32x4.sub(c11, d11);
         c20 = i32x4.sub(c20, d20); c21 = i32x4.sub(c21, d21); c30 = i32x4.sub(c30, d30); c31 = i32x4.sub(c31, d31);
       }
-      finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
+      if (sizeof<O>() === 4) finishTileF32(out + ((<usize>m0 * <usize>outStride + <usize>n0) << 2), <usize>outStride << 2, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, count);
+      else finishTile(out + <usize>m0 * <usize>outStride + <usize>n0, <usize>outStride, M - m0, c00, c01, c10, c11, c20, c21, c30, c31, epn, nPad, lo, hi, zp, count);
     }
   }
 }
 
 /** The relaxed GEMM on `i16x8.relaxed_dot_i8x16_i7x16_s` (see gemmRelaxed). */
 export function gemmI8Relaxed(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
-  gemmRelaxed<i16>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
+  gemmRelaxed<i16, i8>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
 }
 
 /** The relaxed GEMM on `i32x4.relaxed_dot_i8x16_i7x16_add_s` (see gemmRelaxed; same arguments and packing). */
 export function gemmI8RelaxedAdd(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, zpOut: i32, qlo: i32, qhi: i32, out: usize, outStride: i32): void {
-  gemmRelaxed<i32>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
+  gemmRelaxed<i32, i8>(M, N, kp, a, lda, b, corr, ep, zpOut, qlo, qhi, out, outStride);
+}
+
+/** gemmI8Relaxed with float32 outputs (see gemmRelaxed). */
+export function gemmI8RelaxedF32(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, out: usize, outStride: i32): void {
+  gemmRelaxed<i16, f32>(M, N, kp, a, lda, b, corr, ep, 0, -128, 127, out, outStride);
+}
+
+/** gemmI8RelaxedAdd with float32 outputs (see gemmRelaxed). */
+export function gemmI8RelaxedAddF32(M: i32, N: i32, kp: i32, a: usize, lda: i32, b: usize, corr: usize, ep: usize, out: usize, outStride: i32): void {
+  gemmRelaxed<i32, f32>(M, N, kp, a, lda, b, corr, ep, 0, -128, 127, out, outStride);
+}
+
+/**
+ * Packs a run-time int8 matrix B (element (k, n) at b + k * ldk + n * ldn, zero point 0) for the
+ * relaxed GEMMs: split into b+ = max(b, 0) and b- = max(-b, 0) in their layout, zero beyond K and
+ * N, with the corrections corr[n] = -za * sum_k b[k][n] (nPad int32) for an A of zero point za.
+ * Returns 0 (nothing usable written) when a value is -128, whose b- does not fit 7 bits; else 1.
+ */
+export function packB8(b: usize, K: i32, N: i32, ldk: i32, ldn: i32, za: i32, kp: i32, out: usize, corr: usize): i32 {
+  const nPad = (N + 7) & ~7;
+  memory.fill(out, 0, (<usize>nPad * <usize>kp) << 1);
+  memory.fill(corr, 0, <usize>nPad << 2);
+  for (let n = 0; n < N; n++) {
+    const blk = out + ((<usize>(n >> 3) * <usize>kp) << 4) + (<usize>(n & 7) << 2);
+    const col = b + <usize>n * <usize>ldn;
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const v = <i32>load<i8>(col + <usize>k * <usize>ldk);
+      if (v === -128) return 0;
+      sum += v;
+      const at = blk + (<usize>(k >> 2) << 6) + <usize>(k & 3);
+      store<i8>(at, <i8>max(v, 0));
+      store<i8>(at + 32, <i8>max(-v, 0));
+    }
+    store<i32>(corr + (<usize>n << 2), -za * sum);
+  }
+  return 1;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The Chromium page of test/chromium.test.ts (bundled by esbuild): probes the engine's
  * accumulating relaxed dot against exact integers and runs a subset of the bit-exactness cases on
- * the SIMD128 build and on the relaxed build with each of its two GEMMs (.wasm fetched from the
+ * the SIMD128 build and on the relaxed build with each of its two GEMMs, batch matmul and attention included (.wasm fetched from the
  * default URLs).
  */
 import { dotAddExact, instantiateKernels, loadInt8Kernels, relaxedSimdSupported, type KernelVariant, type RelaxedGemm } from '../../src/index';
 import { conv2dCases, depthwiseCases, pointwiseCases } from '../cases';
+import { attentionCases, batchMatMulCases } from '../matmul-cases';
 
 /** What the page reports for one build. */
 export interface VariantResult {
@@ -34,6 +35,7 @@ async function runCases(): Promise<PageResult> {
     out.autoGemm = (await loadInt8Kernels({ variant: 'relaxed' })).relaxedGemm;
   }
   const cases = [...conv2dCases(11, 16), ...pointwiseCases(12, 6), ...depthwiseCases(13, 12)];
+  const matmulCases = [...batchMatMulCases(14, 10), ...attentionCases(15, 6)];
   const builds = relaxed ? (['simd128', 'relaxed-add', 'relaxed-i16'] as const) : (['simd128'] as const);
   for (const build of builds) {
     const variant = build === 'simd128' ? 'simd128' : 'relaxed';
@@ -42,6 +44,12 @@ async function runCases(): Promise<PageResult> {
     const r: VariantResult = { variant, ...(k.relaxedGemm ? { relaxedGemm: k.relaxedGemm } : {}), cases: 0, outputs: 0, mismatches: [] };
     for (const c of cases) {
       const got = c.build(k).run(c.x).data;
+      r.cases++;
+      r.outputs += got.length;
+      if (got.length !== c.want.length || got.some((v, i) => v !== c.want[i])) r.mismatches.push(c.label);
+    }
+    for (const c of matmulCases) {
+      const got = c.run(k);
       r.cases++;
       r.outputs += got.length;
       if (got.length !== c.want.length || got.some((v, i) => v !== c.want[i])) r.mismatches.push(c.label);
