@@ -94,6 +94,12 @@ export interface TrainOptions {
    * with the model's params. The caller owns them.
    */
   extraParams?: readonly Param[];
+  /**
+   * Replaces the built-in step (forward, backward, `onAfterBackward`, optimizer) on each batch
+   * and returns the batch loss; runs after `onBatchBegin` and the learning-rate schedule. How
+   * @bonsai/parallel runs this loop with its worker threads.
+   */
+  step?: (batch: Batch, state: TrainState) => number | Promise<number>;
 }
 
 /** Summary of a finished run. */
@@ -184,7 +190,7 @@ async function runEpochs(loop: TrainLoop): Promise<void> {
       try {
         for (const cb of callbacks) await cb.onBatchBegin?.(state, batch);
         if (options.lrSchedule) optimizer.lr = options.lrSchedule(state.step, epoch);
-        state.loss = trainStep(model, batch, lossSpec, optimizer, callbacks, state, options.capture, options.extraParams);
+        state.loss = options.step ? await options.step(batch, state) : trainStep(model, batch, lossSpec, optimizer, callbacks, state, options.capture, options.extraParams);
       } finally {
         batch.x.dispose();
         batch.y.dispose();
