@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients';
 import { BackendError } from './errors';
+import { useSharedIdentity } from './kernels/shared-identity';
 
 /** Backends Bonsai runs on. `wasm` is the WASM SIMD backend (XNNPACK); `cpu` is the reference. */
 export type BackendName = 'wasm' | 'cpu';
@@ -62,7 +63,8 @@ async function importBackend(name: BackendName): Promise<void> {
  * itself; in browsers call `setWasmPaths` from `@tensorflow/tfjs-backend-wasm` first.
  * Safe to call repeatedly. A backend package that is not installed is a BackendError saying what
  * to install. The wasm runtime's process-wide error handlers are removed after start-up, so an
- * uncaught error exits with Node's usual code 1.
+ * uncaught error exits with Node's usual code 1. On wasm, Identity (how tfjs saves tensors for
+ * backprop) shares its input's data instead of copying it.
  */
 export async function initBackend(name: BackendName = 'wasm', timeoutMs = 30_000): Promise<BackendInfo> {
   if (name !== 'wasm' && name !== 'cpu') throw new BackendError(`Unknown backend "${String(name)}": use "wasm" or "cpu"`, String(name));
@@ -83,6 +85,7 @@ export async function initBackend(name: BackendName = 'wasm', timeoutMs = 30_000
       }
     }
     await tf.ready();
+    if (name === 'wasm') useSharedIdentity();
   } finally {
     dropRuntimeHandlers(before);
   }

@@ -32,6 +32,14 @@ export interface RunOptions {
    * the unfused pass up to float rounding.
    */
   fuse?: boolean;
+  /**
+   * Whether gradients may be taken w.r.t. the graph's inputs (default true). `trainStep`
+   * passes false: values computed from the inputs alone are then constants of the pass
+   * ({@link ForwardContext.constantInputs}) and the first conv skips its input gradient.
+   * Ignored in subclasses that rewrite params or activations (their hooks may add trainable
+   * values anywhere).
+   */
+  inputGrads?: boolean;
 }
 
 /** Smallest batch that {@link RunOptions.fuse} fuses by default (measured on wasm: smallCnn breaks even at 4-8). */
@@ -161,6 +169,8 @@ export class Model {
     const taped = tf.engine().state.gradientDepth > 0;
     const fuse = !training && !taped && (options.fuse ?? batch >= FUSE_MIN_BATCH) && captureSet.size === 0 && this.canFuse();
     const steps = fuse ? this.fusedSteps() : this.steps();
+    // Nodes whose value depends on a param; the others are constants of the pass (inputGrads: false).
+    const variable = options.inputGrads === false && this.canFuse() ? new Set<NodeId>() : undefined;
     const rng = training ? createRng(hashSeed(this.seed, `${this.dropoutStream}:${this.trainingPasses++}`)) : inferenceRng;
     const pending: Array<{ nodeId: NodeId; updates: StateUpdate[] }> = [];
     const result = tf.tidy(() => {
@@ -183,7 +193,9 @@ export class Model {
         let out: tf.Tensor;
         if (spec.graphInput) out = feeds.get(node.id)!;
         else {
-          const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [], momentum: options.momentum };
+          if (variable && (names.length > 0 || node.inputs.some((i) => variable.has(i)))) variable.add(node.id);
+          const constantInputs = variable && node.inputs.map((i) => !variable.has(i));
+          const ctx: ForwardContext = { training, nodeId: node.id, rng, updates: [], momentum: options.momentum, constantInputs };
           out = spec.forward(node.inputs.map((i) => values.get(i)!), paramsOf(names), node.attrs, ctx);
           if (ctx.updates.length) pending.push({ nodeId: node.id, updates: ctx.updates });
         }

@@ -37,6 +37,12 @@ export interface ConvOptions {
   strides: [number, number];
   pad: 'same' | 'valid';
   dilations?: [number, number];
+  /**
+   * Whether a gradient w.r.t. `x` may be asked for (default true). With false, `x` is a
+   * constant of the custom gradient: backprop computes only the filter gradient (the first
+   * conv of a network, whose input is data, needs no input gradient), and `x` gets none.
+   */
+  inputGrad?: boolean;
 }
 
 type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -257,19 +263,48 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
+  return withGrads(x, filter, opts.inputGrad ?? true, {
+    forward: (xi, fi) => tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+    // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
+    inputGrad: (dy, fs) => inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
+      tf.conv2d(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), 1, pads, 'NHWC', dil)),
+    filterGrad: (dy, xs, fs) => convFilterGrad(xs, dy, g, fs.shape[3]),
+  });
+}
+
+/** The forward op and the two gradients of one (depthwise) conv, for {@link withGrads}. */
+interface ConvGrads {
+  forward(x: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D;
+  inputGrad(dy: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D;
+  filterGrad(dy: tf.Tensor4D, x: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D;
+}
+
+/**
+ * Runs `c.forward(x, filter)` with `tf.customGrad` gradients. With `inputGrad` false, `x` is
+ * closed over instead of being an input of the custom op: backprop then runs only `filterGrad`
+ * (and `x` gets no gradient).
+ */
+function withGrads(x: tf.Tensor4D, filter: tf.Tensor4D, inputGrad: boolean, c: ConvGrads): tf.Tensor4D {
+  if (!inputGrad) {
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [fi, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+      save([x, fi]);
+      return {
+        value: c.forward(x, fi),
+        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.tidy(() => [c.filterGrad(dy, saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D)]),
+      };
+    });
+    return op(filter) as tf.Tensor4D;
+  }
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xi, fi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xi, fi]);
     return {
-      value: tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+      value: c.forward(xi, fi),
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.tidy(() => {
         const xs = saved[0] as tf.Tensor4D;
         const fs = saved[1] as tf.Tensor4D;
-        const cout = fs.shape[3];
-        // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
-        const dx = inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
-          tf.conv2d(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), 1, pads, 'NHWC', dil));
-        return [dx, convFilterGrad(xs, dy, g, cout)];
+        return [c.inputGrad(dy, fs), c.filterGrad(dy, xs, fs)];
       }),
     };
   });
@@ -285,7 +320,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions & 
   if (!Number.isInteger(groups) || groups < 1) {
     throw new ConfigError(`conv2d: groups must be a positive integer, got ${String(opts.groups)}`, {}, { code: 'ATTR' });
   }
-  const convOpts: ConvOptions = { strides: opts.strides, pad: opts.pad, ...(opts.dilations ? { dilations: opts.dilations } : {}) };
+  const convOpts: ConvOptions = { strides: opts.strides, pad: opts.pad, ...(opts.dilations ? { dilations: opts.dilations } : {}), ...(opts.inputGrad === false ? { inputGrad: false } : {}) };
   if (groups === 1) return conv2dSingle(x, filter, convOpts);
   if (x.rank !== 4 || filter.rank !== 4) {
     throw new ShapeError(`conv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
@@ -335,30 +370,20 @@ export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvO
   }
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi, fi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([xi, fi]);
-    return {
-      value: tf.depthwiseConv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.tidy(() => {
-        const xs = saved[0] as tf.Tensor4D;
-        const fs = saved[1] as tf.Tensor4D;
-        const mult = fs.shape[3];
-        const cm = g.cin * mult;
-        // Input gradient: depthwise-correlate dy (cin*m channels) with the flipped filter, then
-        // sum each channel's m multiplier outputs.
-        const dx = inputGrad(dy, g, g.cin, (d, taps, pads, dil) => {
-          const sub = flippedTaps(fs, taps);
-          const k = tf.reshape(sub, [sub.shape[0], sub.shape[1], cm, 1]) as tf.Tensor4D;
-          const r = tf.depthwiseConv2d(d, k, 1, pads, 'NHWC', dil);
-          if (mult === 1) return r;
-          const [n, hh, ww] = r.shape;
-          return tf.sum(tf.reshape(r, [n, hh, ww, g.cin, mult]), 4) as tf.Tensor4D;
-        });
-        const df = depthwiseFilterGrad(xs, dy, g, mult);
-        return [dx, df];
-      }),
-    };
+  const mult = filter.shape[3];
+  const cm = g.cin * mult;
+  return withGrads(x, filter, opts.inputGrad ?? true, {
+    forward: (xi, fi) => tf.depthwiseConv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+    // Input gradient: depthwise-correlate dy (cin*m channels) with the flipped filter, then
+    // sum each channel's m multiplier outputs.
+    inputGrad: (dy, fs) => inputGrad(dy, g, g.cin, (d, taps, pads, dil) => {
+      const sub = flippedTaps(fs, taps);
+      const k = tf.reshape(sub, [sub.shape[0], sub.shape[1], cm, 1]) as tf.Tensor4D;
+      const r = tf.depthwiseConv2d(d, k, 1, pads, 'NHWC', dil);
+      if (mult === 1) return r;
+      const [n, hh, ww] = r.shape;
+      return tf.sum(tf.reshape(r, [n, hh, ww, g.cin, mult]), 4) as tf.Tensor4D;
+    }),
+    filterGrad: (dy, xs) => depthwiseFilterGrad(xs, dy, g, mult),
   });
-  return op(x, filter) as tf.Tensor4D;
 }

@@ -90,12 +90,13 @@ export const conv2dOp: OpSpec<Conv2dAttrs> = {
     if (a.useBias) p.bias = { shape: [a.filters], init: 'zeros', trainable: true, outAxis: 0 };
     return p;
   },
-  forward([x], params, a) {
+  forward([x], params, a, ctx) {
     let y: tf.Tensor4D = trainableConv2d(x as tf.Tensor4D, params.kernel as tf.Tensor4D, {
       strides: [a.strides[0], a.strides[1]],
       pad: a.padding,
       dilations: [a.dilation[0], a.dilation[1]],
       groups: a.groups,
+      inputGrad: ctx.constantInputs?.[0] !== true,
     });
     if (params.bias) y = tf.add(y, params.bias);
     return y;
@@ -140,11 +141,12 @@ export const depthwiseConv2dOp: OpSpec<DepthwiseConv2dAttrs> = {
     if (a.useBias) p.bias = { shape: [c * a.multiplier], init: 'zeros', trainable: true, outAxis: 0 };
     return p;
   },
-  forward([x], params, a) {
+  forward([x], params, a, ctx) {
     let y: tf.Tensor4D = trainableDepthwise(x as tf.Tensor4D, params.kernel as tf.Tensor4D, {
       strides: [a.strides[0], a.strides[1]],
       pad: a.padding,
       dilations: [a.dilation[0], a.dilation[1]],
+      inputGrad: ctx.constantInputs?.[0] !== true,
     });
     if (params.bias) y = tf.add(y, params.bias);
     return y;

@@ -59,6 +59,13 @@ export interface ForwardContext {
   readonly updates: StateUpdate[];
   /** When set, running statistics update with this momentum instead of the op's attribute. */
   readonly momentum?: number | undefined;
+  /**
+   * Per input: true when no gradient will be asked for it in this pass (it is computed from
+   * the graph's inputs alone and the caller differentiates only params, see
+   * {@link RunOptions.inputGrads}). Ops may then skip that input's gradient. Unset: assume
+   * every input may be differentiated.
+   */
+  readonly constantInputs?: readonly boolean[] | undefined;
 }
 
 /** The inputs of a shape or attribute computation. */

@@ -230,7 +230,7 @@ export function trainStep(
   const params = [...model.trainableParams(), ...extraParams.filter((p) => p.trainable)];
   const vars = params.map((p) => p.value);
   const { value, grads } = tf.variableGrads(() => {
-    const r = model.run(batch.x, { training: true, capture: capture ?? [] });
+    const r = model.run(batch.x, { training: true, capture: capture ?? [], inputGrads: false });
     if (typeof lossSpec === 'function') return lossSpec({ model, batch, output: r.output, captured: r.captured, state });
     return lossSpec === 'mse' ? meanSquaredError(r.output, batch.y) : crossEntropy(r.output, batch.y);
   }, vars);
