@@ -298,11 +298,16 @@ function int8Step(model: QuantizedModel, kernels: Int8LayerFactory, id: NodeId, 
   const grid = outputGrid(model, id, ownQp);
   if (!grid) return 'its output is not quantized to a per-tensor int8 grid';
   const { qp: outQp, activation, fused } = grid;
-  const biasParam = model.param(id, 'bias');
-  const bias = biasParam ? tf.tidy(() => biasParam.effective().dataSync() as Float32Array) : undefined;
+  const floatOf = (role: string): Float32Array | undefined => {
+    const p = model.param(id, role);
+    return p ? tf.tidy(() => p.effective().dataSync() as Float32Array) : undefined;
+  };
+  const bias = floatOf(entry.biasRole ?? 'bias');
   const layer = entry.build(kernels, {
     attrs,
     weight,
+    weightOf: (role) => model.quantizedWeights.get(`${id}/${role}`),
+    floatOf,
     requant: {
       input: quantOf(inQp),
       output: quantOf(outQp),

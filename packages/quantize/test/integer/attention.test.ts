@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadInt8Kernels, ReferenceKernels, type Int8Kernels } from '@bonsai/int8-kernels';
+import { vit } from '@bonsai/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareStatic, type QuantizedModel, type QuantizeOptions } from '../../src/index';
+import { useWasm } from '../helpers';
+
+let kernels: Int8Kernels;
+beforeAll(async () => {
+  await useWasm();
+  kernels = await loadInt8Kernels({ variant: 'simd128' });
+});
+
+function quantizedVit(options: QuantizeOptions, fusedQkv: boolean): { q: QuantizedModel; x: tf.Tensor } {
+  const model = vit({ patch: 7, dim: 16, depth: 1, heads: 2, inputShape: [14, 14, 1], fusedQkv, seed: 4 });
+  const calib = tf.randomUniform([16, 14, 14, 1], 0, 1, 'float32', 5);
+  const p = prepareStatic(model, options);
+  p.calibrate(calib);
+  const q = p.convert();
+  for (const d of [p, model, calib]) d.dispose();
+  return { q, x: tf.randomUniform([3, 14, 14, 1], 0, 1, 'float32', 6) };
+}
+
+const out = (q: QuantizedModel, x: tf.Tensor): Float32Array => tf.tidy(() => q.forward(x).dataSync() as Float32Array);
+
+describe.each([false, true])('a ViT on int8 kernels (fused QKV %s)', (fusedQkv) => {
+  let q: QuantizedModel;
+  let x: tf.Tensor;
+  beforeAll(() => {
+    // Per-tensor weight scales: the default per-channel scheme puts Q / K / V scales on their input rows.
+    ({ q, x } = quantizedVit({ weights: { perChannel: false } }, fusedQkv));
+  });
+  afterAll(() => {
+    q.dispose();
+    x.dispose();
+  });
+
+  it('runs attention, projections and dense layers int8, the WASM kernels bit-exact to the integer reference', () => {
+    const before = tf.memory().numTensors;
+    const simulated = out(q, x);
+    const plan = q.useIntegerKernels(new ReferenceKernels())!;
+    const reference = out(q, x);
+    q.useIntegerKernels(kernels);
+    const wasm = out(q, x);
+    q.useIntegerKernels(undefined);
+    expect(tf.memory().numTensors).toBe(before);
+    const kinds = Object.fromEntries(plan.describe().map((s) => [s.node, s.kind]));
+    expect(kinds).toMatchObject({ patch_embed: 'int8', blk1_attn: 'int8', blk1_add1: 'int8add', blk1_fc1: 'int8', blk1_fc2: 'int8', head: 'int8' });
+    expect(Array.from(wasm)).toEqual(Array.from(reference));
+    // Q, K, V, the probabilities and the context are quantized inside the attention (the simulation
+    // keeps them float): the logits stay within a few output grid steps of the simulation's.
+    const step = q.activationQParams.get('head')!.scale[0]!;
+    const maxDiff = Math.max(...Array.from(wasm, (v, i) => Math.abs(v - simulated[i]!)));
+    expect(maxDiff).toBeLessThanOrEqual(6 * step);
+  });
+});
+
+describe('a ViT quantized with per-channel weights (the default)', () => {
+  it('runs its attention in float and says why: Q / K / V scales on input rows do not factor out of an integer matmul', () => {
+    const { q, x } = quantizedVit({}, false);
+    const plan = q.useIntegerKernels(kernels)!;
+    const attn = plan.describe().find((s) => s.node === 'blk1_attn')!;
+    expect(attn.kind).toBe('float');
+    expect(attn.reason).toMatch(/wq weight scales run along axis 0/);
+    expect(plan.describe().find((s) => s.node === 'blk1_fc1')!.kind).toBe('int8');
+    const simulatedPlan = out(q, x);
+    q.useIntegerKernels(undefined);
+    expect(simulatedPlan.every(Number.isFinite)).toBe(true);
+    q.dispose();
+    x.dispose();
+  });
+});
