@@ -27,3 +27,13 @@ export { iterativePrune, type IterativePruneOptions, type IterativePruneResult }
 export { fineTune, perGroupLr, cosineFineTuneLr, type FineTuneOptions, type PerGroupLrOptions } from './finetune';
 export { rewindPruning, roundSparsities, snapshotWeights, rewindWeights, type RewindPruningOptions, type RewindPruningResult, type RewindRound, type WeightSnapshot } from './rewind';
 export { lampImportance } from './lamp';
+export {
+  sparseVariationalDropout,
+  SparseVariationalDropout,
+  variationalKl,
+  logAlphaOf,
+  VD_KL_CONSTANTS,
+  type SparseVdOptions,
+  type SparseVdLossOptions,
+  type SparseVdMaskOptions,
+} from './variational-dropout';
