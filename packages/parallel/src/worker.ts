@@ -2,10 +2,10 @@
  * Worker-thread entry of {@link trainParallel}: one long task per worker. The worker starts its
  * own wasm backend (1 thread), builds the model from the artifacts it received once, then per
  * step reads the current weights from shared memory, computes the gradient of its shard of the
- * global batch and writes it to its gradient slot. Not part of the public API.
+ * global batch with core's `trainStep` and writes it to its gradient slot. Not part of the public API.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, fromArtifacts, hashSeed, initBackend, meanSquaredError, type Model, type ModelArtifacts } from '@bonsai/core';
+import { fromArtifacts, hashSeed, initBackend, type Model, type ModelArtifacts, type Optimizer, type Param, trainStep, type TrainState } from '@bonsai/core';
 import { Ctl, type SharedState, shardRange } from './shared-state';
 import { describeError, type WorkerFailure } from './worker-error';
 
@@ -71,8 +71,35 @@ function loadWeights(model: Model, s: SharedState, v: Views): void {
   });
 }
 
+/**
+ * An "optimizer" that stores the gradients core's `trainStep` hands it into this worker's
+ * shared gradient slot instead of updating anything: the worker's gradients are computed by
+ * core's own step code, exactly as single-thread `train()` computes them.
+ */
+class GradientSink implements Optimizer {
+  lr = 1;
+  readonly lrMultipliers = new Map<string, number>();
+  constructor(private readonly task: WorkerTask, private readonly v: Views) {}
+
+  step(params: readonly Param[], grads: Readonly<Record<string, tf.Tensor>>): void {
+    const s = this.task.state;
+    const base = this.task.rank * s.gradSize;
+    const byName = new Map(params.map((p) => [p.name, p]));
+    for (const slot of s.params) {
+      if (!slot.trainable) continue;
+      const g = byName.has(slot.name) ? grads[slot.name] : undefined;
+      const at = base + slot.gradOffset;
+      if (g) this.v.grads.set(g.dataSync() as Float32Array, at);
+      else this.v.grads.fill(0, at, at + slot.shape.reduce((a, b) => a * b, 1));
+    }
+  }
+
+  reset(): void {}
+  dispose(): void {}
+}
+
 /** Computes this worker's shard gradient of the current step into its slot. */
-function computeShard(model: Model, task: WorkerTask, v: Views): void {
+function computeShard(model: Model, task: WorkerTask, v: Views, sink: GradientSink, state: TrainState): void {
   const s = task.state;
   const rows = Atomics.load(v.control, Ctl.rows);
   const [lo, hi] = shardRange(rows, task.rank, s.workers);
@@ -83,27 +110,9 @@ function computeShard(model: Model, task: WorkerTask, v: Views): void {
   const x = tf.tensor(v.x.slice(lo * s.xSize, hi * s.xSize), [hi - lo, ...sampleShape]);
   const y = tf.tensor(s.yDtype === 'int32' ? Int32Array.from(ySlice) : ySlice, [hi - lo, s.ySize], s.yDtype);
   try {
-    const params = model.trainableParams();
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.run(x, { training: true }).output;
-      return task.loss === 'mse' ? meanSquaredError(out, y) : crossEntropy(out, y);
-    }, params.map((p) => p.value));
-    const base = task.rank * s.gradSize;
-    for (const slot of s.params) {
-      const p = model.params.get(slot.name)!;
-      if (slot.trainable) {
-        const g = grads[p.value.name];
-        const n = p.size;
-        if (g) v.grads.set(g.dataSync() as Float32Array, base + slot.gradOffset);
-        else v.grads.fill(0, base + slot.gradOffset, base + slot.gradOffset + n);
-      } else if (task.rank === 0) {
-        // Running statistics follow worker 0's shard, like DDP's buffer broadcast from rank 0.
-        v.stats.set(p.value.dataSync() as Float32Array, slot.gradOffset);
-      }
-    }
-    v.losses[task.rank] = value.dataSync()[0]!;
-    value.dispose();
-    for (const g of Object.values(grads)) g.dispose();
+    v.losses[task.rank] = trainStep(model, { x, y }, task.loss, sink, [], state);
+    // Running statistics follow worker 0's shard, like DDP's buffer broadcast from rank 0.
+    if (task.rank === 0) for (const slot of s.params) if (!slot.trainable) v.stats.set(model.params.get(slot.name)!.value.dataSync() as Float32Array, slot.gradOffset);
   } finally {
     x.dispose();
     y.dispose();
@@ -120,12 +129,14 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     // Rank 0 keeps the model's seed (its dropout stream is the one single-thread training draws); the others get their own.
     const seed = task.rank === 0 ? task.artifacts.json.seed : hashSeed(task.artifacts.json.seed, `parallel-rank-${task.rank}`);
     model = fromArtifacts({ json: { ...task.artifacts.json, seed }, weights: task.artifacts.weights });
+    const sink = new GradientSink(task, v);
+    const state: TrainState = { model, optimizer: sink, epoch: 0, step: 0, batchIndex: 0, loss: NaN, epochLoss: NaN, stopTraining: false, epochs: 1, batchesPerEpoch: NaN };
     signal(v.control, Ctl.ready);
     let seen = 0;
     for (;;) {
       seen = nextGeneration(v.control, seen);
       if (Atomics.load(v.control, Ctl.command) !== 0) break;
-      computeShard(model, task, v);
+      computeShard(model, task, v, sink, state);
       steps++;
       signal(v.control, Ctl.done);
     }
