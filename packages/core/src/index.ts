@@ -26,6 +26,7 @@ export { resolveInside, writeFilesAtomic, recoverFolder, readArrayBuffer, readJs
 export { MAX_WEIGHT_BYTES, readFileChecked, regularFileSize } from './io/read-checked';
 export { registerGradients, bonsaiGradients, type Grad } from './gradients/index';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
-export { axisMagnitudes, axisMagnitudeTensors, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
+export { axisMagnitudes, axisMagnitudeTensors, tensorAxisMagnitudes, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
+export { heapKernelsFor, type HeapKernels } from './util/heap-kernels';
 export { heapBackend, withValues, type Flat, type HeapBackend } from './util/tensor-values';
 export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d } from './kernels/conv';

@@ -117,6 +117,8 @@ export class DependencyGraph {
   private inputIdx: Int32Array[] = [];
   /** Per node and input slot: whether some param has an in-axis on that slot. */
   private inSlotsWithAxes: boolean[][] = [];
+  /** Per node index: -1 (scratch of {@link members}, reset after each call). */
+  private readonly scratchNodes: Int32Array;
   /** {@link footprint} per unit, valid until the next prune. */
   private footprints = new Map<number, UnitFootprint>();
 
@@ -125,6 +127,7 @@ export class DependencyGraph {
     const nodes = graph.nodes;
     this.ids = nodes.map((n) => n.id);
     this.ops = nodes.map((n) => n.op);
+    this.scratchNodes = new Int32Array(nodes.length).fill(-1);
     nodes.forEach((n, i) => this.index.set(n.id, i));
     const widths = nodes.map((n) => widthOf(graph.shape(n.id)));
     this.base = new Int32Array(nodes.length + 1);
@@ -134,51 +137,54 @@ export class DependencyGraph {
     widths.forEach((w, i) => this.atomNode.fill(i, this.base[i]!, this.base[i]! + w));
     this.refreshNodeInfo();
 
-    // Couple atoms along every node's channel rule; remember locked atoms.
+    // Couple atoms along every node's channel rule; remember locked nodes (in order: the first reason wins).
     const uf = new UnionFind(total);
-    const lockedAtoms: Array<[number, string]> = [];
+    const lockedNodes: Array<[number, string]> = [];
     nodes.forEach((n, i) => {
+      // Atom base of each port: output (port -1) at 0, input slot s at s + 1.
+      const portBase = Int32Array.from([i, ...n.inputs.map((id) => this.index.get(id)!)], (m) => this.base[m]!);
       const portNode = (p: Port): number => (p === OUT ? i : this.index.get(n.inputs[p]!)!);
       const inWidths = n.inputs.map((id) => widths[this.index.get(id)!]!);
       mapChannels(this.rules[i]!, inWidths, widths[i]!, {
-        link: (a, ca, b, cb) => uf.union(this.base[portNode(a)]! + ca, this.base[portNode(b)]! + cb),
-        lock: (p, reason) => {
-          const m = portNode(p);
-          const why = `node "${n.id}" (${n.op}): ${reason}`;
-          for (let c = 0; c < widths[m]!; c++) lockedAtoms.push([this.base[m]! + c, why]);
-        },
+        link: (a, ca, b, cb) => uf.union(portBase[a + 1]! + ca, portBase[b + 1]! + cb),
+        lock: (p, reason) => lockedNodes.push([portNode(p), `node "${n.id}" (${n.op}): ${reason}`]),
       });
     });
-    const lockNode = (id: NodeId, why: string): void => {
-      const m = this.index.get(id)!;
-      for (let c = 0; c < widths[m]!; c++) lockedAtoms.push([this.base[m]! + c, why]);
-    };
-    for (const id of graph.inputs) lockNode(id, `it touches graph input "${id}"`);
-    for (const id of graph.outputs) lockNode(id, `it changes the shape of graph output "${id}"`);
+    for (const id of graph.inputs) lockedNodes.push([this.index.get(id)!, `it touches graph input "${id}"`]);
+    for (const id of graph.outputs) lockedNodes.push([this.index.get(id)!, `it changes the shape of graph output "${id}"`]);
 
     // Connected atom sets become units (classes), numbered by their first atom (topological order).
     this.classOf = new Int32Array(total).fill(-1);
-    const repClass = new Map<number, number>();
-    const members: number[][] = [];
+    const repClass = new Int32Array(total).fill(-1);
+    let classes = 0;
+    const sizes: number[] = [];
     for (let a = 0; a < total; a++) {
       const r = uf.find(a);
-      let c = repClass.get(r);
-      if (c === undefined) {
-        c = members.length;
-        repClass.set(r, c);
-        members.push([]);
+      let c = repClass[r]!;
+      if (c < 0) {
+        c = classes++;
+        repClass[r] = c;
+        sizes.push(0);
       }
       this.classOf[a] = c;
-      members[c]!.push(a);
+      sizes[c]!++;
     }
-    this.classAtoms = members.map((m) => Int32Array.from(m));
-    this.classRoot = Int32Array.from(members.map((m) => this.atomNode[m[0]!]!));
-    this.classLock = members.map(() => undefined);
-    for (const [a, why] of lockedAtoms) {
-      const c = this.classOf[a]!;
-      if (this.classLock[c] === undefined) this.classLock[c] = why;
+    // Atoms of every class, ascending, as views of one array.
+    const starts = new Int32Array(classes + 1);
+    for (let c = 0; c < classes; c++) starts[c + 1] = starts[c]! + sizes[c]!;
+    const flat = new Int32Array(total);
+    const fill = starts.slice(0, classes);
+    for (let a = 0; a < total; a++) flat[fill[this.classOf[a]!]!++] = a;
+    this.classAtoms = Array.from({ length: classes }, (_, c) => flat.subarray(starts[c]!, starts[c + 1]!));
+    this.classRoot = Int32Array.from(this.classAtoms, (m) => this.atomNode[m[0]!]!);
+    this.classLock = new Array<string | undefined>(classes).fill(undefined);
+    for (const [m, why] of lockedNodes) {
+      for (let a = this.base[m]!; a < this.base[m + 1]!; a++) {
+        const c = this.classOf[a]!;
+        if (this.classLock[c] === undefined) this.classLock[c] = why;
+      }
     }
-    this.classAlive = new Uint8Array(members.length).fill(1);
+    this.classAlive = new Uint8Array(classes).fill(1);
     this.pos = new Int32Array(total);
     this.kept = widths.map((w, i) => {
       const k = new Int32Array(w);
@@ -309,20 +315,22 @@ export class DependencyGraph {
    */
   prune(groups: Group | Iterable<Group>): void {
     const list = groups instanceof Group ? [groups] : [...groups];
-    const units = [...new Set(list.flatMap((g) => [...g.units]))].sort((a, b) => a - b);
+    const units = Array.from(Float64Array.from(new Set(list.flatMap((g) => [...g.units]))).sort());
     if (units.length === 0) return;
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
     if (why !== undefined) throw new ConfigError(`Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root }, { code: 'PRUNE' });
     const removed = new Uint8Array(this.pos.length);
-    const touched = new Set<number>();
+    const isTouched = new Uint8Array(this.ids.length);
     for (const c of units) {
       for (const a of this.classAtoms[c]!) {
         if (this.pos[a]! < 0) continue;
         removed[a] = 1;
-        touched.add(this.atomNode[a]!);
+        isTouched[this.atomNode[a]!] = 1;
       }
     }
+    const touched: number[] = [];
+    isTouched.forEach((t, n) => t && touched.push(n));
     const keptPositions = new Map<NodeId, number[]>();
     const nextKept = new Map<number, Int32Array>();
     for (const n of touched) {
@@ -382,6 +390,29 @@ export class DependencyGraph {
 
   /** Param members of a set of units. */
   private members(units: readonly number[]): Member[] {
+    // Alive atoms of the units, per node (in unit order): one pass, array-indexed.
+    const slotOfNode = this.scratchNodes;
+    const touched: number[] = [];
+    const posLists: number[][] = [];
+    const unitLists: number[][] = [];
+    units.forEach((c, u) => {
+      for (const a of this.classAtoms[c]!) {
+        const p = this.pos[a]!;
+        if (p < 0) continue;
+        const n = this.atomNode[a]!;
+        let s = slotOfNode[n]!;
+        if (s < 0) {
+          s = touched.length;
+          slotOfNode[n] = s;
+          touched.push(n);
+          posLists.push([]);
+          unitLists.push([]);
+        }
+        posLists[s]!.push(p);
+        unitLists[s]!.push(u);
+      }
+    });
+    for (const n of touched) slotOfNode[n] = -1;
     // Per (node, side/slot): the first unit that removes each position. Every param of that node
     // and side with an axis on it shares the positions.
     const acc = new Map<number, Int32Array>();
@@ -393,24 +424,24 @@ export class DependencyGraph {
       }
       return first;
     };
-    units.forEach((c, u) => {
-      for (const a of this.classAtoms[c]!) {
-        const p = this.pos[a]!;
-        if (p < 0) continue;
-        const n = this.atomNode[a]!;
-        const width = this.kept[n]!.length;
-        if (this.outAxes[n]!.length) {
-          const first = slotFor(n * SLOT_CODES, width);
-          if (first[p]! < 0) first[p] = u;
-        }
-        for (const m of this.consumers[n]!) {
-          const ins = this.inputIdx[m]!;
-          const withAxes = this.inSlotsWithAxes[m]!;
-          for (let slot = 0; slot < ins.length; slot++) {
-            if (ins[slot] !== n || !withAxes[slot]) continue;
-            const first = slotFor(m * SLOT_CODES + 1 + slot, width);
-            const i = inAxisIndex(this.rules[m]!, p, width);
-            if (first[i]! < 0) first[i] = u;
+    touched.forEach((n, s) => {
+      const positions = posLists[s]!;
+      const unitsOf = unitLists[s]!;
+      const width = this.kept[n]!.length;
+      if (this.outAxes[n]!.length) {
+        const first = slotFor(n * SLOT_CODES, width);
+        for (let k = 0; k < positions.length; k++) if (first[positions[k]!]! < 0) first[positions[k]!] = unitsOf[k]!;
+      }
+      for (const m of this.consumers[n]!) {
+        const ins = this.inputIdx[m]!;
+        const withAxes = this.inSlotsWithAxes[m]!;
+        const rule = this.rules[m]!;
+        for (let slot = 0; slot < ins.length; slot++) {
+          if (ins[slot] !== n || !withAxes[slot]) continue;
+          const first = slotFor(m * SLOT_CODES + 1 + slot, width);
+          for (let k = 0; k < positions.length; k++) {
+            const i = inAxisIndex(rule, positions[k]!, width);
+            if (first[i]! < 0) first[i] = unitsOf[k]!;
           }
         }
       }
@@ -437,25 +468,37 @@ export class DependencyGraph {
     return out;
   }
 
-  /** Alive atoms removed per node index by a set of units. */
+  /** Alive atoms removed per node index by a set of units (nodes in order of first removal). */
   private removedPerNode(units: readonly number[]): Map<number, number> {
-    const removed = new Map<number, number>();
+    const counts = new Int32Array(this.ids.length);
+    const order: number[] = [];
     for (const c of units) {
       for (const a of this.classAtoms[c]!) {
         if (this.pos[a]! < 0) continue;
         const n = this.atomNode[a]!;
-        removed.set(n, (removed.get(n) ?? 0) + 1);
+        if (counts[n]!++ === 0) order.push(n);
       }
     }
-    return removed;
+    return new Map(order.map((n) => [n, counts[n]!]));
   }
 
   /** Alive atoms one unit removes per node (cached until the next prune: budgets ask per unit tried). */
   private footprint(unit: number): UnitFootprint {
     let f = this.footprints.get(unit);
     if (!f) {
-      const removed = this.removedPerNode([unit]);
-      f = { nodes: Int32Array.from(removed.keys()), counts: Int32Array.from(removed.values()) };
+      // A unit's atoms are ascending, so each node's atoms are consecutive.
+      const nodes: number[] = [];
+      const counts: number[] = [];
+      for (const a of this.classAtoms[unit]!) {
+        if (this.pos[a]! < 0) continue;
+        const n = this.atomNode[a]!;
+        if (nodes.length && nodes[nodes.length - 1] === n) counts[counts.length - 1]!++;
+        else {
+          nodes.push(n);
+          counts.push(1);
+        }
+      }
+      f = { nodes: Int32Array.from(nodes), counts: Int32Array.from(counts) };
       this.footprints.set(unit, f);
     }
     return f;

@@ -86,7 +86,7 @@ export class Group {
       if (u === undefined) throw new ConfigError(`Unit position ${i} is out of range for a group of ${this.units.length} units rooted at "${this.root}"`, { nodeId: this.root });
       picked.push(u);
     }
-    return new Group(this.dg, this.root, [...new Set(picked)].sort((a, b) => a - b), this.limits);
+    return new Group(this.dg, this.root, Array.from(Float64Array.from(new Set(picked)).sort()), this.limits);
   }
 
   /** Whether the dependency graph allows pruning this group ({@link DependencyGraph.check}). */
@@ -140,7 +140,8 @@ export class Group {
  * `roundTo` (dropping the last-added units) and returns the sub-group.
  */
 export class RemovalBudget {
-  private readonly remaining = new Map<number, number>();
+  /** Alive channels left per node index once the picked units go; -1 = untouched so far. */
+  private readonly remaining: Int32Array;
   private readonly picked: number[] = [];
   private readonly cap: number;
 
@@ -149,6 +150,7 @@ export class RemovalBudget {
     const initial = Math.max(initialUnits, group.units.length);
     const alreadyRemoved = initial - group.units.length;
     this.cap = Math.max(0, Math.floor(initial * maxRatio + 1e-9) - alreadyRemoved);
+    this.remaining = new Int32Array(group.dg.model.graph.nodes.length).fill(-1);
   }
 
   /** Units picked so far (positions into `group.units`). */
@@ -163,14 +165,13 @@ export class RemovalBudget {
     if (unit === undefined) return false;
     const view = viewOf(this.group.dg);
     const { nodes, counts } = view.footprint(unit);
+    const remaining = this.remaining;
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k]!;
-      if ((this.remaining.get(n) ?? view.widthAt(n)) - counts[k]! < 1) return false;
+      if (remaining[n]! < 0) remaining[n] = view.widthAt(n);
+      if (remaining[n]! - counts[k]! < 1) return false;
     }
-    for (let k = 0; k < nodes.length; k++) {
-      const n = nodes[k]!;
-      this.remaining.set(n, (this.remaining.get(n) ?? view.widthAt(n)) - counts[k]!);
-    }
+    for (let k = 0; k < nodes.length; k++) remaining[nodes[k]!]! -= counts[k]!;
     this.picked.push(i);
     return true;
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, heapBackend, type Flat } from '@bonsai/core';
+import { ConfigError, heapBackend, heapKernelsFor, type Flat, type HeapKernels } from '@bonsai/core';
 
 /** Positions to keep (old numbering, ascending, distinct) along one axis. */
 export interface AxisCut {
@@ -24,7 +24,9 @@ export function keepAlongAxes(tensor: tf.Tensor, cuts: readonly AxisCut[]): tf.T
     // upload copy). Nothing is allocated while the views are in use.
     const out = tf.fill(outShape, 0, tensor.dtype); // the Fill kernel: no JS array (tf.zeros uploads one)
     if (heapBackend(out) === heap) {
-      gatherFlat(heap.typedArrayFromHeap(tensor), shape, lists, heap.typedArrayFromHeap(out));
+      const kernels = tensor.dtype === 'bool' ? undefined : heapKernelsFor(tensor);
+      if (kernels) heapGather(kernels, heap.typedArrayFromHeap(tensor).byteOffset, shape, lists, heap.typedArrayFromHeap(out).byteOffset);
+      else gatherFlat(heap.typedArrayFromHeap(tensor), shape, lists, heap.typedArrayFromHeap(out));
       return out;
     }
     out.dispose();
@@ -60,21 +62,25 @@ function checkedPositions(keep: readonly number[] | Int32Array, size: number, ax
   return list;
 }
 
-/** Copies the kept elements of a row-major array; `lists[a]` undefined keeps axis `a` whole. */
-function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<Int32Array | undefined>, into?: Flat): Flat {
+/** How a cut copies: `bases` (start offsets of every kept row along the leading cut axes, in elements) x `inner` (kept positions along the last cut axis) blocks of `block` elements. */
+interface CopyPlan {
+  readonly bases: Float64Array;
+  readonly inner: Int32Array;
+  readonly innerStride: number;
+  readonly block: number;
+  readonly outSize: number;
+}
+
+/** The {@link CopyPlan} of `lists` over `shape`, or undefined when no axis is cut. */
+function copyPlan(shape: readonly number[], lists: ReadonlyArray<Int32Array | undefined>): CopyPlan | undefined {
   let last = lists.length - 1;
   while (last >= 0 && !lists[last]) last--;
+  if (last < 0) return undefined;
   // Trailing uncut axes form one contiguous block.
   let block = 1;
   for (let a = last + 1; a < shape.length; a++) block *= shape[a]!;
   let outSize = block;
   for (let a = 0; a <= last; a++) outSize *= lists[a]?.length ?? shape[a]!;
-  const out = into ?? new (src.constructor as new (n: number) => Flat)(outSize);
-  if (out.length !== outSize) throw new ConfigError(`keepAlongAxes: output holds ${out.length} values, expected ${outSize}`, { key: 'into' });
-  if (last < 0) {
-    out.set(src);
-    return out;
-  }
   const strides = new Array<number>(last + 1);
   let s = block;
   for (let a = last; a >= 0; a--) {
@@ -96,8 +102,38 @@ function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<In
     }
     bases = next;
   }
-  const inner = lists[last]!;
-  const innerStride = strides[last]!;
+  return { bases, inner: lists[last]!, innerStride: strides[last]!, block, outSize };
+}
+
+/** The cut copy of 4-byte elements done by the heap's copy kernel (byte addresses `src`, `out`). */
+function heapGather(kernels: HeapKernels, src: number, shape: readonly number[], lists: ReadonlyArray<Int32Array | undefined>, out: number): void {
+  const whole = (): CopyPlan => {
+    const size = shape.reduce((a, d) => a * d, 1);
+    return { bases: new Float64Array(1), inner: new Int32Array(1), innerStride: 0, block: size, outSize: size };
+  };
+  const { bases, inner, innerStride, block } = copyPlan(shape, lists) ?? whole();
+  const ptr = kernels.malloc((bases.length + inner.length) * 4);
+  try {
+    const view = new Int32Array(kernels.memory.buffer, ptr, bases.length + inner.length);
+    for (let i = 0; i < bases.length; i++) view[i] = src + bases[i]! * 4;
+    for (let j = 0; j < inner.length; j++) view[bases.length + j] = inner[j]! * innerStride * 4;
+    (block === 1 ? kernels.copy4 : kernels.copyBlock)(out, ptr, bases.length, ptr + bases.length * 4, inner.length, block * 4);
+  } finally {
+    kernels.free(ptr);
+  }
+}
+
+/** Copies the kept elements of a row-major array; `lists[a]` undefined keeps axis `a` whole. */
+function gatherFlat(src: Flat, shape: readonly number[], lists: ReadonlyArray<Int32Array | undefined>, into?: Flat): Flat {
+  const plan = copyPlan(shape, lists);
+  const outSize = plan?.outSize ?? src.length;
+  const out = into ?? new (src.constructor as new (n: number) => Flat)(outSize);
+  if (out.length !== outSize) throw new ConfigError(`keepAlongAxes: output holds ${out.length} values, expected ${outSize}`, { key: 'into' });
+  if (!plan) {
+    out.set(src);
+    return out;
+  }
+  const { bases, inner, innerStride, block } = plan;
   if (block === 1) gatherRows(src, out, bases, inner);
   else {
     let o = 0;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
+import { heapKernelsFor } from './heap-kernels';
+import { withValues } from './tensor-values';
 
 /**
  * The one magnitude ranking of Bonsai (unstructured masks, structured channel importance and
@@ -168,4 +170,46 @@ export function axisMagnitudeTensors(w: tf.Tensor, axes: readonly number[], opti
     const pooled = p === Infinity ? tf.maxPool(image, [pre, 1], 1, 'valid') : tf.mul(tf.avgPool(image, [pre, 1], 1, 'valid'), pre);
     return tf.reshape(pooled, [dim]);
   });
+}
+
+/**
+ * {@link axisMagnitudes} of a tensor's values (`w = t * mask`), read in place: on the wasm
+ * backend, a float32 tensor without mask and p 1 or 2 is summed by a SIMD kernel in the
+ * backend's heap ({@link heapKernelsFor}); anything else takes the typed-array path. Column
+ * (last-axis) sums are bitwise those of {@link axisMagnitudes}; other axes may differ in the last
+ * float64 bit (each row is summed in 8 partial sums).
+ */
+export function tensorAxisMagnitudes(t: tf.Tensor, axes: readonly number[], options: { p?: number; mask?: tf.Tensor } = {}): Float64Array[] {
+  const p = checkNormOrder(options.p ?? 1);
+  const { mask } = options;
+  const shape = t.shape;
+  const rank = shape.length;
+  const cols = rank === 0 ? 1 : shape[rank - 1]!;
+  const kernels = !mask && (p === 1 || p === 2) && t.dtype === 'float32' && rank > 0 && cols % 2 === 0 && t.size > 0 ? heapKernelsFor(t) : undefined;
+  if (!kernels) return withValues(t, (values) => (mask ? withValues(mask, (m) => axisMagnitudes(values, shape, axes, { p, mask: m })) : axisMagnitudes(values, shape, axes, { p })));
+  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ConfigError(`tensorAxisMagnitudes: axis ${a} is outside shape [${shape.join(', ')}]`, { key: 'axis' });
+  const rows = t.size / cols;
+  const ptr = kernels.malloc((cols + rows) * 8);
+  try {
+    new Float64Array(kernels.memory.buffer, ptr, cols).fill(0);
+    const src = withValues(t, (v) => v.byteOffset);
+    (p === 1 ? kernels.absRows : kernels.squareRows)(src, rows, cols, ptr, ptr + cols * 8);
+    const buffer = kernels.memory.buffer;
+    const colSums = new Float64Array(buffer, ptr, cols);
+    const rowSums = new Float64Array(buffer, ptr + cols * 8, rows);
+    return axes.map((a) => {
+      if (a === rank - 1) return Float64Array.from(colSums);
+      let stride = 1;
+      for (let b = a + 1; b < rank - 1; b++) stride *= shape[b]!;
+      const dim = shape[a]!;
+      const sums = new Float64Array(dim);
+      for (let r = 0; r < rows; r++) {
+        const i = Math.floor(r / stride) % dim;
+        sums[i] = sums[i]! + rowSums[r]!;
+      }
+      return sums;
+    });
+  } finally {
+    kernels.free(ptr);
+  }
 }

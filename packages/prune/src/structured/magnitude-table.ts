@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { axisMagnitudes, withValues, type Model } from '@bonsai/core';
+import { tensorAxisMagnitudes, type Model } from '@bonsai/core';
 import type { Member } from '@bonsai/graph';
 
 /** The values a {@link MagnitudeTable} reads for one param: `value * mask` (mask optional). Not disposed. */
@@ -9,12 +9,13 @@ export interface MagnitudeSource {
 }
 
 /**
- * Per-position magnitudes (`|v|^p` summed over every axis but one, core's `axisMagnitudes`) of
+ * Per-position magnitudes (`|v|^p` summed over every axis but one, core's `tensorAxisMagnitudes`) of
  * every (param, axis) the given members need, where `v = value * mask` from `source(name)`
  * (default: the param's variable and mask; Taylor passes its accumulated `|w·g|` tensor). Each param is
- * read once, in place (the wasm heap: no copy, no `|w|^p` tensor), however many groups and axes
- * use it; a ResNet-50 step reads 25M weights, and the backend route (abs, sum, pool, read back)
- * took ~4x as long. `at(member)` returns the member's per-position sums.
+ * read once, in place (the wasm heap: no copy, no `|w|^p` tensor; a SIMD kernel there when it can),
+ * however many groups and axes use it; a ResNet-50 step reads 25M weights, the backend route (abs,
+ * sum, pool, read back) took ~4x as long as a JS loop, and the JS loop ~4x the SIMD kernel.
+ * `at(member)` returns the member's per-position sums.
  */
 export class MagnitudeTable {
   private readonly sums = new Map<string, Map<number, Float64Array>>();
@@ -33,7 +34,7 @@ export class MagnitudeTable {
       const list = [...set];
       const src = source(name);
       const { value, mask } = src instanceof tf.Tensor ? { value: src, mask: undefined } : src;
-      const sums = withValues(value, (values) => (mask ? withValues(mask, (m) => axisMagnitudes(values, value.shape, list, { p, mask: m })) : axisMagnitudes(values, value.shape, list, { p })));
+      const sums = tensorAxisMagnitudes(value, list, mask ? { p, mask } : { p });
       this.sums.set(name, new Map(list.map((a, k) => [a, sums[k]!])));
     }
   }

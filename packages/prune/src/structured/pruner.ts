@@ -204,26 +204,60 @@ function pickLowest(pool: readonly Candidate[], count: number): void {
   if (count <= 0) return;
   let n = 0;
   for (const c of pool) n += c.group.size;
-  const owner = new Int32Array(n);
-  const unit = new Int32Array(n);
+  const order = lowestFirst(pool, n);
+  // Entry k is unit k - starts[ci] of candidate ci (pool order, then unit order).
+  const starts = new Int32Array(pool.length + 1);
+  pool.forEach((c, ci) => (starts[ci + 1] = starts[ci]! + c.group.size));
+  let taken = 0;
+  let ci = 0;
+  for (const k of order) {
+    if (taken >= count) break;
+    if (k < starts[ci]! || k >= starts[ci + 1]!) {
+      ci = 0;
+      while (k >= starts[ci + 1]!) ci++;
+    }
+    if (pool[ci]!.budget.tryAdd(k - starts[ci]!)) taken++;
+  }
+}
+
+/** Bits of an entry index packed below a score's 32 sortable bits (2^53 is exact in a float64). */
+const INDEX_BITS = 21;
+
+/**
+ * The pool's entries (candidates' units in pool order) sorted by score, ties by entry order: a
+ * stable sort. Each score's float32 bits, mapped to an order-preserving unsigned key, and the
+ * entry index are packed into one float64, so a native numeric sort does it (no comparator).
+ * Pools too large to pack, or with NaN scores, take the comparator sort.
+ */
+function lowestFirst(pool: readonly Candidate[], n: number): Float64Array | Uint32Array {
+  const bits = new Uint32Array(1);
+  const f32 = new Float32Array(bits.buffer);
+  if (n < 2 ** INDEX_BITS) {
+    const packed = new Float64Array(n);
+    let k = 0;
+    let nan = false;
+    for (const c of pool) {
+      for (let u = 0; u < c.group.size; u++, k++) {
+        const s = c.scores[u]!;
+        if (Number.isNaN(s)) nan = true;
+        f32[0] = s + 0; // -0 ties with 0
+        const b = bits[0]!;
+        const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+        packed[k] = key * 2 ** INDEX_BITS + k;
+      }
+    }
+    if (!nan) {
+      packed.sort();
+      for (let i = 0; i < n; i++) packed[i] = packed[i]! % 2 ** INDEX_BITS;
+      return packed;
+    }
+  }
   const keys = new Float64Array(n);
   let k = 0;
-  pool.forEach((c, ci) => {
-    for (let u = 0; u < c.group.size; u++, k++) {
-      owner[k] = ci;
-      unit[k] = u;
-      keys[k] = c.scores[u]!;
-    }
-  });
-  // Lowest score first; ties keep pool order, then unit order (a stable sort of the entries).
+  for (const c of pool) for (let u = 0; u < c.group.size; u++) keys[k++] = c.scores[u]!;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => keys[a]! - keys[b]! || a - b);
-  let taken = 0;
-  for (const i of order) {
-    if (taken >= count) break;
-    if (pool[owner[i]!]!.budget.tryAdd(unit[i]!)) taken++;
-  }
+  return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
 }
 
 function checkRatio(r: number, key: string): void {
