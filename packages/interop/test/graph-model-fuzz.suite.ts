@@ -6,7 +6,7 @@ import { TfGraphBuilder } from './graph-model-builder';
 import { OP_CASES } from './graph-model-cases';
 import { mutateOnce } from './mutate';
 
-const CASES = 10_000;
+const CASES = 9_000;
 
 let bases: Array<{ text: string; weights: ArrayBuffer }>;
 

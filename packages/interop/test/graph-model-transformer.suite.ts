@@ -7,9 +7,11 @@
  * (A suite of graph-model.test.ts: one module load.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@bonsai/core';
+import { GraphBuilder, initBackend, Model } from '@bonsai/core';
+import { vit } from '@bonsai/models';
+import { magnitude, Pruner } from '@bonsai/prune';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importGraphModelArtifacts, InteropError } from '../src/index';
+import { importGraphModelArtifacts, InteropError, toGraphModelArtifacts } from '../src/index';
 import { attr, TfGraphBuilder } from './graph-model-builder';
 import { loadStockGraphModel, seededInput, stockExecute } from './graph-model-helpers';
 
@@ -82,7 +84,7 @@ function block(b: TfGraphBuilder): string {
   return b.op('add2', 'AddV2', [h, dense(b, 'fc3', g2, D)]);
 }
 
-const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, tf.reshape(b, a.shape)))).dataSync()[0]!);
 
 describe('transformer patterns of converter GraphModels', () => {
   it('a pre-norm block imports onto layerNorm / geluExact / gelu / batchMatMul / softmax and matches stock tfjs-converter (1e-4)', async () => {
@@ -134,5 +136,99 @@ describe('transformer patterns of converter GraphModels', () => {
     const b = new TfGraphBuilder(5);
     const y = layerNorm(b, 'ln', b.placeholder('x', [1, T, D]), { axes: [1] });
     expect(() => importGraphModelArtifacts(b.build([`${y}:0`]))).toThrow(/node "ln\/batchnorm\/add_1".*axes \[1\]/);
+  });
+});
+
+describe('transformer ops exported to a GraphModel', () => {
+  /** A seeded ViT whose blocks lost heads (and MLP units) through the Pruner, with non-trivial norms. */
+  function prunedVit(): Model {
+    const m = vit({ dim: 16, heads: 4, depth: 2, patch: 7, mlpRatio: 2, seed: 11 });
+    for (const [name, p] of m.params) {
+      if (!/ln.*\/(gamma|beta)$/.test(name)) continue;
+      const v = tf.tidy(() => tf.add(p.value, tf.randomUniform(p.shape, -0.3, 0.3, 'float32', name.length)));
+      p.assign(v);
+      v.dispose();
+    }
+    new Pruner(m, { importance: magnitude(), ratio: 0.25, pruneHeads: true, headRatio: 0.5, ignored: ['patch_embed', 'head'] }).step();
+    return m;
+  }
+
+  it('a pruned ViT (layerNorm, gelu, multiHeadAttention, batchMatMul-based attention) runs in stock tfjs-converter with Bonsai\'s outputs (1e-4) and imports back', async () => {
+    const before = tf.memory().numTensors;
+    const m = prunedVit();
+    expect(m.graph.node('blk1_attn').attrs.numHeads).toBe(2);
+    const art = await toGraphModelArtifacts(m);
+    const tfOps = new Set(art.modelJson.modelTopology.node.map((n) => n.op));
+    for (const op of ['Mean', 'SquaredDifference', 'Rsqrt', 'Tanh', 'Pow', 'BatchMatMulV2', 'Softmax']) expect(tfOps, op).toContain(op);
+    const x = tf.tidy(() => tf.concat([seededInput([28, 28, 1], 3), seededInput([28, 28, 1], 4)]));
+    const want = m.forward(x);
+    const stock = await loadStockGraphModel(art);
+    const [got] = stockExecute(stock, x, art.outputNames);
+    expect(maxDiff(want, got!)).toBeLessThan(1e-4);
+    expect(tf.tidy(() => tf.max(tf.abs(want)).dataSync()[0])).toBeGreaterThan(0.1);
+    // Back through Bonsai's import: the chains fuse onto layerNorm / gelu again; attention comes back as its ops.
+    const back = importGraphModelArtifacts(art);
+    const ops = back.graph.nodes.map((n) => n.op);
+    expect(ops.filter((op) => op === 'layerNorm')).toHaveLength(5);
+    expect(ops.filter((op) => op === 'gelu')).toHaveLength(2);
+    expect(ops.filter((op) => op === 'batchMatMul')).toHaveLength(4);
+    const again = back.forward(x);
+    expect(maxDiff(want, again)).toBeLessThan(1e-4);
+    [x, want, got!, again].forEach((t) => t.dispose());
+    stock.dispose();
+    back.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('geluExact, a fused-QKV causal attention and batchMatMul export to stock ops with equal outputs', async () => {
+    const before = tf.memory().numTensors;
+    const b = new GraphBuilder();
+    const x = b.input([5, 8], { name: 'tokens' });
+    const a = b.op('multiHeadAttention', [b.layerNorm(x, { name: 'ln' })], { numHeads: 2, headDim: 4, fusedQkv: true, causal: true }, 'attn');
+    const g = b.op('geluExact', [a], {}, 'act');
+    const s = b.op('batchMatMul', [g, x], { transposeB: true }, 'gram');
+    const m = Model.create(b.build(s), { seed: 5 });
+    for (const p of m.params.values()) {
+      if (p.shape.length !== 1) continue;
+      const v = tf.randomUniform(p.shape, -0.5, 0.5, 'float32', p.shape[0]);
+      p.assign(v);
+      v.dispose();
+    }
+    const art = await toGraphModelArtifacts(m);
+    expect(art.modelJson.modelTopology.node.map((n) => n.op)).toContain('Erf');
+    const xin = tf.randomUniform([2, 5, 8], -1, 1, 'float32', 9);
+    const want = m.forward(xin);
+    const stock = await loadStockGraphModel(art);
+    const [got] = stockExecute(stock, xin, art.outputNames);
+    expect(maxDiff(want, got!)).toBeLessThan(1e-4);
+    const back = importGraphModelArtifacts(art);
+    expect(back.graph.nodes.map((n) => n.op)).toContain('geluExact');
+    const again = back.forward(xin);
+    expect(maxDiff(want, again)).toBeLessThan(1e-4);
+    [xin, want, got!, again].forEach((t) => t.dispose());
+    stock.dispose();
+    back.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a class-token ViT runs in stock tfjs-converter; its token-axis ConcatV2 is refused on import with a typed error naming the node', async () => {
+    const m = vit({ dim: 8, heads: 2, depth: 1, classToken: true, seed: 2 });
+    const cls = m.param('cls_token', 'cls')!;
+    const v = tf.randomUniform(cls.shape, -1, 1, 'float32', 1);
+    cls.assign(v);
+    v.dispose();
+    const art = await toGraphModelArtifacts(m);
+    const x = tf.concat([seededInput([28, 28, 1], 5), seededInput([28, 28, 1], 6)]);
+    const want = m.forward(x);
+    const stock = await loadStockGraphModel(art);
+    const [got] = stockExecute(stock, x, art.outputNames);
+    expect(maxDiff(want, got!)).toBeLessThan(1e-4);
+    expect(() => importGraphModelArtifacts(art)).toThrow(InteropError);
+    expect(() => importGraphModelArtifacts(art)).toThrow(/node "cls_token" \(ConcatV2\)/);
+    [x, want, got!].forEach((t) => t.dispose());
+    stock.dispose();
+    m.dispose();
   });
 });

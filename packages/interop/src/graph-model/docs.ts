@@ -59,7 +59,7 @@ export const GRAPH_OP_WRITTEN_AS: Readonly<Record<string, string>> = {
   input: 'Placeholder',
   conv2d: 'Conv2D, or _FusedConv2D with BiasAdd (+ the following relu/relu6/elu/leakyRelu/sigmoid/prelu)',
   depthwiseConv2d: 'DepthwiseConv2dNative, or FusedDepthwiseConv2dNative (bias + activation)',
-  dense: 'MatMul, or _FusedMatMul (bias + activation)',
+  dense: 'MatMul, or _FusedMatMul (bias + activation); BatchMatMulV2 + BiasAdd on tokens (per-sample rank > 1)',
   batchMatMul: 'BatchMatMulV2',
   batchNorm: 'FusedBatchNormV3',
   relu: 'Relu',
@@ -101,6 +101,13 @@ export const GRAPH_OP_WRITTEN_AS: Readonly<Record<string, string>> = {
   pad2d: 'Pad / PadV2 / MirrorPad',
   padChannels: 'Pad',
   resize2d: 'ResizeBilinear / ResizeNearestNeighbor',
+  layerNorm: 'Mean / SquaredDifference / Rsqrt chain (tf.nn.batch_normalization form; imports back as `layerNorm`)',
+  geluExact: 'x * 0.5 * (1 + Erf(x / sqrt 2)) (imports back as `geluExact`)',
+  gelu: 'x * 0.5 * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * Pow(x, 3)))) (imports back as `gelu`)',
+  multiHeadAttention: 'BatchMatMulV2 Q/K/V projections + BiasAdd, Reshape / Transpose to heads, BatchMatMulV2 + Softmax + BatchMatMulV2, output projection (imports back as those ops, not one attention node)',
+  spatialReshape: 'Reshape',
+  addPositionEmbedding: 'AddV2 with the embedding Const',
+  prependClassToken: 'ConcatV2 on the token axis with the class token (first token x 0 + cls, batch-sized); does not import back (the importer concatenates channels only)',
 };
 
 /**

@@ -8,7 +8,7 @@ import { normEmitters, normImporters } from './ops/norm';
 import { poolEmitters, poolImporters } from './ops/pool';
 import { resizeEmitters, resizeImporters } from './ops/resize';
 import { shapeEmitters, shapeImporters } from './ops/shape';
-import { patternImporters } from './ops/transformer';
+import { patternImporters, transformerEmitters } from './ops/transformer';
 
 /**
  * TF op name -> converter onto registered Bonsai ops, one file per op family. Placeholder and
@@ -45,6 +45,7 @@ export const GRAPH_OP_EMITTERS: Readonly<Record<string, TfEmitter>> = Object.fre
   ...poolEmitters,
   ...shapeEmitters,
   ...resizeEmitters,
+  ...transformerEmitters,
 });
 
 /** The emitter of Bonsai op `op`, if there is one (own keys only). */

@@ -1,7 +1,7 @@
 import type { NodeId } from '@bonsai/core';
 import { fail, floatConst, type ImportContext, type TfImporter } from '../context';
-import type { TfEmitter } from '../emit-context';
-import { FLOAT_T } from '../tf-attrs';
+import type { EmitContext, TfEmitter } from '../emit-context';
+import { FLOAT_T, strAttr } from '../tf-attrs';
 import { emitFusable, fusedOps, fusedTail } from './conv';
 
 function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array {
@@ -41,7 +41,18 @@ export const matMulImporters: Record<string, TfImporter> = {
   BatchMatMulV2: (ctx) => matMul(ctx, false, 'adj_x', 'adj_y'),
 };
 
-/** dense -> MatMul / _FusedMatMul (a Reshape around it for per-sample ranks > 1); batchMatMul -> BatchMatMulV2. */
+/**
+ * `x W (+ b)` for an input of rank >= 3 and the Const kernel `kernel`: BatchMatMulV2 (+ BiasAdd),
+ * the last node named `name`; the importer reads it back as `dense`.
+ */
+export function emitBatchedProjection(ctx: EmitContext, x: string, kernel: string, bias: Float32Array | undefined, name: string): string {
+  const attr = { ...FLOAT_T, adj_x: { b: false }, adj_y: { b: false } };
+  if (!bias) return ctx.emit('BatchMatMulV2', [x, kernel], attr, name);
+  const y = ctx.emit('BatchMatMulV2', [x, kernel], attr, `${name}/MatMul`);
+  return ctx.emit('BiasAdd', [y, ctx.constant(`${name}/bias`, bias, [bias.length], 'float')], { ...FLOAT_T, data_format: strAttr('NHWC') }, name);
+}
+
+/** dense -> MatMul / _FusedMatMul (BatchMatMulV2 + BiasAdd for per-sample ranks > 1); batchMatMul -> BatchMatMulV2. */
 export const matMulEmitters: Record<string, TfEmitter> = {
   dense(ctx) {
     const k = ctx.param('kernel');
@@ -49,14 +60,9 @@ export const matMulEmitters: Record<string, TfEmitter> = {
     const attr = { ...FLOAT_T, transpose_a: { b: false }, transpose_b: { b: false } };
     const s = ctx.inputShapes[0]!;
     if (s.length === 1) return emitFusable(ctx, { plain: 'MatMul', fused: '_FusedMatMul' }, [ctx.inputs[0]!, kernel], attr, k.shape[1]!);
-    const flat = ctx.emit('Reshape', [ctx.inputs[0]!, ctx.constant(`${ctx.name}/flat_shape`, Int32Array.from([-1, s[s.length - 1]!]), [2], 'int32')], { ...FLOAT_T }, `${ctx.name}/flat`);
-    let y = ctx.emit('MatMul', [flat, kernel], attr, `${ctx.name}/MatMul`);
-    if (ctx.node.attrs.useBias === true) {
-      const b = ctx.param('bias');
-      y = ctx.emit('BiasAdd', [y, ctx.constant(`${ctx.name}/bias`, b.values, b.shape, 'float')], { ...FLOAT_T }, `${ctx.name}/BiasAdd`);
-    }
-    const out = Int32Array.from([-1, ...ctx.outputShape]);
-    return ctx.emit('Reshape', [y, ctx.constant(`${ctx.name}/shape`, out, [out.length], 'int32')], { ...FLOAT_T }, ctx.name);
+    // Per-sample rank > 1 (tokens): BatchMatMulV2 broadcasts the kernel over the leading axes
+    // (a batch-merging Reshape would not import back: dynamic batch).
+    return emitBatchedProjection(ctx, ctx.inputs[0]!, kernel, ctx.node.attrs.useBias === true ? ctx.param('bias').values : undefined, ctx.name);
   },
   batchMatMul: (ctx) =>
     ctx.emit('BatchMatMulV2', [ctx.inputs[0]!, ctx.inputs[1]!], { ...FLOAT_T, adj_x: { b: ctx.node.attrs.transposeA === true }, adj_y: { b: ctx.node.attrs.transposeB === true } }, ctx.name),

@@ -1,5 +1,7 @@
 import { fail, floatConst, type TfImporter } from '../context';
-import type { TfNode } from '../tf-attrs';
+import type { EmitContext, TfEmitter } from '../emit-context';
+import { FLOAT_T, intAttr, type TfNode } from '../tf-attrs';
+import { emitBatchedProjection } from './matmul';
 import { tensorRef, type TfGraph } from '../topology';
 import type { ConstValue } from '../weights';
 
@@ -274,4 +276,137 @@ export const patternImporters: Record<string, TfImporter> = {
     return [id];
   },
   [PATTERN_OPS.gelu]: (ctx) => [ctx.node(ctx.attrs.bool('approximate', false) ? 'gelu' : 'geluExact', [ctx.tensor(0)], {})],
+};
+
+/** A scalar float Const. */
+const scalarConst = (ctx: EmitContext, name: string, v: number): string => ctx.constant(`${ctx.name}/${name}`, Float32Array.of(v), [], 'float');
+/** An int32 vector Const. */
+const intsConst = (ctx: EmitContext, name: string, v: readonly number[]): string => ctx.constant(`${ctx.name}/${name}`, Int32Array.from(v), [v.length], 'int32');
+
+/**
+ * layerNorm -> the converter's chain (tf.nn.batch_normalization's form, which the importer fuses
+ * back): `m = Mean(x, -1)`, `v = Mean(SquaredDifference(x, m), -1)`, `s = Rsqrt(v + eps) * gamma`,
+ * `y = x * s + (beta - m * s)`.
+ */
+function emitLayerNorm(ctx: EmitContext): string {
+  const x = ctx.inputs[0]!;
+  const n = ctx.name;
+  const keep = { ...FLOAT_T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: true } };
+  const axes = intsConst(ctx, 'axes', [-1]);
+  const mean = ctx.emit('Mean', [x, axes], keep, `${n}/moments/mean`);
+  const sq = ctx.emit('SquaredDifference', [x, mean], { ...FLOAT_T }, `${n}/moments/SquaredDifference`);
+  const variance = ctx.emit('Mean', [sq, axes], keep, `${n}/moments/variance`);
+  const add = ctx.emit('AddV2', [variance, scalarConst(ctx, 'epsilon', ctx.node.attrs.epsilon as number)], { ...FLOAT_T }, `${n}/batchnorm/add`);
+  const rsqrt = ctx.emit('Rsqrt', [add], { ...FLOAT_T }, `${n}/batchnorm/Rsqrt`);
+  const [gamma, beta] = ['gamma', 'beta'].map((role) => {
+    const p = ctx.param(role);
+    return ctx.constant(`${n}/${role}`, p.values, p.shape, 'float');
+  });
+  const s = ctx.emit('Mul', [rsqrt, gamma!], { ...FLOAT_T }, `${n}/batchnorm/mul`);
+  const mulX = ctx.emit('Mul', [x, s], { ...FLOAT_T }, `${n}/batchnorm/mul_1`);
+  const mulMean = ctx.emit('Mul', [mean, s], { ...FLOAT_T }, `${n}/batchnorm/mul_2`);
+  const sub = ctx.emit('Sub', [beta!, mulMean], { ...FLOAT_T }, `${n}/batchnorm/sub`);
+  return ctx.emit('AddV2', [mulX, sub], { ...FLOAT_T }, n);
+}
+
+/**
+ * geluExact -> `(x * 0.5) * (1 + Erf(x / sqrt 2))`; gelu -> `(x * 0.5) * (1 + Tanh(sqrt(2 / pi) *
+ * (x + 0.044715 * Pow(x, 3))))` (Keras' forms, which the importer fuses back).
+ */
+function emitGelu(approximate: boolean): TfEmitter {
+  return (ctx) => {
+    const x = ctx.inputs[0]!;
+    const n = ctx.name;
+    let inner: string;
+    if (approximate) {
+      const pow = ctx.emit('Pow', [x, scalarConst(ctx, 'three', 3)], { ...FLOAT_T }, `${n}/Pow`);
+      const cube = ctx.emit('Mul', [scalarConst(ctx, 'c', 0.044715), pow], { ...FLOAT_T }, `${n}/mul`);
+      const sum = ctx.emit('AddV2', [x, cube], { ...FLOAT_T }, `${n}/add`);
+      const arg = ctx.emit('Mul', [scalarConst(ctx, 'k', Math.sqrt(2 / Math.PI)), sum], { ...FLOAT_T }, `${n}/mul_1`);
+      inner = ctx.emit('Tanh', [arg], { ...FLOAT_T }, `${n}/Tanh`);
+    } else {
+      const div = ctx.emit('RealDiv', [x, scalarConst(ctx, 'sqrt2', Math.SQRT2)], { ...FLOAT_T }, `${n}/truediv`);
+      inner = ctx.emit('Erf', [div], { ...FLOAT_T }, `${n}/Erf`);
+    }
+    const onePlus = ctx.emit('AddV2', [inner, scalarConst(ctx, 'one', 1)], { ...FLOAT_T }, `${n}/add_1`);
+    const half = ctx.emit('Mul', [x, scalarConst(ctx, 'half', 0.5)], { ...FLOAT_T }, `${n}/mul_2`);
+    return ctx.emit('Mul', [half, onePlus], { ...FLOAT_T }, n);
+  };
+}
+
+/** `x W (+ b)` for tokens [B, T, D] and a [D, n] kernel: BatchMatMulV2 (+ BiasAdd). */
+function emitProjection(ctx: EmitContext, x: string, name: string, w: Float32Array, shape: readonly number[], bias: Float32Array | undefined): string {
+  return emitBatchedProjection(ctx, x, ctx.constant(`${name}/kernel`, w, shape, 'kernel'), bias, name);
+}
+
+/** Columns [from, to) of a row-major [rows, cols] matrix. */
+function columns(v: Float32Array, rows: number, cols: number, from: number, to: number): Float32Array {
+  const out = new Float32Array(rows * (to - from));
+  for (let r = 0; r < rows; r++) out.set(v.subarray(r * cols + from, r * cols + to), r * (to - from));
+  return out;
+}
+
+/**
+ * multiHeadAttention -> Q/K/V projections (BatchMatMulV2 on the tokens + BiasAdd; the score scale
+ * folded into the Q kernel and bias as the op does; a fused Wqkv is written as its three column
+ * blocks), Reshape + Transpose to [B, H, T, dh], BatchMatMulV2(q, k, adj_y) (+ the causal mask),
+ * Softmax, BatchMatMulV2 with V, Transpose + Reshape back, and the output projection.
+ */
+function emitAttention(ctx: EmitContext): string {
+  const a = ctx.node.attrs as { numHeads: number; headDim: number; causal: boolean; fusedQkv: boolean; useBias: boolean; scale: number | null };
+  const [t, d] = ctx.inputShapes[0] as [number, number];
+  const h = a.numHeads;
+  const dh = a.headDim;
+  const hd = h * dh;
+  const n = ctx.name;
+  const scale = a.scale ?? 1 / Math.sqrt(dh);
+  const qkv = ['q', 'k', 'v'].map((r, i) => {
+    const w = a.fusedQkv ? columns(ctx.param('wqkv').values, d, 3 * hd, i * hd, (i + 1) * hd) : ctx.param(`w${r}`).values;
+    const b = a.useBias ? (a.fusedQkv ? ctx.param('bqkv').values.slice(i * hd, (i + 1) * hd) : ctx.param(`b${r}`).values) : undefined;
+    const f = i === 0 ? scale : 1;
+    const y = emitProjection(ctx, ctx.inputs[0]!, `${n}/${r}`, f === 1 ? w : w.map((v) => v * f), [d, hd], b && f !== 1 ? b.map((v) => v * f) : b);
+    const split = ctx.emit('Reshape', [y, intsConst(ctx, `${r}/heads_shape`, [-1, t, h, dh])], { ...FLOAT_T, Tshape: { type: 'DT_INT32' } }, `${n}/${r}/split_heads`);
+    return ctx.emit('Transpose', [split, intsConst(ctx, `${r}/perm`, [0, 2, 1, 3])], { ...FLOAT_T, Tperm: { type: 'DT_INT32' } }, `${n}/${r}/transpose`);
+  });
+  let scores = ctx.emit('BatchMatMulV2', [qkv[0]!, qkv[1]!], { ...FLOAT_T, adj_x: { b: false }, adj_y: { b: true } }, `${n}/scores`);
+  if (a.causal) {
+    const m = new Float32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) m[i * t + j] = -1e9;
+    scores = ctx.emit('AddV2', [scores, ctx.constant(`${n}/causal_mask`, m, [t, t], 'float')], { ...FLOAT_T }, `${n}/masked_scores`);
+  }
+  const probs = ctx.emit('Softmax', [scores], { ...FLOAT_T }, `${n}/Softmax`);
+  const context = ctx.emit('BatchMatMulV2', [probs, qkv[2]!], { ...FLOAT_T, adj_x: { b: false }, adj_y: { b: false } }, `${n}/context`);
+  const back = ctx.emit('Transpose', [context, intsConst(ctx, 'merge_perm', [0, 2, 1, 3])], { ...FLOAT_T, Tperm: { type: 'DT_INT32' } }, `${n}/merge_transpose`);
+  const merged = ctx.emit('Reshape', [back, intsConst(ctx, 'merge_shape', [-1, t, hd])], { ...FLOAT_T, Tshape: { type: 'DT_INT32' } }, `${n}/merge_heads`);
+  const wo = ctx.param('wo');
+  const out = emitProjection(ctx, merged, `${n}/out`, wo.values, wo.shape, a.useBias ? ctx.param('bo').values : undefined);
+  return ctx.emit('Identity', [out], { ...FLOAT_T }, n);
+}
+
+/** Transformer ops -> the converter's forms (layer-norm / GELU chains, attention as BatchMatMulV2 + Softmax). */
+export const transformerEmitters: Record<string, TfEmitter> = {
+  layerNorm: emitLayerNorm,
+  geluExact: emitGelu(false),
+  gelu: emitGelu(true),
+  multiHeadAttention: emitAttention,
+  spatialReshape(ctx) {
+    const target = Int32Array.from([-1, ...ctx.outputShape]);
+    return ctx.emit('Reshape', [ctx.inputs[0]!, ctx.constant(`${ctx.name}/shape`, target, [target.length], 'int32')], { ...FLOAT_T, Tshape: { type: 'DT_INT32' } }, ctx.name);
+  },
+  addPositionEmbedding(ctx) {
+    const p = ctx.param('pos');
+    return ctx.emit('AddV2', [ctx.inputs[0]!, ctx.constant(`${ctx.name}/pos`, p.values, p.shape, 'float')], { ...FLOAT_T }, ctx.name);
+  },
+  prependClassToken(ctx) {
+    // A batch-sized copy of the token without Tile of a dynamic batch: the first token times 0, plus cls.
+    const x = ctx.inputs[0]!;
+    const n = ctx.name;
+    const first = ctx.emit('StridedSlice', [x, intsConst(ctx, 'begin', [0, 0, 0]), intsConst(ctx, 'end', [0, 1, 0]), intsConst(ctx, 'strides', [1, 1, 1])], {
+      ...FLOAT_T, Index: { type: 'DT_INT32' }, begin_mask: intAttr(5), end_mask: intAttr(5), ellipsis_mask: intAttr(0), new_axis_mask: intAttr(0), shrink_axis_mask: intAttr(0),
+    }, `${n}/first_token`);
+    const zero = ctx.emit('Mul', [first, scalarConst(ctx, 'zero', 0)], { ...FLOAT_T }, `${n}/zeros`);
+    const c = ctx.param('cls');
+    const cls = ctx.emit('AddV2', [zero, ctx.constant(`${n}/cls`, c.values, c.shape, 'float')], { ...FLOAT_T }, `${n}/cls_tokens`);
+    return ctx.emit('ConcatV2', [cls, x, ctx.constant(`${n}/axis`, Int32Array.of(1), [], 'int32')], { ...FLOAT_T, Tidx: { type: 'DT_INT32' }, N: intAttr(2) }, n);
+  },
 };
