@@ -54,19 +54,31 @@ export function dynamicScale(v: Float32Array, start: number, count: number): num
 /**
  * Softmax of `rows` rows of `T` float32 scores each (float64 arithmetic; with `causal`, row i keeps keys
  * j <= i, where `row % T` is i), each probability put on {@link PROBABILITY_GRID}:
- * clamp(round_half_even(255 p) - 128, -128, 127).
+ * min(round_half_even(e_j · (255 / Σ e)) - 128, 127), e_j = exp(s_j - max s).
  */
 export function softmaxToGrid(scores: Float32Array, rows: number, T: number, causal: boolean, out: Int8Array): void {
+  const e = new Float64Array(T);
   for (let r = 0; r < rows; r++) {
     const base = r * T;
     const last = causal ? r % T : T - 1;
     let m = -Infinity;
     for (let j = 0; j <= last; j++) m = Math.max(m, scores[base + j]!);
     let sum = 0;
-    for (let j = 0; j <= last; j++) sum += Math.exp(scores[base + j]! - m);
+    for (let j = 0; j <= last; j++) {
+      e[j] = Math.exp(scores[base + j]! - m);
+      sum += e[j]!;
+    }
+    const k = 255 / sum;
     for (let j = 0; j < T; j++) {
-      const p = j <= last ? Math.exp(scores[base + j]! - m) / sum : 0;
-      out[base + j] = Math.min(127, roundHalfEven(p * 255) - 128);
+      if (j > last) {
+        out[base + j] = -128;
+        continue;
+      }
+      // Half to even (v >= 0: Math.round takes ties up).
+      const v = e[j]! * k;
+      let q = Math.round(v);
+      if (q - v === 0.5 && (q & 1) === 1) q--;
+      out[base + j] = Math.min(127, q - 128);
     }
   }
 }

@@ -288,6 +288,19 @@ export class Int8Kernels implements Int8LayerFactory {
     return { offset: this.arena.alloc(size(shape) + 16), shape };
   }
 
+  /**
+   * Dequantizes a resident int8 tensor to float32 f32((q - zeroPoint) · scale), the values fake
+   * quantization gives, copied out of the module.
+   */
+  dequantize(t: ResidentTensor, q: ActivationQuant): Float32Array {
+    const n = size(t.shape);
+    return this.scratch(() => {
+      const out = this.arena.alloc(n * 4);
+      this.k.dequantizeI8(t.offset, n, q.scale, q.zeroPoint, out);
+      return new Float32Array(this.arena.buffer, out, n).slice();
+    });
+  }
+
   /** Copies a resident tensor out of the module's memory. */
   read(t: ResidentTensor): Int8Array {
     return new Int8Array(this.arena.buffer, t.offset, size(t.shape)).slice();

@@ -12,6 +12,8 @@ import { int8BenchSpecs, measureInt8, type Int8BenchRow } from './int8-measure';
 export interface PageParams {
   batches: number[];
   runs: number;
+  /** Model filter (see int8BenchSpecs). */
+  models?: string;
 }
 
 async function runBench(p: PageParams): Promise<{ rows: Int8BenchRow[]; log: string[]; userAgent: string }> {
@@ -26,7 +28,7 @@ async function runBench(p: PageParams): Promise<{ rows: Int8BenchRow[]; log: str
   if (relaxedSimdSupported()) builds.push({ variant: 'relaxed', relaxedGemm: 'dot-add' }, { variant: 'relaxed', relaxedGemm: 'dot-i16' });
   for (const b of builds) {
     const kernels = await loadInt8Kernels(b.relaxedGemm ? { variant: b.variant, relaxedGemm: b.relaxedGemm } : { variant: b.variant });
-    rows.push(...measureInt8({ kernels, specs: int8BenchSpecs(false), batches: p.batches, runs: p.runs, clocks: { wall: () => performance.now() }, gc, log: (l) => log.push(l) }));
+    rows.push(...measureInt8({ kernels, specs: int8BenchSpecs(false, p.models), batches: p.batches, runs: p.runs, clocks: { wall: () => performance.now() }, gc, log: (l) => log.push(l) }));
   }
   return { rows, log, userAgent: navigator.userAgent };
 }

@@ -11,7 +11,8 @@
  * Speed does not depend on training: models are seeded, BN statistics randomized, calibration
  * on random inputs. Also reports how often the kernels' exact integer result differs from the
  * simulation's float-rounded one (top-1 agreement, max |diff| in output grid steps).
- * Smoke: small CNN only, batch 1, 3 rounds, Node only. INT8_BENCH_PLACES=node or =chromium runs one place.
+ * Smoke: small CNN only, batch 1, 3 rounds, Node only. INT8_BENCH_PLACES=node or =chromium runs one place;
+ * INT8_BENCH_MODELS=ViT,MobileNet keeps the models whose names contain one of the parts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? pick(9, 3));
 const BATCHES = pick([1, 32], [1]);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PLACES = (process.env.INT8_BENCH_PLACES ?? 'node,chromium').split(',');
+const MODELS = process.env.INT8_BENCH_MODELS;
 const here = dirname(fileURLToPath(import.meta.url));
 // A full GC before every timed call: the simulated model leaves much garbage behind.
 setFlagsFromString('--expose-gc');
@@ -44,7 +46,7 @@ const cpuMs = (): number => {
 async function inNode(variant: KernelVariant): Promise<Int8BenchRow[]> {
   await initBackend('wasm');
   const kernels = await loadInt8Kernels({ variant });
-  return measureInt8({ kernels, specs: int8BenchSpecs(isSmoke()), batches: BATCHES, runs: RUNS, clocks: { cpu: cpuMs, wall: () => performance.now() }, gc, log: console.log });
+  return measureInt8({ kernels, specs: int8BenchSpecs(isSmoke(), MODELS), batches: BATCHES, runs: RUNS, clocks: { cpu: cpuMs, wall: () => performance.now() }, gc, log: console.log });
 }
 
 /** Bundles bench/int8-chromium-page.ts and runs it in headless Chromium on a fake origin. */
@@ -77,7 +79,7 @@ async function inChromium(): Promise<{ rows: Int8BenchRow[]; userAgent: string }
     page.on('console', (m) => console.log(`[chromium] ${m.text()}`));
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => 'runBench' in globalThis);
-    const params: PageParams = { batches: BATCHES, runs: RUNS };
+    const params: PageParams = { batches: BATCHES, runs: RUNS, ...(MODELS ? { models: MODELS } : {}) };
     const out = await page.evaluate((p) => (globalThis as unknown as { runBench: (p: PageParams) => Promise<{ rows: Int8BenchRow[]; log: string[]; userAgent: string }> }).runBench(p), params);
     for (const l of out.log) console.log(`[chromium] ${l}`);
     return out;
@@ -110,7 +112,7 @@ if (CHILD) {
   const cpu = process.cpuUsage(cpu0);
   const report = createReport({
     bench: 'int8-kernels',
-    settings: { batches: BATCHES, runs: RUNS, models: int8BenchSpecs(isSmoke()).map((s) => s.name), node: process.version, chromium: chromium?.userAgent ?? 'not run', cores: cpus().length, loadBefore: load0, loadAfterNode: loadNode, loadAfter: loadavg()[0] },
+    settings: { batches: BATCHES, runs: RUNS, models: int8BenchSpecs(isSmoke(), MODELS).map((s) => s.name), node: process.version, chromium: chromium?.userAgent ?? 'not run', cores: cpus().length, loadBefore: load0, loadAfterNode: loadNode, loadAfter: loadavg()[0] },
   });
   const agreement = (r: Int8BenchRow): string => `${(100 * r.agreement).toFixed(0)}%`;
   report.table('int8-kernels', {

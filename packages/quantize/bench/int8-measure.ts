@@ -8,24 +8,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Model } from '@bonsai/core';
 import type { Int8Kernels } from '@bonsai/int8-kernels';
-import { mobileNet, resnet20, smallCnn } from '@bonsai/models';
+import { mobileNet, resnet20, smallCnn, vit } from '@bonsai/models';
 import { median } from '@bonsai/bench-harness';
-import { prepareStatic, type QuantizedModel } from '../src/index';
+import { prepareStatic, type QuantizedModel, type QuantizeOptions } from '../src/index';
 
 /** One bench model. */
 export interface Int8BenchSpec {
   name: string;
   make: () => Model;
   shape: number[];
+  /** Quantization options (default: prepareStatic's). */
+  quantize?: QuantizeOptions;
 }
 
-/** The bench's models: small CNN, ResNet-20, a MobileNet-style net (smoke: a tiny CNN). */
-export function int8BenchSpecs(smoke: boolean): Int8BenchSpec[] {
+/** The bench's models: small CNN, ResNet-20, a MobileNet-style net, a ViT (smoke: a tiny CNN); `only` keeps names containing one of its comma-separated parts. */
+export function int8BenchSpecs(smoke: boolean, only?: string): Int8BenchSpec[] {
+  const all = specsOf(smoke);
+  const parts = only?.split(',').filter((p) => p !== '') ?? [];
+  return parts.length === 0 ? all : all.filter((s) => parts.some((p) => s.name.includes(p)));
+}
+
+function specsOf(smoke: boolean): Int8BenchSpec[] {
   if (smoke) return [{ name: 'smallCnn 8-16, fc 32 (smoke)', make: () => smallCnn({ seed: 1, widths: [8, 16], hidden: 32 }), shape: [28, 28, 1] }];
   return [
     { name: 'smallCnn 32-64, fc 128 (28x28x1)', make: () => smallCnn({ seed: 1 }), shape: [28, 28, 1] },
     { name: 'ResNet-20 (32x32x3)', make: () => resnet20({ seed: 2, inputShape: [32, 32, 3] }), shape: [32, 32, 3] },
     { name: 'MobileNet-style 32-64-128-256 (64x64x3)', make: () => mobileNet({ seed: 3, widths: [32, 64, 128, 256], strides: [1, 2, 2, 2], inputShape: [64, 64, 3] }), shape: [64, 64, 3] },
+    // The ViT of the models bench (16 tokens of 48 dims, 2 blocks of 4 heads); per-tensor weight
+    // scales: the default per-channel placement puts Q / K / V scales on input rows, which an
+    // integer matmul cannot take (the attention would run in float).
+    { name: 'ViT patch 7, dim 48, 2 blocks, 4 heads (28x28x1)', make: () => vit({ seed: 4, patch: 7, dim: 48, depth: 2, heads: 4 }), shape: [28, 28, 1], quantize: { weights: { perChannel: false } } },
   ];
 }
 
@@ -83,7 +95,7 @@ export function measureInt8(o: MeasureOptions): Int8BenchRow[] {
     const model = s.make();
     randomizeBn(model, 10 + i);
     const calib = tf.randomUniform([32, ...s.shape], 0, 1, 'float32', 20 + i);
-    const prepared = prepareStatic(model);
+    const prepared = prepareStatic(model, s.quantize);
     prepared.calibrate(calib, { batchSize: 32 });
     const q = prepared.convert();
     prepared.dispose();

@@ -406,3 +406,17 @@ function quantLanes(v: v128, s: v128, lo: v128, hi: v128, zp: v128): v128 {
   const q = f32x4.min(f32x4.max(f32x4.div(v, s), lo), hi);
   return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(q)), zp);
 }
+
+/** int8 to float32 f32((q - zp) * s), as fake quantization dequantizes (the inverse of quantizeF32 on the grid). */
+export function dequantizeI8(src: usize, n: i32, s: f32, zp: i32, out: usize): void {
+  const sv = f32x4.splat(s);
+  const zv = i32x4.splat(zp);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load8x8_s(src + <usize>i);
+    const p = out + (<usize>i << 2);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(v), zv)), sv));
+    v128.store(p + 16, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(v), zv)), sv));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>(<i32>load<i8>(src + <usize>i) - zp) * s);
+}

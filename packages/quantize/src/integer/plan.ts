@@ -43,6 +43,8 @@ interface Step extends PlanStepInfo {
   readonly qp?: QParams;
   /** For an input step: every consumer reads it as int8. */
   readonly int8Only?: boolean;
+  /** For a float step with a grid: only int8 kernels read it, so it is quantized once (no fake-quantized float copy). */
+  readonly int8Readers?: boolean;
   /** For a fused step: the int8 step whose value it is. */
   readonly fusedFrom?: NodeId;
 }
@@ -102,8 +104,12 @@ export class IntegerPlan {
       const asFloat = (id: NodeId): tf.Tensor => {
         const v = values.get(id)!;
         if (!v.f) {
-          const q = inJs(v);
-          v.f = tf.tensor(toFloat(q), [...q.shape], 'float32');
+          // Resident int8 values are dequantized in wasm (the same float32 products as toFloat).
+          if (!v.q && v.r) v.f = tf.tensor(wasm!.dequantize(v.r.t, quantOf(v.r.qp)), [...v.r.t.shape], 'float32');
+          else {
+            const q = inJs(v);
+            v.f = tf.tensor(toFloat(q), [...q.shape], 'float32');
+          }
         }
         return v.f;
       };
@@ -111,7 +117,13 @@ export class IntegerPlan {
       const asInt8 = (id: NodeId, qp: QParams): Int8Input & { qp: QParams } => {
         const v = values.get(id)!;
         if (v.r && v.r.qp === qp) return { ...v.r.t, qp };
-        if (!v.q || v.q.qp !== qp) v.q = toInt8(v.f!.dataSync() as Float32Array, v.f!.shape, qp);
+        if (v.q && v.q.qp === qp) return v.q;
+        // A float value quantized in wasm when the kernels are (same integers as toInt8 and fakeQuant).
+        if (wasm) {
+          v.r = { t: wasm.quantize(v.f!.dataSync() as Float32Array, v.f!.shape, quantRange(qp)), qp };
+          return { ...v.r.t, qp };
+        }
+        v.q = toInt8(v.f!.dataSync() as Float32Array, v.f!.shape, qp);
         return v.q;
       };
       const setInt8 = (id: NodeId, y: Int8Input, qp: QParams): void => {
@@ -125,7 +137,7 @@ export class IntegerPlan {
             // Quantized straight to int8 when only int8 steps read it (same integers as fakeQuant).
             if (s.int8Only && s.qp && wasm) {
               const qp = s.qp;
-              values.set(s.node, { r: { t: wasm.quantize(x.dataSync() as Float32Array, x.shape, { scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax }), qp } });
+              values.set(s.node, { r: { t: wasm.quantize(x.dataSync() as Float32Array, x.shape, quantRange(qp)), qp } });
             } else if (s.int8Only && s.qp) values.set(s.node, { q: toInt8(x.dataSync() as Float32Array, x.shape, s.qp) });
             else values.set(s.node, { f: s.qp ? fakeQuant(x, s.qp) : x });
             break;
@@ -176,7 +188,9 @@ export class IntegerPlan {
               if (p) params[role] = p.effective();
             }
             const out = s.spec.forward(s.inputs.map(asFloat), params, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
-            values.set(s.node, { f: s.qp ? fakeQuant(out, s.qp) : out });
+            // Straight to int8 in wasm when only kernels read it: the integers fakeQuant would round to.
+            if (s.int8Readers && s.qp && wasm) values.set(s.node, { r: { t: wasm.quantize(out.dataSync() as Float32Array, out.shape, quantRange(s.qp)), qp: s.qp } });
+            else values.set(s.node, { f: s.qp ? fakeQuant(out, s.qp) : out });
             break;
           }
         }
@@ -262,9 +276,20 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
     const qp = actQp ?? (spec.quantPassthrough ? src?.qp : undefined);
     push({ ...base, kind: 'float', ...(qp ? { qp } : {}) });
   }
-  // Inputs read only by int8 steps skip the float fake-quantized tensor.
-  return steps.map((st) => (st.kind === 'input' && graph.consumers(st.node).every((c) => byId.get(c)!.kind === 'int8') ? { ...st, int8Only: true } : st));
+  // Inputs read only by int8 steps skip the float fake-quantized tensor; so do float steps read only by kernels.
+  const kernelReaders = (id: NodeId): boolean => !graph.outputs.includes(id) && graph.consumers(id).every((c) => KERNEL_READERS.has(byId.get(c)!.kind));
+  return steps.map((st) => {
+    if (st.kind === 'input' && graph.consumers(st.node).every((c) => byId.get(c)!.kind === 'int8')) return { ...st, int8Only: true };
+    if (st.kind === 'float' && isInt8Grid(st.qp) && kernelReaders(st.node)) return { ...st, int8Readers: true };
+    return st;
+  });
 }
+
+/** Kinds of steps that read their inputs as int8 through the kernels (asInt8). */
+const KERNEL_READERS = new Set<StepKind>(['int8', 'int8add']);
+
+/** A grid as the kernels' quantize takes it. */
+const quantRange = (qp: QParams): { scale: number; zeroPoint: number; qmin: number; qmax: number } => ({ scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax });
 
 /** Kinds of steps whose value is held as int8. */
 const INT8_VALUED = new Set<StepKind>(['int8', 'fused', 'passthrough', 'reshape', 'int8add']);
