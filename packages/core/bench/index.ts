@@ -3,7 +3,8 @@
  * PyTorch, single thread, where `/usr/bin/python3` imports torch) on the same networks, data and
  * batch size; inference latency against tfjs-layers' `predict()` and PyTorch; conv-gradient
  * timings. Writes bench-results/throughput.json (CORE_BENCH_ONLY=inference: only the inference table, to
- * bench-results/inference.json; CORE_BENCH_ONLY=training: only the wasm smallCnn training rows). Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
+ * bench-results/inference.json; CORE_BENCH_ONLY=training: only the wasm smallCnn training rows; CORE_BENCH_ONLY=step: only
+ * the training-step savings table, to bench-results/training-step.json). Smoke mode (BONSAI_BENCH_SMOKE=1): tiny sizes.
  * Run after building: `pnpm --filter @bonsai/models... --filter @bonsai/datasets... build && pnpm bench`.
  */
 import { loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { loadDeps, type Core, type Model, type Models } from './deps';
 import { inferenceLatency } from './inference';
 import { layersMlp, layersSmallCnn } from './layers-nets';
 import { coreTrainer, interleaved, layersTrainer, type RunOptions, type Throughput } from './throughput';
+import { stepSavingsSection } from './step-savings';
 import { runTorch, type TorchNet, type TorchResult } from './torch';
 
 const BATCH = 64;
@@ -77,8 +79,19 @@ async function inferenceOnly(): Promise<void> {
   report.write();
 }
 
+/** `CORE_BENCH_ONLY=step`: only the training-step savings table, into bench-results/training-step.json. */
+async function stepOnly(): Promise<void> {
+  const { core, models } = await loadDeps();
+  const report = createReport({ bench: 'training-step', settings: { optimizer: 'Adam 1e-3', data: 'random inputs, one fixed batch' } });
+  console.log('# @bonsai/core bench: training-step savings (interleaved, CPU time)\n');
+  await stepSavingsSection(core, models, report, CNNS);
+  report.note(`Load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' / ')}.`);
+  report.write();
+}
+
 async function main(): Promise<void> {
   if (ONLY === 'inference') return inferenceOnly();
+  if (ONLY === 'step') return stepOnly();
   // `CORE_BENCH_ONLY=training`: only the wasm smallCnn training rows (and PyTorch's training), into bench-results/throughput.json.
   const trainingOnly = ONLY === 'training';
   const { core, models, datasets } = await loadDeps();
@@ -109,6 +122,7 @@ async function main(): Promise<void> {
   await inferenceSection(core, models, report, torch);
   await convGradSection(core, report);
   await convKernelSection(core, report);
+  await stepSavingsSection(core, models, report, CNNS);
   report.write();
 }
 

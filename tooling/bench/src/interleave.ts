@@ -10,6 +10,12 @@ export interface InterleaveOptions {
   warmup?: number;
   /** Timed rounds. Default 5. */
   runs?: number;
+  /**
+   * What a sample measures: `'wall'` (default) milliseconds, or `'cpu'`: this process's user +
+   * system CPU milliseconds (Node's `process.cpuUsage`), steadier on a loaded shared machine
+   * for single-threaded work.
+   */
+  clock?: 'wall' | 'cpu';
 }
 
 /** One variant's timings. */
@@ -43,13 +49,14 @@ export async function interleave<K extends string>(variants: Record<K, Timed>, o
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`interleave: runs must be an integer >= 1, got ${runs}`);
   const keys = Object.keys(variants) as K[];
   if (keys.length === 0) throw new RangeError('interleave: no variants');
+  const now = clockOf(options.clock ?? 'wall');
   const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let round = 0; round < warmup + runs; round++) {
     for (const k of keys) {
-      const t0 = performance.now();
+      const t0 = now();
       const r = variants[k]();
       if (r instanceof Promise) await r;
-      const ms = performance.now() - t0;
+      const ms = now() - t0;
       if (round >= warmup) samples[k].push(ms);
     }
   }
@@ -62,6 +69,16 @@ export async function interleave<K extends string>(variants: Record<K, Timed>, o
       if (!a || !b) throw new RangeError(`interleave: unknown variant ${!a ? num : den}`);
       return summarize(a.map((v, i) => v / b[i]!));
     },
+  };
+}
+
+/** A millisecond clock: wall time, or this process's CPU time (user + system). */
+function clockOf(clock: 'wall' | 'cpu'): () => number {
+  if (clock === 'wall') return () => performance.now();
+  if (clock !== 'cpu') throw new RangeError(`interleave: clock must be 'wall' or 'cpu', got ${String(clock)}`);
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
   };
 }
 

@@ -47,7 +47,23 @@ describe('interleave', () => {
     expect(() => r.ratio('a', 'c' as 'b')).toThrow(/unknown variant c/);
   });
 
+  it("clock 'cpu' counts CPU time: a busy loop, not a sleep", async () => {
+    const busy = (msTarget: number): void => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < msTarget);
+    };
+    const r = await interleave({
+      spin: () => busy(30),
+      sleep: () => new Promise((resolve) => setTimeout(resolve, 30)),
+    }, { warmup: 0, runs: 2, clock: 'cpu' });
+    // A 30 ms spin uses at most 30 ms of CPU (less when the machine is busy); a 30 ms sleep almost none.
+    expect(r.variants.spin.max).toBeLessThanOrEqual(40);
+    expect(r.variants.sleep.median).toBeLessThan(r.variants.spin.median);
+    expect(r.variants.sleep.median).toBeLessThan(10);
+  });
+
   it('rejects bad options', async () => {
+    await expect(interleave({ a: () => 0 }, { clock: 'gpu' as 'cpu' })).rejects.toThrow(/clock/);
     await expect(interleave({ a: () => 0 }, { runs: 0 })).rejects.toThrow(/runs/);
     await expect(interleave({}, {})).rejects.toThrow(/no variants/);
   });
