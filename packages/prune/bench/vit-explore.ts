@@ -1,30 +1,36 @@
 /**
- * Recipe exploration for the ViT bench (issue 14), not part of `pnpm bench`: trains one dense ViT
- * with the options given as JSON (argv[2]), saves it under `/tmp/vit/<name>` (or loads it
- * when already there), then prunes `headRatio` of the heads by Taylor in `headSteps` steps with
- * KD epochs between and after, printing test accuracy at every stage.
- * `tsx bench/vit-explore.ts '{"name":"a","epochs":16,"affine":{"rotate":10,"scale":0.1,"shift":2}}'`
+ * Head-recipe exploration for the ViT bench (issue 14), not part of `pnpm bench`: loads the
+ * cached dense ViT (`dense`, a folder saved by the bench or by `{"denseOnly": true}` runs, which
+ * train it with the bench's recipe first), prunes `headRatio` of the heads in `headSteps` steps
+ * (Taylor or attention-output-norm importance re-scored before each step) with KD epochs between
+ * and after, prints test accuracy at every stage, and adds one row per variant to
+ * `bench-results/vit-explore.json` (rows of earlier variants are kept).
+ * `tsx bench/vit-explore.ts '{"name":"a","kdAfter":6,"kdLr":1e-3}'`
  */
 import * as fs from 'node:fs';
-import { adam, cosineLr, initBackend, load, save, train, type Model } from '@bonsai/core';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { adam, cosineLr, initBackend, train, type Model } from '@bonsai/core';
 import { loadMnist, toTensors, type MnistData } from '@bonsai/datasets';
 import { distill, kdLoss, type HintSpec } from '@bonsai/distill';
 import { accuracy } from '@bonsai/eval';
 import { vit, type VitOptions } from '@bonsai/models';
-import { Pruner, taylor } from '@bonsai/prune';
-import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy, type AffineJitter } from './vit-recipe';
+import { headOutputNorm, magnitude, Pruner, taylor, TaylorImportance } from '@bonsai/prune';
+import { createReport, resultsDir } from '@bonsai/bench-harness';
+import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy, trainOrLoad, type AffineJitter } from './vit-recipe';
 
 interface ExploreOptions {
   name: string;
+  dense: string;
   epochs: number;
   lr: number;
   weightDecay: number;
   labelSmoothing: number;
-  maxShift: number;
-  affine?: AffineJitter;
+  affine: AffineJitter;
   model: VitOptions;
   headRatio: number;
   headSteps: number;
+  headCriterion: 'taylor' | 'outputNorm';
   kdBetween: number;
   kdAfter: number;
   kdLr: number;
@@ -34,60 +40,79 @@ interface ExploreOptions {
 }
 
 const BATCH = 64;
+const arg = JSON.parse(process.argv[2] ?? '{}') as Partial<ExploreOptions>;
 const o: ExploreOptions = {
-  name: 'base', epochs: 16, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, maxShift: 2,
-  headRatio: 0.5, headSteps: 2, kdBetween: 1, kdAfter: 2, kdLr: 5e-4, alpha: 0.7, hintWeight: 0, denseOnly: false,
-  ...(JSON.parse(process.argv[2] ?? '{}') as Partial<ExploreOptions>),
-  model: { patch: 7, dim: 48, depth: 2, heads: 4, mlpRatio: 2, seed: 0, ...(JSON.parse(process.argv[2] ?? '{}') as { model?: VitOptions }).model },
+  name: 'base', dense: '/tmp/vit/dense24', epochs: 24, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, affine: { rotate: 10, scale: 0.1, shift: 2 },
+  headRatio: 0.5, headSteps: 2, headCriterion: 'taylor', kdBetween: 1, kdAfter: 3, kdLr: 5e-4, alpha: 0.7, hintWeight: 0.5, denseOnly: false,
+  ...arg,
+  model: { patch: 7, dim: 48, depth: 2, heads: 4, mlpRatio: 2, seed: 0, ...arg.model },
 };
 await initBackend('wasm');
 const data: MnistData = loadMnist();
 const test = toTensors(data.test);
-const acc = (m: Model): string => `${(accuracy(m, test.x, test.y, { batchSize: 500 }) * 100).toFixed(2)}%`;
-const dir = `/tmp/vit/${o.name}`;
+const accOf = (m: Model): number => accuracy(m, test.x, test.y, { batchSize: 500 });
 const t0 = performance.now();
 const c0 = process.cpuUsage();
-const cpuS = (): string => { const c = process.cpuUsage(c0); return `${((c.user + c.system) / 1e6).toFixed(0)} s CPU, ${((performance.now() - t0) / 1000).toFixed(0)} s wall`; };
+const cpuS = (): number => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
+const log = (s: string): void => console.log(`[${o.name}] ${s} (${cpuS().toFixed(0)} s CPU, ${((performance.now() - t0) / 1000).toFixed(0)} s wall)`);
 
-let dense: Model;
-if (fs.existsSync(`${dir}/model.json`)) {
-  dense = await load(dir);
-} else {
-  dense = vit(o.model);
+const { model: dense } = await trainOrLoad(o.dense, () => vit(o.model), async (m) => {
   const opt = adam({ lr: o.lr });
   const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
-  await train(dense, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) }), {
+  await train(m, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: 2, affine: o.affine }), {
     optimizer: opt, epochs: o.epochs, loss: smoothedCrossEntropy(o.labelSmoothing),
     lrSchedule: cosineLr({ initial: o.lr, totalSteps: steps, warmupSteps: Math.ceil(steps * 0.05) }),
-    callbacks: [decoupledWeightDecay(dense, o.weightDecay), { onEpochEnd: (s) => console.log(`[${o.name}] epoch ${s.epoch + 1}: loss ${s.epochLoss.toFixed(3)}, ${cpuS()}${(s.epoch + 1) % 4 === 0 ? `, test ${acc(dense)}` : ''}`) }],
+    callbacks: [decoupledWeightDecay(m, o.weightDecay), { onEpochEnd: (s) => log(`epoch ${s.epoch + 1}: loss ${s.epochLoss.toFixed(3)}`) }],
   });
   opt.dispose();
-  await save(dense, dir);
-}
-console.log(`[${o.name}] dense ${acc(dense)} (${cpuS()})`);
+});
+const accDense = accOf(dense);
+log(`dense ${(accDense * 100).toFixed(2)}%`);
 if (o.denseOnly) process.exit(0);
 
 const hints: HintSpec[] = o.hintWeight > 0
   ? Array.from({ length: o.model.depth ?? 2 }, (_, i) => ({ teacherNode: `blk${i + 1}_add2`, studentNode: `blk${i + 1}_add2`, weight: o.hintWeight }))
   : [];
 const kd = async (m: Model, epochs: number, seed: number): Promise<void> => {
-  const batches = augmentedBatches(data.train, { batchSize: BATCH, seed, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) });
+  const batches = augmentedBatches(data.train, { batchSize: BATCH, seed, maxShift: 2, affine: o.affine });
   const opt = adam({ lr: o.kdLr });
   const steps = Math.ceil(data.train.count / BATCH) * epochs;
   await distill(dense, m, batches, { optimizer: opt, epochs, lrSchedule: cosineLr({ initial: o.kdLr, totalSteps: steps }), loss: kdLoss({ temperature: 4, alpha: o.alpha }), hints });
   opt.dispose();
 };
 const m = dense.clone();
-const imp = taylor();
-const pruner = new Pruner(m, { importance: imp, ratio: 0, pruneHeads: true, headRatio: o.headRatio, iterativeSteps: o.headSteps });
+const imp = o.headCriterion === 'taylor' ? taylor() : headOutputNorm();
+const pruner = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: o.headRatio, headImportance: imp, iterativeSteps: o.headSteps });
+const stages: string[] = [];
 for (let k = 0; k < o.headSteps; k++) {
   imp.accumulate(m, augmentedBatches(data.train, { batchSize: BATCH, seed: 3 + k, maxShift: 0 })(0), { maxBatches: 16 });
   pruner.step();
-  console.log(`[${o.name}] head step ${k + 1}: ${acc(m)}`);
+  const heads = m.graph.nodes.filter((n) => n.attrs.numHeads !== undefined).map((n) => String(n.attrs.numHeads)).join('+');
+  stages.push(`step ${k + 1} (${heads} heads) ${(accOf(m) * 100).toFixed(2)}%`);
+  log(stages.at(-1)!);
   if (k + 1 < o.headSteps) {
     await kd(m, o.kdBetween, 10 + k);
-    console.log(`[${o.name}]   after KD: ${acc(m)} (${cpuS()})`);
+    stages.push(`KD ${(accOf(m) * 100).toFixed(2)}%`);
+    log(stages.at(-1)!);
   }
 }
+if (imp instanceof TaylorImportance) imp.dispose();
 await kd(m, o.kdAfter, 2);
-console.log(`[${o.name}] heads final ${acc(m)} (${cpuS()})`);
+const accFinal = accOf(m);
+log(`heads final ${(accFinal * 100).toFixed(2)}%`);
+
+// One row per variant name in bench-results/vit-explore.json (earlier rows kept).
+const file = path.join(resultsDir(), 'vit-explore.json');
+const columns = ['variant', 'criterion', 'steps', 'KD epochs between / after', 'KD lr', 'alpha', 'hint weight', 'stages', 'dense', 'final', 'drop', 'CPU s', 'load'];
+const old = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { tables: Array<{ rows: string[][] }> }).tables[0]?.rows ?? [] : [];
+const row = [o.name, o.headCriterion, String(o.headSteps), `${o.kdBetween} / ${o.kdAfter}`, String(o.kdLr), String(o.alpha), String(o.hintWeight), stages.join(' → '), `${(accDense * 100).toFixed(2)}%`, `${(accFinal * 100).toFixed(2)}%`, `${((accDense - accFinal) * 100).toFixed(2)} pt`, cpuS().toFixed(0), os.loadavg()[0]!.toFixed(1)];
+const report = createReport({ bench: 'vit-explore', settings: { dense: o.dense, headRatio: o.headRatio, kd: 'T 4, Adam cosine, random affine ±10°, ±10% scale, ±2 px; hints = MSE on every block output' } });
+report.table('vit-explore', {
+  title: `ViT head-recipe variants: ${o.headRatio * 100}% of heads removed from the cached dense ViT, KD fine-tuned (real MNIST 8000/2000, wasm)`,
+  columns,
+  rows: [...old.filter((r) => r[0] !== o.name), row],
+  note: 'One row per variant run by bench/vit-explore.ts; "stages" is test accuracy after each pruning step and KD phase.',
+});
+report.write();
+test.x.dispose();
+test.y.dispose();

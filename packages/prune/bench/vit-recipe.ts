@@ -5,7 +5,9 @@
  * matrices only: biases, norms and embeddings are not decayed).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, crossEntropy, type Batch, type Callback, type LossSpec, type Model } from '@bonsai/core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRng, crossEntropy, load, save, type Batch, type Callback, type LossSpec, type Model } from '@bonsai/core';
 import { epochBatches, type Split } from '@bonsai/datasets';
 
 /** A copy of 28x28 `split` with every digit moved by up to `maxShift` pixels in x and y (zero fill). */
@@ -109,4 +111,37 @@ export function decoupledWeightDecay(model: Model, wd: number): Callback {
       }
     },
   };
+}
+
+/** A dense model trained once and reused: the folder it lives in and how long training took. */
+export interface CachedDense {
+  model: Model;
+  /** Training wall and CPU seconds (from the run that trained it). */
+  seconds: number;
+  cpuSeconds: number;
+  /** Whether it was loaded from the cache folder. */
+  cached: boolean;
+}
+
+/**
+ * Loads the model saved under `dir` (with the `train.json` timing beside it) or, when absent,
+ * runs `trainFn` on a fresh model from `create`, times it (wall and process CPU), and saves both.
+ * `dir` null: always trains, never saves.
+ */
+export async function trainOrLoad(dir: string | null, create: () => Model, trainFn: (m: Model) => Promise<void>): Promise<CachedDense> {
+  if (dir !== null && fs.existsSync(path.join(dir, 'model.json')) && fs.existsSync(path.join(dir, 'train.json'))) {
+    const t = JSON.parse(fs.readFileSync(path.join(dir, 'train.json'), 'utf8')) as { seconds: number; cpuSeconds: number };
+    return { model: await load(dir), seconds: t.seconds, cpuSeconds: t.cpuSeconds, cached: true };
+  }
+  const model = create();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await trainFn(model);
+  const c = process.cpuUsage(c0);
+  const timing = { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+  if (dir !== null) {
+    await save(model, dir);
+    fs.writeFileSync(path.join(dir, 'train.json'), `${JSON.stringify(timing)}\n`);
+  }
+  return { model, ...timing, cached: false };
 }

@@ -7,7 +7,9 @@
  * headDim per block read back from the graph (no hand patching).
  * Exported for the prune bench index; `tsx bench/vit.ts` runs it alone.
  */
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { adam, cosineLr, initBackend, train, type Model } from '@bonsai/core';
 import { loadMnist, toTensors, type MnistData } from '@bonsai/datasets';
@@ -15,9 +17,9 @@ import { distill, kdLoss, type HintSpec } from '@bonsai/distill';
 import { accuracy } from '@bonsai/eval';
 import { modelStats } from '@bonsai/graph';
 import { vit, type VitOptions } from '@bonsai/models';
-import { magnitude, Pruner, taylor } from '@bonsai/prune';
+import { headOutputNorm, magnitude, Pruner, taylor, TaylorImportance } from '@bonsai/prune';
 import { createReport, interleave, isSmoke, ms, num, pct, pick, spread } from '@bonsai/bench-harness';
-import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy, type AffineJitter } from './vit-recipe';
+import { augmentedBatches, decoupledWeightDecay, smoothedCrossEntropy, trainOrLoad, type AffineJitter } from './vit-recipe';
 
 /** Options of {@link runVitBench}. */
 export interface VitBenchOptions {
@@ -25,8 +27,18 @@ export interface VitBenchOptions {
   epochs?: number;
   /** KD fine-tuning epochs after the last pruning step (default 3). */
   fineTuneEpochs?: number;
-  /** Head pruning steps, one KD epoch after each but the last (default 3). */
+  /** Head pruning steps, `headKdEpochs` KD epochs after each but the last (default 3). */
   headSteps?: number;
+  /** KD epochs between head pruning steps (default 1). */
+  headKdEpochs?: number;
+  /** KD epochs after the last head pruning step (default `fineTuneEpochs`). */
+  headFineTuneEpochs?: number;
+  /** Peak learning rate of the KD fine-tunes (Adam, cosine; default 5e-4). */
+  kdLr?: number;
+  /** Head importance: Taylor (|w * dL/dw| over 16 training batches) or the norm of each head's attention-output term (default 'taylor'). */
+  headCriterion?: 'taylor' | 'outputNorm';
+  /** Folder caching the trained dense model (default `$BONSAI_VIT_CACHE` or /tmp/vit; null: always train). Smoke runs never cache. */
+  cacheDir?: string | null;
   /** Peak learning rate of the dense run (AdamW-style: Adam + decoupled decay; default 2e-3). */
   lr?: number;
   /** Decoupled weight decay of the dense run (default 0.05). */
@@ -64,6 +76,7 @@ function attentionShape(m: Model): string {
 
 interface KdRun {
   epochs: number;
+  lr: number;
   seed: number;
   maxShift: number;
   affine: AffineJitter | null;
@@ -73,8 +86,8 @@ interface KdRun {
 async function fineTuneKd(teacher: Model, student: Model, data: MnistData, o: KdRun): Promise<void> {
   const batches = augmentedBatches(data.train, { batchSize: BATCH, seed: o.seed, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) });
   const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
-  const opt = adam({ lr: 5e-4 });
-  await distill(teacher, student, batches, { optimizer: opt, epochs: o.epochs, lrSchedule: cosineLr({ initial: 5e-4, totalSteps: steps }), loss: kdLoss({ temperature: 4, alpha: 0.7 }), hints: o.hints });
+  const opt = adam({ lr: o.lr });
+  await distill(teacher, student, batches, { optimizer: opt, epochs: o.epochs, lrSchedule: cosineLr({ initial: o.lr, totalSteps: steps }), loss: kdLoss({ temperature: 4, alpha: 0.7 }), hints: o.hints });
   opt.dispose();
 }
 
@@ -90,6 +103,11 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     epochs: pick(24, 1),
     fineTuneEpochs: pick(3, 1),
     headSteps: pick(3, 2),
+    headKdEpochs: 1,
+    headFineTuneEpochs: undefined as number | undefined,
+    kdLr: 5e-4,
+    headCriterion: 'taylor' as 'taylor' | 'outputNorm',
+    cacheDir: (process.env.BONSAI_VIT_CACHE ?? '/tmp/vit') as string | null,
     ratio: 0.5,
     lr: 2e-3,
     weightDecay: 0.05,
@@ -108,53 +126,56 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
   const headHints = blockHints(o.model.depth, o.hintWeight);
   const report = createReport({
     bench: 'vit',
-    settings: { ...o, batch: BATCH, recipe, headImportance: 'taylor (16 training batches before each step)', kd: `T 4, alpha 0.7, Adam 5e-4 cosine, ${aug}; heads also MSE x${o.hintWeight} on every block output`, train: data.train.count, test: data.test.count, backend: info.name },
+    settings: { ...o, batch: BATCH, recipe, headImportance: `${o.headCriterion} (16 training batches before each step)`, kd: `T 4, alpha 0.7, Adam ${o.kdLr} cosine, ${aug}; heads also MSE x${o.hintWeight} on every block output`, train: data.train.count, test: data.test.count, backend: info.name },
   });
   const test = toTensors(data.test);
   const acc = (m: Model): number => accuracy(m, test.x, test.y, { batchSize: 500 });
 
-  // 1. Dense ViT.
+  // 1. Dense ViT (trained once per recipe and cached: the head recipes are explored on it).
+  const denseKey = JSON.stringify({ epochs: o.epochs, lr: o.lr, weightDecay: o.weightDecay, labelSmoothing: o.labelSmoothing, maxShift: o.maxShift, affine: o.affine, model: o.model, train: data.train.count, batch: BATCH });
+  const cacheDir = isSmoke() || o.cacheDir === null ? null : path.join(o.cacheDir, `dense-${createHash('sha256').update(denseKey).digest('hex').slice(0, 12)}`);
   const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const dense = vit(o.model);
-  const opt = adam({ lr: o.lr });
-  const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
-  await train(dense, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) }), {
-    optimizer: opt, epochs: o.epochs, loss: smoothedCrossEntropy(o.labelSmoothing),
-    lrSchedule: cosineLr({ initial: o.lr, totalSteps: steps, warmupSteps: Math.ceil(steps * 0.05) }),
-    callbacks: [decoupledWeightDecay(dense, o.weightDecay), { onEpochEnd: (s) => console.log(`  epoch ${s.epoch + 1}/${o.epochs}: loss ${s.epochLoss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`) }],
+  const trained = await trainOrLoad(cacheDir, () => vit(o.model), async (dense) => {
+    const opt = adam({ lr: o.lr });
+    const steps = Math.ceil(data.train.count / BATCH) * o.epochs;
+    await train(dense, augmentedBatches(data.train, { batchSize: BATCH, seed: 1, maxShift: o.maxShift, ...(o.affine ? { affine: o.affine } : {}) }), {
+      optimizer: opt, epochs: o.epochs, loss: smoothedCrossEntropy(o.labelSmoothing),
+      lrSchedule: cosineLr({ initial: o.lr, totalSteps: steps, warmupSteps: Math.ceil(steps * 0.05) }),
+      callbacks: [decoupledWeightDecay(dense, o.weightDecay), { onEpochEnd: (s) => console.log(`  epoch ${s.epoch + 1}/${o.epochs}: loss ${s.epochLoss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`) }],
+    });
+    opt.dispose();
   });
-  opt.dispose();
-  const trainSeconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const dense = trained.model;
+  const { seconds: trainSeconds, cpuSeconds: trainCpuSeconds } = trained;
+  if (trained.cached) console.log(`dense ViT loaded from ${cacheDir} (trained by this recipe earlier)`);
   const accDense = acc(dense);
   console.log(`dense ViT: ${pct(accDense)} after ${o.epochs} epochs, ${trainSeconds.toFixed(0)} s wall, ${trainCpuSeconds.toFixed(0)} s CPU`);
 
   // 2. Pruned variants, each KD fine-tuned from the dense model.
   const variants: Variant[] = [];
-  const prune = async (name: string, hints: HintSpec[], run: (m: Model) => Promise<void>): Promise<void> => {
+  const prune = async (name: string, hints: HintSpec[], fineTune: number, run: (m: Model) => Promise<void>): Promise<void> => {
     const t = performance.now();
     const m = dense.clone();
     await run(m);
     const accPruned = acc(m);
-    await fineTuneKd(dense, m, data, { epochs: o.fineTuneEpochs, seed: 2, ...kdAug, hints });
+    await fineTuneKd(dense, m, data, { epochs: fineTune, lr: o.kdLr, seed: 2, ...kdAug, hints });
     variants.push({ name, model: m, accPruned, accFineTuned: acc(m), seconds: (performance.now() - t) / 1000 });
     console.log(`${name}: ${pct(accPruned)} pruned, ${pct(variants.at(-1)!.accFineTuned)} after KD; ${attentionShape(m)}`);
   };
   // Heads: Taylor scores from a few training batches before each step; a KD epoch between steps.
-  await prune(`${o.ratio * 100}% heads (Taylor, ${o.headSteps} steps)`, headHints, async (m) => {
-    const imp = taylor();
-    const pruner = new Pruner(m, { importance: imp, ratio: 0, pruneHeads: true, headRatio: o.ratio, iterativeSteps: o.headSteps });
+  const headFineTune = o.headFineTuneEpochs ?? o.fineTuneEpochs;
+  await prune(`${o.ratio * 100}% heads (${o.headCriterion === 'taylor' ? 'Taylor' : 'output norm'}, ${o.headSteps} steps)`, headHints, headFineTune, async (m) => {
+    const imp = o.headCriterion === 'taylor' ? taylor() : headOutputNorm();
+    const pruner = new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: o.ratio, headImportance: imp, iterativeSteps: o.headSteps });
     for (let k = 0; k < o.headSteps; k++) {
       imp.accumulate(m, augmentedBatches(data.train, { batchSize: BATCH, seed: 3 + k, maxShift: 0 })(0), { maxBatches: 16 });
       pruner.step();
       console.log(`  head step ${k + 1}: ${attentionShape(m)}, ${pct(acc(m))}`);
-      if (k + 1 < o.headSteps) await fineTuneKd(dense, m, data, { epochs: 1, seed: 10 + k, ...kdAug, hints: headHints });
+      if (k + 1 < o.headSteps) await fineTuneKd(dense, m, data, { epochs: o.headKdEpochs, lr: o.kdLr, seed: 10 + k, ...kdAug, hints: headHints });
     }
-    imp.dispose();
+    if (imp instanceof TaylorImportance) imp.dispose();
   });
-  await prune(`${o.ratio * 100}% MLP hidden (L1)`, [], async (m) => {
+  await prune(`${o.ratio * 100}% MLP hidden (L1)`, [], o.fineTuneEpochs, async (m) => {
     new Pruner(m, { importance: magnitude(), ratio: o.ratio, ignored: ['patch_embed', 'head'] }).step();
   });
 
@@ -186,13 +207,13 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     ];
   };
   report.table('vit', {
-    title: `Tiny ViT on MNIST (patch ${o.model.patch}, dim ${o.model.dim}, depth ${o.model.depth}, heads ${o.model.heads}, MLP x${o.model.mlpRatio}; ${data.train.count}/${data.test.count} split; ${o.epochs} epochs, batch ${BATCH}, ${recipe}; pruned + ${o.fineTuneEpochs} KD epochs; wasm)`,
+    title: `Tiny ViT on MNIST (patch ${o.model.patch}, dim ${o.model.dim}, depth ${o.model.depth}, heads ${o.model.heads}, MLP x${o.model.mlpRatio}; ${data.train.count}/${data.test.count} split; ${o.epochs} epochs, batch ${BATCH}, ${recipe}; heads: ${o.headSteps} steps with ${o.headKdEpochs} KD epoch(s) between and ${headFineTune} after; MLP: ${o.fineTuneEpochs} KD epochs after; wasm)`,
     columns: ['model', 'acc pruned', 'acc (after KD)', 'drop', 'params', 'params ÷ dense', 'MACs', 'MACs ÷ dense', 'latency b1 ms', 'b1 ÷ dense', 'latency b64 ms', 'b64 ÷ dense', 'heads x headDim per block (read from the graph)', 'time s'],
     rows: [
       row('dense', dense, undefined, accDense, trainSeconds),
       ...variants.map((v) => row(v.name, v.model, v.accPruned, v.accFineTuned, v.seconds)),
     ],
-    note: `Dense training took ${trainSeconds.toFixed(0)} s wall, ${trainCpuSeconds.toFixed(0)} s CPU (${(trainCpuSeconds / o.epochs).toFixed(1)} s CPU/epoch) on the wasm backend, 1 thread; load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.cpus().length} cores. 'acc pruned' is measured right after the last pruning step (for heads: after the last step, with a KD epoch after each earlier step). Latencies are medians of interleaved rounds; ratios are paired per round (median and IQR).`,
+    note: `Dense training took ${trainSeconds.toFixed(0)} s wall, ${trainCpuSeconds.toFixed(0)} s CPU${trained.cached ? ' (in the earlier run that trained the cached model this run loaded)' : ''} (${(trainCpuSeconds / o.epochs).toFixed(1)} s CPU/epoch) on the wasm backend, 1 thread; load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.cpus().length} cores. 'acc pruned' is measured right after the last pruning step (for heads: after the last step, with KD epochs after each earlier step). Latencies are medians of interleaved rounds; ratios are paired per round (median and IQR).`,
   });
   report.write();
   test.x.dispose();

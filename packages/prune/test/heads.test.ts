@@ -3,7 +3,7 @@ import { ConfigError, crossEntropy, initBackend, type Model } from '@bonsai/core
 import { internalGroups } from '@bonsai/graph';
 import { vit } from '@bonsai/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HeadSelection, headImportance, magnitude, Pruner, taylor } from '../src/index';
+import { HeadSelection, headImportance, headOutputNorm, magnitude, Pruner, taylor } from '../src/index';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -241,5 +241,42 @@ describe('Pruner: attention heads and head dims', () => {
     expect(['blk1_attn', 'blk2_attn'].map((n) => m.graph.node(n).attrs.numHeads)).toEqual([2, 4]);
     expect([...p.stepInteractive()]).toEqual([]);
     m.dispose();
+  });
+});
+
+describe('headOutputNorm', () => {
+  it('scores each head by the summed per-token L2 norm of its term softmax(q k^T / sqrt(dh)) v Wo (computed here by hand)', () => {
+    const before = tf.memory().numTensors;
+    const m = vit({ dim: 8, heads: 2, depth: 1, seed: 9 });
+    const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 4);
+    const want = tf.tidy(() => {
+      const ln = m.run(x, { capture: ['blk1_ln1'], fuse: false }).captured.blk1_ln1!;
+      const p = (r: string): tf.Tensor => m.param('blk1_attn', r)!.value;
+      const proj = (r: string): tf.Tensor => tf.add(tf.matMul(tf.reshape(ln, [-1, 8]), p(`w${r}`)), p(`b${r}`));
+      const [q, k, v] = ['q', 'k', 'v'].map(proj) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      return [0, 1].map((h) => {
+        const cols = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.slice(t, [0, 4 * h], [-1, 4]), [3, 16, 4]);
+        const probs = tf.softmax(tf.div(tf.matMul(cols(q), cols(k), false, true), 2));
+        const term = tf.matMul(tf.reshape(tf.matMul(probs, cols(v)), [-1, 4]), tf.slice(p('wo'), [4 * h, 0], [4, -1]));
+        return tf.sum(tf.norm(term, 'euclidean', -1)).dataSync()[0]!;
+      });
+    });
+    const imp = headOutputNorm();
+    imp.accumulate(m, [{ x: tf.clone(x), y: tf.zeros([3, 10]) }]);
+    const [g] = internalGroups(m, { names: ['heads'] });
+    const got = imp.scoreInternal(g!);
+    for (const h of [0, 1]) expect(got[h]).toBeCloseTo(want[h]!, 3);
+    expect(m.param('blk1_attn', 'wo')!.mask).toBeUndefined();
+    // The Pruner removes the head with the smaller term (its Wo rows go); scores must be re-accumulated after a step.
+    const kept = want[0]! > want[1]! ? 0 : 1;
+    const woKept = tf.tidy(() => tf.slice(m.param('blk1_attn', 'wo')!.value, [4 * kept, 0], [4, -1]));
+    new Pruner(m, { importance: magnitude(), ratio: 0, pruneHeads: true, headRatio: 0.5, headImportance: imp }).step();
+    expect(m.graph.node('blk1_attn').attrs.numHeads).toBe(1);
+    expect(maxAbsDiff(m.param('blk1_attn', 'wo')!.value, woKept)).toBe(0);
+    woKept.dispose();
+    expect(() => imp.scoreInternal(internalGroups(m, { names: ['heads'] })[0]!)).toThrow(ConfigError);
+    x.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

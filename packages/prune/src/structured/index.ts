@@ -7,3 +7,4 @@ export { normalizeScores, type Normalizer } from './normalize';
 export { scheduledRatio, type StructuredSchedule } from './schedule';
 export { slimmingRegularizer, type SlimmingOptions } from './slimming';
 export { headImportance, headMagnitude, internalScores, HeadSelection, type HeadImportanceOptions, type InternalImportance } from './heads';
+export { headOutputNorm, HeadOutputNorm } from './head-output-norm';
