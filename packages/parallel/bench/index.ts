@@ -3,7 +3,7 @@
  * 64 — core's `train()` on the main thread, `trainParallel` with 1 and 2 workers — epochs
  * interleaved (core, 1 worker, 2 workers, core, ...) so load changes hit all alike; then PyTorch
  * 1.13 at 1 and 2 threads (core's torch_bench.py). Writes bench-results/parallel.json.
- * Smoke mode (BONSAI_BENCH_SMOKE=1): smallCnn 16-32 only, 128 samples, one epoch (pool start included).
+ * Smoke mode (BONSAI_BENCH_SMOKE=1): smallCnn 16-32 only, 64 samples (one batch), one epoch (pool start included).
  * Run after building: `pnpm --filter @bonsai/parallel... --filter @bonsai/models build && pnpm bench parallel`.
  */
 import { loadavg } from 'node:os';
@@ -16,7 +16,7 @@ import { pausedTraining, type PausedTraining } from './paused-training';
 import { torchThroughput } from './torch-threads';
 
 const BATCH = 64;
-const SAMPLES = pick(1024, 128);
+const SAMPLES = pick(1024, 64);
 const WARMUP = pick(1, 0);
 const RUNS = pick(3, 1);
 const NETS = [
