@@ -117,8 +117,8 @@ export class DependencyGraph {
   private inputIdx: Int32Array[] = [];
   /** Per node and input slot: whether some param has an in-axis on that slot. */
   private inSlotsWithAxes: boolean[][] = [];
-  /** Per node index: -1 (scratch of {@link members}, reset after each call). */
-  private readonly scratchNodes: Int32Array;
+  /** Per node: the member keys (consumer node, input slot) of the params reading its channels, and the consumer's rule. */
+  private inLinks: Array<Array<{ readonly key: number; readonly rule: ChannelRule }>> = [];
   /** {@link footprint} per unit, valid until the next prune. */
   private footprints = new Map<number, UnitFootprint>();
 
@@ -127,7 +127,6 @@ export class DependencyGraph {
     const nodes = graph.nodes;
     this.ids = nodes.map((n) => n.id);
     this.ops = nodes.map((n) => n.op);
-    this.scratchNodes = new Int32Array(nodes.length).fill(-1);
     nodes.forEach((n, i) => this.index.set(n.id, i));
     const widths = nodes.map((n) => widthOf(graph.shape(n.id)));
     this.base = new Int32Array(nodes.length + 1);
@@ -337,13 +336,16 @@ export class DependencyGraph {
       const k = this.kept[n]!;
       const positions: number[] = [];
       for (let p = 0; p < k.length; p++) if (!removed[k[p]!]) positions.push(p);
+      const next = new Int32Array(positions.length);
+      for (let j = 0; j < next.length; j++) next[j] = k[positions[j]!]!;
       keptPositions.set(this.ids[n]!, positions);
-      nextKept.set(n, Int32Array.from(positions, (p) => k[p]!));
+      nextKept.set(n, next);
     }
     sliceChannels(this.model, keptPositions);
     for (const [n, next] of nextKept) {
-      for (const a of this.kept[n]!) if (removed[a]) this.pos[a] = -1;
-      next.forEach((a, p) => (this.pos[a] = p));
+      const k = this.kept[n]!;
+      for (let p = 0; p < k.length; p++) if (removed[k[p]!]) this.pos[k[p]!] = -1;
+      for (let p = 0; p < next.length; p++) this.pos[next[p]!] = p;
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
@@ -390,68 +392,42 @@ export class DependencyGraph {
 
   /** Param members of a set of units. */
   private members(units: readonly number[]): Member[] {
-    // Alive atoms of the units, per node (in unit order): one pass, array-indexed.
-    const slotOfNode = this.scratchNodes;
-    const touched: number[] = [];
-    const posLists: number[][] = [];
-    const unitLists: number[][] = [];
+    // Per (node, side/slot) key: the first unit that removes each position. Every param of that
+    // node and side with an axis on it shares the positions.
+    const acc: Array<Int32Array | undefined> = [];
+    const keys: number[] = [];
+    const slotFor = (key: number, size: number): Int32Array => {
+      let first = acc[key];
+      if (!first) {
+        first = new Int32Array(size).fill(-1);
+        acc[key] = first;
+        keys.push(key);
+      }
+      return first;
+    };
     units.forEach((c, u) => {
       for (const a of this.classAtoms[c]!) {
         const p = this.pos[a]!;
         if (p < 0) continue;
         const n = this.atomNode[a]!;
-        let s = slotOfNode[n]!;
-        if (s < 0) {
-          s = touched.length;
-          slotOfNode[n] = s;
-          touched.push(n);
-          posLists.push([]);
-          unitLists.push([]);
+        const width = this.kept[n]!.length;
+        if (this.outAxes[n]!.length) {
+          const first = slotFor(n * SLOT_CODES, width);
+          if (first[p]! < 0) first[p] = u;
         }
-        posLists[s]!.push(p);
-        unitLists[s]!.push(u);
-      }
-    });
-    for (const n of touched) slotOfNode[n] = -1;
-    // Per (node, side/slot): the first unit that removes each position. Every param of that node
-    // and side with an axis on it shares the positions.
-    const acc = new Map<number, Int32Array>();
-    const slotFor = (key: number, size: number): Int32Array => {
-      let first = acc.get(key);
-      if (!first) {
-        first = new Int32Array(size).fill(-1);
-        acc.set(key, first);
-      }
-      return first;
-    };
-    touched.forEach((n, s) => {
-      const positions = posLists[s]!;
-      const unitsOf = unitLists[s]!;
-      const width = this.kept[n]!.length;
-      if (this.outAxes[n]!.length) {
-        const first = slotFor(n * SLOT_CODES, width);
-        for (let k = 0; k < positions.length; k++) if (first[positions[k]!]! < 0) first[positions[k]!] = unitsOf[k]!;
-      }
-      for (const m of this.consumers[n]!) {
-        const ins = this.inputIdx[m]!;
-        const withAxes = this.inSlotsWithAxes[m]!;
-        const rule = this.rules[m]!;
-        for (let slot = 0; slot < ins.length; slot++) {
-          if (ins[slot] !== n || !withAxes[slot]) continue;
-          const first = slotFor(m * SLOT_CODES + 1 + slot, width);
-          for (let k = 0; k < positions.length; k++) {
-            const i = inAxisIndex(rule, positions[k]!, width);
-            if (first[i]! < 0) first[i] = unitsOf[k]!;
-          }
+        for (const { key, rule } of this.inLinks[n]!) {
+          const first = slotFor(key, width);
+          const i = inAxisIndex(rule, p, width);
+          if (first[i]! < 0) first[i] = u;
         }
       }
     });
     const out: Member[] = [];
-    for (const key of [...acc.keys()].sort((x, y) => x - y)) {
+    for (const key of keys.sort((x, y) => x - y)) {
       const node = Math.floor(key / SLOT_CODES);
       const code = key % SLOT_CODES;
       const side = code === 0 ? 'out' : 'in';
-      const first = acc.get(key)!;
+      const first = acc[key]!;
       const indices: number[] = [];
       const unitsOf: number[] = [];
       for (let i = 0; i < first.length; i++) {
@@ -548,6 +524,12 @@ export class DependencyGraph {
     this.consumers = nodes.map((n) => [...new Set(graph.consumers(n.id))].map((id) => this.index.get(id)!));
     this.inputIdx = nodes.map((n) => Int32Array.from(n.inputs, (id) => this.index.get(id)!));
     this.inSlotsWithAxes = nodes.map((n, i) => n.inputs.map((_, slot) => this.inAxes[i]!.some((pa) => pa.slot === slot)));
+    this.inLinks = nodes.map((_, n) => this.consumers[n]!.flatMap((m) => {
+      const ins = this.inputIdx[m]!;
+      const links: Array<{ key: number; rule: ChannelRule }> = [];
+      for (let slot = 0; slot < ins.length; slot++) if (ins[slot] === n && this.inSlotsWithAxes[m]![slot]) links.push({ key: m * SLOT_CODES + 1 + slot, rule: this.rules[m]! });
+      return links;
+    }));
   }
 }
 

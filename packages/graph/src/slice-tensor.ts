@@ -22,7 +22,7 @@ export function keepAlongAxes(tensor: tf.Tensor, cuts: readonly AxisCut[]): tf.T
   if (heap && tensor.dtype !== 'string') {
     // wasm: allocate the result first, then copy between the two heap views (no JS array, no
     // upload copy). Nothing is allocated while the views are in use.
-    const out = tf.fill(outShape, 0, tensor.dtype); // the Fill kernel: no JS array (tf.zeros uploads one)
+    const out = uninitialized(heap, outShape, tensor.dtype);
     if (heapBackend(out) === heap) {
       const kernels = tensor.dtype === 'bool' ? undefined : heapKernelsFor(tensor);
       if (kernels) heapGather(kernels, heap.typedArrayFromHeap(tensor).byteOffset, shape, lists, heap.typedArrayFromHeap(out).byteOffset);
@@ -32,6 +32,21 @@ export function keepAlongAxes(tensor: tf.Tensor, cuts: readonly AxisCut[]): tf.T
     out.dispose();
   }
   return tf.tensor(gatherFlat(tensor.dataSync() as Flat, shape, lists), outShape, tensor.dtype);
+}
+
+/** The wasm backend's allocation of a kernel output (BackendWasm.makeOutput): heap memory, not initialized. */
+interface OutputMaker {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/**
+ * A new tensor in `heap` whose values the caller overwrites: the backend's uninitialized kernel
+ * output when it offers one, else the Fill kernel's zeros (no JS array; tf.zeros uploads one).
+ */
+function uninitialized(heap: object, shape: number[], dtype: tf.DataType): tf.Tensor {
+  const maker = heap as Partial<OutputMaker>;
+  if (typeof maker.makeOutput !== 'function') return tf.fill(shape, 0, dtype);
+  return tf.engine().makeTensorFromTensorInfo(maker.makeOutput(shape, dtype), heap as tf.KernelBackend);
 }
 
 /** Validates `cuts` against `shape` (as {@link keepAlongAxes} does) and returns the shape after them. */
