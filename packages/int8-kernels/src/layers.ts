@@ -118,6 +118,11 @@ const bandRows = (outH: number, outW: number, rowBytes: number): number => Math.
 
 const round = (v: number, m: number): number => Math.ceil(v / m) * m;
 
+/** A lookup table holds 256 int8 values. */
+export function checkTable(table: Int8Array): void {
+  if (!(table instanceof Int8Array) || table.length !== 256) throw new ShapeError(`lookup: the table must be an Int8Array of 256 values, got ${table.length}`);
+}
+
 function checkWeights(w: ArrayLike<number>, count: number): void {
   if (w.length !== count) throw new ShapeError(`weights hold ${w.length} values, weightShape needs ${count}`);
   for (let i = 0; i < w.length; i++) {
@@ -565,6 +570,31 @@ export class Int8Kernels implements Int8LayerFactory {
    */
   attention(options: AttentionOptions): WasmInt8Layer {
     return attentionLayer(this.context(), options);
+  }
+
+  /**
+   * An elementwise unary op between two int8 grids as a 256-entry table (`table[q + 128]` is the
+   * output of input q): exact for any op, since the input takes only 256 values. Any rank.
+   */
+  lookup(table: Int8Array): WasmInt8Layer {
+    checkTable(table);
+    const pt = this.copyIn(table);
+    const compute = (x: Int8Input, po: number): void => this.k.lookupI8(this.inputIn(x, x.shape.length), size(x.shape), pt, po);
+    return {
+      path: 'simd128',
+      outputShape: (s) => [...s],
+      run: (x) =>
+        this.scratch(() => {
+          const po = this.arena.alloc(size(x.shape));
+          compute(x, po);
+          return { data: new Int8Array(this.arena.buffer, po, size(x.shape)).slice(), shape: [...x.shape] };
+        }),
+      runResident: (x) => {
+        const out = this.residentOut([...x.shape]);
+        this.scratch(() => compute(x, out.offset));
+        return out;
+      },
+    };
   }
 
   /** int8 dense (matMul x [batch, in] by weights [in, units]) with fused requantization. */

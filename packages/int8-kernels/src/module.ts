@@ -16,6 +16,7 @@ export interface KernelExports {
   globalAvgPoolI8(x: number, n: number, HW: number, C: number, zx: number, mult: number, zpOut: number, lo: number, hi: number, out: number, scratch: number): void;
   quantizeF32(src: number, n: number, s: number, zpOut: number, lo: number, hi: number, out: number): void;
   dequantizeI8(src: number, n: number, s: number, zp: number, out: number): void;
+  lookupI8(src: number, n: number, table: number, out: number): void;
   gemmI16F32(M: number, N: number, kp: number, a: number, b: number, ep: number, out: number, outStride: number): void;
   packB16(b: number, K: number, N: number, ldk: number, ldn: number, zb: number, kp: number, out: number): void;
   /** Relaxed build only: 1 when packed, 0 when B holds -128. */

@@ -3,7 +3,7 @@ import type { AttentionOptions } from './attention-math';
 import { convGeometry, type WindowOptions } from './geometry';
 import type { BatchMatMulOptions } from './matmul';
 import { attentionReference, batchMatMulReference } from './reference-attention';
-import { addRange, globalAvgPoolRequant, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type GlobalAvgPoolOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
+import { addRange, checkTable, globalAvgPoolRequant, type AddOptions, type Conv2dOptions, type DenseOptions, type DepthwiseOptions, type GlobalAvgPoolOptions, type Int8BinaryLayer, type Int8Layer } from './layers';
 import { requantConstants, requantize, roundHalfEven, type Requant } from './requant';
 
 /**
@@ -158,6 +158,7 @@ export interface Int8LayerFactory {
   globalAvgPool(options: GlobalAvgPoolOptions): Int8Layer;
   batchMatMul(options: BatchMatMulOptions): Int8BinaryLayer;
   attention(options: AttentionOptions): Int8Layer;
+  lookup(table: Int8Array): Int8Layer;
 }
 
 function windowOf(o: WindowOptions): WindowOptions {
@@ -225,6 +226,11 @@ export class ReferenceKernels implements Int8LayerFactory {
 
   batchMatMul(o: BatchMatMulOptions): Int8BinaryLayer {
     return { run: (a, b) => ({ data: batchMatMulReference(a.data, a.shape, b.data, b.shape, o), shape: [a.shape[0]!, a.shape[1]!, (o.transposeB ? b.shape[1] : b.shape[2])!] }) };
+  }
+
+  lookup(table: Int8Array): Int8Layer {
+    checkTable(table);
+    return { path: 'reference', outputShape: (s) => [...s], run: (x) => ({ data: Int8Array.from(x.data, (q) => table[q + 128]!), shape: [...x.shape] }) };
   }
 
   attention(o: AttentionOptions): Int8Layer {

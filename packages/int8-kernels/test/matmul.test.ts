@@ -9,6 +9,17 @@ describe.each(variants)('int8 batch matmul and attention (%s) are bit-exact to t
   let kernels: Int8Kernels;
   const get = async (): Promise<Int8Kernels> => (kernels ??= await loadInt8Kernels({ variant }));
 
+  it('lookup tables map every int8 value, resident or copied, any rank', async () => {
+    const k = await get();
+    const table = Int8Array.from({ length: 256 }, (_, i) => ((i * 97 + 13) % 256) - 128);
+    const x = Int8Array.from({ length: 3 * 5 * 37 }, (_, i) => ((i * 31) % 256) - 128);
+    const layer = k.lookup(table);
+    const want = Array.from(x, (q) => table[q + 128]!);
+    expect(Array.from(layer.run({ data: x, shape: [3, 5, 37] }).data)).toEqual(want);
+    expect(Array.from(k.resident(() => k.read(layer.runResident({ data: x, shape: [555] }))))).toEqual(want);
+    expect(() => k.lookup(new Int8Array(255))).toThrow(ShapeError);
+  });
+
   it('batch matmul over shapes, transposed and plain operands, zero points', async () => {
     const k = await get();
     let outputs = 0;

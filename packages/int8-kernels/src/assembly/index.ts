@@ -420,3 +420,8 @@ export function dequantizeI8(src: usize, n: i32, s: f32, zp: i32, out: usize): v
   }
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>(<i32>load<i8>(src + <usize>i) - zp) * s);
 }
+
+/** Elementwise table lookup of `n` int8 values: out[i] = table[x[i] + 128] (a unary op between two int8 grids). */
+export function lookupI8(src: usize, n: i32, table: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<i8>(out + <usize>i, load<i8>(table + <usize>(<i32>load<i8>(src + <usize>i) + 128)));
+}

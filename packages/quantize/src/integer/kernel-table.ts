@@ -140,3 +140,9 @@ export const INT8_ELEMENTWISE: Readonly<Record<string, (kernels: Int8LayerFactor
 export const INT8_REDUCTIONS: Readonly<Record<string, (kernels: Int8LayerFactory, options: GlobalAvgPoolOptions) => Int8Layer>> = {
   globalAvgPool: (k, options) => k.globalAvgPool(options),
 };
+
+/**
+ * Elementwise unary ops without params that run between two int8 grids as a 256-entry lookup table
+ * (the float op applied once to each of the input grid's 256 values, then rounded onto the output grid).
+ */
+export const INT8_LOOKUP: ReadonlySet<string> = new Set(['gelu', 'sigmoid', 'tanh']);

@@ -4,7 +4,7 @@ import { type FusedActivation, type Int8BinaryLayer, type Int8Input, Int8Kernels
 import { fakeQuant } from '../fake-quant';
 import type { QParams } from '../qparams';
 import type { QuantizedModel } from '../quantized-model';
-import { FUSED_ACTIVATIONS, INT8_ELEMENTWISE, INT8_KERNELS, INT8_PASSTHROUGH, INT8_REDUCTIONS } from './kernel-table';
+import { FUSED_ACTIVATIONS, INT8_ELEMENTWISE, INT8_KERNELS, INT8_LOOKUP, INT8_PASSTHROUGH, INT8_REDUCTIONS } from './kernel-table';
 import { centered, fromCentered, type Int8Value, isInt8Grid, toFloat, toInt8 } from './values';
 
 /** How one node runs in the integer plan. */
@@ -260,6 +260,13 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
         continue;
       }
     }
+    if (INT8_LOOKUP.has(node.op) && node.inputs.length === 1 && src && INT8_VALUED.has(src.kind) && isInt8Grid(src.qp)) {
+      const out = outputGrid(model, node.id, actQp);
+      if (out && out.activation === 'none') {
+        push({ ...base, kind: 'int8', layer: kernels.lookup(lookupTable(spec, node.attrs, node.id, src.qp, out.qp)), qp: out.qp });
+        continue;
+      }
+    }
     const entry = INT8_KERNELS[node.op];
     if (entry) {
       const r = int8Step(model, kernels, node.id, node.attrs, src?.qp, actQp);
@@ -283,6 +290,16 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
     if (st.kind === 'float' && isInt8Grid(st.qp) && kernelReaders(st.node)) return { ...st, int8Readers: true };
     return st;
   });
+}
+
+/** The 256-entry table of a unary op from grid `inQp` to `outQp`: the op on each dequantized input value, fake-quantized. */
+function lookupTable(spec: OpSpec, attrs: Attrs, node: NodeId, inQp: QParams, outQp: QParams): Int8Array {
+  const grid: Int8Value = { data: Int8Array.from({ length: 256 }, (_, i) => i - 128), shape: [256], qp: inQp };
+  const values = tf.tidy(() => {
+    const y = spec.forward([tf.tensor1d(toFloat(grid))], {}, attrs, { training: false, nodeId: node, rng: noRandom, updates: [] });
+    return fakeQuant(y, outQp).dataSync() as Float32Array;
+  });
+  return toInt8(values, [256], outQp).data;
 }
 
 /** Kinds of steps that read their inputs as int8 through the kernels (asInt8). */
