@@ -27,13 +27,13 @@ export interface VitBenchOptions {
   epochs?: number;
   /** KD fine-tuning epochs after the last pruning step (default 3). */
   fineTuneEpochs?: number;
-  /** Head pruning steps, `headKdEpochs` KD epochs after each but the last (default 3). */
+  /** Head pruning steps, `headKdEpochs` KD epochs after each but the last (default 2: one head per block per step). */
   headSteps?: number;
   /** KD epochs between head pruning steps (default 1). */
   headKdEpochs?: number;
-  /** KD epochs after the last head pruning step (default `fineTuneEpochs`). */
+  /** KD epochs after the last head pruning step (default 5; undefined: `fineTuneEpochs`). */
   headFineTuneEpochs?: number;
-  /** Peak learning rate of the KD fine-tunes (Adam, cosine; default 5e-4). */
+  /** Peak learning rate of the KD fine-tunes (Adam, cosine; default 1e-3). */
   kdLr?: number;
   /** Head importance: Taylor (|w * dL/dw| over 16 training batches) or the norm of each head's attention-output term (default 'taylor'). */
   headCriterion?: 'taylor' | 'outputNorm';
@@ -102,10 +102,10 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
   const o = {
     epochs: pick(24, 1),
     fineTuneEpochs: pick(3, 1),
-    headSteps: pick(3, 2),
+    headSteps: 2,
     headKdEpochs: 1,
-    headFineTuneEpochs: undefined as number | undefined,
-    kdLr: 5e-4,
+    headFineTuneEpochs: pick(5, 1) as number | undefined,
+    kdLr: 1e-3,
     headCriterion: 'taylor' as 'taylor' | 'outputNorm',
     cacheDir: (process.env.BONSAI_VIT_CACHE ?? '/tmp/vit') as string | null,
     ratio: 0.5,
@@ -221,4 +221,4 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
   for (const v of all) v.model.dispose();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runVitBench();
+if (import.meta.url === `file://${process.argv[1]}`) await runVitBench(JSON.parse(process.argv[2] ?? '{}') as VitBenchOptions);
