@@ -120,7 +120,7 @@ export class DependencyGraph {
   /** Per node: the member keys (consumer node, input slot) of the params reading its channels, and the consumer's rule. */
   private inLinks: Array<Array<{ readonly key: number; readonly rule: ChannelRule }>> = [];
   /** {@link footprint} per unit, valid until the next prune. */
-  private footprints = new Map<number, UnitFootprint>();
+  private footprints: Array<UnitFootprint | undefined>;
 
   private constructor(readonly model: Model) {
     const graph = model.graph;
@@ -184,6 +184,7 @@ export class DependencyGraph {
       }
     }
     this.classAlive = new Uint8Array(classes).fill(1);
+    this.footprints = new Array<UnitFootprint | undefined>(classes);
     this.pos = new Int32Array(total);
     this.kept = widths.map((w, i) => {
       const k = new Int32Array(w);
@@ -349,7 +350,7 @@ export class DependencyGraph {
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
-    this.footprints.clear();
+    this.footprints = new Array<UnitFootprint | undefined>(this.classAtoms.length);
     this.refreshNodeInfo();
     this.version++;
     for (const n of touched) {
@@ -394,7 +395,7 @@ export class DependencyGraph {
   private members(units: readonly number[]): Member[] {
     // Per (node, side/slot) key: the first unit that removes each position. Every param of that
     // node and side with an axis on it shares the positions.
-    const acc: Array<Int32Array | undefined> = [];
+    const acc = new Array<Int32Array | undefined>(this.ids.length * SLOT_CODES);
     const keys: number[] = [];
     const slotFor = (key: number, size: number): Int32Array => {
       let first = acc[key];
@@ -460,7 +461,7 @@ export class DependencyGraph {
 
   /** Alive atoms one unit removes per node (cached until the next prune: budgets ask per unit tried). */
   private footprint(unit: number): UnitFootprint {
-    let f = this.footprints.get(unit);
+    let f = this.footprints[unit];
     if (!f) {
       // A unit's atoms are ascending, so each node's atoms are consecutive.
       const nodes: number[] = [];
@@ -475,7 +476,7 @@ export class DependencyGraph {
         }
       }
       f = { nodes: Int32Array.from(nodes), counts: Int32Array.from(counts) };
-      this.footprints.set(unit, f);
+      this.footprints[unit] = f;
     }
     return f;
   }

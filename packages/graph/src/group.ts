@@ -144,6 +144,7 @@ export class RemovalBudget {
   private readonly remaining: Int32Array;
   private readonly picked: number[] = [];
   private readonly cap: number;
+  private readonly view: ReturnType<typeof viewOf>;
 
   constructor(readonly group: Group) {
     const { initialUnits, maxRatio } = group.limits;
@@ -151,6 +152,7 @@ export class RemovalBudget {
     const alreadyRemoved = initial - group.units.length;
     this.cap = Math.max(0, Math.floor(initial * maxRatio + 1e-9) - alreadyRemoved);
     this.remaining = new Int32Array(group.dg.model.graph.nodes.length).fill(-1);
+    this.view = viewOf(group.dg);
   }
 
   /** Units picked so far (positions into `group.units`). */
@@ -163,7 +165,7 @@ export class RemovalBudget {
     if (this.picked.length >= this.cap) return false;
     const unit = this.group.units[i];
     if (unit === undefined) return false;
-    const view = viewOf(this.group.dg);
+    const view = this.view;
     const { nodes, counts } = view.footprint(unit);
     const remaining = this.remaining;
     for (let k = 0; k < nodes.length; k++) {
