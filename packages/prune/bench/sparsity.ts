@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, train, type Model } from '@bonsai/core';
+import type { Model } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, lampImportance, remove, rewindPruning, sparsityReport } from '@bonsai/prune';
 import { loadMnist, toTensors } from '@bonsai/datasets';
 import { accuracy } from '@bonsai/eval';
@@ -8,11 +8,12 @@ import { lenet5, mlp300100, smallCnn } from '@bonsai/models';
 import { createReport, isSmoke, kib, pct, pick } from '@bonsai/bench-harness';
 import { codebookRoundTrip } from './codebook-file';
 import { quantize } from './quantize-api';
+import { cachedDense, runSparseVd, type VdRunConfig } from './sparsity-vd';
 import { fileSize } from './util';
 
 /** Settings of one model's run in the sparsity bench. */
 export interface SparsityModelConfig {
-  name: 'LeNet-300-100' | 'LeNet-5' | 'small CNN 16-32';
+  name: 'LeNet-300-100' | 'LeNet-5' | 'small CNN 8-8-16-16';
   /** Results file name (bench-results/<bench>.json). */
   bench: string;
   denseEpochs: number;
@@ -25,14 +26,25 @@ export interface SparsityModelConfig {
   roundEpochs: number[];
   /** Fraction of AGP's epochs over which sparsity ramps up (the rest fine-tunes at the final sparsity). */
   agpRamp: number;
+  /** Run AGP / learning-rate rewinding (default true; the smoke run keeps only variational dropout on LeNet-5, to stay as cheap as before). */
+  agp?: boolean;
+  rewinding?: boolean;
   /** Also run AGP with LAMP scores (separates the allocation's share of the gain from rewinding's). */
   agpLamp: boolean;
+  /** Sparse variational dropout (its epochs + fine-tune epochs equal `pruneEpochs`); absent: not run. */
+  vd?: Omit<VdRunConfig, 'batchSize'>;
   /** Centroids per kernel for the clustered file. */
   clusters: number;
   /** Accuracy-drop target in points and, for the compression runs, the size ratio target. */
   maxDropPoints: number;
   minRatio?: number;
 }
+
+/**
+ * Sparse variational dropout defaults of every model (its epochs are per model). KL x2 at N = 8000
+ * is the ELBO of a 4000-sample set: stronger pressure, so log α passes 3 within the short budget.
+ */
+const VD = { warmupEpochs: 2, lr: 1e-3, logSigma2LrMultiplier: 10, initLogSigma2: -10, threshold: 3, klWeight: 2 } as const;
 
 /** Settings of {@link runSparsityBench}. */
 export interface SparsityConfig {
@@ -49,22 +61,22 @@ export const SPARSITY: SparsityConfig = {
   batchSize: 64,
   lr: 1e-3,
   models: [
-    { name: 'LeNet-300-100', bench: 'sparsity-lenet300', denseEpochs: 10, pruneEpochs: 12, finalSparsity: 0.985, sparsities: [0.9, 0.97, 0.985], roundEpochs: [3, 3, 6], agpRamp: 0.6, agpLamp: true, clusters: 16, maxDropPoints: 0.3 },
-    { name: 'LeNet-5', bench: 'sparsity-lenet5', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.97, sparsities: [0.9, 0.97], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100 },
-    { name: 'small CNN 16-32', bench: 'sparsity-cnn', denseEpochs: 2, pruneEpochs: 4, finalSparsity: 0.97, sparsities: [0.9, 0.97], roundEpochs: [2, 2], agpRamp: 0.6, agpLamp: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100 },
+    { name: 'LeNet-300-100', bench: 'sparsity-lenet300', denseEpochs: 10, pruneEpochs: 12, finalSparsity: 0.985, sparsities: [0.9, 0.97, 0.985], roundEpochs: [3, 3, 6], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.3, vd: { ...VD, epochs: 10, fineTuneEpochs: 2, sparsity: 0.985 } },
+    { name: 'LeNet-5', bench: 'sparsity-lenet5', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
+    { name: 'small CNN 8-8-16-16', bench: 'sparsity-cnn', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
   ],
 };
 
-/** Smoke size: LeNet-300-100 and LeNet-5, one epoch per phase on 256 digits (proves the pipeline runs). */
+/** Smoke size: one epoch per phase on 256 digits (128 test): LeNet-300-100 with every method, LeNet-5 with variational dropout only (proves the pipeline runs). */
 export const SPARSITY_SMOKE: SparsityConfig = {
   ...SPARSITY,
-  models: SPARSITY.models.slice(0, 2).map((m) => ({ ...m, denseEpochs: 1, pruneEpochs: 1, sparsities: [m.finalSparsity], roundEpochs: [1], agpLamp: false })),
+  models: SPARSITY.models.slice(0, 2).map((m, i) => ({ ...m, agp: i === 0, rewinding: i === 0, denseEpochs: 1, pruneEpochs: 1, sparsities: [m.finalSparsity], roundEpochs: [1], agpLamp: false, vd: { ...m.vd!, epochs: 1, warmupEpochs: 0, fineTuneEpochs: 0 } })),
 };
 
 function build(name: SparsityModelConfig['name']): Model {
   if (name === 'LeNet-300-100') return mlp300100({ seed: 0 });
   if (name === 'LeNet-5') return lenet5({ seed: 0 });
-  return smallCnn({ seed: 0, widths: [16, 32], hidden: 64 });
+  return smallCnn({ seed: 0, widths: [8, 16], hidden: 32 });
 }
 
 const gz = (b: Uint8Array | ArrayBuffer): number => gzipSync(b instanceof ArrayBuffer ? new Uint8Array(b) : b, { level: 9 }).byteLength;
@@ -85,8 +97,9 @@ async function int8File(model: Model, x: tf.Tensor, y: tf.Tensor, entropyCoding:
 /**
  * Higher sparsity than gradual magnitude pruning (issue 17): on the real MNIST digits, each model
  * is trained densely, then pruned from the same dense weights with (a) AGP while fine-tuning
- * (Zhu & Gupta 2017, today's method) and (b) iterative global magnitude pruning with
- * learning-rate rewinding (Renda et al. 2020), with the same number of epochs. The pruned models
+ * (Zhu & Gupta 2017, today's method), (b) iterative global magnitude pruning with
+ * learning-rate rewinding (Renda et al. 2020) and (c) sparse variational dropout (Molchanov et al.
+ * 2017) followed by a short fine-tune at the masks, with the same number of epochs. The pruned models
  * are then compressed: @bonsai/quantize's int8 file (sparse + deflate, and entropy-coded), and a
  * Deep-Compression-style file (k-means clustering + Huffman-coded gaps and indices); accuracy is
  * measured on what each file decodes to.
@@ -94,7 +107,7 @@ async function int8File(model: Model, x: tf.Tensor, y: tf.Tensor, entropyCoding:
 export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPARSITY_SMOKE)): Promise<void> {
   const only = process.env.PRUNE_SPARSITY_ONLY;
   const models = only ? cfg.models.filter((m) => m.name.startsWith(only)) : cfg.models;
-  const data = loadMnist({ seed: 42, ...(isSmoke() ? { trainSize: 256, testSize: 256 } : {}) });
+  const data = loadMnist({ seed: 42, ...(isSmoke() ? { trainSize: 256, testSize: 128 } : {}) });
   const trainT = toTensors(data.train);
   const testT = toTensors(data.test);
   const acc = (m: Model): number => accuracy(m, testT.x, testT.y, { batchSize: 500 });
@@ -103,15 +116,13 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
     const rep = createReport({ bench: mc.bench, settings: { batchSize: cfg.batchSize, lr: cfg.lr, ...mc, train: data.train.count, test: data.test.count } });
     const methodRows: Array<Record<string, string>> = [];
     const fileRows: Array<Record<string, string>> = [];
-    const dense = build(mc.name);
-    const t0 = performance.now();
-    const opt = adam({ lr: cfg.lr });
-    await train(dense, trainT, { epochs: mc.denseEpochs, batchSize: cfg.batchSize, optimizer: opt, seed: 1 });
-    opt.dispose();
-    const denseSecs = (performance.now() - t0) / 1000;
+    const cached = await cachedDense(`${mc.name}-e${mc.denseEpochs}-n${data.train.count}`, () => build(mc.name), trainT, { epochs: mc.denseEpochs, batchSize: cfg.batchSize, lr: cfg.lr }, !isSmoke());
+    const dense = cached.model;
+    const denseSecs = cached.seconds;
     const denseAcc = acc(dense);
     const denseFile = await fileSize(dense);
-    console.log(`${mc.name}: dense ${pct(denseAcc)} after ${mc.denseEpochs} epochs (${denseSecs.toFixed(0)} s)`);
+    console.log(`${mc.name}: dense ${pct(denseAcc)} after ${mc.denseEpochs} epochs (${cached.cached ? 'cached in /tmp/sparsity' : `${denseSecs.toFixed(0)} s`})`);
+    if (cached.cached) rep.note(`${mc.name}: the dense model was loaded from /tmp/sparsity (trained by an earlier run of this bench with the same seed, data and epochs).`);
     const graphGzip = gz(new TextEncoder().encode(JSON.stringify(dense.graph.toJSON())));
 
     // (a) AGP while fine-tuning: ramp over agpRamp of the epochs, then fine-tune at the final sparsity.
@@ -124,20 +135,32 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       return [m, (performance.now() - t) / 1000];
     };
     const runs: Array<readonly [string, Model, number]> = [];
-    runs.push(['AGP (global |w|, cubic; today)', ...(await runAgp(false))]);
+    if (mc.agp ?? true) runs.push(['AGP (global |w|, cubic; today)', ...(await runAgp(false))]);
     if (mc.agpLamp) runs.push(['AGP (global LAMP, cubic)', ...(await runAgp(true))]);
 
     // (b) Learning-rate rewinding: prune globally, then retrain with the LR schedule started over (fresh Adam, cosine from lr).
-    const lrrModel = dense.clone();
-    const t2 = performance.now();
-    const result = await rewindPruning(lrrModel, {
-      sparsities: mc.sparsities,
-      importance: lampImportance,
-      retrain: async (round) => {
-        await fineTune(lrrModel, trainT, { epochs: mc.roundEpochs[round]!, lr: cfg.lr, batchSize: cfg.batchSize, seed: 10 + round });
-      },
-    });
-    runs.push([`LR rewinding (global LAMP, ${mc.sparsities.length} rounds, ${mc.roundEpochs.join('/')} epochs)`, lrrModel, (performance.now() - t2) / 1000]);
+    let rounds = '';
+    if (mc.rewinding ?? true) {
+      const lrrModel = dense.clone();
+      const t2 = performance.now();
+      const result = await rewindPruning(lrrModel, {
+        sparsities: mc.sparsities,
+        importance: lampImportance,
+        retrain: async (round) => {
+          await fineTune(lrrModel, trainT, { epochs: mc.roundEpochs[round]!, lr: cfg.lr, batchSize: cfg.batchSize, seed: 10 + round });
+        },
+      });
+      runs.push([`LR rewinding (global LAMP, ${mc.sparsities.length} rounds, ${mc.roundEpochs.join('/')} epochs)`, lrrModel, (performance.now() - t2) / 1000]);
+      rounds = result.rounds.map((r) => pct(r.sparsity, 1)).join(' -> ');
+    }
+    if (mc.vd) {
+      const vdModel = dense.clone();
+      const t3 = performance.now();
+      const removed = await runSparseVd(vdModel, trainT, { ...mc.vd, batchSize: cfg.batchSize });
+      const how = mc.vd.sparsity === undefined ? `log α > ${mc.vd.threshold}` : `largest log α to ${pct(mc.vd.sparsity, 1)}`;
+      runs.push([`sparse variational dropout (${mc.vd.epochs} epochs, KL x${mc.vd.klWeight}, ${how}, + ${mc.vd.fineTuneEpochs} fine-tune)`, vdModel, (performance.now() - t3) / 1000]);
+      rep.note(`${mc.name}: sparse variational dropout masked ${pct(removed)} of the weights.`);
+    }
     const perLayer = (m: Model): string => sparsityReport(m).rows.map((r) => `${r.name.replace('/kernel', '')} ${pct(r.sparsity, 1)}`).join(', ');
 
     for (const [method, m, secs] of runs) {
@@ -171,13 +194,13 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       m.dispose();
     }
     fileRows.push({ model: mc.name, method: 'dense', stage: 'float32 (core save)', acc: pct(denseAcc), 'drop (pt)': '0.00', 'file (raw)': kib(denseFile.bytes), 'file (gzip)': kib(denseFile.gzip), 'x smaller (raw)': '1.0x', 'x smaller (gzip)': `${(denseFile.bytes / denseFile.gzip).toFixed(1)}x` });
-    rep.note(`${mc.name}: LR rewinding rounds reached ${result.rounds.map((r) => pct(r.sparsity, 1)).join(' -> ')}.`);
+    if (rounds) rep.note(`${mc.name}: LR rewinding rounds reached ${rounds}.`);
     dense.dispose();
     const table = (id: string, title: string, rows: Array<Record<string, string>>): void => {
       const columns = Object.keys(rows[0]!);
       rep.table(id, { title, columns, rows: rows.map((r) => columns.map((c) => r[c] ?? '')) });
     };
-    table('methods', `${mc.name}: same dense weights, same retraining epochs: AGP vs learning-rate rewinding (real MNIST, wasm)`, methodRows);
+    table('methods', `${mc.name}: same dense weights, same retraining epochs: AGP vs learning-rate rewinding vs sparse variational dropout (real MNIST, wasm)`, methodRows);
     table('files', `${mc.name}: file size by stage (ratios against the dense float32 file; accuracy of what each file decodes to)`, fileRows);
     rep.note('Ratios are against the dense core save() file (model.json + float32 weights.bin, raw). The wasm backend has no sparse or int8 kernels: these shrink the file, not latency.');
     rep.write();
