@@ -3,7 +3,7 @@ import type { QuantizedModel } from '../quantized-model';
 import type { IntegerPlan } from './plan';
 
 export { FUSED_ACTIVATIONS, INT8_KERNELS, type KernelBuildInput, type KernelEntry } from './kernel-table';
-export { IntegerPlan, type PlanStepInfo, type StepKind } from './plan';
+export { IntegerPlan, type PlanRunOptions, type PlanStepInfo, type StepKind } from './plan';
 export { isInt8Grid, toFloat, toInt8, type Int8Value } from './values';
 
 /**

@@ -128,6 +128,8 @@ export const INT8_PASSTHROUGH: Readonly<Record<string, 'reshape' | ((kernels: In
   // NHWC flatten and reshape keep the order of the values; dropout is the identity in inference.
   flatten: 'reshape',
   reshape: 'reshape',
+  // [h, w, c] -> [h * w, c] tokens (and other rearrangements before the channel axis): same order.
+  spatialReshape: 'reshape',
   dropout: 'reshape',
 };
 

@@ -23,6 +23,13 @@ export type StepKind =
   | 'float'
   | 'input';
 
+/** Options of {@link IntegerPlan.run}: per-step timing for profiles. */
+export interface PlanRunOptions {
+  /** A clock in ms; when given, `onStep` receives each step's time. */
+  clock?: () => number;
+  onStep?: (step: PlanStepInfo, ms: number) => void;
+}
+
 /** One node of the plan and, for float steps of quantizable ops, why it has no int8 kernel. */
 export interface PlanStepInfo {
   readonly node: NodeId;
@@ -86,12 +93,13 @@ export class IntegerPlan {
    * kernels, int8 values stay in the module's memory from one int8 step to the next (the input is
    * quantized there too); they are copied out only where a float step or an output reads them.
    */
-  run(inputs: ModelInputs): RunResult {
+  run(inputs: ModelInputs, options: PlanRunOptions = {}): RunResult {
     const k = this.kernels;
-    return k instanceof Int8Kernels ? k.resident(() => this.runSteps(inputs, k)) : this.runSteps(inputs, undefined);
+    return k instanceof Int8Kernels ? k.resident(() => this.runSteps(inputs, k, options)) : this.runSteps(inputs, undefined, options);
   }
 
-  private runSteps(inputs: ModelInputs, wasm: Int8Kernels | undefined): RunResult {
+  private runSteps(inputs: ModelInputs, wasm: Int8Kernels | undefined, options: PlanRunOptions): RunResult {
+    const clock = options.clock;
     const graph = this.model.graph;
     const feeds = resolveInputs(graph, inputs);
     return tf.tidy(() => {
@@ -131,6 +139,7 @@ export class IntegerPlan {
       };
       const runLayer = (layer: Int8Layer, x: Int8Input): Int8Input => (wasm && layer.runResident ? layer.runResident(x) : layer.run(x as Int8Value));
       for (const s of this.steps) {
+        const t0 = clock?.();
         switch (s.kind) {
           case 'input': {
             const x = feeds.get(s.node)!;
@@ -194,6 +203,8 @@ export class IntegerPlan {
             break;
           }
         }
+        // tfjs-backend-wasm runs its kernels synchronously: a float step is finished when it returns.
+        if (clock) options.onStep?.(s, clock() - t0!);
       }
       const outputs = graph.outputs.map(asFloat);
       return { output: outputs[0]!, outputs, captured: {} };
