@@ -19,7 +19,7 @@ describe.each(variants)('int8 kernels (%s) are bit-exact to the integer referenc
     const k = await get();
     let outputs = 0;
     let clipped = 0;
-    for (const c of conv2dCases(variant === 'simd128' ? 1 : 2, 60)) {
+    for (const c of conv2dCases(variant === 'simd128' ? 1 : 2, 45)) {
       const layer = c.build(k);
       const got = layer.run(c.x);
       expect(got.shape).toEqual(layer.outputShape(c.x.shape));
@@ -53,7 +53,7 @@ describe.each(variants)('int8 kernels (%s) are bit-exact to the integer referenc
 
   it('depthwise conv2d over random shapes, strides and paddings', async () => {
     const k = await get();
-    for (const c of depthwiseCases(variant === 'simd128' ? 5 : 6, 40)) expect(Array.from(c.build(k).run(c.x).data), c.label).toEqual(Array.from(c.want));
+    for (const c of depthwiseCases(variant === 'simd128' ? 5 : 6, 32)) expect(Array.from(c.build(k).run(c.x).data), c.label).toEqual(Array.from(c.want));
   });
 });
 
