@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
-import { equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic, type QuantizedModel } from '@bonsai/quantize';
+import { blockReconstruction, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic, type QuantizedModel } from '@bonsai/quantize';
 import { createReport, isSmoke, pick } from '@bonsai/bench-harness';
 // interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
 import { importGraphModel } from '../../interop/src/index';
@@ -95,6 +95,21 @@ async function main(): Promise<void> {
   const { model: actEqualized, pairs: actPairs } = equalizeCrossLayer(folded, { data: calib, ranges: 'activations' });
   report.note(`CLE on activation ranges: ${actPairs.length} pairs`);
   record('+ CLE on activation ranges', () => staticPtq(actEqualized));
+  const blockIters = env('BENCH_BLOCK_ITERS', 30);
+  record('+ CLE act. + block reconstruction (BRECQ) + LSQ activation steps', () => {
+    const p = prepareStatic(actEqualized, { activationNodes, foldBatchNorm: false });
+    try {
+      p.calibrate(calib, { batchSize: bs });
+      const q = p.convert();
+      const r = blockReconstruction(q, p, calib, { iterations: blockIters, batchSize: 4, lr: 0.1, regularization: 1, scaleLr: 0.01, learnActivationScales: true });
+      q.dispose();
+      const learned = r.report.blocks.filter((b) => b.kept === 'learned');
+      report.note(`block reconstruction: ${r.report.blocks.length} blocks (reconstructionBlocks), ${blockIters} steps each, batch 4; ${learned.length} kept the learned rounding/steps, block output MSE summed ${r.report.blocks.reduce((a, b) => a + b.nearestError, 0).toExponential(2)} -> ${r.report.blocks.reduce((a, b) => a + Math.min(b.nearestError, b.learnedError), 0).toExponential(2)}`);
+      return r.model;
+    } finally {
+      p.dispose();
+    }
+  });
   report.table('handlandmark', {
     title: `handlandmark-lite GraphModel, int8 per-channel weights + int8 activations; ${nCalib} calibration crops, ${nEval} held-out crops`,
     columns: ['method', ...names.map((n) => `${n}: max |Δ| / rel. error`), 'CPU s', 'wall s'],

@@ -1,24 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, getOp, type ForwardContext, type Model, type NodeId } from '@bonsai/core';
-import { channelLayout, type QParams } from './qparams';
 import { paramFromQuantized, QuantizedModel, type QuantizedTensor } from './quantized-model';
+import { annealedBeta, roundingSettings, SoftRounding, type RoundingOptions, type RoundingSettings } from './soft-rounding';
 
 /** Options of {@link adaRound}. */
-export interface AdaRoundOptions {
-  /** Adam steps per layer (default 400). */
-  iterations?: number;
-  /** Calibration samples per step (default 16). */
-  batchSize?: number;
-  /** Adam learning rate on the rounding variables (default 0.01). */
-  lr?: number;
-  /** Weight λ of the rounding regulariser; the reconstruction loss is relative to nearest rounding's (default 0.1). */
-  regularization?: number;
-  /** β of the regulariser `1 - |2h - 1|^β`, annealed linearly from the first to the second value (default [20, 2]). */
-  beta?: readonly [number, number];
-  /** Fraction of the steps before the regulariser starts (default 0.2). */
-  warmup?: number;
-  /** Seed of the batch sampling (default 0). */
-  seed?: number;
+export interface AdaRoundOptions extends RoundingOptions {
   /** Nodes whose rounding stays nearest. */
   skip?: readonly NodeId[];
 }
@@ -26,27 +12,6 @@ export interface AdaRoundOptions {
 /** Per layer: the reconstruction error of nearest and of learned rounding on the data, and how many integers changed. */
 export interface AdaRoundReport {
   layers: Array<{ nodeId: NodeId; param: string; nearestError: number; learnedError: number; changed: number; kept: 'learned' | 'nearest' }>;
-}
-
-/** Stretch of the rectified sigmoid (Louizos et al. 2018), as in the AdaRound paper. */
-const ZETA = 1.1;
-const GAMMA = -0.1;
-
-/** h(V) = clip(sigmoid(V) (ζ - γ) + γ, 0, 1). */
-const rectified = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(tf.mul(tf.sigmoid(v), ZETA - GAMMA), GAMMA), 0, 1);
-
-/** Per-element scale and zero point of `qp` laid out as `shape` (broadcast along its axis). */
-function perElement(shape: readonly number[], qp: QParams): { scale: Float32Array; zero: Float32Array } {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const { channels, inner } = channelLayout(shape, qp.axis);
-  const scale = new Float32Array(n);
-  const zero = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
-    scale[i] = qp.scale[c]!;
-    zero[i] = qp.zeroPoint[c]!;
-  }
-  return { scale, zero };
 }
 
 /** Inputs of `nodeId` as `model` feeds them, and its output in `reference` (float), on `data` in batches. */
@@ -80,23 +45,12 @@ function layerData(model: Model, reference: Model, nodeId: NodeId, data: tf.Tens
  * Returns a new model (the input is unchanged).
  */
 export function adaRound(quantized: QuantizedModel, reference: Model, data: tf.Tensor, options: AdaRoundOptions = {}): { model: QuantizedModel; report: AdaRoundReport } {
-  const iterations = options.iterations ?? 400;
-  const batchSize = options.batchSize ?? 16;
-  const lr = options.lr ?? 0.01;
-  const lambda = options.regularization ?? 0.1;
-  const [beta0, beta1] = options.beta ?? [20, 2];
-  const warmup = options.warmup ?? 0.2;
-  for (const [name, v, ok] of [
-    ['iterations', iterations, Number.isInteger(iterations) && iterations >= 1], ['batchSize', batchSize, Number.isInteger(batchSize) && batchSize >= 1],
-    ['lr', lr, lr > 0], ['regularization', lambda, lambda >= 0], ['warmup', warmup, warmup >= 0 && warmup < 1], ['beta', beta0, beta0 > 0 && beta1 > 0],
-  ] as const) {
-    if (!ok) throw new ConfigError(`adaRound: ${name} ${String(v)} is out of range`, { option: name });
-  }
+  const settings = roundingSettings('adaRound', options);
   const n = data.shape[0] ?? 0;
   if (n === 0) throw new ConfigError('adaRound: the data holds no samples', {}, { code: 'QUANTIZE' });
   const skip = new Set(options.skip ?? []);
   for (const id of skip) if (!quantized.graph.has(id)) throw new ConfigError(`adaRound: skip: no node "${id}" in the graph`, { nodeId: id, option: 'skip' }, { code: 'UNKNOWN_NODE' });
-  const rng = createRng(options.seed ?? 0);
+  const rng = createRng(settings.seed);
   const weights = new Map<string, QuantizedTensor>(quantized.quantizedWeights);
   const copy = quantized.clone();
   const out = new QuantizedModel(copy.graph, copy.params, quantized.seed, quantized.mode, weights, quantized.activationQParams);
@@ -113,7 +67,7 @@ export function adaRound(quantized: QuantizedModel, reference: Model, data: tf.T
       const { inputs, target } = layerData(out, reference, node.id, data, 32);
       const w = tf.tidy(() => tf.clone(floatParam.effective()));
       try {
-        const learned = roundLayer(out, node.id, role, w, q, inputs, target, { iterations, batchSize, lr, lambda, beta: [beta0, beta1], warmup, rng });
+        const learned = roundLayer(out, node.id, role, w, q, inputs, target, settings, rng);
         report.layers.push({ nodeId: node.id, param: name, ...learned.stats });
         if (learned.stats.kept === 'learned') {
           const next: QuantizedTensor = { shape: q.shape, values: learned.values, qparams: q.qparams };
@@ -133,18 +87,8 @@ export function adaRound(quantized: QuantizedModel, reference: Model, data: tf.T
   }
 }
 
-interface RoundSettings {
-  iterations: number;
-  batchSize: number;
-  lr: number;
-  lambda: number;
-  beta: readonly [number, number];
-  warmup: number;
-  rng: () => number;
-}
-
 /** Learns one layer's rounding; returns the integers and the errors of both roundings on all of `inputs`. */
-function roundLayer(model: Model, nodeId: NodeId, role: string, w: tf.Tensor, q: QuantizedTensor, inputs: tf.Tensor, target: tf.Tensor, o: RoundSettings): {
+function roundLayer(model: Model, nodeId: NodeId, role: string, w: tf.Tensor, q: QuantizedTensor, inputs: tf.Tensor, target: tf.Tensor, o: RoundingSettings, rng: () => number): {
   values: Int32Array;
   stats: { nearestError: number; learnedError: number; changed: number; kept: 'learned' | 'nearest' };
 } {
@@ -153,20 +97,7 @@ function roundLayer(model: Model, nodeId: NodeId, role: string, w: tf.Tensor, q:
   const ctx: ForwardContext = { training: false, nodeId, rng: () => 0, updates: [], momentum: undefined };
   const others: Record<string, tf.Tensor> = {};
   for (const r of Object.keys(model.graph.paramSpecs(nodeId))) if (r !== role) others[r] = model.param(nodeId, r)!.value;
-  const { scale, zero } = perElement(q.shape, q.qparams);
-  const shape = [...q.shape];
-  const s = tf.tensor(scale, shape);
-  const z = tf.tensor(zero, shape);
-  const wFloor = tf.tidy(() => tf.floor(tf.div(w, s)));
-  // Start where h(V) equals the fractional part: W_soft = W before any step (up to clipping).
-  const init = tf.tidy(() => {
-    const rest = tf.clipByValue(tf.sub(tf.div(w, s), wFloor), 0.01, 0.99);
-    const p = tf.div(tf.sub(rest, GAMMA), ZETA - GAMMA);
-    return tf.log(tf.div(p, tf.sub(1, p)));
-  });
-  const v = tf.variable(init);
-  init.dispose();
-  const weightOf = (h: tf.Tensor): tf.Tensor => tf.mul(tf.sub(tf.clipByValue(tf.add(tf.add(wFloor, h), z), q.qparams.qmin, q.qparams.qmax), z), s);
+  const rounding = new SoftRounding(w, q);
   const outputOf = (x: tf.Tensor, kernel: tf.Tensor): tf.Tensor => spec.forward([x], { ...others, [role]: kernel }, node.attrs, ctx);
   const errorOf = (kernel: tf.Tensor): number => tf.tidy(() => {
     let sum = 0;
@@ -177,38 +108,29 @@ function roundLayer(model: Model, nodeId: NodeId, role: string, w: tf.Tensor, q:
     }
     return sum / target.size;
   });
-  const nearestKernel = tf.tensor(Float32Array.from(q.values, (iv, i) => (iv - zero[i]!) * scale[i]!), shape);
-  const nearestError = errorOf(nearestKernel);
+  const nearestError = errorOf(rounding.nearest);
   const norm = Math.max(nearestError, 1e-30);
   const optimizer = tf.train.adam(o.lr);
   const n = inputs.shape[0]!;
   const bs = Math.min(o.batchSize, n);
   try {
     for (let t = 0; t < o.iterations; t++) {
-      const start = Math.floor(o.rng() * (n - bs + 1));
-      const progress = (t / o.iterations - o.warmup) / (1 - o.warmup);
-      const beta = o.beta[0] + (o.beta[1] - o.beta[0]) * Math.max(0, progress);
+      const start = Math.floor(rng() * (n - bs + 1));
+      const beta = annealedBeta(o, t);
       const cost = optimizer.minimize(() => {
-        const h = rectified(v);
-        const recon = tf.div(tf.mean(tf.squaredDifference(outputOf(tf.slice(inputs, start, bs), weightOf(h)), tf.slice(target, start, bs))), norm);
-        if (progress < 0 || o.lambda === 0) return recon as tf.Scalar;
-        const reg = tf.mean(tf.sub(1, tf.pow(tf.abs(tf.sub(tf.mul(h, 2), 1)), beta)));
-        return tf.add(recon, tf.mul(reg, o.lambda)) as tf.Scalar;
-      }, false, [v]);
+        const recon = tf.div(tf.mean(tf.squaredDifference(outputOf(tf.slice(inputs, start, bs), rounding.soft()), tf.slice(target, start, bs))), norm);
+        if (beta === undefined) return recon as tf.Scalar;
+        return tf.add(recon, tf.mul(rounding.regularizer(beta), o.regularization)) as tf.Scalar;
+      }, false, [rounding.v]);
       cost?.dispose();
     }
-    const up = tf.tidy(() => tf.cast(tf.greaterEqual(rectified(v), 0.5), 'float32'));
-    const learnedKernel = tf.tidy(() => weightOf(up));
-    const learnedError = errorOf(learnedKernel);
-    const ints = tf.tidy(() => tf.clipByValue(tf.add(tf.add(wFloor, up), z), q.qparams.qmin, q.qparams.qmax).dataSync());
-    tf.dispose([up, learnedKernel]);
-    const values = Int32Array.from(ints);
-    let changed = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] !== q.values[i]) changed++;
+    const { kernel, values } = rounding.hard();
+    const learnedError = errorOf(kernel);
+    kernel.dispose();
     const kept = learnedError < nearestError ? 'learned' : 'nearest';
-    return { values: kept === 'learned' ? values : q.values, stats: { nearestError, learnedError, changed: kept === 'learned' ? changed : 0, kept } };
+    return { values: kept === 'learned' ? values : q.values, stats: { nearestError, learnedError, changed: kept === 'learned' ? rounding.changed(values) : 0, kept } };
   } finally {
     optimizer.dispose();
-    tf.dispose([s, z, wFloor, v, nearestKernel]);
+    rounding.dispose();
   }
 }

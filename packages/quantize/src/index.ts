@@ -41,3 +41,6 @@ export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type Clus
 export { centroidFineTuning } from './cluster-fine-tune';
 export { huffmanDecode, huffmanEncode } from './huffman';
 export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanStepInfo, type StepKind } from './integer';
+export { blockReconstruction, reconstructionBlocks, type BlockReconstructionOptions, type BlockReconstructionReport } from './block-reconstruction';
+export type { RoundingOptions } from './soft-rounding';
+export { activationSensitivity, withFloatActivations, type ActivationSensitivity, type ActivationSensitivityOptions } from './activation-sensitivity';

@@ -24,7 +24,8 @@ export interface ObserverChoice {
 
 const label = (c: ObserverKind | ObserverSpec): string => (typeof c === 'string' ? c : JSON.stringify(c));
 
-function outputError(a: tf.Tensor, b: tf.Tensor, metric: 'mse' | 'kl'): number {
+/** Error of output `b` against the reference output `a`: mean squared error, or mean KL(a || b) of probability rows. */
+export function outputError(a: tf.Tensor, b: tf.Tensor, metric: 'mse' | 'kl'): number {
   return tf.tidy(() => {
     if (metric === 'mse') return tf.mean(tf.squaredDifference(a, b)).dataSync()[0]!;
     const p = tf.clipByValue(a, 1e-12, 1);
