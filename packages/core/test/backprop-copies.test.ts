@@ -3,7 +3,7 @@
 // the default (input-gradient) path, which the finite-difference tests check, and kernel counts.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, Model, trainableConv2d, trainableDepthwiseConv2d } from '../src/index';
+import { GraphBuilder, Model, Param, adam, trainableConv2d, trainableDepthwiseConv2d } from '../src/index';
 import { expectClose, useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -76,5 +76,39 @@ describe('no input gradient for data', () => {
       tf.dispose([...ref, df]);
     }
     tf.dispose([x, f, dwf]);
+  });
+});
+
+describe('Adam in one pass', () => {
+  it('matches the tensor-op Adam update over several steps (weight decay, lr multiplier)', () => {
+    const w0 = tf.randomUniform([5, 7], -1, 1, 'float32', 11);
+    const p = new Param('w', w0, true);
+    const opt = adam({ lr: 0.05, weightDecay: 0.01 });
+    opt.lrMultipliers.set('w', 0.5);
+    const before = tf.memory().numTensors;
+    let ref = tf.clone(w0);
+    let m = tf.zerosLike(w0);
+    let v = tf.zerosLike(w0);
+    for (let t = 1; t <= 4; t++) {
+      const g = tf.randomUniform([5, 7], -2, 2, 'float32', 20 + t);
+      opt.step([p], { w: g });
+      // Oracle: Adam (Kingma & Ba) with L2 decay as tensor ops; lr 0.05 x 0.5.
+      const next = tf.tidy(() => {
+        const gd = tf.add(g, tf.mul(ref, 0.01));
+        const m1 = tf.add(tf.mul(m, 0.9), tf.mul(gd, 0.1));
+        const v1 = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(gd), 0.001));
+        const step = tf.div(tf.div(m1, 1 - 0.9 ** t), tf.add(tf.sqrt(tf.div(v1, 1 - 0.999 ** t)), 1e-7));
+        return [tf.sub(ref, tf.mul(step, 0.025)), m1, v1];
+      });
+      tf.dispose([ref, m, v, g]);
+      [ref, m, v] = next as [tf.Tensor, tf.Tensor, tf.Tensor];
+      expectClose(p.value.dataSync(), ref.dataSync(), 1e-6);
+    }
+    tf.dispose([ref, m, v]);
+    // Two state tensors per param, nothing else.
+    expect(tf.memory().numTensors).toBe(before + 2);
+    opt.dispose();
+    p.dispose();
+    w0.dispose();
   });
 });

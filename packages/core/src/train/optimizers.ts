@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 import type { Param } from '../param';
+import { withValues } from '../util/tensor-values';
 
 /**
  * A first-order optimizer over {@link Param}s. State is keyed by param name and is reset
@@ -73,19 +74,38 @@ abstract class BaseOptimizer implements Optimizer {
   }
 }
 
+/**
+ * Adam as one pass over each param's values (read in place on wasm, see `withValues`): the
+ * tensor-op form launched ~14 small kernels per param per step (plus a scalar per constant),
+ * whose engine overhead cost more than the arithmetic. Float64 arithmetic, float32 results.
+ */
 class Adam extends BaseOptimizer {
   constructor(lr: number, private readonly b1: number, private readonly b2: number, private readonly eps: number, wd: number) {
     super(lr, wd);
   }
 
   protected update(w: tf.Tensor, g: tf.Tensor, state: tf.Tensor[] | undefined, lr: number, tn: number) {
-    const [m0, v0] = state ?? [tf.zerosLike(w), tf.zerosLike(w)];
-    const m = tf.add(tf.mul(m0!, this.b1), tf.mul(g, 1 - this.b1));
-    const v = tf.add(tf.mul(v0!, this.b2), tf.mul(tf.square(g), 1 - this.b2));
-    const mHat = tf.div(m, 1 - this.b1 ** tn);
-    const vHat = tf.div(v, 1 - this.b2 ** tn);
-    const value = tf.sub(w, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)), lr));
-    return { value, state: [m, v] };
+    const n = w.size;
+    const value = new Float32Array(n);
+    const m = new Float32Array(n);
+    const v = new Float32Array(n);
+    const { b1, b2, eps } = this;
+    const c1 = 1 - b1 ** tn;
+    const c2 = 1 - b2 ** tn;
+    // Without state, m and v start at 0 (w stands in for the missing views and is not read).
+    const fresh = !state;
+    withValues(w, (wv) => withValues(g, (gv) => withValues(state?.[0] ?? w, (mv) => withValues(state?.[1] ?? w, (vv) => {
+      for (let i = 0; i < n; i++) {
+        const gi = gv[i]!;
+        const mi = (fresh ? 0 : b1 * mv[i]!) + (1 - b1) * gi;
+        const vi = (fresh ? 0 : b2 * vv[i]!) + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        value[i] = wv[i]! - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+      }
+    }))));
+    const shape = w.shape;
+    return { value: tf.tensor(value, shape, 'float32'), state: [tf.tensor(m, shape, 'float32'), tf.tensor(v, shape, 'float32')] };
   }
 }
 
