@@ -50,8 +50,6 @@ interface Step extends PlanStepInfo {
   readonly qp?: QParams;
   /** For an input step: every consumer reads it as int8. */
   readonly int8Only?: boolean;
-  /** For a float step with a grid: only int8 kernels read it, so it is quantized once (no fake-quantized float copy). */
-  readonly int8Readers?: boolean;
   /** For a fused step: the int8 step whose value it is. */
   readonly fusedFrom?: NodeId;
 }
@@ -197,8 +195,9 @@ export class IntegerPlan {
               if (p) params[role] = p.effective();
             }
             const out = s.spec.forward(s.inputs.map(asFloat), params, s.attrs, { training: false, nodeId: s.node, rng: noRandom, updates: [] });
-            // Straight to int8 in wasm when only kernels read it: the integers fakeQuant would round to.
-            if (s.int8Readers && s.qp && wasm) values.set(s.node, { r: { t: wasm.quantize(out.dataSync() as Float32Array, out.shape, quantRange(s.qp)), qp: s.qp } });
+            // On an int8 grid, quantized in wasm (the integers fakeQuant rounds to); float readers get
+            // them dequantized (fakeQuant's values), kernels read them as they are.
+            if (s.qp && isInt8Grid(s.qp) && wasm) values.set(s.node, { r: { t: wasm.quantize(out.dataSync() as Float32Array, out.shape, quantRange(s.qp)), qp: s.qp } });
             else values.set(s.node, { f: s.qp ? fakeQuant(out, s.qp) : out });
             break;
           }
@@ -294,13 +293,8 @@ function buildSteps(model: QuantizedModel, kernels: Int8LayerFactory): Step[] {
     const qp = actQp ?? (spec.quantPassthrough ? src?.qp : undefined);
     push({ ...base, kind: 'float', ...(qp ? { qp } : {}) });
   }
-  // Inputs read only by int8 steps skip the float fake-quantized tensor; so do float steps read only by kernels.
-  const kernelReaders = (id: NodeId): boolean => !graph.outputs.includes(id) && graph.consumers(id).every((c) => KERNEL_READERS.has(byId.get(c)!.kind));
-  return steps.map((st) => {
-    if (st.kind === 'input' && graph.consumers(st.node).every((c) => byId.get(c)!.kind === 'int8')) return { ...st, int8Only: true };
-    if (st.kind === 'float' && isInt8Grid(st.qp) && kernelReaders(st.node)) return { ...st, int8Readers: true };
-    return st;
-  });
+  // Inputs read only by int8 steps skip the float fake-quantized tensor.
+  return steps.map((st) => (st.kind === 'input' && graph.consumers(st.node).every((c) => byId.get(c)!.kind === 'int8') ? { ...st, int8Only: true } : st));
 }
 
 /** The 256-entry table of a unary op from grid `inQp` to `outQp`: the op on each dequantized input value, fake-quantized. */
@@ -312,9 +306,6 @@ function lookupTable(spec: OpSpec, attrs: Attrs, node: NodeId, inQp: QParams, ou
   });
   return toInt8(values, [256], outQp).data;
 }
-
-/** Kinds of steps that read their inputs as int8 through the kernels (asInt8). */
-const KERNEL_READERS = new Set<StepKind>(['int8', 'int8add']);
 
 /** A grid as the kernels' quantize takes it. */
 const quantRange = (qp: QParams): { scale: number; zeroPoint: number; qmin: number; qmax: number } => ({ scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax });
