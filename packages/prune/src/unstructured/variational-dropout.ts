@@ -228,7 +228,7 @@ export class SparseVariationalDropout {
     }
     all.sort();
     const keep = all.length - Math.round(s * all.length);
-    // Keep the `keep` smallest log α: the threshold is the largest kept value (ties beyond it are pruned too).
+    // Keep the `keep` smallest log α: the threshold is the largest kept value (entries tied with it are kept too).
     return keep === 0 ? Number.NEGATIVE_INFINITY : all[keep - 1]!;
   }
 }
