@@ -44,8 +44,10 @@ describe("core's dist bundles no tfjs-core", () => {
   }, 60_000);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('dist/index.js stays under 150 KB and contains none of tfjs-core engine code', () => {
-    expect(statSync(`${outDir}/index.js`).size).toBeLessThan(150 * 1024);
+  // The size cap only catches an inlined tfjs-core (283 KB of the 410 KB bundle it once made);
+  // core's own code grew past 150 KB in round 5 (wasm heap kernels, shared Identity, one-pass Adam).
+  it('dist/index.js stays under 200 KB and contains none of tfjs-core engine code', () => {
+    expect(statSync(`${outDir}/index.js`).size).toBeLessThan(200 * 1024);
     expect(code).not.toMatch(/class Engine\b/);
     expect(code).not.toMatch(/register_all_gradients/);
     expect(code).not.toMatch(/function registerGradient\(/);
