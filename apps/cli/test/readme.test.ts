@@ -14,10 +14,10 @@ describe('README option tables', () => {
     for (const name of readmeOptionTables().keys()) expect(readme, name).toContain(`<!-- options:${name} -->\n| option |`);
   });
 
-  it('shows the same defaults as --help, both taken from the definitions (demo --epochs is 4)', () => {
+  it('shows the same defaults as --help, both taken from the definitions (demo --epochs is 6)', () => {
     const help = commandHelp('demo');
-    expect(help).toMatch(/--epochs <n> +dense training epochs \(default 4 \(1 with --fast\)\)/);
-    expect(readme).toContain('| `--epochs` | `<n>` | 4 (1 with --fast) | dense training epochs |');
+    expect(help).toMatch(/--epochs <n> +dense training epochs \(default 6 \(1 with --fast\)\)/);
+    expect(readme).toContain('| `--epochs` | `<n>` | 6 (1 with --fast) | dense training epochs |');
     for (const c of commands()) {
       for (const [name, spec] of Object.entries(c.flags)) {
         if (spec.default === undefined || spec.defaultText !== undefined) continue;
