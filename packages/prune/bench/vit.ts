@@ -35,7 +35,7 @@ export interface VitBenchOptions {
   headFineTuneEpochs?: number;
   /** Peak learning rate of the KD fine-tunes (Adam, cosine; default 1e-3). */
   kdLr?: number;
-  /** Head importance: Taylor (|w * dL/dw| over 16 training batches) or the norm of each head's attention-output term (default 'taylor'). */
+  /** Head importance: Taylor (|w * dL/dw| over 16 training batches) or the norm of each head's attention-output term (default 'outputNorm'). */
   headCriterion?: 'taylor' | 'outputNorm';
   /** Folder caching the trained dense model (default `$BONSAI_VIT_CACHE` or /tmp/vit; null: always train). Smoke runs never cache. */
   cacheDir?: string | null;
@@ -106,7 +106,7 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     headKdEpochs: 1,
     headFineTuneEpochs: pick(5, 1) as number | undefined,
     kdLr: 1e-3,
-    headCriterion: 'taylor' as 'taylor' | 'outputNorm',
+    headCriterion: 'outputNorm' as 'taylor' | 'outputNorm',
     cacheDir: (process.env.BONSAI_VIT_CACHE ?? '/tmp/vit') as string | null,
     ratio: 0.5,
     lr: 2e-3,
