@@ -42,7 +42,8 @@ export interface SparsityModelConfig {
 
 /**
  * Sparse variational dropout defaults of every model (its epochs are per model). KL x2 at N = 8000
- * is the ELBO of a 4000-sample set: stronger pressure, so log α passes 3 within the short budget.
+ * is the ELBO of a 4000-sample set: stronger pressure, so log α passes 3 within the short budget
+ * (the conv nets); LeNet-300-100 uses the plain ELBO (x1), which was better there (95.90% vs 95.20%).
  */
 const VD = { warmupEpochs: 2, lr: 1e-3, logSigma2LrMultiplier: 10, initLogSigma2: -10, threshold: 3, klWeight: 2 } as const;
 
@@ -61,7 +62,7 @@ export const SPARSITY: SparsityConfig = {
   batchSize: 64,
   lr: 1e-3,
   models: [
-    { name: 'LeNet-300-100', bench: 'sparsity-lenet300', denseEpochs: 10, pruneEpochs: 12, finalSparsity: 0.985, sparsities: [0.9, 0.97, 0.985], roundEpochs: [3, 3, 6], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.3, vd: { ...VD, epochs: 10, fineTuneEpochs: 2, sparsity: 0.985 } },
+    { name: 'LeNet-300-100', bench: 'sparsity-lenet300', denseEpochs: 10, pruneEpochs: 12, finalSparsity: 0.985, sparsities: [0.9, 0.97, 0.985], roundEpochs: [3, 3, 6], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.3, vd: { ...VD, klWeight: 1, epochs: 10, fineTuneEpochs: 2, sparsity: 0.985 } },
     { name: 'LeNet-5', bench: 'sparsity-lenet5', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
     { name: 'small CNN 8-8-16-16', bench: 'sparsity-cnn', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
   ],
