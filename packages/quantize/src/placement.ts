@@ -48,7 +48,7 @@ export function weightTargets(model: Model, options: QuantizeOptions): Map<strin
       const spec = model.graph.paramSpecs(node.id)[role];
       const p = model.param(node.id, role);
       if (!spec || !p) continue;
-      const axis = options.weights?.axis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
+      const axis = options.weights?.axis ?? spec.quantAxis ?? spec.outAxis ?? spec.inAxis ?? spec.shape.length - 1;
       const scheme = resolveScheme({ ...options.weights, axis }, DEFAULT_WEIGHT_SCHEME, `weights of "${node.id}"`);
       if (scheme.axis !== undefined && scheme.axis >= p.shape.length) {
         throw new ConfigError(`weights of "${node.id}": axis ${scheme.axis} is out of range for a kernel of shape [${p.shape.join(', ')}]`, { nodeId: node.id });

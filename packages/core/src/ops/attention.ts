@@ -110,7 +110,8 @@ export const multiHeadAttentionOp: OpSpec<MultiHeadAttentionAttrs> = {
     const { d } = tokens(s);
     const hd = a.numHeads * a.headDim;
     const out = outWidth(d, a);
-    const w = (n: number): ParamSpec => ({ shape: [d, n], init: 'glorotUniform', trainable: true, inAxis: 0 });
+    // Per-column quantization scales: an integer matmul can scale its output columns, not its input rows.
+    const w = (n: number): ParamSpec => ({ shape: [d, n], init: 'glorotUniform', trainable: true, inAxis: 0, quantAxis: 1 });
     const b = (n: number): ParamSpec => ({ shape: [n], init: 'zeros', trainable: true });
     const p: Record<string, ParamSpec> = {};
     if (a.fusedQkv) {

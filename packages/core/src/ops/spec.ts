@@ -18,6 +18,11 @@ export interface ParamSpec {
   readonly inAxis?: number;
   /** Which input (slot) `inAxis` indexes the channels of, for multi-input ops (default 0). */
   readonly inInput?: number;
+  /**
+   * Axis per-channel weight-quantization scales run along when it is not `outAxis` (attention's
+   * Q/K/V columns, which the dependency graph treats as head channels, not output channels).
+   */
+  readonly quantAxis?: number;
 }
 
 /**
@@ -156,7 +161,7 @@ export interface OpSpec<A extends Attrs = Attrs> {
   readonly norm: NormKind | null;
   /**
    * Role of the param quantized as this op's weight (e.g. 'kernel'), or null. Per-channel
-   * scales run along that param's `outAxis` (else its `inAxis`).
+   * scales run along that param's `quantAxis`, else its `outAxis`, else its `inAxis`.
    */
   readonly weightParam: string | null;
   /**

@@ -27,7 +27,7 @@ describe.each([false, true])('a ViT on int8 kernels (fused QKV %s)', (fusedQkv) 
   let q: QuantizedModel;
   let x: tf.Tensor;
   beforeAll(() => {
-    // Per-tensor weight scales: the default per-channel scheme puts Q / K / V scales on their input rows.
+    // Per-tensor weight scales (the default per-channel scales are tested below).
     ({ q, x } = quantizedVit({ weights: { perChannel: false } }, fusedQkv));
   });
   afterAll(() => {
@@ -56,13 +56,26 @@ describe.each([false, true])('a ViT on int8 kernels (fused QKV %s)', (fusedQkv) 
 });
 
 describe('a ViT quantized with per-channel weights (the default)', () => {
-  it('runs its attention in float and says why: Q / K / V scales on input rows do not factor out of an integer matmul', () => {
+  it('runs its attention int8 with one scale per Q / K / V output column, bit-exact to the integer reference', () => {
     const { q, x } = quantizedVit({}, false);
+    expect(q.quantizedWeights.get('blk1_attn/wq')?.qparams.axis).toBe(1);
+    const reference = q.useIntegerKernels(new ReferenceKernels())!;
+    const expected = out(q, x);
+    const plan = q.useIntegerKernels(kernels)!;
+    expect(plan.describe().find((s) => s.node === 'blk1_attn')!.kind).toBe('int8');
+    expect(reference.describe().find((s) => s.node === 'blk1_attn')!.kind).toBe('int8');
+    expect(Array.from(out(q, x))).toEqual(Array.from(expected));
+    q.useIntegerKernels(undefined);
+    q.dispose();
+    x.dispose();
+  });
+
+  it('runs its attention in float and says why when Q / K / V scales are put on input rows (axis 0)', () => {
+    const { q, x } = quantizedVit({ weights: { axis: 0 } }, false);
     const plan = q.useIntegerKernels(kernels)!;
     const attn = plan.describe().find((s) => s.node === 'blk1_attn')!;
     expect(attn.kind).toBe('float');
-    expect(attn.reason).toMatch(/wq weight scales run along axis 0/);
-    expect(plan.describe().find((s) => s.node === 'blk1_fc1')!.kind).toBe('int8');
+    expect(attn.reason).toMatch(/weight scales run along axis 0/);
     const simulatedPlan = out(q, x);
     q.useIntegerKernels(undefined);
     expect(simulatedPlan.every(Number.isFinite)).toBe(true);
