@@ -16,6 +16,7 @@ interface Report {
   comparison: { json: { rows: Array<{ name: string; accuracy?: number; params: number }> } };
   agreement?: { rows: Array<{ name: string; top1: number; top5: number; meanKl: number; maxAbsDiff: number; samples: number }> };
   output: { format: string; note?: string };
+  steps?: Array<{ type: string; details?: { integerKernelSteps?: number } }>;
 }
 
 /** Top-1 class per row of a [n, c] tensor. */
@@ -151,6 +152,8 @@ describe('bonsai compress <model> --data (your model, your data)', () => {
     expect(report.output.format).toContain("Bonsai's int8 format");
     expect(report.data.labeled).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('loadQuantized');
+    // The int8 model is evaluated on the integer WASM kernels (the conv, dense and pooling steps).
+    expect(report.steps?.find((s) => s.type === 'quantize')?.details?.integerKernelSteps).toBeGreaterThan(2);
     const q = await loadQuantized(out);
     expect(q.quantizedWeights.size).toBeGreaterThan(0);
     q.dispose();

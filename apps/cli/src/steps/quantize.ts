@@ -1,4 +1,4 @@
-import { type PreparedModel, prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
+import { enableIntegerKernels, type PreparedModel, prepareQat, prepareStatic, quantizeDynamic, saveQuantized, toQuantizedArtifacts, type QuantizedModel, type QuantizeOptions } from '@bonsai/quantize';
 import { withPreprocessing } from '@bonsai/interop';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchForMemory } from '../batch-memory';
@@ -88,8 +88,12 @@ export const quantizeStep: StepHandler<StepOf<'quantize'>> = async (step, state,
   const bytes = await adoptQuantized(state, q);
   state.stage.push(`${step.dtype} ${step.method}`);
   const nq = q.quantizedWeights.size;
+  // With activation grids, the later steps (evaluation, latency) run the int8 layers on Bonsai's
+  // integer WASM kernels, as a user of the saved folder would (`enableIntegerKernels`).
+  const onKernels = step.method !== 'dynamic' && step.dtype === 'int8' ? (await enableIntegerKernels(q)).describe().filter((s) => s.kind !== 'float').length : 0;
+  if (onKernels > 0) details.integerKernelSteps = onKernels;
   return {
-    summary: `${step.method} quantization: ${nq} weight tensors to ${step.dtype} (${step.perChannel ? 'per-channel' : 'per-tensor'}${step.method !== 'dynamic' ? `, ${q.activationQParams.size} activations int8` : ''}); ${bytes} bytes`,
+    summary: `${step.method} quantization: ${nq} weight tensors to ${step.dtype} (${step.perChannel ? 'per-channel' : 'per-tensor'}${step.method !== 'dynamic' ? `, ${q.activationQParams.size} activations int8` : ''}); ${bytes} bytes${onKernels > 0 ? `; ${onKernels} steps on the int8 WASM kernels` : ''}`,
     details: { ...details, quantizedWeights: nq, quantizedActivations: q.activationQParams.size, bytes },
   };
 };
