@@ -31,7 +31,7 @@ export interface VitBenchOptions {
   headSteps?: number;
   /** KD epochs between head pruning steps (default 1). */
   headKdEpochs?: number;
-  /** KD epochs after the last head pruning step (default 5; undefined: `fineTuneEpochs`). */
+  /** KD epochs after the last head pruning step (default 16; undefined: `fineTuneEpochs`). */
   headFineTuneEpochs?: number;
   /** Peak learning rate of the KD fine-tunes (Adam, cosine; default 1e-3). */
   kdLr?: number;
@@ -104,7 +104,7 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     fineTuneEpochs: pick(3, 1),
     headSteps: 2,
     headKdEpochs: 1,
-    headFineTuneEpochs: pick(5, 1) as number | undefined,
+    headFineTuneEpochs: pick(16, 1) as number | undefined,
     kdLr: 1e-3,
     headCriterion: 'outputNorm' as 'taylor' | 'outputNorm',
     cacheDir: (process.env.BONSAI_VIT_CACHE ?? '/tmp/vit') as string | null,
