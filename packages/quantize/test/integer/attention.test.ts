@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { loadInt8Kernels, ReferenceKernels, type Int8Kernels } from '@bonsai/int8-kernels';
+import { loadInt8Kernels, type Int8Kernels } from '@bonsai/int8-kernels';
 import { vit } from '@bonsai/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareStatic, type QuantizedModel, type QuantizeOptions } from '../../src/index';
 import { useWasm } from '../helpers';
+import { out, runThreeWays } from './three-ways';
 
 let kernels: Int8Kernels;
 beforeAll(async () => {
@@ -21,7 +22,6 @@ function quantizedVit(options: QuantizeOptions, fusedQkv: boolean): { q: Quantiz
   return { q, x: tf.randomUniform([3, 14, 14, 1], 0, 1, 'float32', 6) };
 }
 
-const out = (q: QuantizedModel, x: tf.Tensor): Float32Array => tf.tidy(() => q.forward(x).dataSync() as Float32Array);
 
 describe.each([false, true])('a ViT on int8 kernels (fused QKV %s)', (fusedQkv) => {
   let q: QuantizedModel;
@@ -37,14 +37,9 @@ describe.each([false, true])('a ViT on int8 kernels (fused QKV %s)', (fusedQkv) 
 
   it('runs attention, projections, dense layers and GELU (a lookup table) int8, the WASM kernels bit-exact to the integer reference', () => {
     const before = tf.memory().numTensors;
-    const simulated = out(q, x);
-    const plan = q.useIntegerKernels(new ReferenceKernels())!;
-    const reference = out(q, x);
-    q.useIntegerKernels(kernels);
-    const wasm = out(q, x);
-    q.useIntegerKernels(undefined);
+    const { simulated, reference, wasm, referencePlan } = runThreeWays(q, x, kernels);
     expect(tf.memory().numTensors).toBe(before);
-    const kinds = Object.fromEntries(plan.describe().map((s) => [s.node, s.kind]));
+    const kinds = Object.fromEntries(referencePlan.describe().map((s) => [s.node, s.kind]));
     expect(kinds).toMatchObject({ patch_embed: 'int8', tokens: 'reshape', blk1_attn: 'int8', blk1_add1: 'int8add', blk1_fc1: 'int8', blk1_gelu: 'int8', blk1_fc2: 'int8', head: 'int8' });
     expect(Array.from(wasm)).toEqual(Array.from(reference));
     // Q, K, V, the probabilities and the context are quantized inside the attention (the simulation
@@ -59,13 +54,10 @@ describe('a ViT quantized with per-channel weights (the default)', () => {
   it('runs its attention int8 with one scale per Q / K / V output column, bit-exact to the integer reference', () => {
     const { q, x } = quantizedVit({}, false);
     expect(q.quantizedWeights.get('blk1_attn/wq')?.qparams.axis).toBe(1);
-    const reference = q.useIntegerKernels(new ReferenceKernels())!;
-    const expected = out(q, x);
-    const plan = q.useIntegerKernels(kernels)!;
+    const { reference, wasm, referencePlan, plan } = runThreeWays(q, x, kernels);
     expect(plan.describe().find((s) => s.node === 'blk1_attn')!.kind).toBe('int8');
-    expect(reference.describe().find((s) => s.node === 'blk1_attn')!.kind).toBe('int8');
-    expect(Array.from(out(q, x))).toEqual(Array.from(expected));
-    q.useIntegerKernels(undefined);
+    expect(referencePlan.describe().find((s) => s.node === 'blk1_attn')!.kind).toBe('int8');
+    expect(Array.from(wasm)).toEqual(Array.from(reference));
     q.dispose();
     x.dispose();
   });

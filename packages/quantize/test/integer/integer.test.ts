@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '@bonsai/core';
-import { loadInt8Kernels, ReferenceKernels, type Int8Kernels } from '@bonsai/int8-kernels';
+import { loadInt8Kernels, type Int8Kernels } from '@bonsai/int8-kernels';
 import { mobileNet, resnet20, smallCnn } from '@bonsai/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INT8_KERNELS, prepareStatic, type QuantizedModel } from '../../src/index';
 import { randomizeBatchNorm, useWasm } from '../helpers';
+import { out, runThreeWays } from './three-ways';
 
 let kernels: Int8Kernels;
 beforeAll(async () => {
@@ -24,7 +25,6 @@ function quantized(model: Model, shape: readonly number[], seed: number): { q: Q
   return { q, x: tf.randomUniform([3, ...shape], 0, 1, 'float32', seed + 1) };
 }
 
-const out = (q: QuantizedModel, x: tf.Tensor): Float32Array => tf.tidy(() => q.forward(x).dataSync() as Float32Array);
 
 const cases: Array<[string, () => Model, readonly number[]]> = [
   ['smallCnn', () => smallCnn({ widths: [4, 8], hidden: 16, seed: 1, inputShape: [12, 12, 1] }), [12, 12, 1]],
@@ -46,12 +46,7 @@ describe.each(cases)('QuantizedModel on int8 kernels: %s', (_name, make, shape) 
 
   it('runs conv2d / depthwise / dense nodes on int8 kernels, bit-exact to the integer reference', () => {
     const before = tf.memory().numTensors;
-    const simulated = out(q, x);
-    const plan = q.useIntegerKernels(new ReferenceKernels())!;
-    const reference = out(q, x);
-    q.useIntegerKernels(kernels);
-    const wasm = out(q, x);
-    q.useIntegerKernels(undefined);
+    const { simulated, reference, wasm, referencePlan: plan } = runThreeWays(q, x, kernels);
     expect(tf.memory().numTensors).toBe(before);
     const steps = plan.describe();
     const quantizable = steps.filter((s) => s.op in INT8_KERNELS);
