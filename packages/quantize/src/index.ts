@@ -40,7 +40,7 @@ export { quantizeMixed } from './mixed-save';
 export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
 export { centroidFineTuning } from './cluster-fine-tune';
 export { huffmanDecode, huffmanEncode } from './huffman';
-export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanStepInfo, type StepKind } from './integer';
+export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanRunOptions, type PlanStepInfo, type StepKind } from './integer';
 export { blockReconstruction, reconstructionBlocks, type BlockReconstructionOptions, type BlockReconstructionReport } from './block-reconstruction';
 export type { RoundingOptions } from './soft-rounding';
 export { activationSensitivity, withFloatActivations, type ActivationSensitivity, type ActivationSensitivityOptions } from './activation-sensitivity';
