@@ -5,8 +5,10 @@
  *   before every stride-2 depthwise conv, ReLU(6.), DepthwiseConv2D, BN, residual Add.
  * - EfficientNet-style (keras/applications/efficientnet.py `block()`): Rescaling stem, swish,
  *   squeeze-and-excite (GlobalAveragePooling2D + Reshape + Conv2D swish + Conv2D sigmoid + Multiply).
- * No pretrained Keras-application LayersModel ships inside an npm package (checked
- * @tensorflow-models/mobilenet 2.1.1 and @teachablemachine/image 0.8.5: both fetch from a hub).
+ * A real pretrained Keras MobileNetV2 LayersModel does ship inside an npm package (nsfwjs 4.3.0,
+ * vendored in fixtures/layers-model/, tested in nsfwjs-mobilenet.test.ts); these builders add the
+ * EfficientNet-style layers it lacks and sizes small enough for the pruning tests.
+ * (@tensorflow-models/mobilenet 2.1.1 and @teachablemachine/image 0.8.5 fetch from a hub.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
