@@ -2,6 +2,7 @@ import { BonsaiError, ConfigError, getOp, type ChannelRule, type Model, type Nod
 import { Group, type GroupLimits } from './group';
 import { inAxisIndex, mapChannels, OUT, type Port } from './index-mapping';
 import { sliceChannels, widthOf } from './prune-group';
+import { expandRuns, RunBuilder, type Runs } from './runs';
 import { UnionFind } from './union-find';
 
 /** Options of {@link DependencyGraph.groups} (Torch-Pruning's `get_all_groups`). */
@@ -30,6 +31,12 @@ export interface Member {
   readonly indices: readonly number[];
   /** For each entry of `indices`: which unit of the group it belongs to. */
   readonly units: readonly number[];
+  /**
+   * The same positions as runs, flat `(pos, unit, len)` triples ascending by position: positions
+   * `pos .. pos + len - 1` belong to units `unit .. unit + len - 1`. `indices` and `units` are
+   * expanded from it on first access; scoring reads the runs directly.
+   */
+  readonly runs: Runs;
 }
 
 /** Channels of one node's output that a group removes. */
@@ -119,8 +126,11 @@ export class DependencyGraph {
   private inSlotsWithAxes: boolean[][] = [];
   /** Per node: the member keys (consumer node, input slot) of the params reading its channels, and the consumer's rule. */
   private inLinks: Array<Array<{ readonly key: number; readonly rule: ChannelRule }>> = [];
-  /** {@link footprint} per unit, valid until the next prune. */
+  /** {@link footprint} per strip head, valid until the next prune. */
   private footprints: Array<UnitFootprint | undefined>;
+  /** See {@link refreshStrips}. */
+  private readonly stripNext: Uint8Array;
+  private readonly stripHead: Int32Array;
 
   private constructor(readonly model: Model) {
     const graph = model.graph;
@@ -185,6 +195,8 @@ export class DependencyGraph {
     }
     this.classAlive = new Uint8Array(classes).fill(1);
     this.footprints = new Array<UnitFootprint | undefined>(classes);
+    this.stripNext = new Uint8Array(classes);
+    this.stripHead = new Int32Array(classes);
     this.pos = new Int32Array(total);
     this.kept = widths.map((w, i) => {
       const k = new Int32Array(w);
@@ -194,6 +206,7 @@ export class DependencyGraph {
       }
       return k;
     });
+    this.refreshStrips();
     views.set(this, {
       members: (units) => this.members(units),
       nodeSlices: (units) => this.nodeSlices(units),
@@ -315,43 +328,50 @@ export class DependencyGraph {
    */
   prune(groups: Group | Iterable<Group>): void {
     const list = groups instanceof Group ? [groups] : [...groups];
-    const units = Array.from(Float64Array.from(new Set(list.flatMap((g) => [...g.units]))).sort());
+    const units = mergedUnits(list);
     if (units.length === 0) return;
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
     if (why !== undefined) throw new ConfigError(`Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root }, { code: 'PRUNE' });
     const removed = new Uint8Array(this.pos.length);
     const isTouched = new Uint8Array(this.ids.length);
+    const { pos, atomNode } = this;
     for (const c of units) {
       for (const a of this.classAtoms[c]!) {
-        if (this.pos[a]! < 0) continue;
+        if (pos[a]! < 0) continue;
         removed[a] = 1;
-        isTouched[this.atomNode[a]!] = 1;
+        isTouched[atomNode[a]!] = 1;
       }
     }
     const touched: number[] = [];
     isTouched.forEach((t, n) => t && touched.push(n));
-    const keptPositions = new Map<NodeId, number[]>();
+    const keptPositions = new Map<NodeId, Int32Array>();
     const nextKept = new Map<number, Int32Array>();
     for (const n of touched) {
       const k = this.kept[n]!;
-      const positions: number[] = [];
-      for (let p = 0; p < k.length; p++) if (!removed[k[p]!]) positions.push(p);
-      const next = new Int32Array(positions.length);
-      for (let j = 0; j < next.length; j++) next[j] = k[positions[j]!]!;
+      let count = 0;
+      for (let p = 0; p < k.length; p++) if (!removed[k[p]!]) count++;
+      const positions = new Int32Array(count);
+      const next = new Int32Array(count);
+      for (let p = 0, j = 0; p < k.length; p++) {
+        if (removed[k[p]!]) continue;
+        positions[j] = p;
+        next[j++] = k[p]!;
+      }
       keptPositions.set(this.ids[n]!, positions);
       nextKept.set(n, next);
     }
     sliceChannels(this.model, keptPositions);
     for (const [n, next] of nextKept) {
       const k = this.kept[n]!;
-      for (let p = 0; p < k.length; p++) if (removed[k[p]!]) this.pos[k[p]!] = -1;
-      for (let p = 0; p < next.length; p++) this.pos[next[p]!] = p;
+      for (let p = 0; p < k.length; p++) if (removed[k[p]!]) pos[k[p]!] = -1;
+      for (let p = 0; p < next.length; p++) pos[next[p]!] = p;
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
     this.footprints = new Array<UnitFootprint | undefined>(this.classAtoms.length);
     this.refreshNodeInfo();
+    this.refreshStrips();
     this.version++;
     for (const n of touched) {
       const w = widthOf(this.model.graph.shape(this.ids[n]!));
@@ -391,35 +411,37 @@ export class DependencyGraph {
     return { slices, unitOf };
   }
 
-  /** Param members of a set of units. */
+  /**
+   * Param members of a set of units. Units come in *strips*: consecutive unit ids whose atoms are
+   * the previous unit's shifted by one (same nodes, positions + 1; see {@link refreshStrips}), as
+   * the channels of one conv, its BN and every coupled stream are. A strip of `L` units is read
+   * from its first unit's atoms only and adds one run of length `L` per atom, so a full group costs
+   * its first unit's atoms, not every channel.
+   */
   private members(units: readonly number[]): Member[] {
-    // Per (node, side/slot) key: the first unit that removes each position. Every param of that
-    // node and side with an axis on it shares the positions.
-    const acc = new Array<Int32Array | undefined>(this.ids.length * SLOT_CODES);
+    const acc = new Array<RunBuilder | undefined>(this.ids.length * SLOT_CODES);
     const keys: number[] = [];
-    const slotFor = (key: number, size: number): Int32Array => {
-      let first = acc[key];
-      if (!first) {
-        first = new Int32Array(size).fill(-1);
-        acc[key] = first;
+    const builder = (key: number, width: number): RunBuilder => {
+      let b = acc[key];
+      if (!b) {
+        b = new RunBuilder(width);
+        acc[key] = b;
         keys.push(key);
       }
-      return first;
+      return b;
     };
-    units.forEach((c, u) => {
+    this.forEachStrip(units, (c, u, len) => {
       for (const a of this.classAtoms[c]!) {
         const p = this.pos[a]!;
         if (p < 0) continue;
         const n = this.atomNode[a]!;
         const width = this.kept[n]!.length;
-        if (this.outAxes[n]!.length) {
-          const first = slotFor(n * SLOT_CODES, width);
-          if (first[p]! < 0) first[p] = u;
-        }
+        if (this.outAxes[n]!.length) builder(n * SLOT_CODES, width).add(p, u, len);
         for (const { key, rule } of this.inLinks[n]!) {
-          const first = slotFor(key, width);
+          const b = builder(key, width);
           const i = inAxisIndex(rule, p, width);
-          if (first[i]! < 0) first[i] = u;
+          if (inAxisIndex(rule, p + len - 1, width) === i + len - 1) b.add(i, u, len);
+          else for (let j = 0; j < len; j++) b.add(inAxisIndex(rule, p + j, width), u + j, 1);
         }
       }
     });
@@ -428,45 +450,87 @@ export class DependencyGraph {
       const node = Math.floor(key / SLOT_CODES);
       const code = key % SLOT_CODES;
       const side = code === 0 ? 'out' : 'in';
-      const first = acc[key]!;
-      const indices: number[] = [];
-      const unitsOf: number[] = [];
-      for (let i = 0; i < first.length; i++) {
-        if (first[i]! < 0) continue;
-        indices.push(i);
-        unitsOf.push(first[i]!);
-      }
+      const runs = acc[key]!.finish();
+      let expanded: { indices: number[]; units: number[] } | undefined;
+      const lazy = () => (expanded ??= expandRuns(runs));
       const id = this.ids[node]!;
       const axes = code === 0 ? this.outAxes[node]! : this.inAxes[node]!.filter((pa) => pa.slot === code - 1);
       for (const pa of [...axes].sort((x, y) => x.role.localeCompare(y.role))) {
-        out.push({ node: id, op: this.ops[node]!, role: pa.role, name: `${id}/${pa.role}`, axis: pa.axis, side, indices, units: unitsOf });
+        out.push({
+          node: id, op: this.ops[node]!, role: pa.role, name: `${id}/${pa.role}`, axis: pa.axis, side, runs,
+          get indices() {
+            return lazy().indices;
+          },
+          get units() {
+            return lazy().units;
+          },
+        });
       }
     }
     return out;
+  }
+
+  /** Calls `f(firstClass, firstUnitPosition, length)` for every strip of `units` (ascending class ids). */
+  private forEachStrip(units: readonly number[], f: (c: number, u: number, len: number) => void): void {
+    const next = this.stripNext;
+    let i = 0;
+    while (i < units.length) {
+      const c = units[i]!;
+      let len = 1;
+      while (i + len < units.length && units[i + len] === c + len && next[c + len - 1] === 1) len++;
+      f(c, i, len);
+      i += len;
+    }
+  }
+
+  /**
+   * Strip links: `stripNext[c]` is 1 when class `c + 1` is class `c` shifted by one atom (same
+   * sizes and nodes, every atom and position + 1, both alive), so the two have the same members,
+   * footprint and slices up to the shift. `stripHead[c]`: the first class of `c`'s strip.
+   */
+  private refreshStrips(): void {
+    const classes = this.classAtoms.length;
+    const { atomNode, pos, classAlive, stripNext, stripHead } = this;
+    stripHead[0] = 0;
+    for (let c = 0; c + 1 < classes; c++) {
+      const a = this.classAtoms[c]!;
+      const b = this.classAtoms[c + 1]!;
+      let ok = classAlive[c] === 1 && classAlive[c + 1] === 1 && a.length === b.length;
+      for (let k = 0; ok && k < a.length; k++) {
+        const x = a[k]!;
+        const y = b[k]!;
+        ok = y === x + 1 && atomNode[y] === atomNode[x] && pos[y] === pos[x]! + 1;
+      }
+      stripNext[c] = ok ? 1 : 0;
+      stripHead[c + 1] = ok ? stripHead[c]! : c + 1;
+    }
   }
 
   /** Alive atoms removed per node index by a set of units (nodes in order of first removal). */
   private removedPerNode(units: readonly number[]): Map<number, number> {
     const counts = new Int32Array(this.ids.length);
     const order: number[] = [];
-    for (const c of units) {
+    // Every unit of a strip removes atoms at the same nodes as its first unit.
+    this.forEachStrip(units, (c, _u, len) => {
       for (const a of this.classAtoms[c]!) {
         if (this.pos[a]! < 0) continue;
         const n = this.atomNode[a]!;
-        if (counts[n]!++ === 0) order.push(n);
+        if (counts[n] === 0) order.push(n);
+        counts[n] = counts[n]! + len;
       }
-    }
+    });
     return new Map(order.map((n) => [n, counts[n]!]));
   }
 
-  /** Alive atoms one unit removes per node (cached until the next prune: budgets ask per unit tried). */
+  /** Alive atoms one unit removes per node (shared by a strip, cached until the next prune: budgets ask per unit tried). */
   private footprint(unit: number): UnitFootprint {
-    let f = this.footprints[unit];
+    const head = this.stripHead[unit]!;
+    let f = this.footprints[head];
     if (!f) {
       // A unit's atoms are ascending, so each node's atoms are consecutive.
       const nodes: number[] = [];
       const counts: number[] = [];
-      for (const a of this.classAtoms[unit]!) {
+      for (const a of this.classAtoms[head]!) {
         if (this.pos[a]! < 0) continue;
         const n = this.atomNode[a]!;
         if (nodes.length && nodes[nodes.length - 1] === n) counts[counts.length - 1]!++;
@@ -476,7 +540,7 @@ export class DependencyGraph {
         }
       }
       f = { nodes: Int32Array.from(nodes), counts: Int32Array.from(counts) };
-      this.footprints[unit] = f;
+      this.footprints[head] = f;
     }
     return f;
   }
@@ -532,6 +596,19 @@ export class DependencyGraph {
       return links;
     }));
   }
+}
+
+/** The distinct units of `groups`, ascending. */
+function mergedUnits(groups: readonly Group[]): number[] {
+  let total = 0;
+  for (const g of groups) total += g.units.length;
+  const all = new Float64Array(total);
+  let k = 0;
+  for (const g of groups) for (const u of g.units) all[k++] = u;
+  all.sort();
+  const out: number[] = [];
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
+  return out;
 }
 
 function checkedSlot(node: NodeId, role: string, slot: number, inputs: number): number {

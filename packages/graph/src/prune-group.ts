@@ -15,7 +15,7 @@ interface PendingParam {
  * the ops' `adaptAttrs` and shapes re-inferred and checked *before* any tensor is touched, so on
  * an error the model is unchanged.
  */
-export function sliceChannels(model: Model, kept: ReadonlyMap<NodeId, readonly number[]>): void {
+export function sliceChannels(model: Model, kept: ReadonlyMap<NodeId, readonly number[] | Int32Array>): void {
   const graph = model.graph;
   const pending: PendingParam[] = [];
   const attrChanges = new Map<NodeId, Attrs>();
@@ -52,7 +52,10 @@ export function sliceChannels(model: Model, kept: ReadonlyMap<NodeId, readonly n
       const change: ChannelChange = {
         inputShapes: inShapes.map((s, i) => (inKept[i] ? [...s.slice(0, -1), inKept[i]!.length] : s)),
         paramShapes: newParamShapes,
-        keptInputChannels: inKept,
+        // Read by few ops (reshape): expanded to arrays on demand.
+        get keptInputChannels() {
+          return inKept.map((k) => (k ? Array.from(k) : undefined));
+        },
       };
       const next = spec.adaptAttrs(node.attrs, change);
       if (next !== node.attrs) attrChanges.set(node.id, next);
