@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, type Model } from '@bonsai/core';
+import { fromFloat16Bits, toFloat16Bits } from './float16';
 import { weightTargets } from './placement';
 
 /** Options of {@link kmeans1d} and {@link clusterWeights}. */
@@ -10,6 +11,14 @@ export interface ClusterOptions {
   seed?: number;
   /** Lloyd iterations at most (default 50). */
   iterations?: number;
+  /** Round the final centroids to float16 (so saveQuantized's codebook layout stores them in 2 bytes; default false). */
+  float16?: boolean;
+}
+
+/** Options of {@link clusterWeights}. */
+export interface ClusterWeightsOptions extends ClusterOptions {
+  /** Also cluster every other param (biases, batch-norm scales and statistics) to this many centroids (default: they stay as they are). */
+  others?: number;
 }
 
 /** Centroids and, per value, its centroid index (-1 for a kept zero). */
@@ -77,6 +86,7 @@ export function kmeans1d(values: ArrayLike<number>, options: ClusterOptions): Cl
     centroids = next;
     if (!moved) break;
   }
+  if (options.float16) centroids = Float32Array.from(new Set(Array.from(centroids, (c) => fromFloat16Bits(toFloat16Bits(c))))).sort();
   for (const i of nz) assignments[i] = nearest(centroids, values[i]!);
   return { centroids, assignments };
 }
@@ -99,18 +109,20 @@ export function centroidGradients(weightGrad: ArrayLike<number>, clustering: Clu
 }
 
 /**
- * Clusters every quantizable weight of a copy of `model` (per tensor) and writes the centroid
- * values into it; returns the copy and the clustering of each param (fine-tune the centroids with
+ * Clusters every quantizable weight of a copy of `model` (per tensor; with `others`, every other
+ * param too) and writes the centroid values into it; returns the copy and the clustering of each param (fine-tune the centroids with
  * {@link centroidGradients}). The input model is unchanged.
  */
-export function clusterWeights(model: Model, options: ClusterOptions): { model: Model; clusterings: Map<string, Clustering> } {
+export function clusterWeights(model: Model, options: ClusterWeightsOptions): { model: Model; clusterings: Map<string, Clustering> } {
   const out = model.clone();
   const clusterings = new Map<string, Clustering>();
   try {
-    for (const name of weightTargets(out, {}).keys()) {
-      const p = out.params.get(name)!;
+    const weights = new Set(weightTargets(out, {}).keys());
+    for (const p of out.params.values()) {
+      const name = p.name;
+      if (!weights.has(name) && options.others === undefined) continue;
       const values = tf.tidy(() => p.effective().dataSync() as Float32Array);
-      const c = kmeans1d(values, options);
+      const c = kmeans1d(values, weights.has(name) ? options : { ...options, clusters: options.others! });
       clusterings.set(name, c);
       const t = tf.tensor(clusteredValues(c), p.shape);
       p.assign(t);

@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import {
-  BonsaiError, ConfigError, FORMAT, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkFinite, checkParamDtypes,
+  BonsaiError, ConfigError, FORMAT, type Model, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkFinite, checkParamDtypes,
   checkWeightBytes, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
   readFileChecked, type LoadOptions, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
@@ -8,6 +8,7 @@ import { deflate, gzipSize, inflate } from './compress';
 import { isFloat16Exact } from './float16';
 import { encodeFloat16 } from './tfjs-export';
 import { decodeEntropy, ENTROPY_ENCODINGS, encodeEntropy, type EntropyEncoding } from './entropy-coding';
+import { CODEBOOK_LAYOUT, decodeCodebook, encodeCodebook } from './codebook';
 import { ByteReader, ByteWriter, decodeValues, encodeValues, type WeightEncoding } from './packing';
 import type { QParams } from './qparams';
 import { paramFromQuantized, QuantizedModel, type QuantMode, type QuantizedTensor } from './quantized-model';
@@ -38,6 +39,21 @@ export interface QuantizedWeightEntry {
   length: number;
 }
 
+/** One float param stored in the codebook layout (codebook.ts) in model.json (version 3 files). */
+export interface CodebookWeightEntry {
+  name: string;
+  shape: number[];
+  /** Always {@link CODEBOOK_LAYOUT}. */
+  encoding: typeof CODEBOOK_LAYOUT;
+  /** Distinct nonzero values (the codebook's size). */
+  centroids: number;
+  /** Nonzero elements. */
+  nnz: number;
+  /** Byte offset and length of the segment in the (inflated) quantized weights. */
+  offset: number;
+  length: number;
+}
+
 /** Activation quantization parameters of one node in model.json. */
 export interface ActivationEntry {
   node: NodeId;
@@ -54,12 +70,13 @@ export interface ActivationEntry {
  * The `quantization` section Bonsai adds to core's model.json. Segment layout per weight:
  * float32 scales [channels], int16 zero points [channels] (affine only), then the integers as
  * `encoding` says (see packing.ts and entropy-coding.ts). The whole file is zlib-deflated when
- * `compression` is deflate. Version 2 files may hold entropy-coded (Huffman) layouts; a file
- * without them is written as version 1.
+ * `compression` is deflate. Version 2 files may hold entropy-coded (Huffman) layouts; version 3
+ * files may also hold float params in the codebook layout (`codebooks`); a file without either
+ * is written as version 1.
  */
 export interface QuantizationJSON {
   format: typeof QUANTIZATION_FORMAT;
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   mode: QuantMode;
   path: string;
   compression: 'deflate' | 'none';
@@ -67,6 +84,8 @@ export interface QuantizationJSON {
   byteLength: number;
   weights: QuantizedWeightEntry[];
   activations: ActivationEntry[];
+  /** Float params in the codebook layout (version 3 only; absent when there are none). */
+  codebooks?: CodebookWeightEntry[];
 }
 
 /** model.json, float weights (weights.bin) and integer weights (weights.q.bin) in memory. */
@@ -92,6 +111,14 @@ export interface SaveQuantizedOptions {
    * nonzero values) and keep whichever layout is smallest (default false; writes a version 2 file).
    */
   entropyCoding?: boolean;
+  /**
+   * Store each float param with at most 4096 distinct nonzero values (pruned and clustered
+   * weights, e.g. from `clusterWeights`) in the codebook layout: its distinct values (float16 when
+   * exact, else float32), the Huffman-coded gaps between nonzeros and the Huffman-coded value
+   * indices, in weights.q.bin (Deep Compression's layout); kept only where it is smaller than the
+   * float layout. Lossless. Default false; writes a version 3 file when used.
+   */
+  codebook?: boolean;
   /**
    * Store each float param whose values are all exactly float16 numbers (e.g. `quantizeMixed`'s
    * float16 layers) as 2-byte float16 in weights.bin, a tfjs manifest `quantization: { dtype:
@@ -130,17 +157,38 @@ function encodeFloatParams(named: ReadonlyArray<{ name: string; tensor: tf.Tenso
   return { data: data.buffer, specs };
 }
 
-/** Encodes a quantized model: float params as float32 (float16 where lossless), integers packed (sparse where smaller). */
-export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQuantizedOptions = {}): Promise<QuantizedArtifacts> {
+/** The codebook layout of a float param when it is smaller than its float layout (float16 where lossless and allowed, else float32). */
+function codebookSegment(p: Param, float16: boolean): { bytes: Uint8Array; nnz: number; centroids: number } | undefined {
+  const values = Float32Array.from(p.value.dataSync() as Float32Array);
+  const coded = encodeCodebook(values);
+  const floatBytes = (float16 && values.length > 0 && isFloat16Exact(values) ? 2 : 4) * values.length;
+  return coded && coded.bytes.length < floatBytes ? coded : undefined;
+}
+
+/**
+ * Encodes a quantized model: float params as float32 (float16 where lossless; the codebook
+ * layout with `codebook`), integers packed (sparse where smaller). A plain float `Model` is
+ * written as a dynamic quantized model without integer weights.
+ */
+export async function toQuantizedArtifacts(model: QuantizedModel | Model, options: SaveQuantizedOptions = {}): Promise<QuantizedArtifacts> {
   const named: Array<{ name: string; tensor: tf.Tensor }> = [];
   const params: ParamEntry[] = [];
   const w = new ByteWriter();
   const entries: QuantizedWeightEntry[] = [];
+  const codebooks: CodebookWeightEntry[] = [];
+  const quantizedWeights = model instanceof QuantizedModel ? model.quantizedWeights : new Map<string, QuantizedTensor>();
   for (const p of model.params.values()) {
     params.push({ name: p.name, trainable: p.trainable, masked: false });
-    const q = model.quantizedWeights.get(p.name);
+    const q = quantizedWeights.get(p.name);
     if (!q) {
-      named.push({ name: p.name, tensor: p.value });
+      const coded = options.codebook ? codebookSegment(p, options.float16 ?? true) : undefined;
+      if (coded) {
+        const offset = w.length;
+        w.bytes(coded.bytes);
+        codebooks.push({ name: p.name, shape: [...p.shape], encoding: CODEBOOK_LAYOUT, centroids: coded.centroids, nnz: coded.nnz, offset, length: coded.bytes.length });
+      } else {
+        named.push({ name: p.name, tensor: p.value });
+      }
       continue;
     }
     if (q.shape.length !== p.shape.length || q.shape.some((d, i) => d !== p.shape[i])) {
@@ -174,17 +222,19 @@ export async function toQuantizedArtifacts(model: QuantizedModel, options: SaveQ
   const raw = w.result();
   // Entropy-coded bytes rarely deflate smaller; keep them raw when deflate does not help.
   const deflated = (options.compress ?? true) ? await deflate(raw) : undefined;
-  const compress = deflated !== undefined && (!options.entropyCoding || deflated.length < raw.length);
+  const compress = deflated !== undefined && ((!options.entropyCoding && !options.codebook) || deflated.length < raw.length);
   const entropyCoded = entries.some((e) => (ENTROPY_ENCODINGS as readonly string[]).includes(e.encoding));
-  for (const [node, qp] of model.activationQParams) {
+  const activationQParams = model instanceof QuantizedModel ? model.activationQParams : new Map<NodeId, QParams>();
+  for (const [node, qp] of activationQParams) {
     if (qp.scale.length !== 1) throw new ConfigError(`activation of "${node}" has ${qp.scale.length} per-channel scales: the int8 format stores per-tensor activation parameters only`, { nodeId: node });
   }
-  const activations: ActivationEntry[] = [...model.activationQParams].map(([node, qp]) => ({
+  const activations: ActivationEntry[] = [...activationQParams].map(([node, qp]) => ({
     node, scale: qp.scale[0]!, zeroPoint: qp.zeroPoint[0]!, qmin: qp.qmin, qmax: qp.qmax, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
   }));
   const quantization: QuantizationJSON = {
-    format: QUANTIZATION_FORMAT, version: entropyCoded ? 2 : 1, mode: model.mode, path: QUANTIZED_WEIGHTS_FILE,
-    compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
+    format: QUANTIZATION_FORMAT, version: codebooks.length > 0 ? 3 : entropyCoded ? 2 : 1, mode: model instanceof QuantizedModel ? model.mode : 'dynamic',
+    path: QUANTIZED_WEIGHTS_FILE, compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
+    ...(codebooks.length > 0 ? { codebooks } : {}),
   };
   const json = {
     format: FORMAT, formatVersion: FORMAT_VERSION, graph: model.graph.toJSON(), seed: model.seed, params,
@@ -208,13 +258,13 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   };
   if (typeof raw !== 'object' || raw === null) return fail('section is missing (not a quantized model; use core load())');
   const q = raw as Record<string, unknown>;
-  if (q.format !== QUANTIZATION_FORMAT || (q.version !== 1 && q.version !== 2)) fail(`unsupported format ${JSON.stringify(q.format)} version ${JSON.stringify(q.version)}`);
+  if (q.format !== QUANTIZATION_FORMAT || (q.version !== 1 && q.version !== 2 && q.version !== 3)) fail(`unsupported format ${JSON.stringify(q.format)} version ${JSON.stringify(q.version)}`);
   if (!['dynamic', 'static', 'qat'].includes(q.mode as string)) fail(`unknown mode ${JSON.stringify(q.mode)}`);
   if (typeof q.path !== 'string' || q.path === '') fail('"path" must be a non-empty string');
   if (q.compression !== 'deflate' && q.compression !== 'none') fail(`unknown compression ${JSON.stringify(q.compression)}`);
   if (!isInt(q.byteLength) || q.byteLength < 0) fail('"byteLength" must be a non-negative integer');
   if (!Array.isArray(q.weights) || !Array.isArray(q.activations)) fail('"weights" and "activations" must be arrays');
-  const encodings: readonly string[] = q.version === 2 ? ['dense', 'bitmap', 'delta', ...ENTROPY_ENCODINGS] : ['dense', 'bitmap', 'delta'];
+  const encodings: readonly string[] = q.version !== 1 ? ['dense', 'bitmap', 'delta', ...ENTROPY_ENCODINGS] : ['dense', 'bitmap', 'delta'];
   let elements = 0;
   for (const e of q.weights as Array<Record<string, unknown>>) {
     const name = typeof e?.name === 'string' ? e.name : '?';
@@ -235,6 +285,20 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
     const expectChannels = e.axis === null ? 1 : (e.shape as number[])[e.axis as number];
     if (expectChannels !== e.channels) fail(`weight "${name}": ${String(e.channels)} channels do not fit shape [${(e.shape as number[]).join(', ')}] on axis ${String(e.axis)}`);
   }
+  if (q.codebooks !== undefined && (q.version !== 3 || !Array.isArray(q.codebooks))) fail('"codebooks" must be an array, in version 3 files only');
+  const seen = new Set((q.weights as Array<{ name: string }>).map((e) => e.name));
+  for (const e of (q.codebooks ?? []) as Array<Record<string, unknown>>) {
+    const name = typeof e?.name === 'string' ? e.name : '?';
+    const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
+      && e.encoding === CODEBOOK_LAYOUT && isInt(e.centroids) && e.centroids >= 0 && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
+    if (!ok) fail(`malformed codebook entry "${name}"`);
+    if (seen.has(name)) fail(`param "${name}" is stored twice`);
+    seen.add(name);
+    const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    if ((e.nnz as number) > size || (e.centroids as number) > (e.nnz as number)) fail(`codebook param "${name}": ${String(e.nnz)} nonzero values and ${String(e.centroids)} centroids in a param of ${size}`);
+    elements += size;
+    if (elements > MAX_QUANTIZED_ELEMENTS) fail(`the quantized weights declare more than ${MAX_QUANTIZED_ELEMENTS} elements`);
+  }
   for (const a of q.activations as Array<Record<string, unknown>>) {
     const ok = typeof a === 'object' && a !== null && typeof a.node === 'string' && typeof a.scale === 'number' && a.scale > 0 && Number.isFinite(a.scale)
       && isInt(a.zeroPoint) && isInt(a.qmin) && isInt(a.qmax) && isInt(a.bits) && typeof a.signed === 'boolean' && typeof a.symmetric === 'boolean';
@@ -244,7 +308,7 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
 }
 
 /** Each quantized weight must be a declared param of the graph, with the shape its op expects (checked before decoding). */
-function checkAgainstGraph(graph: Graph, params: readonly ParamEntry[], weights: readonly QuantizedWeightEntry[], file: string): void {
+function checkAgainstGraph(graph: Graph, params: readonly ParamEntry[], weights: ReadonlyArray<{ name: string; shape: number[] }>, file: string): void {
   const declared = new Set(params.map((p) => p.name));
   for (const e of weights) {
     const cut = e.name.lastIndexOf('/');
@@ -308,9 +372,23 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
   }
   if (bytes.length !== quant.byteLength) throw new SerializationError(`${quant.path} holds ${bytes.length} bytes, the manifest says ${quant.byteLength} (truncated or corrupt)`, file);
   const graph = graphFromJson(json.graph, file);
-  checkAgainstGraph(graph, json.params, quant.weights, file);
+  const codebooks = quant.codebooks ?? [];
+  checkAgainstGraph(graph, json.params, [...quant.weights, ...codebooks], file);
   const quantized = new Map<string, QuantizedTensor>();
   for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
+  const clustered = new Map<string, Float32Array>();
+  for (const e of codebooks) {
+    if (specs.some((s) => s.name === e.name)) throw new SerializationError(`param "${e.name}" is in both the weights manifest and the codebooks`, file, { param: e.name });
+    try {
+      const r = new ByteReader(bytes, e.offset + e.length, e.offset, file);
+      const values = decodeCodebook(r, e.shape.reduce((a, b) => a * b, 1), e.nnz, e.name, file);
+      if (r.pos !== e.offset + e.length) throw new SerializationError(`codebook param "${e.name}": segment has ${e.offset + e.length - r.pos} unread bytes`, file, { param: e.name });
+      clustered.set(e.name, values);
+    } catch (err) {
+      if (!(err instanceof SerializationError) || err.message.includes(`"${e.name}"`)) throw err;
+      throw new SerializationError(`codebook param "${e.name}": ${err.message.replace(`${file}: `, '')}`, file, { param: e.name }, { cause: err });
+    }
+  }
   const activations = new Map<NodeId, QParams>();
   for (const a of quant.activations) {
     graph.node(a.node);
@@ -323,6 +401,14 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
       const q = quantized.get(entry.name);
       if (q) {
         params.set(entry.name, paramFromQuantized(entry.name, q, entry.trainable));
+        continue;
+      }
+      const c = clustered.get(entry.name);
+      if (c) {
+        const shape = codebooks.find((e) => e.name === entry.name)!.shape;
+        const t = tf.tensor(c, shape);
+        params.set(entry.name, new Param(entry.name, t, entry.trainable));
+        t.dispose();
         continue;
       }
       const v = floats.get(entry.name);
@@ -346,7 +432,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
  * total bytes written, per file, and `gzipBytes`: the sum of each file's gzip -9 size (what a
  * server sending `Content-Encoding: gzip` transfers).
  */
-export async function saveQuantized(model: QuantizedModel, dir: string, options: SaveQuantizedOptions = {}): Promise<QuantizedSizes> {
+export async function saveQuantized(model: QuantizedModel | Model, dir: string, options: SaveQuantizedOptions = {}): Promise<QuantizedSizes> {
   const art = await toQuantizedArtifacts(model, options);
   const text = JSON.stringify(art.json);
   const files = [

@@ -21,7 +21,7 @@ export { calibrate, convert, prepareQat, prepareStatic, PreparedModel, type Cali
 export { quantizeDynamic } from './dynamic';
 export {
   fromQuantizedArtifacts, loadQuantized, saveQuantized, toQuantizedArtifacts, QUANTIZATION_FORMAT, QUANTIZED_WEIGHTS_FILE,
-  type ActivationEntry, type QuantizationJSON, type QuantizedArtifacts, type QuantizedSizes, type QuantizedWeightEntry, type SaveQuantizedOptions,
+  type ActivationEntry, type CodebookWeightEntry, type QuantizationJSON, type QuantizedArtifacts, type QuantizedSizes, type QuantizedWeightEntry, type SaveQuantizedOptions,
 } from './format';
 export { decodeEntropy, encodeEntropy, ENTROPY_ENCODINGS, type EntropyEncoding } from './entropy-coding';
 export { decodeValues, encodeValues, packBits, unpackBits, type WeightEncoding } from './packing';
@@ -37,7 +37,8 @@ export {
   type LayerSensitivity, type MixedPrecisionOptions, type MixedPrecisionPlan, type WeightPrecision,
 } from './mixed-precision';
 export { quantizeMixed } from './mixed-save';
-export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type Clustering } from './cluster';
+export { centroidGradients, clusteredValues, clusterWeights, kmeans1d, type ClusterOptions, type ClusterWeightsOptions, type Clustering } from './cluster';
+export { CODEBOOK_LAYOUT, decodeCodebook, encodeCodebook, MAX_CODEBOOK_SIZE } from './codebook';
 export { centroidFineTuning } from './cluster-fine-tune';
 export { huffmanDecode, huffmanEncode } from './huffman';
 export { enableIntegerKernels, FUSED_ACTIVATIONS, INT8_KERNELS, IntegerPlan, type KernelBuildInput, type KernelEntry, type PlanRunOptions, type PlanStepInfo, type StepKind } from './integer';
