@@ -14,7 +14,11 @@
  *   about as much as the forward conv. (wasm's own Conv2DBackpropInput is a naive loop, ~10x
  *   slower than this.)
  *   1x1 kernels: one 1x1 conv of dy, scattered to every s-th pixel with a pad.
- * - conv, filter gradient: cin <= 4 and stride 1 -> im2col + one MatMul (patches are built
+ * - conv, filter gradient on the wasm backend: a direct WebAssembly SIMD loop on the backend's
+ *   heap (./filter-grad-simd.ts; 4-5x faster than the tfjs-op formulations below, any stride,
+ *   dilation and padding). Elsewhere (other backends, the threaded wasm build, or
+ *   `setSimdFilterGrad(false)`), tfjs ops:
+ *   cin <= 4 and stride 1 -> im2col + one MatMul (patches are built
  *   directly in [taps*cin, n*oh*ow] layout, so no big transpose). Otherwise one Conv2D that
  *   treats the channels as the batch: x -> [cin, h, w, n] convolved with dy -> [oh, ow, n, cout]
  *   (strides = forward dilation, dilations = forward stride) gives [cin, kh, kw, cout]; at
@@ -32,6 +36,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
+import { simdFilterGrad } from './filter-grad-simd';
+
+let useSimdFilterGrad = true;
+
+/**
+ * Whether conv2d's filter gradient may use the SIMD heap kernel on the wasm backend (default
+ * true); false forces the tfjs-op path everywhere (tests and benches compare the two). Returns
+ * the previous setting.
+ */
+export function setSimdFilterGrad(on: boolean): boolean {
+  const prev = useSimdFilterGrad;
+  useSimdFilterGrad = on;
+  return prev;
+}
 
 export interface ConvOptions {
   strides: [number, number];
@@ -244,8 +262,13 @@ function filterGradChannelsAsBatch(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry,
   return tf.transpose(r, [1, 2, 0, 3]);
 }
 
-/** Filter gradient of a conv with geometry g. */
+/** Filter gradient of a conv with geometry g: the SIMD heap kernel on wasm, else tfjs ops. */
 function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
+  return (useSimdFilterGrad ? simdFilterGrad(x, dy, g) : undefined) ?? convFilterGradOps(x, dy, g, cout);
+}
+
+/** Filter gradient of a conv with geometry g from tfjs ops (every backend). */
+function convFilterGradOps(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
   if (g.kh === 1 && g.kw === 1) {
     // 1x1 (padding 0): subsample x, then it is a 1x1 stride-1 problem on [n, oh, ow, cin].
     const xs = subsample(x, g.sh, g.sw, g.oh, g.ow);

@@ -1,0 +1,151 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
+import { conv2d, setSimdFilterGrad, type ConvOptions } from '../src/kernels/conv';
+import { FILTER_GRAD_KERNEL, simdFilterGrad } from '../src/kernels/filter-grad-simd';
+
+/** Deterministic values in [-1, 1). */
+function rand(n: number, seed: number): Float32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** dL/dfilter of sum(conv2d(x, f) * dy) with the input gradient off, and the kernels that ran. */
+async function filterGrad(xShape: number[], fShape: number[], o: ConvOptions, seed: number, simd: boolean): Promise<{ df: Float32Array; kernels: string[] }> {
+  const prev = setSimdFilterGrad(simd);
+  try {
+    const x = tf.tensor4d(rand(size(xShape), seed), xShape as [number, number, number, number]);
+    const f = tf.tensor4d(rand(size(fShape), seed + 1), fShape as [number, number, number, number]);
+    const yShape = tf.tidy(() => conv2d(x, f, o).shape);
+    const dy = tf.tensor(rand(size(yShape), seed + 2), yShape);
+    const g = tf.grad((b: tf.Tensor) => conv2d(x, b as tf.Tensor4D, { ...o, inputGrad: false }));
+    let df: Float32Array = new Float32Array(0);
+    const info = await tf.profile(() => {
+      const r = g(f, dy);
+      df = r.dataSync() as Float32Array;
+      r.dispose();
+    });
+    tf.dispose([x, f, dy]);
+    return { df, kernels: info.kernels.map((k) => k.name) };
+  } finally {
+    setSimdFilterGrad(prev);
+  }
+}
+
+/** max |a - b| / max(|b|, 1) */
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+beforeAll(async () => {
+  expect(await tf.setBackend('cpu')).toBe(true);
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+afterEach(async () => {
+  await tf.setBackend('wasm');
+});
+
+/** Odd geometries: channel counts not multiples of 4 / 8, strides, dilations, 'valid', batch 1. */
+const CASES: Array<{ name: string; x: number[]; f: number[]; o: ConvOptions }> = [
+  { name: 'k3 same s1 cin5 cout7 batch 1', x: [1, 9, 7, 5], f: [3, 3, 5, 7], o: { strides: [1, 1], pad: 'same' } },
+  { name: 'k3 same s2 cin3 cout13', x: [2, 9, 8, 3], f: [3, 3, 3, 13], o: { strides: [2, 2], pad: 'same' } },
+  { name: 'k3x2 valid strides [2,1] cin6 cout9', x: [3, 10, 9, 6], f: [3, 2, 6, 9], o: { strides: [2, 1], pad: 'valid' } },
+  { name: 'dilation 2 same cin4 cout8', x: [2, 11, 11, 4], f: [3, 3, 4, 8], o: { strides: [1, 1], pad: 'same', dilations: [2, 2] } },
+  { name: 'dilation [2,3] valid cin9 cout6', x: [1, 12, 13, 9], f: [3, 3, 9, 6], o: { strides: [1, 1], pad: 'valid', dilations: [2, 3] } },
+  { name: '1x1 s2 valid cin17 cout5', x: [2, 8, 7, 17], f: [1, 1, 17, 5], o: { strides: [2, 2], pad: 'valid' } },
+  { name: 'k5 same s3 cin2 cout3 (taps outside every row)', x: [2, 7, 7, 2], f: [5, 5, 2, 3], o: { strides: [3, 3], pad: 'same' } },
+  { name: 'k3 same s1 cin1 cout16 (first conv of a net)', x: [4, 12, 12, 1], f: [3, 3, 1, 16], o: { strides: [1, 1], pad: 'same' } },
+  { name: 'k3 same s1 cin16 cout32 batch 2', x: [2, 10, 10, 16], f: [3, 3, 16, 32], o: { strides: [1, 1], pad: 'same' } },
+];
+
+describe('SIMD conv2d filter gradient on the wasm heap', () => {
+  for (const [i, c] of CASES.entries()) {
+    const sd = 3 * i + 1;
+    it(`${c.name}: equals the tfjs-op path on wasm and the cpu backend's native gradient`, async () => {
+      const simd = await filterGrad(c.x, c.f, c.o, sd, true);
+      const ops = await filterGrad(c.x, c.f, c.o, sd, false);
+      expect(simd.kernels).toContain(FILTER_GRAD_KERNEL);
+      expect(ops.kernels).not.toContain(FILTER_GRAD_KERNEL);
+      expect(relErr(simd.df, ops.df)).toBeLessThan(1e-5);
+      await tf.setBackend('cpu');
+      const native = tf.tidy(() => {
+        const x = tf.tensor4d(rand(size(c.x), sd), c.x as [number, number, number, number]);
+        const f = tf.tensor4d(rand(size(c.f), sd + 1), c.f as [number, number, number, number]);
+        // tfjs' cpu conv has no dilated gradient: the dilated cases compare to the op path only.
+        if (c.o.dilations) return undefined;
+        const y = tf.conv2d(x, f, c.o.strides, c.o.pad);
+        const dy = tf.tensor(rand(size(y.shape), sd + 2), y.shape);
+        return tf.grad((b: tf.Tensor) => tf.conv2d(x, b as tf.Tensor4D, c.o.strides, c.o.pad))(f, dy).dataSync() as Float32Array;
+      });
+      if (native) expect(relErr(simd.df, native)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('matches central finite differences of the loss (stride 2, same, cin 3, cout 5)', async () => {
+    const o: ConvOptions = { strides: [2, 2], pad: 'same' };
+    const xShape = [2, 7, 6, 3];
+    const fShape = [3, 3, 3, 5];
+    const { df, kernels } = await filterGrad(xShape, fShape, o, 77, true);
+    expect(kernels).toContain(FILTER_GRAD_KERNEL);
+    // loss(f) = sum(conv2d(x, f) * dy) is linear in f, so a central difference in float64 over
+    // the cpu backend's forward conv is exact up to float32 rounding of the forward pass.
+    await tf.setBackend('cpu');
+    const x = tf.tensor4d(rand(size(xShape), 77), xShape as [number, number, number, number]);
+    const fv = rand(size(fShape), 78);
+    const yShape = tf.tidy(() => conv2d(x, tf.tensor4d(fv, fShape as [number, number, number, number]), o).shape);
+    const dy = tf.tensor(rand(size(yShape), 79), yShape);
+    const loss = (v: Float32Array): number => tf.tidy(() => tf.sum(tf.mul(tf.conv2d(x, tf.tensor4d(v, fShape as [number, number, number, number]), o.strides, o.pad), dy)).dataSync()[0]!);
+    const eps = 0.5;
+    for (const i of [0, 7, 23, 44, 67, 88, 111, 134]) {
+      const plus = Float32Array.from(fv);
+      const minus = Float32Array.from(fv);
+      plus[i]! += eps;
+      minus[i]! -= eps;
+      expect(df[i]!).toBeCloseTo((loss(plus) - loss(minus)) / (2 * eps), 3);
+    }
+    tf.dispose([x, dy]);
+  });
+
+  it('leaves no tensors behind (gradient through a trainable conv, both paths)', async () => {
+    const x = tf.tensor4d(rand(2 * 9 * 9 * 6, 5), [2, 9, 9, 6]);
+    const f = tf.variable(tf.tensor4d(rand(3 * 3 * 6 * 10, 6), [3, 3, 6, 10]));
+    for (const simd of [true, false]) {
+      const prev = setSimdFilterGrad(simd);
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(conv2d(x, f as unknown as tf.Tensor4D, { strides: [2, 2], pad: 'same' }))), [f]);
+      expect(Object.keys(grads)).toHaveLength(1);
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      setSimdFilterGrad(prev);
+    }
+    tf.dispose([x, f]);
+  });
+
+  it('is not used off the wasm backend (the cpu backend takes the tfjs-op path)', async () => {
+    await tf.setBackend('cpu');
+    const x = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
+    const dy = tf.ones([1, 5, 5, 3]) as tf.Tensor4D;
+    const g = { n: 1, h: 5, w: 5, cin: 2, oh: 5, ow: 5, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1 };
+    expect(simdFilterGrad(x, dy, g)).toBeUndefined();
+    const { kernels } = await filterGrad([1, 6, 6, 2], [3, 3, 2, 3], { strides: [1, 1], pad: 'same' }, 9, true);
+    expect(kernels).not.toContain(FILTER_GRAD_KERNEL);
+    tf.dispose([x, dy]);
+  });
+});
