@@ -53,11 +53,16 @@ export function memberScores(member: Member, values: tf.Tensor, units: number): 
 export function positionScores(member: Member, perPosition: ArrayLike<number>, units: number): MemberScores {
   const scores = new Float32Array(units);
   const covered = new Uint8Array(units);
-  const { indices } = member;
-  for (let k = 0; k < indices.length; k++) {
-    const u = member.units[k]!;
-    scores[u] = scores[u]! + perPosition[indices[k]!]!;
-    covered[u] = 1;
+  const { runs } = member;
+  // Runs ascend by position: each unit receives its positions in ascending order, as index by index.
+  for (let r = 0; r < runs.length; r += 3) {
+    const pos = runs[r]!;
+    const unit = runs[r + 1]!;
+    const len = runs[r + 2]!;
+    for (let j = 0; j < len; j++) {
+      scores[unit + j] = scores[unit + j]! + perPosition[pos + j]!;
+      covered[unit + j] = 1;
+    }
   }
   return { member, scores, covered };
 }
