@@ -3,7 +3,7 @@ import { ConfigError, getOp, type Graph, type Model, type Node, type NodeId } fr
 import { weightsFileName, writeModelFolder, type WrittenModel } from './model-folder';
 import { encodeFloat16, foldBatchNorm, quantizeTfjsAffine } from '@bonsai/quantize';
 import { InteropError } from './errors';
-import { layerActivationName, LAYER_UNEXPORTABLE, layerExporter } from './layers/index';
+import { layerActivationName, LAYER_UNEXPORTABLE, layerExporter, type ParamValues } from './layers/index';
 import { LAYERS_MODEL_FILE } from './import';
 import type { ManifestQuantization, WeightQuantization } from './quantize-weights';
 import { withPreprocessing } from './preprocessing';
@@ -105,6 +105,19 @@ function isTrainable(model: Model, node: Node): boolean {
   return roles.length === 0 || roles.some(([role]) => model.param(node.id, role)?.trainable !== false);
 }
 
+/** Effective values (masks applied) and shapes of a node's params, by role. */
+async function paramValues(model: Model, node: Node): Promise<Record<string, ParamValues>> {
+  const out: Record<string, ParamValues> = {};
+  for (const role of Object.keys(model.graph.paramSpecs(node.id))) {
+    const p = model.param(node.id, role);
+    if (!p) throw new InteropError(`Node "${node.id}" (${node.op}) has no param "${role}"`, { nodeId: node.id, op: node.op });
+    const t = tf.tidy(() => tf.clone(p.effective()));
+    out[role] = { values: (await t.data()) as Float32Array, shape: [...p.shape] };
+    t.dispose();
+  }
+  return out;
+}
+
 /**
  * Converts a Bonsai model to tfjs LayersModel artifacts (functional Keras topology). Masks are
  * baked into the written values; the model itself is not changed. Ops without a tfjs-layers
@@ -143,7 +156,7 @@ async function writeArtifacts(model: Model, options: ExportOptions): Promise<Exp
     }
     const layer = exporter(node, g.inputShapes(node.id), g);
     const act = fused.get(node.id);
-    const config: Record<string, unknown> = { ...layer.config, name };
+    const config: Record<string, unknown> = { ...layer.config, ...(layer.configFromParams ? layer.configFromParams(await paramValues(model, node)) : {}), name };
     if (act && layer.fusesActivation) config.activation = layerActivationName(act);
     if (!getOp(node.op).graphInput) config.trainable = isTrainable(model, node);
     layers.push({

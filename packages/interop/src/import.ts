@@ -42,7 +42,7 @@ export interface ImportOptions {
 /** Name of the model topology file. */
 export const LAYERS_MODEL_FILE = 'model.json';
 
-type Source = { kind: 'weight'; entry: string; map?: (values: Float32Array) => Float32Array; frozen?: boolean } | { kind: 'fill'; value: number };
+type Source = { kind: 'weight'; entry: string; map?: (values: Float32Array) => Float32Array; frozen?: boolean } | { kind: 'fill'; value: number | Float32Array; frozen?: boolean };
 
 /**
  * Imports a tfjs LayersModel (Keras topology: Sequential or functional) as a Bonsai {@link Model}.
@@ -228,8 +228,8 @@ function buildGraph(layers: readonly KerasLayer[], inputNames: readonly string[]
         skipped.add(`${layer.name}/${kerasName}`);
       },
       weightShape: (kerasName) => findEntry(entries, `${layer.name}/${kerasName}`)?.shape,
-      fill(id, role, value) {
-        sources.set(paramName(id, role), { kind: 'fill', value });
+      fill(id, role, value, o = {}) {
+        sources.set(paramName(id, role), { kind: 'fill', value, ...o });
       },
     };
     const entry = layerEntry(layer.className);
@@ -287,7 +287,7 @@ function findEntry(index: EntryIndex, name: string): WeightEntry | undefined {
 
 function buildModel({ graph, sources, frozen, skipped }: Built, groups: readonly WeightGroup[], index: EntryIndex, data: Uint8Array, file: string, options: ImportOptions): Model {
   // Resolve and check every param before any tensor is created.
-  const plan: Array<{ name: string; shape: Shape; trainable: boolean; entry?: WeightEntry; fill?: number; map?: (values: Float32Array) => Float32Array }> = [];
+  const plan: Array<{ name: string; shape: Shape; trainable: boolean; entry?: WeightEntry; fill?: number | Float32Array; map?: (values: Float32Array) => Float32Array }> = [];
   const used = new Set<WeightEntry>();
   let filled = 0;
   const maxFill = options.maxFillElements ?? 1 << 24;
@@ -298,9 +298,11 @@ function buildModel({ graph, sources, frozen, skipped }: Built, groups: readonly
       const src = sources.get(name);
       if (!src) throw new InteropError(`node "${node.id}" (${node.op}): no Keras weight for param "${role}"`, { nodeId: node.id, op: node.op });
       if (src.kind === 'fill') {
-        filled += spec.shape.reduce((a, b) => a * b, 1);
+        const size = spec.shape.reduce((a, b) => a * b, 1);
+        filled += size;
         if (filled > maxFill) throw new InteropError(`node "${node.id}": constant params exceed ${maxFill} elements`, { nodeId: node.id, op: node.op });
-        plan.push({ name, shape: spec.shape, trainable: spec.trainable, fill: src.value });
+        if (typeof src.value !== 'number' && src.value.length !== size) throw new ShapeError(`node "${node.id}": param "${role}" holds ${size} values, the layer config gives ${src.value.length}`, node.id);
+        plan.push({ name, shape: spec.shape, trainable: spec.trainable && !src.frozen, fill: src.value });
         continue;
       }
       const entry = findEntry(index, src.entry);
@@ -323,7 +325,7 @@ function buildModel({ graph, sources, frozen, skipped }: Built, groups: readonly
   try {
     for (const p of plan) {
       const values = p.entry ? decodeEntry(data, p.entry) : undefined;
-      const t = values ? tf.tensor(p.map ? p.map(values) : values, [...p.shape], 'float32') : tf.fill([...p.shape], p.fill!);
+      const t = values ? tf.tensor(p.map ? p.map(values) : values, [...p.shape], 'float32') : typeof p.fill === 'number' ? tf.fill([...p.shape], p.fill) : tf.tensor(p.fill!, [...p.shape], 'float32');
       params.set(p.name, new Param(p.name, t, p.trainable));
       t.dispose();
     }

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importLayersArtifacts, InteropError } from '../src/index';
-import { maxAbsDiff, randomizeWeights, tfjsArtifacts, tfjsPredict } from './helpers';
+import { GraphBuilder, Model } from '@bonsai/core';
+import { importLayersArtifacts, InteropError, toLayersArtifacts } from '../src/index';
+import { loadWithTfjs, maxAbsDiff, randomizeWeights, tfjsArtifacts, tfjsPredict } from './helpers';
 
 const MEAN = [0.2, 0.5, 0.9];
 const VARIANCE = [0.04, 2.25, 1e-16]; // the last: a constant channel (std below Keras' epsilon 1e-7)
@@ -66,6 +67,47 @@ describe('Keras Normalization (adapted mean/variance)', () => {
     tf.dispose([x, xn]);
     model.dispose();
     stock.dispose();
+  });
+
+  it('exports as per-channel Rescaling layers that stock tfjs-layers loads with the same outputs, and re-imports frozen', async () => {
+    const { stock, modelJson, weights } = await withNormalization();
+    const model = await importLayersArtifacts({ modelJson, weights });
+    const art = await toLayersArtifacts(model);
+    const layers = (art.modelJson.modelTopology.config.layers as Array<{ class_name: string; config: Record<string, unknown> }>).slice(1, 3);
+    expect(layers.map((l) => l.class_name)).toEqual(['Rescaling', 'Rescaling']);
+    // (x - mean) then x * (1 / std): per-channel lists broadcast over [h, w, c], no weights.
+    expect(layers[0]!.config).toMatchObject({ scale: 1, offset: [[MEAN.map((m) => -Math.fround(m))]] });
+    expect(art.modelJson.weightsManifest[0]!.weights.some((w) => w.name.startsWith('normalization'))).toBe(false);
+    const back = await loadWithTfjs(art);
+    const raw = Float32Array.from({ length: 3 * 75 }, (_, i) => ((i * 53) % 97) / 40);
+    for (let i = 2; i < raw.length; i += 3) raw[i] = MEAN[2]!;
+    const again = await importLayersArtifacts({ modelJson: art.modelJson, weights: art.weights });
+    const x = tf.tensor4d(raw, [3, 5, 5, 3]);
+    const before = tf.memory().numTensors;
+    const [bonsai, exported] = [model.predict(x), tfjsPredict(back, x)];
+    const scale = tf.tidy(() => tf.max(tf.abs(bonsai)).dataSync()[0]!);
+    expect(maxAbsDiff(exported, bonsai)).toBeLessThan(1e-5 * Math.max(1, scale));
+    // The same file imported again: frozen constants, the same function.
+    expect(again.graph.nodes.slice(1, 4).map((n) => n.op)).toEqual(['addConst', 'mulConst', 'conv2d']);
+    expect(again.trainableParams().some((p) => p.nodeId.startsWith('normalization'))).toBe(false);
+    const reimported = again.predict(x);
+    expect(maxAbsDiff(reimported, exported)).toBeLessThan(1e-6 * Math.max(1, scale));
+    tf.dispose([bonsai, exported, reimported]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    for (const m of [model, again]) m.dispose();
+    for (const m of [back, stock]) m.dispose();
+  });
+
+  it('refuses value / x, which no stock layer computes, naming the node', async () => {
+    const b = new GraphBuilder();
+    const x = b.input([4]);
+    const y = b.op('divConst', [x], { shape: [4], reversed: true }, 'recip');
+    const model = Model.create(b.build([y]), { seed: 1 });
+    const err = await toLayersArtifacts(model).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InteropError);
+    expect((err as Error).message).toMatch(/Node "recip" \(divConst\): value \/ x is not affine/);
+    model.dispose();
   });
 
   it('refuses what it cannot express, naming the layer', async () => {

@@ -1,6 +1,7 @@
 import type { Attrs, Node, NodeId } from '@bonsai/core';
 import { InteropError, layerError } from '../errors';
 import { lastAxis, one, plain } from './common';
+import { rescalingEntries } from './rescaling';
 import type { ExportedLayer, ImportContext, LayerEntry, LayerExporter, Unexportable } from './types';
 
 /** A core op (with attributes) that a Keras activation name stands for. */
@@ -186,15 +187,8 @@ const softmax: LayerEntry = {
   },
 };
 
-const rescaling: LayerEntry = {
-  className: 'Rescaling',
-  ops: ['rescale'],
-  import: (ctx) => ctx.node('rescale', [one(ctx)], { scale: ctx.cfg.num('scale', 1), offset: ctx.cfg.num('offset', 0) }, ctx.layer.name),
-  export: { rescale: (n) => plain('Rescaling', { scale: n.attrs.scale, offset: n.attrs.offset }) },
-};
-
 /** Activation layers. */
-export const activationEntries: readonly LayerEntry[] = [activation, relu, leakyRelu, prelu, elu, softmax, rescaling];
+export const activationEntries: readonly LayerEntry[] = [activation, relu, leakyRelu, prelu, elu, softmax, ...rescalingEntries];
 
 /** Activations without a tfjs-layers equivalent. */
 export const activationUnexportable: Unexportable = {

@@ -66,5 +66,5 @@ export function layerExporter(op: string): LayerExporter | undefined {
   return  Object.hasOwn(tables.exporters, op) ? tables.exporters[op] : undefined;
 }
 
-export type { ExportedLayer, ImportContext, LayerEntry, LayerExporter, LayerImporter, Unexportable } from './types';
+export type { ExportedLayer, ImportContext, ParamValues, LayerEntry, LayerExporter, LayerImporter, Unexportable } from './types';
 export { layerActivationName, KERAS_ACTIVATIONS } from './activation';

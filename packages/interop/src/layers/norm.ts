@@ -84,7 +84,7 @@ const normalization: LayerEntry = {
     ctx.skipWeight('count');
     return id;
   },
-  note: 'adapted, per channel (axis -1), invert false; imported as frozen subConst + divConst; export as a LayersModel is refused (tfjs-layers 4.22 has no Normalization layer to write)',
+  note: 'adapted, per channel (axis -1), invert false; imported as frozen `subConst` + `divConst`, which export as two per-channel Rescaling layers (tfjs-layers 4.22 has no Normalization layer)',
 };
 
 /** Normalization layers. */

@@ -24,18 +24,30 @@ export interface ImportContext {
   skipWeight(kerasName: string): void;
   /** Shape of the Keras weight `${layer}/${kerasName}` in the manifest, if present. */
   weightShape(kerasName: string): readonly number[] | undefined;
-  /** Sets Bonsai param `role` of node `id` to a constant (Keras layers with center/scale off). */
-  fill(id: NodeId, role: string, value: number): void;
+  /**
+   * Sets Bonsai param `role` of node `id` to a constant (Keras layers with center/scale off) or to
+   * values from the config (as many as the param holds; Rescaling's per-channel lists); `frozen`
+   * imports the param as not trainable.
+   */
+  fill(id: NodeId, role: string, value: number | Float32Array, options?: { frozen?: boolean }): void;
 }
 
 /** Converts one Keras layer into Bonsai nodes; returns the node id holding the layer's output. */
 export type LayerImporter = (ctx: ImportContext) => NodeId;
+
+/** A param's effective values (masks applied) and shape, as export reads them. */
+export interface ParamValues {
+  values: Float32Array;
+  shape: readonly number[];
+}
 
 /** One exported Keras layer: class, config, and its weights (Keras name -> Bonsai role). */
 export interface ExportedLayer {
   className: string;
   config: Record<string, unknown>;
   weights: ReadonlyArray<{ keras: string; role: string }>;
+  /** Config entries computed from the node's params (by role): constants Keras keeps in the config, not as weights. */
+  configFromParams?: (params: Readonly<Record<string, ParamValues>>) => Record<string, unknown>;
   /**
    * The layer takes an `activation` config (Conv2D, DepthwiseConv2D, Dense), so export may merge
    * the activation node that alone reads it back into it, as Keras writes such layers.
