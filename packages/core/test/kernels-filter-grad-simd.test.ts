@@ -5,19 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import { conv2d, setSimdFilterGrad, type ConvOptions } from '../src/kernels/conv';
 import { FILTER_GRAD_KERNEL, simdFilterGrad } from '../src/kernels/filter-grad-simd';
-
-/** Deterministic values in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+import { rand, relErr, size } from './conv-test-data';
 
 /** dL/dfilter of sum(conv2d(x, f) * dy) with the input gradient off, and the kernels that ran. */
 async function filterGrad(xShape: number[], fShape: number[], o: ConvOptions, seed: number, simd: boolean): Promise<{ df: Float32Array; kernels: string[] }> {
@@ -39,18 +27,6 @@ async function filterGrad(xShape: number[], fShape: number[], o: ConvOptions, se
   } finally {
     setSimdFilterGrad(prev);
   }
-}
-
-/** max |a - b| / max(|b|, 1) */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
 }
 
 beforeAll(async () => {

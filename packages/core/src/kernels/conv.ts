@@ -36,7 +36,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import { simdFilterGrad } from './filter-grad-simd';
+import { simdFilterGrad, type FilterGradGeometry } from './filter-grad-simd';
 
 let useSimdFilterGrad = true;
 
@@ -66,22 +66,7 @@ export interface ConvOptions {
 type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
 
 /** Geometry of one conv call, with tfjs's own padding rule ('same' puts the extra row bottom/right). */
-interface Geometry {
-  n: number;
-  h: number;
-  w: number;
-  cin: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  oh: number;
-  ow: number;
-  top: number;
-  left: number;
-}
+type Geometry = FilterGradGeometry;
 
 function pair(v: [number, number] | number | undefined, dflt: number, name: string): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
