@@ -30,13 +30,21 @@ import { loadMnist, toTensors } from '@bonsai/datasets';
 import { accuracy } from '@bonsai/eval';
 import { smallCnn } from '@bonsai/models';
 import { createRng, shuffledIndices } from '@bonsai/core';
+import { trainParallel } from '@bonsai/parallel';
 
-interface Config { epochs: number; lr: number; batch: number; shift: number; warmup: number; widths: number[]; hidden: number; dropout: number; min: number; seed: number }
-const c: Config = { epochs: 5, lr: 3e-3, batch: 64, shift: 0, warmup: 0.05, widths: [16, 32], hidden: 128, dropout: 0.2, min: 0.01, seed: 0, ...JSON.parse(process.argv[2] ?? '{}') };
+// workers: trainParallel threads (1 = core's train()); val: the last `val` digits of the train
+// split are held out and measured instead of the test split (0 = test split); smooth: label smoothing.
+interface Config { epochs: number; lr: number; batch: number; shift: number; warmup: number; widths: number[]; hidden: number; dropout: number; min: number; seed: number; workers: number; val: number; smooth: number }
+const c: Config = { epochs: 5, lr: 3e-3, batch: 64, shift: 0, warmup: 0.05, widths: [16, 32], hidden: 128, dropout: 0.2, min: 0.01, seed: 0, workers: 1, val: 1000, smooth: 0, ...JSON.parse(process.argv[2] ?? '{}') };
 
 await initBackend('wasm');
-const data = loadMnist({ seed: 42 });
+const all = loadMnist({ seed: 42 });
 const size = 784;
+const keep = all.train.count - c.val;
+const data = c.val === 0 ? all : {
+  train: { ...all.train, images: all.train.images.subarray(0, keep * size), labels: all.train.labels.subarray(0, keep), count: keep },
+  test: { ...all.train, images: all.train.images.subarray(keep * size), labels: all.train.labels.subarray(keep), count: c.val },
+};
 function* epoch(e: number): Generator<Batch> {
   const order = shuffledIndices(data.train.count, 42 + c.seed + e);
   const rng = createRng(1000 + e);
@@ -56,7 +64,8 @@ function* epoch(e: number): Generator<Batch> {
           if (sq >= 0 && sq < 28) x[i * size + r * 28 + q] = src[sr * 28 + sq]!;
         }
       }
-      y[i * 10 + data.train.labels[k]!] = 1;
+      for (let j = 0; j < 10; j++) y[i * 10 + j] = c.smooth / 10;
+      y[i * 10 + data.train.labels[k]!] += 1 - c.smooth;
     });
     yield { x: tf.tensor4d(x, [idx.length, 28, 28, 1]), y: tf.tensor2d(y, [idx.length, 10]) };
   }
@@ -68,7 +77,7 @@ const test = toTensors(data.test);
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const accs: string[] = [];
-await train(model, epoch, {
+await (c.workers > 1 ? (m: typeof model, d: typeof epoch, o: Parameters<typeof train>[2]) => trainParallel(m, d, { ...o, workers: c.workers, batchSize: c.batch }) : train)(model, epoch, {
   epochs: c.epochs, optimizer: opt,
   lrSchedule: cosineLr({ initial: c.lr, totalSteps: steps, min: c.lr * c.min, warmupSteps: Math.ceil(steps * c.warmup) }),
   callbacks: [{ onEpochEnd: () => {

@@ -73,6 +73,10 @@ const trainFields = {
   augment: z.object({ shift: int(0).max(8) }).strict().optional(),
   /** Measure test accuracy after every epoch (false: only the next eval step measures). */
   evalEachEpoch: z.boolean().default(true),
+  /** Label smoothing of the one-hot targets, `(1 - s) * onehot + s / classes` (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Worker threads computing each batch's gradient (@bonsai/parallel; default 1 = this thread); runs with a KD/distillation loss or mask-changing callbacks stay on one thread. */
+  workers: int(1).max(64).default(1),
 };
 
 const kdFields = {

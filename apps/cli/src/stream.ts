@@ -24,10 +24,10 @@ export interface PartBatchOptions {
   onProgress?: (p: StreamProgress) => void;
 }
 
-/** One-hot `[n, depth]` float32 of `labels[indices]`. */
-function oneHot(labels: Int32Array, indices: Uint32Array, depth: number): tf.Tensor2D {
-  const y = new Float32Array(indices.length * depth);
-  indices.forEach((k, i) => (y[i * depth + labels[k]!] = 1));
+/** One-hot `[n, depth]` float32 of `labels[indices]`; with `smoothing` s, `(1 - s) * onehot + s / depth`. */
+export function oneHot(labels: Int32Array, indices: Uint32Array, depth: number, smoothing = 0): tf.Tensor2D {
+  const y = new Float32Array(indices.length * depth).fill(smoothing / depth);
+  indices.forEach((k, i) => (y[i * depth + labels[k]!] = 1 - smoothing + smoothing / depth));
   return tf.tensor2d(y, [indices.length, depth], 'float32');
 }
 
@@ -108,18 +108,27 @@ export function shiftAugmentation(imageShape: readonly number[], shift: number, 
   };
 }
 
+/** What {@link trainingData} does to the training batches. */
+export interface TrainingDataOptions {
+  /** Random shifts of the inputs (none by default). */
+  augment?: Augment;
+  /** Label smoothing of the one-hot targets (default 0). */
+  labelSmoothing?: number;
+}
+
 /**
  * The training part as a stream for core's `train()` (datasets' `trainingStream`): epoch `e`
  * visits the samples in the order of `shuffledIndices(count, seed + e)`; targets are the labels
- * (or pseudo-labels) looked up by batch index; with `augment.shift`, inputs are shifted.
- * Pass `data` to `train` and `callback` among its callbacks.
+ * (or pseudo-labels) looked up by batch index, smoothed by `labelSmoothing`; with
+ * `augment.shift`, inputs are shifted. Pass `data` to `train` and `callback` among its callbacks.
  */
-export function trainingData(d: DataSplits, batchSize: number, seed: number, augment?: Augment): TrainingStream {
+export function trainingData(d: DataSplits, batchSize: number, seed: number, o: TrainingDataOptions = {}): TrainingStream {
+  const { augment, labelSmoothing = 0 } = o;
   return trainingStream(d.train.dataset, {
     batchSize,
     seed,
     prefetch: 1,
-    target: (_x, b) => oneHot(d.train.labels, b.indices, d.numClasses),
+    target: (_x, b) => oneHot(d.train.labels, b.indices, d.numClasses, labelSmoothing),
     input: augment && augment.shift > 0 ? shiftAugmentation(d.imageShape, augment.shift, seed) : undefined,
   });
 }

@@ -1,10 +1,11 @@
 import { topKAccuracies } from '@bonsai/eval';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, constantLr, cosineLr, sgd, stepLr, train, type Callback, type LossSpec, type LrSchedule, type Model, type NodeId, type Optimizer } from '@bonsai/core';
+import { adam, constantLr, cosineLr, sgd, stepLr, type Callback, type LossSpec, type LrSchedule, type Model, type NodeId, type Optimizer } from '@bonsai/core';
 import { batchForMemory } from './batch-memory';
 import { recalibrateBatchNorm } from './bn-recalibration';
 import type { RunContext } from './context';
 import type { DataSplits } from './data';
+import { fitModel, parallelPlan } from './parallel-training';
 import { partBatches, trainingData, type Augment } from './stream';
 
 /** Training settings shared by train, fineTune, distill and gradualPrune steps. */
@@ -20,6 +21,10 @@ export interface TrainSettings {
   augment?: Augment;
   /** Measure test accuracy after every epoch (default true). */
   evalEachEpoch?: boolean;
+  /** Label smoothing of the one-hot targets: `(1 - s) * onehot + s / classes` (default 0). */
+  labelSmoothing?: number;
+  /** Worker threads (@bonsai/parallel's `trainParallel`; default 1 = core's `train()` on this thread). */
+  workers?: number;
 }
 
 /** What {@link runTraining} reports. */
@@ -30,7 +35,11 @@ export interface TrainReport {
   /** Test accuracy after each epoch (when measured). */
   testAccuracy: number[];
   seconds: number;
+  /** Of `seconds`, the time spent measuring: batch-norm re-estimation and test accuracy after each epoch. */
+  evalSeconds: number;
   samplesPerSecond: number;
+  /** Threads the gradients were computed on (1 = core's `train()`). */
+  workers: number;
 }
 
 function makeOptimizer(s: TrainSettings, lr: number): Optimizer {
@@ -77,7 +86,11 @@ export async function runTraining(
   const totalSteps = Math.min(perEpoch * settings.epochs, settings.maxSteps ?? Infinity);
   const optimizer = makeOptimizer(settings, lr);
   const accs: number[] = [];
+  const plan = parallelPlan({ workers: settings.workers, customLoss: typeof extra.loss === 'function', capture: (extra.capture?.length ?? 0) > 0, changesParams: (extra.callbacks?.length ?? 0) > 0, backend: tf.getBackend() });
+  if (plan.fallback) ctx.log(`${extra.label}: ${plan.fallback}`);
+  else if (plan.workers > 1) ctx.log(`${extra.label}: ${plan.workers} worker threads (@bonsai/parallel), batch ${batchSize} split into ${plan.workers} shards`);
   let samples = 0;
+  let evalMs = 0;
   const bar = ctx.progress;
   const progress: Callback = {
     onEpochBegin: (s) => {
@@ -89,21 +102,25 @@ export async function runTraining(
       bar.update(s.batchIndex + 1, { loss: s.loss, samples });
     },
     onEpochEnd: async (s) => {
-      // Running BN statistics lag behind short runs: re-estimate them before measuring.
-      if (extra.recalibrate ?? true) await recalibrateBatchNorm(model, data);
+      const e0 = performance.now();
+      const measure = (extra.evalEachEpoch ?? true) && settings.evalEachEpoch !== false;
+      const last = s.stopTraining || s.epoch === settings.epochs - 1;
+      // Running BN statistics lag behind short runs: re-estimate them before measuring (or once, at the end).
+      if ((extra.recalibrate ?? true) && (measure || last)) await recalibrateBatchNorm(model, data);
       let suffix = `mean loss ${s.epochLoss.toFixed(4)}`;
-      if ((extra.evalEachEpoch ?? true) && settings.evalEachEpoch !== false) {
+      if (measure) {
         const acc = await testAccuracy(model, data);
         accs.push(acc);
         suffix += `, test accuracy ${(acc * 100).toFixed(2)}%`;
       }
+      evalMs += performance.now() - e0;
       bar.finish(suffix);
     },
   };
   const t0 = performance.now();
-  const stream = trainingData(data, batchSize, data.seed + model.seed, settings.augment);
+  const stream = trainingData(data, batchSize, data.seed + model.seed, { augment: settings.augment, labelSmoothing: settings.labelSmoothing });
   try {
-    const history = await train(model, stream.data, {
+    const history = await fitModel(model, stream.data, {
       epochs: settings.epochs,
       optimizer,
       loss: extra.loss,
@@ -111,7 +128,7 @@ export async function runTraining(
       lrSchedule: makeSchedule(settings, lr, totalSteps),
       maxSteps: settings.maxSteps,
       callbacks: [stream.callback, ...(extra.callbacks ?? []), progress],
-    });
+    }, plan);
     const seconds = (performance.now() - t0) / 1000;
     return {
       epochs: history.epochLosses.length,
@@ -119,7 +136,9 @@ export async function runTraining(
       epochLosses: history.epochLosses,
       testAccuracy: accs,
       seconds,
-      samplesPerSecond: (history.steps * batchSize) / Math.max(seconds, 1e-9),
+      evalSeconds: evalMs / 1000,
+      samplesPerSecond: (history.steps * batchSize) / Math.max(seconds - evalMs / 1000, 1e-9),
+      workers: plan.workers,
     };
   } finally {
     bar.finish();

@@ -2,6 +2,7 @@ import type { FlagSpecs, FlagValues } from '../args';
 import type { RunContext } from '../context';
 import { EXIT } from '../errors';
 import type { CliIo } from '../io';
+import { defaultWorkers } from '../parallel-training';
 import { runRecipe, type PipelineResult } from '../pipeline';
 import { parseRecipe } from '../recipe';
 import { QUANTIZE_AVAILABLE } from '../steps/quantize';
@@ -13,6 +14,7 @@ export const DEMO_FLAGS: FlagSpecs = {
   fast: { type: 'boolean', default: false, description: 'tiny run (1000 digits, 1 epoch) for smoke tests; also BONSAI_DEMO_FAST=1' },
   out: { type: 'string', alias: 'o', valueName: 'dir', default: 'out', description: 'output root: <dir>/dense and <dir>/compressed' },
   epochs: { type: 'number', integer: true, min: 1, valueName: 'n', default: DEMO_DEFAULTS.epochs, defaultText: `${DEMO_DEFAULTS.epochs} (1 with --fast)`, description: 'dense training epochs' },
+  workers: { type: 'number', integer: true, min: 1, max: 64, valueName: 'n', defaultText: 'min(2, available cores)', description: 'worker threads of the dense training (@bonsai/parallel); 1 = one thread (core train())' },
   compress: { type: 'boolean', default: true, description: 'run the compression pipeline after training (--no-compress to skip)' },
   printRecipe: { type: 'boolean', default: false, description: 'print the demo recipe as JSON and exit' },
 };
@@ -30,6 +32,7 @@ export async function runDemo(flags: FlagValues, io: CliIo, ctx: RunContext, pri
     out: typeof flags.out === 'string' ? flags.out : String(DEMO_FLAGS.out!.default),
     epochs: typeof flags.epochs === 'number' ? flags.epochs : undefined,
     compress: typeof flags.compress === 'boolean' ? flags.compress : STRUCTURED_AVAILABLE && QUANTIZE_AVAILABLE,
+    workers: typeof flags.workers === 'number' ? flags.workers : defaultWorkers(),
   });
   if (typeof flags.backend === 'string') raw.backend = flags.backend as 'wasm';
   const recipe = parseRecipe(raw, 'demo recipe');

@@ -16,6 +16,8 @@ export interface DemoOptions {
   epochs?: number;
   /** Append the compression pipeline (structured prune 50% + KD fine-tune, int8 static PTQ). */
   compress: boolean;
+  /** Worker threads of the dense training (@bonsai/parallel; default 1 = core's `train()` on the main thread; `bonsai demo` passes `min(2, cores)`). */
+  workers?: number;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface DemoOptions {
 export function demoRecipe(o: DemoOptions): RecipeInput {
   const epochs = o.epochs ?? (o.fast ? 1 : DEMO_DEFAULTS.epochs);
   const steps: RecipeInput['steps'] = [
-    { type: 'train', epochs, lr: o.fast ? 2e-3 : DEMO_DEFAULTS.lr, schedule: 'cosine' },
+    { type: 'train', epochs, lr: o.fast ? 2e-3 : DEMO_DEFAULTS.lr, schedule: 'cosine', workers: o.workers ?? 1 },
     { type: 'eval', latencyRuns: o.fast ? 5 : 30 },
     { type: 'save', path: `${o.out}/dense` },
   ];
