@@ -485,12 +485,13 @@ export class DependencyGraph {
 
   /**
    * Strip links: `stripNext[c]` is 1 when class `c + 1` is class `c` shifted by one atom (same
-   * sizes and nodes, every atom and position + 1, both alive), so the two have the same members,
-   * footprint and slices up to the shift. `stripHead[c]`: the first class of `c`'s strip.
+   * sizes, every atom + 1 within the same node, both alive), so the two have the same members,
+   * footprint and slices up to the shift: kept atoms stay in channel order, so two adjacent alive
+   * atoms of a node sit at adjacent positions. `stripHead[c]`: the first class of `c`'s strip.
    */
   private refreshStrips(): void {
     const classes = this.classAtoms.length;
-    const { atomNode, pos, classAlive, stripNext, stripHead } = this;
+    const { atomNode, classAlive, stripNext, stripHead } = this;
     stripHead[0] = 0;
     for (let c = 0; c + 1 < classes; c++) {
       const a = this.classAtoms[c]!;
@@ -499,7 +500,7 @@ export class DependencyGraph {
       for (let k = 0; ok && k < a.length; k++) {
         const x = a[k]!;
         const y = b[k]!;
-        ok = y === x + 1 && atomNode[y] === atomNode[x] && pos[y] === pos[x]! + 1;
+        ok = y === x + 1 && atomNode[y] === atomNode[x];
       }
       stripNext[c] = ok ? 1 : 0;
       stripHead[c + 1] = ok ? stripHead[c]! : c + 1;
