@@ -49,7 +49,11 @@ function referenceMembers(model: Model, group: Group): Map<string, Array<[number
   const base = [0];
   for (const w of widths) base.push(base[base.length - 1]! + w);
   const parent = Array.from({ length: base[nodes.length]! }, (_, a) => a);
-  const find = (a: number): number => (parent[a] === a ? a : (parent[a] = find(parent[a]!)));
+  const find = (a: number): number => {
+    let r = a;
+    while (parent[r] !== r) r = parent[r]!;
+    return r;
+  };
   const rules = nodes.map((n) => getOp(n.op, n.id).channelRule(graph.inputShapes(n.id), n.attrs));
   nodes.forEach((n, i) => {
     const atom = (port: number, c: number) => base[port === OUT ? i : index.get(n.inputs[port]!)!]! + c;
