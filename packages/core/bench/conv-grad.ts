@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Core } from './deps';
-import { interleave, median, ms, pick, since, type Report } from '@bonsai/bench-harness';
+import { interleave, median, ms, pick, ratio, since, spread, type Report } from '@bonsai/bench-harness';
 
 /** One conv layer to time: NHWC input and a 3x3 'same' filter. */
 export interface ConvCase {
@@ -72,5 +72,48 @@ export async function convKernelSection(core: Core, report: Report): Promise<voi
     title: `Core conv kernel on wasm: x[${batch},28,28,16] * f[3,3,16,32], same, stride 1 (median of ${runs}, interleaved)`,
     columns: ['pass', 'ms'],
     rows: [['forward', ms(t.variants.forward.median)], ['forward + backward (dx, dfilter)', ms(t.variants.backward.median)]],
+  });
+}
+
+/** The 3x3 'same' conv layers of smallCnn 16-32 and 32-64 at batch 64 (hw, cin, cout). */
+const SMALL_CNN_LAYERS: ReadonlyArray<readonly [number, number, number]> = [
+  [28, 1, 16], [28, 16, 16], [14, 16, 32], [14, 32, 32], [28, 1, 32], [28, 32, 32], [14, 32, 64], [14, 64, 64],
+];
+
+/**
+ * Conv filter gradient alone (dL/dfilter, no input gradient) of each smallCnn layer at batch 64:
+ * tfjs ops (an XNNPACK conv with channels as the batch, or im2col + MatMul for cin 1) against
+ * core's SIMD heap kernel, CPU time, interleaved.
+ */
+export async function filterGradSection(core: Core, report: Report): Promise<void> {
+  await core.initBackend('wasm');
+  const batch = pick(64, 4);
+  const runs = pick(9, 2);
+  const rows: Array<Array<string | number>> = [];
+  for (const [hw, cin, cout] of SMALL_CNN_LAYERS.slice(0, pick(SMALL_CNN_LAYERS.length, 2))) {
+    const x = tf.randomUniform([batch, hw, hw, cin], -1, 1, 'float32', 41) as tf.Tensor4D;
+    const f = tf.randomUniform([3, 3, cin, cout], -1, 1, 'float32', 42) as tf.Tensor4D;
+    const dy = tf.randomUniform([batch, hw, hw, cout], -1, 1, 'float32', 43);
+    const g = tf.grad((b: tf.Tensor) => core.trainableConv2d(x, b as tf.Tensor4D, { strides: [1, 1], pad: 'same', inputGrad: false }));
+    const once = (simd: boolean) => () => {
+      core.setSimdFilterGrad(simd);
+      const r = g(f, dy);
+      r.dataSync();
+      r.dispose();
+    };
+    try {
+      const t = await interleave({ ops: once(false), simd: once(true) }, { warmup: 1, runs, clock: 'cpu' });
+      const gflops = (2 * batch * hw * hw * cin * cout * 9) / 1e6 / t.variants.simd.median;
+      rows.push([`${hw}x${hw} ${cin}->${cout}`, ms(t.variants.ops.median), ms(t.variants.simd.median), spread(t.ratio('ops', 'simd'), ratio), gflops.toFixed(1)]);
+    } finally {
+      core.setSimdFilterGrad(true);
+      tf.dispose([x, f, dy]);
+    }
+  }
+  report.table('filter-grad', {
+    title: `Conv filter gradient per smallCnn layer (3x3 same, batch ${batch}; CPU ms, median of ${runs}, interleaved)`,
+    columns: ['layer (hw, cin->cout)', 'tfjs ops', 'SIMD heap kernel', 'ops ÷ SIMD (IQR)', 'SIMD GFLOP/s'],
+    rows,
+    note: "Each run includes the layer's forward conv (XNNPACK) that tf.grad records; GFLOP/s counts only the filter gradient's 2·n·h·w·9·cin·cout flops over the whole time.",
   });
 }

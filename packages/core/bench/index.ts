@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createReport, isSmoke, ms, num, pick, rate, ratio, spread, type Cell, type Report } from '@bonsai/bench-harness';
-import { convKernelSection, timeConvGrad, type ConvCase } from './conv-grad';
+import { convKernelSection, filterGradSection, timeConvGrad, type ConvCase } from './conv-grad';
 import { loadDeps, type Core, type Model, type Models } from './deps';
 import { inferenceLatency } from './inference';
 import { layersMlp, layersSmallCnn } from './layers-nets';
@@ -79,12 +79,13 @@ async function inferenceOnly(): Promise<void> {
   report.write();
 }
 
-/** `CORE_BENCH_ONLY=step`: only the training-step savings table, into bench-results/training-step.json. */
+/** `CORE_BENCH_ONLY=step`: only the training-step savings and per-layer filter-gradient tables, into bench-results/training-step.json. */
 async function stepOnly(): Promise<void> {
   const { core, models } = await loadDeps();
   const report = createReport({ bench: 'training-step', settings: { optimizer: 'Adam 1e-3', data: 'random inputs, one fixed batch' } });
   console.log('# @bonsai/core bench: training-step savings (interleaved, CPU time)\n');
   await stepSavingsSection(core, models, report, CNNS);
+  await filterGradSection(core, report);
   report.note(`Load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' / ')}.`);
   report.write();
 }
