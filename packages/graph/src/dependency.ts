@@ -108,7 +108,10 @@ export class DependencyGraph {
   private readonly base: Int32Array;
   private readonly atomNode: Int32Array;
   private readonly classOf: Int32Array;
-  private readonly classAtoms: Int32Array[];
+  /** Atoms of every class, ascending: class `c` holds `classFlat[classStart[c] .. classStart[c + 1] - 1]`. */
+  private readonly classFlat: Int32Array;
+  private readonly classStart: Int32Array;
+  private readonly classCount: number;
   private readonly classRoot: Int32Array;
   private readonly classLock: Array<string | undefined>;
   private readonly classAlive: Uint8Array;
@@ -184,8 +187,11 @@ export class DependencyGraph {
     const flat = new Int32Array(total);
     const fill = starts.slice(0, classes);
     for (let a = 0; a < total; a++) flat[fill[this.classOf[a]!]!++] = a;
-    this.classAtoms = Array.from({ length: classes }, (_, c) => flat.subarray(starts[c]!, starts[c + 1]!));
-    this.classRoot = Int32Array.from(this.classAtoms, (m) => this.atomNode[m[0]!]!);
+    this.classFlat = flat;
+    this.classStart = starts;
+    this.classCount = classes;
+    this.classRoot = new Int32Array(classes);
+    for (let c = 0; c < classes; c++) this.classRoot[c] = this.atomNode[flat[starts[c]!]!]!;
     this.classLock = new Array<string | undefined>(classes).fill(undefined);
     for (const [m, why] of lockedNodes) {
       for (let a = this.base[m]!; a < this.base[m + 1]!; a++) {
@@ -230,7 +236,7 @@ export class DependencyGraph {
 
   /** Number of pruning units (coupled channel sets) in the graph, alive or pruned. */
   get unitCount(): number {
-    return this.classAtoms.length;
+    return this.classCount;
   }
 
   /**
@@ -267,7 +273,7 @@ export class DependencyGraph {
       for (let c = this.base[i]!; c < this.base[i + 1]!; c++) ignoredClasses.add(this.classOf[c]!);
     }
     const byRoot = new Map<number, { alive: number[]; initial: number }>();
-    for (let c = 0; c < this.classAtoms.length; c++) {
+    for (let c = 0; c < this.classCount; c++) {
       if (this.classLock[c] !== undefined || ignoredClasses.has(c)) continue;
       const root = this.classRoot[c]!;
       let entry = byRoot.get(root);
@@ -335,45 +341,44 @@ export class DependencyGraph {
     if (why !== undefined) throw new ConfigError(`Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root }, { code: 'PRUNE' });
     const removed = new Uint8Array(this.pos.length);
     const isTouched = new Uint8Array(this.ids.length);
-    const { pos, atomNode } = this;
+    const { pos, atomNode, classFlat, classStart } = this;
     for (const c of units) {
-      for (const a of this.classAtoms[c]!) {
+      for (let k = classStart[c]!, end = classStart[c + 1]!; k < end; k++) {
+        const a = classFlat[k]!;
         if (pos[a]! < 0) continue;
         removed[a] = 1;
         isTouched[atomNode[a]!] = 1;
       }
     }
-    const touched: number[] = [];
-    isTouched.forEach((t, n) => t && touched.push(n));
     const keptPositions = new Map<NodeId, Int32Array>();
     const nextKept = new Map<number, Int32Array>();
-    for (const n of touched) {
+    for (let n = 0; n < isTouched.length; n++) {
+      if (!isTouched[n]) continue;
       const k = this.kept[n]!;
-      let count = 0;
-      for (let p = 0; p < k.length; p++) if (!removed[k[p]!]) count++;
-      const positions = new Int32Array(count);
-      const next = new Int32Array(count);
-      for (let p = 0, j = 0; p < k.length; p++) {
-        if (removed[k[p]!]) continue;
+      const positions = new Int32Array(k.length);
+      const next = new Int32Array(k.length);
+      let j = 0;
+      for (let p = 0; p < k.length; p++) {
+        const a = k[p]!;
+        if (removed[a]) continue;
         positions[j] = p;
-        next[j++] = k[p]!;
+        next[j++] = a;
       }
-      keptPositions.set(this.ids[n]!, positions);
-      nextKept.set(n, next);
+      keptPositions.set(this.ids[n]!, positions.subarray(0, j));
+      nextKept.set(n, next.slice(0, j));
     }
     sliceChannels(this.model, keptPositions);
+    for (let a = 0; a < removed.length; a++) if (removed[a]) pos[a] = -1;
     for (const [n, next] of nextKept) {
-      const k = this.kept[n]!;
-      for (let p = 0; p < k.length; p++) if (removed[k[p]!]) pos[k[p]!] = -1;
       for (let p = 0; p < next.length; p++) pos[next[p]!] = p;
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
-    this.footprints = new Array<UnitFootprint | undefined>(this.classAtoms.length);
+    this.footprints = new Array<UnitFootprint | undefined>(this.classCount);
     this.refreshNodeInfo();
     this.refreshStrips();
     this.version++;
-    for (const n of touched) {
+    for (const n of nextKept.keys()) {
       const w = widthOf(this.model.graph.shape(this.ids[n]!));
       if (w !== this.kept[n]!.length) {
         throw new BonsaiError('PRUNE', `Internal error: node "${this.ids[n]}" has ${w} channels after pruning, the dependency graph expected ${this.kept[n]!.length}`, { nodeId: this.ids[n] });
@@ -393,7 +398,8 @@ export class DependencyGraph {
     const perNode = new Map<number, number[]>();
     const unitOf = new Map<number, number>();
     units.forEach((c, u) => {
-      for (const a of this.classAtoms[c]!) {
+      for (let k = this.classStart[c]!, end = this.classStart[c + 1]!; k < end; k++) {
+        const a = this.classFlat[k]!;
         if (this.pos[a]! < 0) continue;
         unitOf.set(a, u);
         const n = this.atomNode[a]!;
@@ -431,7 +437,8 @@ export class DependencyGraph {
       return b;
     };
     this.forEachStrip(units, (c, u, len) => {
-      for (const a of this.classAtoms[c]!) {
+      for (let k = this.classStart[c]!, end = this.classStart[c + 1]!; k < end; k++) {
+        const a = this.classFlat[k]!;
         const p = this.pos[a]!;
         if (p < 0) continue;
         const n = this.atomNode[a]!;
@@ -490,16 +497,17 @@ export class DependencyGraph {
    * atoms of a node sit at adjacent positions. `stripHead[c]`: the first class of `c`'s strip.
    */
   private refreshStrips(): void {
-    const classes = this.classAtoms.length;
-    const { atomNode, classAlive, stripNext, stripHead } = this;
+    const classes = this.classCount;
+    const { atomNode, classAlive, stripNext, stripHead, classFlat, classStart } = this;
     stripHead[0] = 0;
     for (let c = 0; c + 1 < classes; c++) {
-      const a = this.classAtoms[c]!;
-      const b = this.classAtoms[c + 1]!;
-      let ok = classAlive[c] === 1 && classAlive[c + 1] === 1 && a.length === b.length;
-      for (let k = 0; ok && k < a.length; k++) {
-        const x = a[k]!;
-        const y = b[k]!;
+      const a = classStart[c]!;
+      const b = classStart[c + 1]!;
+      const len = b - a;
+      let ok = classAlive[c] === 1 && classAlive[c + 1] === 1 && classStart[c + 2]! - b === len;
+      for (let k = 0; ok && k < len; k++) {
+        const x = classFlat[a + k]!;
+        const y = classFlat[b + k]!;
         ok = y === x + 1 && atomNode[y] === atomNode[x];
       }
       stripNext[c] = ok ? 1 : 0;
@@ -513,7 +521,8 @@ export class DependencyGraph {
     const order: number[] = [];
     // Every unit of a strip removes atoms at the same nodes as its first unit.
     this.forEachStrip(units, (c, _u, len) => {
-      for (const a of this.classAtoms[c]!) {
+      for (let k = this.classStart[c]!, end = this.classStart[c + 1]!; k < end; k++) {
+        const a = this.classFlat[k]!;
         if (this.pos[a]! < 0) continue;
         const n = this.atomNode[a]!;
         if (counts[n] === 0) order.push(n);
@@ -531,7 +540,8 @@ export class DependencyGraph {
       // A unit's atoms are ascending, so each node's atoms are consecutive.
       const nodes: number[] = [];
       const counts: number[] = [];
-      for (const a of this.classAtoms[head]!) {
+      for (let k = this.classStart[head]!, end = this.classStart[head + 1]!; k < end; k++) {
+        const a = this.classFlat[k]!;
         if (this.pos[a]! < 0) continue;
         const n = this.atomNode[a]!;
         if (nodes.length && nodes[nodes.length - 1] === n) counts[counts.length - 1]!++;
@@ -555,7 +565,10 @@ export class DependencyGraph {
   private rootPositions(unit: number, root: NodeId): number[] {
     const r = this.nodeIndex(root);
     const out: number[] = [];
-    for (const a of this.classAtoms[unit]!) if (this.atomNode[a] === r && this.pos[a]! >= 0) out.push(this.pos[a]!);
+    for (let k = this.classStart[unit]!, end = this.classStart[unit + 1]!; k < end; k++) {
+      const a = this.classFlat[k]!;
+      if (this.atomNode[a] === r && this.pos[a]! >= 0) out.push(this.pos[a]!);
+    }
     return out;
   }
 
