@@ -31,7 +31,7 @@ const ARCH = `smallCnn ${WIDTHS.flatMap((w) => [w, w]).join('-')}, fc ${HIDDEN}$
 const since = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 const SPARSITY = env('BENCH_SPARSITY', 0.95);
 const ONLY = process.env.QUANTIZE_BENCH_ONLY;
-if (ONLY && !['mnist', 'real', 'emotion', 'handlandmark', 'emotion-steps', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real, emotion, handlandmark, emotion-steps or int8`);
+if (ONLY && !['mnist', 'real', 'emotion', 'mobilenet', 'handlandmark', 'emotion-steps', 'int8'].includes(ONLY)) throw new Error(`QUANTIZE_BENCH_ONLY=${ONLY}: expected mnist, real, emotion, mobilenet, handlandmark, emotion-steps or int8`);
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
@@ -133,6 +133,8 @@ async function main(): Promise<void> {
 if (!ONLY || ONLY === 'mnist') await main();
 // Real pretrained GraphModel + real photos: CLE, bias correction, KL calibration (bench-results/real-models.json).
 if (!ONLY || ONLY === 'real' || ONLY === 'emotion') await import('./real-models');
+// Real pretrained Keras MobileNetV2 classifier (nsfwjs) + real photos: issue 17's steps side by side (bench-results/real-models-mobilenet.json).
+if (!ONLY || ONLY === 'real' || ONLY === 'mobilenet') await import('./real-models-mobilenet');
 // Real pretrained MobileNetV2-class GraphModel with ReLU6 and regression/score outputs (bench-results/real-scores.json).
 if (!ONLY || ONLY === 'real' || ONLY === 'handlandmark') await import('./real-scores');
 // Where the emotion model's int8 error is (bench-results/emotion-steps.json): only on request, it is slow.
