@@ -347,7 +347,7 @@ function onMessage(msg: Response): void {
       ui.selected = msg.run.id;
       if (msg.sweep.length) ui.sweeps.set(msg.run.method, msg.sweep);
       renderResults();
-      setProgress(1, `run #${msg.run.id} done in ${msg.run.seconds < 1 ? msg.run.seconds.toFixed(2) : msg.run.seconds.toFixed(1)} s: ${msg.run.label} → ${pct(msg.run.after.accuracy)} ${msg.run.metric}`);
+      setProgress(1, `run #${msg.run.id} done in ${msg.run.seconds < 1 ? msg.run.seconds.toFixed(2) : msg.run.seconds.toFixed(1)} s: ${msg.run.label} → ${pct(msg.run.after.accuracy)} ${msg.run.metric}${msg.run.detail ? ` · ${msg.run.detail}` : ''}`);
       document.body.dataset.compressed = msg.run.method;
       document.body.dataset.runs = String(ui.runs.length);
       setBusy(false);

@@ -142,6 +142,8 @@ export interface Run {
   seconds: number;
   /** The run's model can be drawn against (28x28x1 in, 10 out). */
   drawable: boolean;
+  /** How the compressed model computes (int8: layers on the integer WASM kernels), if the method says. */
+  detail?: string;
 }
 
 /** Live estimate of a compression setting before it runs. */

@@ -281,6 +281,7 @@ async function compress(o: CompressOptions): Promise<void> {
     quant: o.method === 'int8' && !stock ? 'int8' : quant, kd, metric: data.summary.labeled ? 'accuracy' : 'agreement',
     before: { ...metrics, latencyMs: latency.beforeMs }, after: { ...after, latencyMs: latency.afterMs }, latency,
     layers: layerRows(dense, measured), seconds, drawable: base.summary.drawable,
+    ...('detail' in result && result.detail ? { detail: result.detail } : {}),
   };
   state.runs.set(id, { run, model: measured, files });
   state.selected = id;

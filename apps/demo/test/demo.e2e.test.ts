@@ -2,7 +2,8 @@
  * End-to-end: builds the demo with Vite, serves dist/ on localhost with COOP/COEP and drives the
  * Debian `chromium` (no browser download) through playwright-core at 1280 px and 390 px: the
  * pretrained model compressed in one click, a folder of labeled MNIST PNGs measured as accuracy
- * (checked against stock tfjs), a Bonsai int8 download loaded back, a bring-your-own
+ * (checked against stock tfjs), static int8 of a Bonsai-format model on the integer WASM kernels
+ * (accuracy kept) and its download loaded back, a bring-your-own
  * GraphModel (the vendored emotion model) with unlabeled photos dropped on the page, compressed and downloaded with
  * uint8 weights, which stock tfjs-converter loads; layout, chart text and accessibility checks;
  * a wasm failure with retry. Screenshots go to test-results/ (gitignored).
@@ -22,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { demoCnn } from '../src/cnn';
 import { ISOLATION_HEADERS } from '../vite.config';
 import { serveStatic } from './serve';
 
@@ -281,10 +281,15 @@ describe('demo in headless Chromium', () => {
     await rm(join(folder, '..'), { recursive: true, force: true });
   }, 300_000);
 
-  it('loads a Bonsai-format int8 download back (weights.q.bin)', async () => {
+  it('static int8 of a Bonsai-format model: calibrated on the page\'s images, int8 layers on the integer WASM kernels, accuracy kept; the download loads back (weights.q.bin)', async () => {
+    // The shipped CNN in Bonsai's own format (imported in Node), so the int8 method runs (a stock file gets uint8 weights).
     const dir = join(results, 'bonsai-model');
     await mkdir(dir, { recursive: true });
-    const model = demoCnn({ widths: [4, 8], hidden: 16 }, 3);
+    const src = join(root, 'public/pretrained/mnist-cnn');
+    const stockJson = JSON.parse(await readFile(join(src, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
+    const stockBin = await readFile(join(src, stockJson.weightsManifest[0]!.paths[0]!));
+    const model = await importModel({ modelJson: stockJson, weights: stockBin.buffer.slice(stockBin.byteOffset, stockBin.byteOffset + stockBin.byteLength) });
+    const layers = model.graph.nodes.filter((n) => n.op === 'conv2d' || n.op === 'dense').length;
     const art = await toArtifacts(model);
     model.dispose();
     await writeFile(join(dir, 'model.json'), JSON.stringify(art.json));
@@ -293,17 +298,32 @@ describe('demo in headless Chromium', () => {
     await page.waitForFunction(() => document.body.dataset.model === 'loaded', undefined, { timeout: 30_000 });
     await waitIdle(page);
     expect(await page.textContent('[data-key="format"]')).toBe('Bonsai model');
+    const dense = Number((await page.textContent('#dense-accuracy'))!.replace('%', ''));
+    expect(dense).toBeGreaterThan(95);
     await page.check('#methods input[value="int8"]');
+    expect(await page.textContent('#method-note')).toMatch(/calibrated on 256 of your training images/);
+    const wasmBefore = server.requests.filter((r) => /int8-(relaxed|simd128).*\.wasm$/.test(r)).length;
     await page.click('#run');
     await waitRuns(page, 4);
+    // Chromium has WASM SIMD: every conv and dense layer runs on the integer kernels, loaded from the bundle.
+    const detail = /· (\d+) of (\d+) layers on the int8 WASM kernels/.exec((await page.textContent('#progress-text')) ?? '');
+    expect(detail, (await page.textContent('#progress-text')) ?? '').not.toBeNull();
+    expect(Number(detail![1])).toBe(layers);
+    expect(server.requests.filter((r) => /int8-(relaxed|simd128).*\.wasm$/.test(r)).length).toBeGreaterThan(wasmBefore);
+    const after = Number((await page.textContent('#after-accuracy'))!.replace('%', ''));
+    expect(after).toBeGreaterThan(dense - 1.5);
     const q = join(results, 'bonsai-int8');
     expect(await downloadAll(page, q, 3, () => page.click('#download'))).toEqual(['model.json', 'weights.bin', 'weights.q.bin']);
+    const qJson = JSON.parse(await readFile(join(q, 'model.json'), 'utf8')) as { quantization: { mode: string; activations: unknown[] } };
+    expect(qJson.quantization.mode).toBe('static');
+    expect(qJson.quantization.activations.length).toBeGreaterThan(0);
     await page.setInputFiles('#model-files', ['model.json', 'weights.bin', 'weights.q.bin'].map((f) => join(q, f)));
     await page.waitForFunction(() => /int8/.test(document.querySelector('[data-key="format"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await waitIdle(page);
     expect(await page.textContent('[data-key="format"]')).toBe('Bonsai model, weights stored as int8 (Bonsai, per channel)');
     expect(await page.isHidden('#alert')).toBe(true);
-    // The reloaded int8 model measures what the run measured (same integers, same dequantization).
+    // The reloaded int8 model runs on the kernels again and measures what the run measured (same integers, same kernels).
+    expect(Number((await page.textContent('#dense-accuracy'))!.replace('%', ''))).toBe(after);
     const history = await page.$$eval('#history tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(history.length).toBe(4);
   }, 300_000);

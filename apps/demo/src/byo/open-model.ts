@@ -4,6 +4,7 @@ import { importModel, toGraphModelArtifacts, toLayersArtifacts } from '@bonsai/i
 import { fromQuantizedArtifacts, QUANTIZED_WEIGHTS_FILE, type QuantizedArtifacts } from '@bonsai/quantize';
 import type { DownloadFile, MethodAvailability, ModelFormat, ModelSummary, WeightQuant } from '../protocol';
 import type { ModelFiles } from './model-files';
+import { useIntegerKernels } from '../int8-kernels';
 
 /** A loaded model plus how to make fresh copies of it (a GraphModel re-import keeps its provenance, a clone would not). */
 export interface OpenModel {
@@ -27,7 +28,12 @@ function storedAsOf(files: ModelFiles): string | undefined {
 export async function openModel(files: ModelFiles): Promise<OpenModel> {
   const make = async (): Promise<Model> => {
     if (files.format !== 'bonsai') return importModel({ modelJson: files.json, weights: files.weights.slice(0) });
-    if (files.quantized) return fromQuantizedArtifacts({ json: files.json as QuantizedArtifacts['json'], weights: files.weights.slice(0), quantized: files.quantized }, files.name);
+    if (files.quantized) {
+      // A static int8 download runs on the integer kernels again, as the run that wrote it measured.
+      const q = await fromQuantizedArtifacts({ json: files.json as QuantizedArtifacts['json'], weights: files.weights.slice(0), quantized: files.quantized }, files.name);
+      await useIntegerKernels(q);
+      return q;
+    }
     return fromArtifacts({ json: files.json as ModelJSON, weights: files.weights.slice(0) }, files.name);
   };
   const model = await make();

@@ -32,6 +32,8 @@ export interface MethodResult {
   model: Model;
   /** Files in the method's own format when it is not core's float32 model.json + weights.bin. */
   files?: DownloadFile[];
+  /** How the model computes, when that is worth saying (int8: how many layers run on the integer kernels). */
+  detail?: string;
 }
 
 /** One compression method of the demo. */
