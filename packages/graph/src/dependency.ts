@@ -334,7 +334,7 @@ export class DependencyGraph {
    */
   prune(groups: Group | Iterable<Group>): void {
     const list = groups instanceof Group ? [groups] : [...groups];
-    const units = mergedUnits(list);
+    const units = mergedUnits(list, this.classCount);
     if (units.length === 0) return;
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
@@ -425,14 +425,12 @@ export class DependencyGraph {
    * its first unit's atoms, not every channel.
    */
   private members(units: readonly number[]): Member[] {
-    const acc = new Array<RunBuilder | undefined>(this.ids.length * SLOT_CODES);
-    const keys: number[] = [];
+    const acc = new Map<number, RunBuilder>();
     const builder = (key: number, width: number): RunBuilder => {
-      let b = acc[key];
+      let b = acc.get(key);
       if (!b) {
         b = new RunBuilder(width);
-        acc[key] = b;
-        keys.push(key);
+        acc.set(key, b);
       }
       return b;
     };
@@ -453,11 +451,11 @@ export class DependencyGraph {
       }
     });
     const out: Member[] = [];
-    for (const key of keys.sort((x, y) => x - y)) {
+    for (const key of [...acc.keys()].sort((x, y) => x - y)) {
       const node = Math.floor(key / SLOT_CODES);
       const code = key % SLOT_CODES;
       const side = code === 0 ? 'out' : 'in';
-      const runs = acc[key]!.finish();
+      const runs = acc.get(key)!.finish();
       let expanded: { indices: number[]; units: number[] } | undefined;
       const lazy = () => (expanded ??= expandRuns(runs));
       const id = this.ids[node]!;
@@ -612,16 +610,18 @@ export class DependencyGraph {
   }
 }
 
-/** The distinct units of `groups`, ascending. */
-function mergedUnits(groups: readonly Group[]): number[] {
+/** The distinct units of `groups`, ascending (marked, then read in order: no sort). */
+function mergedUnits(groups: readonly Group[], unitCount: number): number[] {
+  const mark = new Uint8Array(unitCount);
   let total = 0;
-  for (const g of groups) total += g.units.length;
-  const all = new Float64Array(total);
-  let k = 0;
-  for (const g of groups) for (const u of g.units) all[k++] = u;
-  all.sort();
-  const out: number[] = [];
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
+  for (const g of groups) {
+    for (const u of g.units) {
+      total += 1 - mark[u]!;
+      mark[u] = 1;
+    }
+  }
+  const out = new Array<number>(total);
+  for (let u = 0, k = 0; k < total; u++) if (mark[u]) out[k++] = u;
   return out;
 }
 

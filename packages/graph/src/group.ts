@@ -80,13 +80,17 @@ export class Group {
 
   /** The sub-group of the units at positions `unitPositions` (indices into `units`). */
   select(unitPositions: Iterable<number>): Group {
-    const picked: number[] = [];
+    // Units ascend with their positions: mark the positions, read them in order (distinct, no sort).
+    const mark = new Uint8Array(this.units.length);
+    let count = 0;
     for (const i of unitPositions) {
-      const u = this.units[i];
-      if (u === undefined) throw new ConfigError(`Unit position ${i} is out of range for a group of ${this.units.length} units rooted at "${this.root}"`, { nodeId: this.root });
-      picked.push(u);
+      if (this.units[i] === undefined) throw new ConfigError(`Unit position ${i} is out of range for a group of ${this.units.length} units rooted at "${this.root}"`, { nodeId: this.root });
+      count += 1 - mark[i]!;
+      mark[i] = 1;
     }
-    return new Group(this.dg, this.root, Array.from(Float64Array.from(new Set(picked)).sort()), this.limits);
+    const picked = new Array<number>(count);
+    for (let i = 0, k = 0; k < count; i++) if (mark[i]) picked[k++] = this.units[i]!;
+    return new Group(this.dg, this.root, picked, this.limits);
   }
 
   /** Whether the dependency graph allows pruning this group ({@link DependencyGraph.check}). */
