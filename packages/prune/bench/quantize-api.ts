@@ -15,6 +15,10 @@ export interface QuantizeApi {
     quantized: Uint8Array;
   }>;
   fromQuantizedArtifacts(art: unknown, options?: string | { file?: string }): Promise<Model & { forward(x: tf.Tensor): tf.Tensor }>;
+  clusterWeights(model: Model, options: { clusters: number; others?: number; float16?: boolean; seed?: number }): { model: Model };
+  saveQuantized(model: Model, dir: string, options?: { compress?: boolean; entropyCoding?: boolean; codebook?: boolean }): Promise<{ bytes: number; files: Record<string, number>; gzipBytes: number }>;
+  loadQuantized(dir: string): Promise<Model>;
+  foldBatchNorm(model: Model): Model;
 }
 
 // @bonsai/quantize is not a dependency of this package: quantize devDepends on prune (its bench

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs-core';
 import { adam, load, save, train, type Callback, type Model } from '@bonsai/core';
+import { kdLossSpec } from '@bonsai/distill';
 import { fineTune, sparseVariationalDropout } from '@bonsai/prune';
+import { loadMnist, toTensors } from '@bonsai/datasets';
+import { lenet5, mlp300100, smallCnn } from '@bonsai/models';
 
 /** Settings of one sparse-variational-dropout run (Molchanov et al. 2017) in the sparsity bench. */
 export interface VdRunConfig {
@@ -21,6 +24,8 @@ export interface VdRunConfig {
   klWeight: number;
   /** Epochs of deterministic fine-tuning with the masks held, after thresholding (part of the epoch budget). */
   fineTuneEpochs: number;
+  /** Fine-tune with knowledge distillation from this teacher (the dense model; Hinton et al. 2015) instead of the labels alone. */
+  kd?: { teacher: Model; temperature: number; alpha: number };
   batchSize: number;
 }
 
@@ -41,7 +46,7 @@ export async function runSparseVd(model: Model, data: { x: tf.Tensor; y: tf.Tens
       loss: vd.loss({ trainSize: data.x.shape[0]!, warmupSteps: cfg.warmupEpochs * steps, klWeight: cfg.klWeight }),
     });
     const removed = vd.applyMasks(cfg.sparsity === undefined ? { threshold: cfg.threshold } : { sparsity: cfg.sparsity });
-    if (cfg.fineTuneEpochs > 0) await fineTune(model, data, { epochs: cfg.fineTuneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, seed: 5 });
+    if (cfg.fineTuneEpochs > 0) await fineTune(model, data, { epochs: cfg.fineTuneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, seed: 5, ...(cfg.kd ? { loss: kdLossSpec(cfg.kd.teacher, cfg.kd) } : {}) });
     return removed;
   } finally {
     opt.dispose();
@@ -64,4 +69,20 @@ export async function cachedDense(key: string, build: () => Model, data: { x: tf
   const seconds = (performance.now() - t0) / 1000;
   if (useCache) await save(model, dir);
   return { model, seconds, cached: false };
+}
+
+/**
+ * What the tuning scripts (sparsity-explore.ts, sparsity-agp-explore.ts) start from: the real
+ * 8000/2000 MNIST split as tensors and the cached dense `name` model (`DENSE_EPOCHS` overrides its
+ * default dense epochs; the cache key is the bench's).
+ */
+export async function exploreStart(name: string): Promise<{ trainT: { x: tf.Tensor; y: tf.Tensor }; testT: { x: tf.Tensor; y: tf.Tensor }; dense: Awaited<ReturnType<typeof cachedDense>> }> {
+  const data = loadMnist({ seed: 42 });
+  const trainT = toTensors(data.train);
+  const testT = toTensors(data.test);
+  const builds = { 'LeNet-300-100': [() => mlp300100({ seed: 0 }), 10], 'LeNet-5': [() => lenet5({ seed: 0 }), 4], 'small CNN 8-8-16-16': [() => smallCnn({ seed: 0, widths: [8, 16], hidden: 32 }), 4] } as const;
+  const [build, defaultDense] = builds[name as keyof typeof builds];
+  const denseEpochs = Number(process.env.DENSE_EPOCHS ?? defaultDense);
+  const dense = await cachedDense(`${name}-e${denseEpochs}-n${data.train.count}`, build, trainT, { epochs: denseEpochs, batchSize: 64, lr: 1e-3 });
+  return { trainT, testT, dense };
 }

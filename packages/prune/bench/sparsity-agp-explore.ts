@@ -1,0 +1,36 @@
+// Tuning run for AGP in the sparsity bench (not part of `pnpm bench`):
+// `npx tsx bench/sparsity-agp-explore.ts <model> <epochs> <ramp> <spec> [clusters] [lr]`, spec `0.98` (one global |w| threshold)
+// or `conv1=0.4,conv2=0.85,...` (AGP per layer to its own sparsity). Starts from the cached dense model
+// (DENSE_EPOCHS, as sparsity-explore.ts); prints accuracy per epoch, then the clustered Bonsai file's size and accuracy.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type Callback } from '@bonsai/core';
+import { agp, fineTune, gradualPruning, remove, sparsityReport } from '@bonsai/prune';
+import { accuracy } from '@bonsai/eval';
+import { lenet5 } from '@bonsai/models';
+import { clusteredFile } from './codebook-file';
+import { exploreStart } from './sparsity-vd';
+import { fileSize } from './util';
+
+await initBackend('wasm');
+const [name = 'LeNet-5', epochs = '8', ramp = '0.6', spec = '0.98', clusters = '4', lr = '1e-3'] = process.argv.slice(2);
+const { trainT, testT, dense } = await exploreStart(name);
+const acc = (m: typeof dense.model): number => accuracy(m, testT.x, testT.y, { batchSize: 500 });
+console.log(`${name} dense ${acc(dense.model)}`);
+const m = dense.model;
+const endStep = Math.max(1, Math.round(Number(ramp) * Number(epochs) * Math.ceil(trainT.x.shape[0]! / 64)));
+const perLayer = spec.includes('=') ? spec.split(',').map((kv) => kv.split('=') as [string, string]) : undefined;
+const callbacks: Callback[] = perLayer
+  ? perLayer.map(([layer, s]) => gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: Number(s), beginStep: 0, endStep, frequency: 25 }), params: [`${layer}/kernel`] }))
+  : [gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: Number(spec), beginStep: 0, endStep, frequency: 25 }), global: true })];
+const t0 = performance.now();
+const log: Callback = { onEpochEnd: (s) => console.log(`epoch ${s.epoch}: sparsity ${sparsityReport(m).total.sparsity.toFixed(4)}, acc ${acc(m)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`) };
+await fineTune(m, trainT, { epochs: Number(epochs), lr: Number(lr), batchSize: 64, callbacks: [...callbacks, log], seed: 2 });
+console.log(sparsityReport(m).rows.map((r) => `${r.name} ${r.sparsity.toFixed(4)}`).join(', '));
+remove(m);
+const float = await fileSize(lenet5({ seed: 0 }));
+for (const k of [Number(clusters), 2 * Number(clusters)]) {
+  const f = await clusteredFile(m, { kernelClusters: k });
+  console.log(`${k} centroids: acc ${acc(f.model)}, ${f.bytes} B raw (${(float.bytes / f.bytes).toFixed(1)}x), ${f.gzip} B gzip (${(float.bytes / f.gzip).toFixed(1)}x) ${JSON.stringify(f.files)}`);
+  f.model.dispose();
+}
+tf.dispose([trainT.x, trainT.y, testT.x, testT.y]);
