@@ -14,9 +14,12 @@
  *   about as much as the forward conv. (wasm's own Conv2DBackpropInput is a naive loop, ~10x
  *   slower than this.)
  *   1x1 kernels: one 1x1 conv of dy, scattered to every s-th pixel with a pad.
- * - conv, filter gradient on the wasm backend: a direct WebAssembly SIMD loop on the backend's
- *   heap (./filter-grad-simd.ts; 4-5x faster than the tfjs-op formulations below, any stride,
- *   dilation and padding). Elsewhere (other backends, the threaded wasm build, or
+ * - On the wasm backend the forward conv, the input gradient's correlations (below) and the
+ *   filter gradient run as direct WebAssembly SIMD loops on the backend's heap (./heap-conv.ts;
+ *   the filter gradient 4-5x faster than the tfjs-op formulations below, the convs about
+ *   1.1-1.3x XNNPACK's, any stride, dilation and padding; `setSimdConv` / `setSimdFilterGrad`
+ *   switch them off).
+ * - conv, filter gradient elsewhere (other backends, the threaded wasm build, or
  *   `setSimdFilterGrad(false)`), tfjs ops:
  *   cin <= 4 and stride 1 -> im2col + one MatMul (patches are built
  *   directly in [taps*cin, n*oh*ow] layout, so no big transpose). Otherwise one Conv2D that
@@ -36,9 +39,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import { simdFilterGrad, type FilterGradGeometry } from './filter-grad-simd';
+import { simdConv2d, simdFilterGrad, type FilterGradGeometry } from './heap-conv';
 
 let useSimdFilterGrad = true;
+let useSimdConv = true;
 
 /**
  * Whether conv2d's filter gradient may use the SIMD heap kernel on the wasm backend (default
@@ -49,6 +53,33 @@ export function setSimdFilterGrad(on: boolean): boolean {
   const prev = useSimdFilterGrad;
   useSimdFilterGrad = on;
   return prev;
+}
+
+/**
+ * Whether conv2d's forward pass and its input gradient's correlations may use the SIMD heap
+ * kernel on the wasm backend (default true); false runs them with tf.conv2d (XNNPACK). Returns
+ * the previous setting.
+ */
+export function setSimdConv(on: boolean): boolean {
+  const prev = useSimdConv;
+  useSimdConv = on;
+  return prev;
+}
+
+/** conv2d(x, f) with explicit padding (stride `strides`, dilation `dil`): the SIMD heap kernel on wasm, else tf.conv2d. */
+function convOp(x: tf.Tensor4D, f: tf.Tensor4D, strides: [number, number], pads: Pads4, dil: [number, number]): tf.Tensor4D {
+  if (useSimdConv) {
+    const [n, h, w, cin] = x.shape;
+    const [kh, kw] = f.shape;
+    const [top, bottom] = pads[1];
+    const [left, right] = pads[2];
+    const oh = Math.floor((h + top + bottom - (kh - 1) * dil[0] - 1) / strides[0]) + 1;
+    const ow = Math.floor((w + left + right - (kw - 1) * dil[1] - 1) / strides[1]) + 1;
+    const g: Geometry = { n, h, w, cin, kh, kw, sh: strides[0], sw: strides[1], dh: dil[0], dw: dil[1], oh, ow, top, left };
+    const y = oh > 0 && ow > 0 ? simdConv2d(x, f, g) : undefined;
+    if (y) return y;
+  }
+  return tf.conv2d(x, f, strides, pads, 'NHWC', dil);
 }
 
 export interface ConvOptions {
@@ -272,10 +303,10 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
   return withGrads(x, filter, opts.inputGrad ?? true, {
-    forward: (xi, fi) => tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+    forward: (xi, fi) => (useSimdConv ? simdConv2d(xi, fi, g) : undefined) ?? tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
     // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
     inputGrad: (dy, fs) => inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
-      tf.conv2d(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), 1, pads, 'NHWC', dil)),
+      convOp(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), [1, 1], pads, dil)),
     filterGrad: (dy, xs, fs) => convFilterGrad(xs, dy, g, fs.shape[3]),
   });
 }

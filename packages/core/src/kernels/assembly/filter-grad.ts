@@ -7,8 +7,8 @@
 // bounds test); a tile of 4 input channels x 8 output channels is accumulated in 8 f32x4
 // registers over the image's pixels (starting from zero, so each image's partial sum is exact-ish)
 // and then added into dW. Input channels left over from the blocks of 4 use 1 x 8 tiles. Lanes past
-// cout (cout not a multiple of 8) and rows past cin read the next pixel's values: they are never
-// stored, and the JS side checks that such over-reads stay inside the memory.
+// cout (cout not a multiple of 8) read the next pixel's values: they are never stored, and the JS
+// side checks that such over-reads stay inside the memory.
 
 /** ceil(a / b) for b > 0 and any sign of a. */
 function ceilDiv(a: i32, b: i32): i32 {

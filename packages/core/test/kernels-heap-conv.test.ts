@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
-import { conv2d, setSimdFilterGrad, type ConvOptions } from '../src/kernels/conv';
-import { FILTER_GRAD_KERNEL, simdFilterGrad } from '../src/kernels/filter-grad-simd';
+import { conv2d, setSimdConv, setSimdFilterGrad, type ConvOptions } from '../src/kernels/conv';
+import { CONV_KERNEL, FILTER_GRAD_KERNEL, simdConv2d, simdFilterGrad } from '../src/kernels/heap-conv';
 import { rand, relErr, size } from './conv-test-data';
 
 /** dL/dfilter of sum(conv2d(x, f) * dy) with the input gradient off, and the kernels that ran. */
@@ -123,5 +123,60 @@ describe('SIMD conv2d filter gradient on the wasm heap', () => {
     const { kernels } = await filterGrad([1, 6, 6, 2], [3, 3, 2, 3], { strides: [1, 1], pad: 'same' }, 9, true);
     expect(kernels).not.toContain(FILTER_GRAD_KERNEL);
     tf.dispose([x, dy]);
+  });
+});
+
+/** conv2d(x, f) and dL/dx of sum(conv2d(x, f) * dy) on wasm, with the SIMD conv kernel on or off, and the kernels that ran. */
+async function forwardAndInputGrad(xShape: number[], fShape: number[], o: ConvOptions, seed: number, simd: boolean): Promise<{ y: Float32Array; dx: Float32Array; kernels: string[] }> {
+  const prev = setSimdConv(simd);
+  try {
+    const x = tf.tensor4d(rand(size(xShape), seed), xShape as [number, number, number, number]);
+    const f = tf.tensor4d(rand(size(fShape), seed + 1), fShape as [number, number, number, number]);
+    let y: Float32Array = new Float32Array(0);
+    let dx: Float32Array = new Float32Array(0);
+    const info = await tf.profile(() => {
+      const out = conv2d(x, f, o);
+      y = out.dataSync() as Float32Array;
+      const dy = tf.tensor(rand(out.size, seed + 2), out.shape);
+      const g = tf.grad((a: tf.Tensor) => conv2d(a as tf.Tensor4D, f, o))(x, dy);
+      dx = g.dataSync() as Float32Array;
+      tf.dispose([out, dy, g]);
+    });
+    tf.dispose([x, f]);
+    return { y, dx, kernels: info.kernels.map((k) => k.name) };
+  } finally {
+    setSimdConv(prev);
+  }
+}
+
+describe('SIMD conv2d forward (and the input gradient built on it) on the wasm heap', () => {
+  for (const [i, c] of CASES.entries()) {
+    it(`${c.name}: forward and input gradient equal XNNPACK's (tf.conv2d on wasm)`, async () => {
+      const simd = await forwardAndInputGrad(c.x, c.f, c.o, 100 + i, true);
+      const xnn = await forwardAndInputGrad(c.x, c.f, c.o, 100 + i, false);
+      expect(simd.kernels).toContain(CONV_KERNEL);
+      expect(xnn.kernels).not.toContain(CONV_KERNEL);
+      expect(relErr(simd.y, xnn.y)).toBeLessThan(1e-5);
+      expect(relErr(simd.dx, xnn.dx)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('leaves no tensors behind and is not used off the wasm backend', async () => {
+    const x = tf.tensor4d(rand(2 * 7 * 7 * 3, 8), [2, 7, 7, 3]);
+    const f = tf.tensor4d(rand(3 * 3 * 3 * 5, 9), [3, 3, 3, 5]);
+    const before = tf.memory().numTensors;
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, { strides: [2, 2], pad: 'same' })));
+    tf.dispose(g([x, f]));
+    expect(tf.memory().numTensors).toBe(before);
+    const geometry = { n: 2, h: 7, w: 7, cin: 3, oh: 7, ow: 7, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1 };
+    const y = simdConv2d(x, f, geometry);
+    expect(y?.shape).toEqual([2, 7, 7, 5]);
+    y?.dispose();
+    tf.dispose([x, f]);
+    await tf.setBackend('cpu');
+    const xc = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
+    const fc = tf.ones([3, 3, 2, 3]) as tf.Tensor4D;
+    expect(simdConv2d(xc, fc, { ...geometry, n: 1, h: 5, w: 5, cin: 2, oh: 5, ow: 5 })).toBeUndefined();
+    tf.dispose([xc, fc]);
   });
 });
