@@ -54,6 +54,15 @@ describe('keepAlongAxes', () => {
       expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
       tf.dispose([got, want]);
     }
+    // Longer kept lists: the copy kernels' four-at-a-time loop and its tail (8 = 2 x 4, 7 = 4 + 3), blocks of 11.
+    const y = tf.tidy(() => tf.reshape(tf.range(0, 462), [2, 3, 7, 11]));
+    for (const cuts of [[{ axis: 3, keep: [0, 1, 2, 4, 5, 7, 9, 10] }], [{ axis: 1, keep: [0, 2] }, { axis: 3, keep: [0, 1, 2, 3, 4, 5, 6] }], [{ axis: 2, keep: [0, 1, 3, 4, 5, 6] }]]) {
+      const got = keepAlongAxes(y, cuts);
+      const want = tf.tidy(() => cuts.reduce((t, c) => tf.gather(t, tf.tensor1d(c.keep, 'int32'), c.axis), tf.clone(y)));
+      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+      tf.dispose([got, want]);
+    }
+    y.dispose();
     const xi = tf.tidy(() => tf.cast(x, 'int32'));
     const gi = keepAlongAxes(xi, [{ axis: 1, keep: [1] }]);
     expect(gi.dtype).toBe('int32');
