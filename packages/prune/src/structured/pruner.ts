@@ -210,8 +210,9 @@ function pickLowest(pool: readonly Candidate[], count: number): void {
   pool.forEach((c, ci) => (starts[ci + 1] = starts[ci]! + c.group.size));
   let taken = 0;
   let ci = 0;
-  for (const k of order) {
+  for (let i = 0; i < order.length; i++) {
     if (taken >= count) break;
+    const k = order[i]!;
     if (k < starts[ci]! || k >= starts[ci + 1]!) {
       ci = 0;
       while (k >= starts[ci + 1]!) ci++;
