@@ -17,10 +17,10 @@ import { photoFolder } from './photo-folder';
 const here = dirname(fileURLToPath(import.meta.url));
 const DECODE_IMAGES = pick(24, 6);
 const ROUNDS = pick(3, 1);
-const SIZES = pick([200, 2000], [20, 200]);
+const SIZES = pick([200, 2000], [8, 40]);
 const BATCH = 32;
 const OVERLAP_IMAGES = pick(48, 16);
-const STEP_MS = 300;
+const STEP_MS = pick(300, 60);
 
 /** One full pass over `dir` at 224x224 ImageNet preprocessing; returns the images seen. */
 async function pass(dir: string, decoder: DecoderName): Promise<number> {
