@@ -24,7 +24,7 @@ export * from './io/format';
 export { save, load, readModelFiles } from './io/save';
 export { resolveInside, writeFilesAtomic, recoverFolder, readArrayBuffer, readJson, type FolderFile } from './io/files';
 export { MAX_WEIGHT_BYTES, readFileChecked, regularFileSize } from './io/read-checked';
-export { registerGradients, bonsaiGradients, type Grad } from './gradients/index';
+export { registerGradients, bonsaiGradients, type Grad, type RegisterGradientsOptions } from './gradients/index';
 export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/rng';
 export { axisMagnitudes, axisMagnitudeTensors, tensorAxisMagnitudes, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
 export { heapKernelsFor, type HeapKernels } from './util/heap-kernels';

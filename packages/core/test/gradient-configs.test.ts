@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { bonsaiGradients, type Grad } from '../src/index';
+import { bonsaiGradients, registerGradients, type Grad } from '../src/index';
 import { useWasm } from './helpers';
 // Oracle: tfjs-core's own gradient configs (vitest resolves this deep module; apps never load it).
 // It replaces Bonsai's registrations, so each case below swaps the two in and out.
@@ -146,4 +146,28 @@ describe("Bonsai's gradient configs match tfjs-core's own (oracle)", () => {
       }
     });
   }
+});
+
+describe('registerGradients', () => {
+  // Collected before any hook runs: register_all_gradients (imported after core) replaced Bonsai's configs with tfjs's.
+  const tfjs = bonsaiGradients.map((g) => tf.getGradient(g.kernelName) ?? (g as tf.GradConfig));
+  it("keeps gradients already registered (tfjs's own) by default, replaces them with replace: true and returns them", () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      for (const t of tfjs) tf.registerGradient(t);
+      const foreign = tfjs.filter((t, i) => t !== (bonsaiGradients[i] as tf.GradConfig));
+      expect(foreign.length).toBeGreaterThan(40);
+      expect(registerGradients()).toEqual([]);
+      expect(bonsaiGradients.map((g) => tf.getGradient(g.kernelName))).toEqual(tfjs);
+      const replaced = registerGradients({ replace: true });
+      expect(new Set(replaced)).toEqual(new Set(foreign));
+      for (const g of bonsaiGradients) expect(tf.getGradient(g.kernelName)).toBe(g);
+      expect(registerGradients({ replace: true })).toEqual([]);
+      for (const t of replaced) tf.registerGradient(t);
+      expect(tf.getGradient(foreign[0]!.kernelName)).toBe(foreign[0]);
+    } finally {
+      for (const g of bonsaiGradients) tf.registerGradient(g as tf.GradConfig);
+      warn.mockRestore();
+    }
+  });
 });

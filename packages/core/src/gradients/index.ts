@@ -19,14 +19,32 @@ export type { Grad } from './util';
 /** Every gradient config Bonsai registers. */
 export const bonsaiGradients: readonly Grad[] = [...arithmeticGrads, ...unaryGrads, ...reduceGrads, ...shapeGrads, ...nnGrads];
 
+/** Options of {@link registerGradients}. */
+export interface RegisterGradientsOptions {
+  /**
+   * Also replace gradients already registered (tfjs's own, which @tensorflow/tfjs-layers and
+   * @tensorflow/tfjs load with their copy of tfjs-core). Bonsai's equal them (tested) and train
+   * faster on wasm: core's bench measured smallCnn epochs 1.3-1.8x shorter with them.
+   */
+  replace?: boolean;
+}
+
 /**
  * Registers Bonsai's gradients for kernels that have none yet (an app that already loaded
- * tfjs's own, e.g. through @tensorflow/tfjs-layers, keeps them). Idempotent.
+ * tfjs's own, e.g. through @tensorflow/tfjs-layers, keeps them unless `replace`). Returns the
+ * configs it replaced, to register back with `tf.registerGradient` (empty without `replace`).
+ * Idempotent.
  */
-export function registerGradients(): void {
+export function registerGradients(options: RegisterGradientsOptions = {}): tf.GradConfig[] {
+  const replaced: tf.GradConfig[] = [];
   for (const g of bonsaiGradients) {
-    if (tf.getGradient(g.kernelName) === undefined) tf.registerGradient(g as tf.GradConfig);
+    const current = tf.getGradient(g.kernelName);
+    if (current === (g as tf.GradConfig)) continue;
+    if (current !== undefined && !options.replace) continue;
+    if (current !== undefined) replaced.push(current);
+    tf.registerGradient(g as tf.GradConfig);
   }
+  return replaced;
 }
 
 registerGradients();
