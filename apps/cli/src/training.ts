@@ -37,6 +37,8 @@ export interface TrainReport {
   seconds: number;
   /** Of `seconds`, the time spent measuring: batch-norm re-estimation and test accuracy after each epoch. */
   evalSeconds: number;
+  /** CPU time of the process over the run (all threads, the workers included): comparable across machine loads where `seconds` is not. */
+  cpuSeconds: number;
   samplesPerSecond: number;
   /** Threads the gradients were computed on (1 = core's `train()`). */
   workers: number;
@@ -118,6 +120,7 @@ export async function runTraining(
     },
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const stream = trainingData(data, batchSize, data.seed + model.seed, { augment: settings.augment, labelSmoothing: settings.labelSmoothing });
   try {
     const history = await fitModel(model, stream.data, {
@@ -130,6 +133,7 @@ export async function runTraining(
       callbacks: [stream.callback, ...(extra.callbacks ?? []), progress],
     }, plan);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     return {
       epochs: history.epochLosses.length,
       steps: history.steps,
@@ -137,6 +141,7 @@ export async function runTraining(
       testAccuracy: accs,
       seconds,
       evalSeconds: evalMs / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       samplesPerSecond: (history.steps * batchSize) / Math.max(seconds - evalMs / 1000, 1e-9),
       workers: plan.workers,
     };

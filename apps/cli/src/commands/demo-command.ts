@@ -44,7 +44,8 @@ export async function runDemo(flags: FlagValues, io: CliIo, ctx: RunContext, pri
   const result = await runRecipe(recipe, ctx, { cwd: io.cwd, latencyRuns: fast ? 5 : 30 });
   const train = result.steps.find((s) => s.type === 'train');
   const acc = result.comparison.json.rows[0]?.accuracy;
-  if (train) ctx.report(`dense training: ${train.seconds.toFixed(1)} s; dense test accuracy ${acc !== undefined ? `${(acc * 100).toFixed(2)}%` : 'n/a'}; total ${result.seconds.toFixed(1)} s`);
+  const workers = (train?.details as { workers?: number } | undefined)?.workers ?? 1;
+  if (train) ctx.report(`dense training: ${train.seconds.toFixed(1)} s (${workers > 1 ? `${workers} worker threads` : 'one thread'}); dense test accuracy ${acc !== undefined ? `${(acc * 100).toFixed(2)}%` : 'n/a'}; total ${result.seconds.toFixed(1)} s`);
   print(result);
   return EXIT.ok;
 }

@@ -13,7 +13,7 @@ export const DEFAULT_LR = { train: 2e-3, fineTune: 5e-4, distill: 1e-3 } as cons
 function report(label: string, r: Awaited<ReturnType<typeof runTraining>>, extra: Record<string, unknown> = {}): StepReport {
   const acc = r.testAccuracy.at(-1);
   return {
-    summary: `${label}: ${r.epochs} epoch(s), ${r.steps} steps in ${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s)${acc !== undefined ? `, test accuracy ${(acc * 100).toFixed(2)}%` : ''}`,
+    summary: `${label}: ${r.epochs} epoch(s)${r.workers > 1 ? ` on ${r.workers} worker threads` : ''}, ${r.steps} steps in ${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s${r.evalSeconds >= 0.05 ? `; ${r.evalSeconds.toFixed(1)} s of it measuring after epochs` : ''})${acc !== undefined ? `, test accuracy ${(acc * 100).toFixed(2)}%` : ''}`,
     details: { ...r, ...extra },
   };
 }
