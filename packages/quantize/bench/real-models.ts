@@ -8,7 +8,7 @@
  * write where the activation error comes from per node (activationSensitivity) and the mixed answer
  * (the k most sensitive activations kept float, k = 0..3).
  * Classifier (emotion, softmax over 7): top-1 agreement with float and mean KL(float || int8) on
- * held-out crops. Writes bench-results/real-models.json; smoke mode: fewer crops.
+ * held-out crops. Writes bench-results/real-models.json; smoke mode: 6 calibration and 8 held-out crops, the first three per-channel rows only.
  * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 256), BENCH_ADAROUND_ITERS (default 20), BENCH_BLOCK_ITERS (default 80),
  * BENCH_CALIB_LARGE (default 128; another seed of crops, not the held-out seed).
  */
@@ -43,8 +43,8 @@ interface Variant {
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  const nCalib = env('BENCH_CALIB', pick(32, 12));
-  const nEval = env('BENCH_EVAL', pick(256, 24));
+  const nCalib = env('BENCH_CALIB', pick(32, 6));
+  const nEval = env('BENCH_EVAL', pick(256, 8));
   // Lean run (BENCH_REAL_LEAN=1, own results file): the base, BRECQ + LSQ, the per-node table and the mixed table only.
   const lean = process.env.BENCH_REAL_LEAN === '1';
   const report = createReport({ bench: lean ? 'real-models-lean' : 'real-models', settings: { model: 'emotion (@vladmandic/human 3.3.6, 64x64x1, 7 classes)', calibration: nCalib, eval: nEval, images: 'seeded crops of 3 real photos (samples.jpg, screenshot-faceid.jpg, screenshot-vrm.jpg)' } });
@@ -88,14 +88,15 @@ async function main(): Promise<void> {
     variants.push({ name: '+ CLE on activation ranges (per-channel weights)', cle: 'activations', biasCorrection: false, options: { activationNodes } });
     variants.push({ name: '+ CLE act. + BRECQ + LSQ activation steps', cle: 'activations', block: 'lsq', biasCorrection: false, options: { activationNodes } });
   }
-  for (const [label, base] of lean ? [] : [['per-channel', {}], ['per-tensor', perTensor]] as const) {
+  // Smoke: per-channel only, the first three rows (keeps `pnpm bench:smoke` short).
+  for (const [label, base] of lean ? [] : slow ? [['per-channel', {}], ['per-tensor', perTensor]] as const : [['per-channel', {}]] as const) {
     const opts: QuantizeOptions = { ...base, activationNodes };
     variants.push({ name: `int8 static PTQ ${label} (last release)`, cle: 'none', biasCorrection: false, options: opts });
     variants.push({ name: `+ CLE`, cle: 'weights', biasCorrection: false, options: opts });
     variants.push({ name: `+ CLE + bias correction`, cle: 'weights', biasCorrection: true, options: opts });
+    if (!slow) continue;
     variants.push({ name: `+ CLE + bias correction + KL hidden activations`, cle: 'weights', biasCorrection: true, options: { ...opts, ...kl } });
     variants.push({ name: `+ CLE on activation ranges`, cle: 'activations', biasCorrection: false, options: opts });
-    if (!slow) continue;
     variants.push({ name: `+ CLE act. + per-node observers`, cle: 'activations', biasCorrection: false, options: { ...opts, ...chosen } });
     if (label === 'per-tensor') continue; // AdaRound: per-channel only
     variants.push({ name: `+ CLE act. + per-node observers + AdaRound`, cle: 'activations', adaRound: true, biasCorrection: false, options: { ...opts, ...chosen } });
