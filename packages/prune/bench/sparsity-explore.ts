@@ -16,7 +16,7 @@ const denseAcc = accuracy(dense.model, testT.x, testT.y, { batchSize: 500 });
 console.log(`${name} dense ${denseAcc} (${dense.cached ? 'cached' : `${dense.seconds.toFixed(0)} s`})`);
 const teacher = dense.model.clone();
 const t0 = performance.now();
-const removed = await runSparseVd(dense.model, trainT, { epochs: Number(epochs), warmupEpochs: Number(warmup), lr: 1e-3, logSigma2LrMultiplier: Number(mult), initLogSigma2: Number(init), threshold: 3, klWeight: Number(kl), ...(target ? { sparsity: Number(target) } : {}), fineTuneEpochs: 0, batchSize: 64 }, (e, vd) => {
+const removed = await runSparseVd(dense.model, trainT, { epochs: Number(epochs), warmupEpochs: Number(warmup), lr: 1e-3, logSigma2LrMultiplier: Number(mult), initLogSigma2: Number(init), threshold: 3, klWeight: Number(kl), ...(target ? { sparsity: Number(target) } : {}), fineTuneEpochs: process.env.GRADUAL ? Number(ft) : 0, ...(process.env.GRADUAL ? { gradualRamp: Number(process.env.GRADUAL) } : {}), batchSize: 64 }, (e, vd) => {
   const masks = vd.masks();
   let z = 0;
   let n = 0;
@@ -29,7 +29,7 @@ const removed = await runSparseVd(dense.model, trainT, { epochs: Number(epochs),
 });
 const twin = process.env.KD ? dense.model.clone() : undefined;
 console.log(`removed ${removed}, masked acc ${accuracy(dense.model, testT.x, testT.y, { batchSize: 500 })}`);
-await fineTune(dense.model, trainT, { epochs: Number(ft), lr: 1e-3, batchSize: 64, seed: 5 });
+if (!process.env.GRADUAL) await fineTune(dense.model, trainT, { epochs: Number(ft), lr: 1e-3, batchSize: 64, seed: 5 });
 console.log(`removed ${removed}, total ${sparsityReport(dense.model).total.sparsity}, acc after ft ${accuracy(dense.model, testT.x, testT.y, { batchSize: 500 })} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 if (twin) {
   // The same masks fine-tuned with KD from the dense model (KD=T,alpha): same epochs, only the loss differs.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs-core';
 import { adam, load, save, train, type Callback, type Model } from '@bonsai/core';
 import { kdLossSpec } from '@bonsai/distill';
-import { fineTune, sparseVariationalDropout } from '@bonsai/prune';
+import { agp, fineTune, gradualPruning, sparseVariationalDropout } from '@bonsai/prune';
 import { loadMnist, toTensors } from '@bonsai/datasets';
 import { lenet5, mlp300100, smallCnn } from '@bonsai/models';
 
@@ -24,6 +24,12 @@ export interface VdRunConfig {
   klWeight: number;
   /** Epochs of deterministic fine-tuning with the masks held, after thresholding (part of the epoch budget). */
   fineTuneEpochs: number;
+  /**
+   * With `sparsity`: mask only log α > threshold after the variational epochs, then reach `sparsity`
+   * gradually during the fine-tune (AGP's cubic ramp over this fraction of its epochs, global,
+   * scored by the final -log α) instead of masking the largest log α all at once.
+   */
+  gradualRamp?: number;
   /** Fine-tune with knowledge distillation from this teacher (the dense model; Hinton et al. 2015) instead of the labels alone. */
   kd?: { teacher: Model; temperature: number; alpha: number };
   batchSize: number;
@@ -45,8 +51,19 @@ export async function runSparseVd(model: Model, data: { x: tf.Tensor; y: tf.Tens
       epochs: cfg.epochs, batchSize: cfg.batchSize, optimizer: opt, seed: 3, extraParams: vd.logSigma2, callbacks: [cb],
       loss: vd.loss({ trainSize: data.x.shape[0]!, warmupSteps: cfg.warmupEpochs * steps, klWeight: cfg.klWeight }),
     });
-    const removed = vd.applyMasks(cfg.sparsity === undefined ? { threshold: cfg.threshold } : { sparsity: cfg.sparsity });
-    if (cfg.fineTuneEpochs > 0) await fineTune(model, data, { epochs: cfg.fineTuneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, seed: 5, ...(cfg.kd ? { loss: kdLossSpec(cfg.kd.teacher, cfg.kd) } : {}) });
+    const gradual = cfg.sparsity !== undefined && cfg.gradualRamp !== undefined && cfg.fineTuneEpochs > 0;
+    let removed = vd.applyMasks(cfg.sparsity === undefined || gradual ? { threshold: cfg.threshold } : { sparsity: cfg.sparsity });
+    const callbacks: Callback[] = [];
+    if (gradual) {
+      const scores = new Map(vd.logSigma2.map((ls) => {
+        const name = ls.name.replace(/\.logSigma2$/, '');
+        return [name, Float32Array.from(vd.logAlpha(name).dataSync(), (a) => -a)] as const;
+      }));
+      const endStep = Math.max(1, Math.round(cfg.gradualRamp! * cfg.fineTuneEpochs * steps));
+      callbacks.push(gradualPruning({ schedule: agp({ initialSparsity: removed, finalSparsity: cfg.sparsity!, beginStep: 0, endStep, frequency: 25 }), global: true, params: [...scores.keys()], importance: (p) => scores.get(p.name)! }));
+      removed = cfg.sparsity!;
+    }
+    if (cfg.fineTuneEpochs > 0) await fineTune(model, data, { epochs: cfg.fineTuneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, seed: 5, callbacks, ...(cfg.kd ? { loss: kdLossSpec(cfg.kd.teacher, cfg.kd) } : {}) });
     return removed;
   } finally {
     opt.dispose();
