@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { interleave, ms, pick, ratio, spread, type Report } from '@bonsai/bench-harness';
+import { withBonsaiGradients } from './bonsai-gradients';
 import type { Core, Models } from './deps';
 
 /** wasm's own Identity: a copy of the input (tfjs-backend-wasm 4.22 `identity`). */
@@ -32,8 +33,6 @@ function setIdentity(kernelFunc: tf.KernelFunc): void {
 /** Interleaved CPU ms per batch-64 training step of smallCnn `widths`: before, each change alone, both. */
 export async function stepSavingsSection(core: Core, models: Models, report: Report, nets: ReadonlyArray<{ name: string; widths: readonly number[] }>): Promise<void> {
   await core.initBackend('wasm');
-  // The bench process loads @tensorflow/tfjs-layers, whose tfjs-core copy registered tfjs's own gradients first: time core's.
-  const tfjsGradients = core.registerGradients({ replace: true });
   const shared = tf.getKernel(tf.Identity, 'wasm')!.kernelFunc;
   const batch = pick(64, 8);
   const runs = pick(9, 2);
@@ -54,14 +53,14 @@ export async function stepSavingsSection(core: Core, models: Models, report: Rep
       tf.dispose([value, ...Object.values(grads)]);
     };
     try {
-      const t = await interleave({
+      const t = await withBonsaiGradients(core, () => interleave({
         before: step(copyingIdentity, true, false, false),
         sharedIdentity: step(shared, true, false, false),
         noInputGrad: step(copyingIdentity, false, false, false),
         both: step(shared, false, false, false),
         simdFilterGrad: step(shared, false, true, false),
         now: step(shared, false, true, true),
-      }, { warmup: 1, runs, clock: 'cpu' });
+      }, { warmup: 1, runs, clock: 'cpu' }));
       const v = t.variants;
       rows.push([net.name, batch, ms(v.before.median), ms(v.sharedIdentity.median), ms(v.noInputGrad.median), ms(v.both.median), ms(v.simdFilterGrad.median), ms(v.now.median),
         spread(t.ratio('both', 'simdFilterGrad'), ratio), spread(t.ratio('simdFilterGrad', 'now'), ratio), spread(t.ratio('before', 'now'), ratio)]);
@@ -74,7 +73,6 @@ export async function stepSavingsSection(core: Core, models: Models, report: Rep
       model.dispose();
     }
   }
-  for (const g of tfjsGradients) tf.registerGradient(g);
   report.table('training-step', {
     title: `Training step savings (CPU ms per step, median of ${runs}, variants interleaved)`,
     columns: ['model', 'batch', 'before', 'shared Identity', 'no input gradient for data', 'both', '+ SIMD filter gradient', '+ SIMD conv (now)', 'both ÷ SIMD filter gradient (IQR)', 'SIMD filter gradient ÷ now (IQR)', 'before ÷ now (IQR)'],

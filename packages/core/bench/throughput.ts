@@ -4,8 +4,8 @@
  * changes on a shared machine hit both alike.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { registerGradient as tfRegisterGradient } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { withBonsaiGradients } from './bonsai-gradients';
 import type { Core, Model } from './deps';
 import { median, since } from '@bonsai/bench-harness';
 
@@ -34,23 +34,13 @@ export interface Trainer {
   dispose(): void;
 }
 
-/**
- * core's `train` on whole tensors, one epoch per call, one Adam across epochs. This process loads
- * @tensorflow/tfjs-layers, whose copy of tfjs-core registers tfjs's own gradients before core's:
- * each core epoch runs with Bonsai's (`registerGradients({ replace: true })`, as an app that
- * loads tfjs-layers would call it) and puts tfjs's back for the tfjs-layers epochs.
- */
+/** core's `train` on whole tensors, one epoch per call, one Adam across epochs, with Bonsai's gradients (tfjs's are back for the tfjs-layers epochs). */
 export function coreTrainer(core: Core, model: Model, x: tf.Tensor, y: tf.Tensor, batchSize: number): Trainer {
   const optimizer = core.adam({ lr: 1e-3 });
   return {
     async epoch(e) {
-      const tfjsGradients = core.registerGradients({ replace: true });
-      try {
-        const h = await core.train(model, { x, y }, { epochs: 1, batchSize, optimizer, seed: e });
-        return h.epochLosses[0]!;
-      } finally {
-        for (const g of tfjsGradients) tfRegisterGradient(g);
-      }
+      const h = await withBonsaiGradients(core, () => core.train(model, { x, y }, { epochs: 1, batchSize, optimizer, seed: e }));
+      return h.epochLosses[0]!;
     },
     dispose: () => optimizer.dispose(),
   };

@@ -24,7 +24,7 @@ export interface RegisterGradientsOptions {
   /**
    * Also replace gradients already registered (tfjs's own, which @tensorflow/tfjs-layers and
    * @tensorflow/tfjs load with their copy of tfjs-core). Bonsai's equal them (tested) and train
-   * faster on wasm: core's bench measured smallCnn epochs 1.3-1.8x shorter with them.
+   * faster on wasm.
    */
   replace?: boolean;
 }

@@ -73,9 +73,14 @@ export function setSimdConv(on: boolean): boolean {
  */
 const SIMD_CONV_MIN_CIN = 8;
 
+/** Whether a conv reducing over `cin` input channels runs in the SIMD heap kernel. */
+function simdConvFor(cin: number): boolean {
+  return useSimdConv && cin >= SIMD_CONV_MIN_CIN;
+}
+
 /** conv2d(x, f) with explicit padding (stride `strides`, dilation `dil`): the SIMD heap kernel on wasm, else tf.conv2d. */
 function convOp(x: tf.Tensor4D, f: tf.Tensor4D, strides: [number, number], pads: Pads4, dil: [number, number]): tf.Tensor4D {
-  if (useSimdConv && x.shape[3] >= SIMD_CONV_MIN_CIN) {
+  if (simdConvFor(x.shape[3])) {
     const [n, h, w, cin] = x.shape;
     const [kh, kw] = f.shape;
     const [top, bottom] = pads[1];
@@ -310,7 +315,7 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
   return withGrads(x, filter, opts.inputGrad ?? true, {
-    forward: (xi, fi) => (useSimdConv && g.cin >= SIMD_CONV_MIN_CIN ? simdConv2d(xi, fi, g) : undefined) ?? tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+    forward: (xi, fi) => (simdConvFor(g.cin) ? simdConv2d(xi, fi, g) : undefined) ?? tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
     // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
     inputGrad: (dy, fs) => inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
       convOp(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), [1, 1], pads, dil)),
