@@ -7,8 +7,10 @@
  * run, with top-1 agreement and mean KL(float || int8) on held-out crops. The calibration crops
  * (seed 1) and the held-out crops (seed 2) are separate draws. Also writes the float model's
  * top-1/top-2 margin distribution on the held-out crops (how hard agreement is) and, per row, the
- * margins of the crops whose top-1 flipped. Writes bench-results/real-models-mobilenet.json.
- * Smoke mode (BONSAI_BENCH_SMOKE=1): 4 calibration and 4 held-out crops, the first two rows only.
+ * margins of the crops whose top-1 flipped. Rows marked "grid observer" quantize the weights with
+ * {@link GridObserver}'s scales: the fixture's kernels are the tfjs converter's uint8 grid, folded.
+ * Writes bench-results/real-models-mobilenet.json.
+ * Smoke mode (BONSAI_BENCH_SMOKE=1): 4 calibration and 4 held-out crops, the first five rows only.
  * Env: BENCH_CALIB (default 64), BENCH_EVAL (default 256), BENCH_CHOICE (calibration crops the
  * per-node choice measures on, default 16), BENCH_ADAROUND_ITERS (default 20).
  */
@@ -83,9 +85,17 @@ async function main(): Promise<void> {
   // The softmax output (and the dense that only feeds it) stays float, as in the emotion bench.
   const activationNodes = int8ActivationNodes(cle.graph);
   const perTensor: QuantizeOptions = { weights: { perChannel: false } };
+  // The fixture's kernels were stored as uint8 by the tfjs converter: the grid observer keeps that grid.
+  const grid: QuantizeOptions = { weights: { observer: 'grid' } };
+  // Affine (zero point per channel) keeps the converter's uint8 grid exactly, offset included.
+  const affineGrid: QuantizeOptions = { weights: { observer: 'grid', symmetric: false } };
+  const affineGridMse: QuantizeOptions = { ...affineGrid, activations: { observer: 'mse' } };
   const variants: Variant[] = [
     { name: 'int8 weights only (dynamic, per-channel; activations float)', base: 'folded', weightsOnly: true },
+    { name: 'int8 weights only, grid observer', base: 'folded', weightsOnly: true, options: grid },
     { name: 'int8 static PTQ per-channel (last release)', base: 'folded' },
+    { name: 'int8 static PTQ per-channel, grid observer for weights', base: 'folded', options: grid },
+    { name: 'int8 static PTQ per-channel, affine grid observer for weights', base: 'folded', options: affineGrid },
   ];
   if (!smoke) {
     variants.push(
@@ -95,21 +105,27 @@ async function main(): Promise<void> {
       { name: '+ CLE + bias correction + per-node observers', base: 'cle', biasCorrection: true, observers: true },
       { name: '+ CLE + per-node observers + AdaRound + bias correction', base: 'cle', biasCorrection: true, observers: true, adaRound: true },
       { name: '+ CLE on activation ranges', base: 'cleAct' },
+      { name: 'grid observer for weights + bias correction', base: 'folded', biasCorrection: true, options: grid },
+      { name: 'affine grid observer for weights + MSE activation ranges', base: 'folded', options: affineGridMse },
+      { name: 'affine grid observer for weights + per-node observers', base: 'folded', observers: true, options: affineGrid },
     );
   }
-  const choices = new Map<Variant['base'], QuantizeOptions['activationObservers']>();
-  const observersFor = (base: Variant['base']): QuantizeOptions['activationObservers'] => {
-    if (!choices.has(base)) {
+  // Keyed by base model and weight options: the choice measures each candidate with those weights.
+  const choices = new Map<string, QuantizeOptions['activationObservers']>();
+  const observersFor = (v: Variant): QuantizeOptions['activationObservers'] => {
+    const key = `${v.base} ${JSON.stringify(v.options?.weights ?? {})}`;
+    if (!choices.has(key)) {
       const tc = performance.now();
       const sub = tf.slice(calib, 0, nChoice);
-      const choice = chooseActivationObservers(bases[base], sub, { activationNodes, metric: 'kl', candidates: ['minmax', 'mse'], batchSize: bs });
+      const weights = v.options?.weights ? { weights: v.options.weights } : {};
+      const choice = chooseActivationObservers(bases[v.base], sub, { ...weights, activationNodes, metric: 'kl', candidates: ['minmax', 'mse'], batchSize: bs });
       sub.dispose();
       const counts = new Map<string, number>();
       for (const n of choice.nodes) counts.set(n.chosen, (counts.get(n.chosen) ?? 0) + 1);
-      report.note(`per-node observers on ${base} (minmax or mse per node, KL metric on ${nChoice} calibration crops, ${((performance.now() - tc) / 1000).toFixed(0)} s): ${[...counts].map(([k, c]) => `${k} x${c}`).join(', ')}`);
-      choices.set(base, choice.observers);
+      report.note(`per-node observers on ${key} (minmax or mse per node, KL metric on ${nChoice} calibration crops, ${((performance.now() - tc) / 1000).toFixed(0)} s): ${[...counts].map(([k, c]) => `${k} x${c}`).join(', ')}`);
+      choices.set(key, choice.observers);
     }
-    return choices.get(base);
+    return choices.get(key);
   };
   const rows: Array<Array<string | number>> = [];
   for (const v of variants) {
@@ -118,9 +134,9 @@ async function main(): Promise<void> {
     const base = bases[v.base];
     let q: QuantizedModel;
     if (v.weightsOnly) {
-      q = quantizeDynamic(base, { foldBatchNorm: false });
+      q = quantizeDynamic(base, { foldBatchNorm: false, ...(v.options?.weights ? { weights: v.options.weights } : {}) });
     } else {
-      const options: QuantizeOptions = { ...v.options, activationNodes, ...(v.observers ? { activationObservers: observersFor(v.base) } : {}) };
+      const options: QuantizeOptions = { ...v.options, activationNodes, ...(v.observers ? { activationObservers: observersFor(v) } : {}) };
       const prepared = prepareStatic(base, options);
       prepared.calibrate(calib, { batchSize: bs });
       q = prepared.convert();
@@ -151,7 +167,7 @@ async function main(): Promise<void> {
     title: `nsfwjs MobileNetV2 (Keras LayersModel), int8; ${nCalib} calibration crops, ${nEval} held-out crops`,
     columns: ['method', 'top-1 agreement with float', 'mean KL(float || int8)', 'float top-1/top-2 margins of the flipped crops', 'CPU s', 'wall s'],
     rows,
-    note: `Weights int8 symmetric (per-channel unless marked), every activation but the softmax output and the dense feeding it int8 affine per-tensor (min/max, or the per-node choice). BN folded first. ${smoke ? '' : `AdaRound: ${adaIters} steps per layer, batch 8. Bias correction on the ${nCalib} calibration crops. `}Images unlabeled: agreement and KL are against the float model. Float predictions on the held-out crops: ${CLASSES.map((c, i) => `${c} ${classes[i]}`).join(', ')}; top-1/top-2 probability margin min ${at(0)}, 5% ${at(5)}, 10% ${at(10)}, 25% ${at(25)}, median ${at(50)}. CPU / wall seconds: the row's quantization and held-out evaluation on the shared, loaded machine (load-sensitive).`,
+    note: `Weights int8 symmetric (per-channel unless marked), every activation but the softmax output and the dense feeding it int8 affine per-tensor (min/max, MSE where marked, or the per-node choice). BN folded first. ${smoke ? '' : `AdaRound: ${adaIters} steps per layer, batch 8. Bias correction on the ${nCalib} calibration crops. `}Images unlabeled: agreement and KL are against the float model. Float predictions on the held-out crops: ${CLASSES.map((c, i) => `${c} ${classes[i]}`).join(', ')}; top-1/top-2 probability margin min ${at(0)}, 5% ${at(5)}, 10% ${at(10)}, 25% ${at(25)}, median ${at(50)}. CPU / wall seconds: the row's quantization and held-out evaluation on the shared, loaded machine (load-sensitive).`,
   });
   [model, folded, cle, cleAct].forEach((m) => m.dispose());
   tf.dispose([calib, evalX, ref]);

@@ -19,6 +19,8 @@ export interface ClusterOptions {
 export interface ClusterWeightsOptions extends ClusterOptions {
   /** Also cluster every other param (biases, batch-norm scales and statistics) to this many centroids (default: they stay as they are). */
   others?: number;
+  /** Centroids of particular params by name (e.g. `{ 'conv1/kernel': 16 }`), overriding `clusters` / `others`; each must name a param. */
+  paramClusters?: Readonly<Record<string, number>>;
 }
 
 /** Centroids and, per value, its centroid index (-1 for a kept zero). */
@@ -114,15 +116,19 @@ export function centroidGradients(weightGrad: ArrayLike<number>, clustering: Clu
  * {@link centroidGradients}). The input model is unchanged.
  */
 export function clusterWeights(model: Model, options: ClusterWeightsOptions): { model: Model; clusterings: Map<string, Clustering> } {
+  for (const name of Object.keys(options.paramClusters ?? {})) {
+    if (!model.params.has(name)) throw new ConfigError(`clusterWeights: paramClusters names "${name}", which is not a param of the model`, { param: name });
+  }
   const out = model.clone();
   const clusterings = new Map<string, Clustering>();
   try {
     const weights = new Set(weightTargets(out, {}).keys());
     for (const p of out.params.values()) {
       const name = p.name;
-      if (!weights.has(name) && options.others === undefined) continue;
+      const k = options.paramClusters?.[name] ?? (weights.has(name) ? options.clusters : options.others);
+      if (k === undefined) continue;
       const values = tf.tidy(() => p.effective().dataSync() as Float32Array);
-      const c = kmeans1d(values, weights.has(name) ? options : { ...options, clusters: options.others! });
+      const c = kmeans1d(values, { ...options, clusters: k });
       clusterings.set(name, c);
       const t = tf.tensor(clusteredValues(c), p.shape);
       p.assign(t);

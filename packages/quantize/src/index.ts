@@ -8,7 +8,7 @@ export { qRange, resolveScheme, type QuantDtype, type QuantScheme, type Resolved
 export { channelMinMax, computeQParams, dequantizeArray, quantizeArray, roundHalfEven, type QParams } from './qparams';
 export { dequantize, fakeQuant, fakeQuantMinMax, quantize } from './fake-quant';
 export {
-  createObserver, KlObserver, klThreshold, MinMaxObserver, MovingAverageMinMaxObserver, MseObserver, PercentileObserver,
+  createObserver, GridObserver, KlObserver, klThreshold, MinMaxObserver, MovingAverageMinMaxObserver, MseObserver, PercentileObserver,
   type Observer, type ObserverKind, type ObserverSpec,
 } from './observers';
 export { foldBatchNorm, foldablePairs, type FoldablePair } from './fold-bn';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, type Param, type Rng, ShapeError } from '@bonsai/core';
-import { channelLayout, computeQParams, dequantizeArray, quantizeArray, type QParams } from './qparams';
+import { detectGridStep } from './grid-step';
+import { channelLayout, computeQParams, dequantizeArray, quantizeArray, roundHalfEven, type QParams } from './qparams';
 import type { ResolvedScheme } from './scheme';
 
 /**
@@ -20,8 +21,12 @@ export interface Observer {
   reset(): void;
 }
 
-/** Observer kinds: running min/max, moving-average min/max, percentile clipping, MSE-optimal clipping, KL (entropy) clipping. */
-export type ObserverKind = 'minmax' | 'movingAverage' | 'percentile' | 'mse' | 'kl';
+/**
+ * Observer kinds: running min/max, moving-average min/max, percentile clipping, MSE-optimal
+ * clipping, KL (entropy) clipping, and `grid`: min/max that keeps an existing uniform grid (weights
+ * that were already quantized, e.g. by the tfjs converter, then folded) when it fits the integer range.
+ */
+export type ObserverKind = 'minmax' | 'movingAverage' | 'percentile' | 'mse' | 'kl' | 'grid';
 
 /** An observer kind plus its options. */
 export interface ObserverSpec {
@@ -120,6 +125,66 @@ export class MinMaxObserver extends RangeObserver {
   observe(x: tf.Tensor): void {
     this.accumulate(x, Math.min, Math.max);
   }
+}
+
+/**
+ * Min/max per channel, unless the channel's values already sit on a uniform grid through zero
+ * that the integer range holds (weights quantized before: a tfjs `--quantize_uint8` model's
+ * `(q - zeroPoint) * scale` kernels, per output channel still after batch-norm folding multiplied
+ * each channel by its own factor); then the grid's step is the scale, so re-quantization does not
+ * round a second time. Per channel, whichever of the two scales reconstructs the observed values
+ * with the smaller squared error wins. Keeps every observed value (meant for weights, observed once).
+ */
+export class GridObserver extends RangeObserver {
+  readonly kind = 'grid';
+  private values: Float32Array[] = [];
+  private shapes: number[][] = [];
+
+  observe(x: tf.Tensor): void {
+    this.accumulate(x, Math.min, Math.max);
+    this.values.push(x.dataSync() as Float32Array);
+    this.shapes.push(x.shape);
+  }
+
+  override qparams(): QParams {
+    const qp = super.qparams();
+    const { qmin, qmax, symmetric } = this.scheme;
+    const channels = qp.scale.length;
+    const perChannel: number[][] = Array.from({ length: channels }, () => []);
+    this.values.forEach((vals, j) => {
+      const { inner } = channelLayout(this.shapes[j]!, this.axis);
+      for (let i = 0; i < vals.length; i++) perChannel[channels === 1 ? 0 : Math.floor(i / inner) % channels]!.push(vals[i]!);
+    });
+    const levels = symmetric ? 2 * (2 ** (this.scheme.bits - 1) - 1) : qmax - qmin;
+    for (let c = 0; c < channels; c++) {
+      const vals = perChannel[c]!;
+      const g = Math.fround(detectGridStep(vals, levels));
+      if (!(g > 0)) continue;
+      const zp = symmetric ? qp.zeroPoint[c]! : Math.min(qmax, Math.max(qmin, Math.round(qmin - Math.min(this.min![c]!, 0) / g)));
+      if (squaredError(vals, g, zp, qmin, qmax) < squaredError(vals, qp.scale[c]!, qp.zeroPoint[c]!, qmin, qmax)) {
+        qp.scale[c] = g;
+        qp.zeroPoint[c] = zp;
+      }
+    }
+    return qp;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.values = [];
+    this.shapes = [];
+  }
+}
+
+/** Sum of squared errors of quantizing `values` with one scale and zero point (clamped to [qmin, qmax]). */
+function squaredError(values: readonly number[], scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  let e = 0;
+  for (const v of values) {
+    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(v / scale) + zeroPoint));
+    const d = (q - zeroPoint) * scale - v;
+    e += d * d;
+  }
+  return e;
 }
 
 /** Exponential moving average of batch min/max (torch MovingAverageMinMaxObserver; QAT default). */
@@ -363,8 +428,10 @@ export function createObserver(spec: ObserverSpec | ObserverKind, scheme: Resolv
       return new MseObserver(scheme, name, s.steps, s.minRatio, s.sampleSize, s.seed);
     case 'kl':
       return new KlObserver(scheme, name, s.bins, s.sampleSize, s.seed);
+    case 'grid':
+      return new GridObserver(scheme, name);
     default:
-      throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile", "mse" or "kl"`);
+      throw new ConfigError(`unknown observer ${JSON.stringify((s as { kind: unknown }).kind)} for "${name}": use "minmax", "movingAverage", "percentile", "mse", "kl" or "grid"`);
   }
 }
 

@@ -67,6 +67,20 @@ describe('weight clustering', () => {
     expect(() => kmeans1d([1, 2], { clusters: 0 })).toThrow(ConfigError);
     m.dispose();
   });
+
+  it('paramClusters sets the centroids of named params (a bias included) and rejects unknown names', () => {
+    const m = tinyCnn(1);
+    const before = tf.memory().numTensors;
+    const { model: out, clusterings } = clusterWeights(m, { clusters: 8, paramClusters: { 'conv1/kernel': 2, 'fc1/bias': 3 } });
+    expect(clusterings.get('conv1/kernel')!.centroids.length).toBe(2);
+    expect(clusterings.get('fc2/kernel')!.centroids.length).toBe(8);
+    expect(new Set(out.params.get('fc1/bias')!.value.dataSync()).size).toBeLessThanOrEqual(3);
+    expect(clusterings.has('fc2/bias')).toBe(false);
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => clusterWeights(m, { clusters: 8, paramClusters: { 'nope/kernel': 2 } })).toThrow(/nope\/kernel/);
+    m.dispose();
+  });
 });
 
 describe('centroid fine-tuning (core train() callback)', () => {
