@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Model } from '@bonsai/core';
+import type { Callback, Model } from '@bonsai/core';
 
 /** The part of @bonsai/quantize the sparsity bench uses (clustering, Huffman, float16, its int file format). */
 export interface QuantizeApi {
@@ -15,7 +15,8 @@ export interface QuantizeApi {
     quantized: Uint8Array;
   }>;
   fromQuantizedArtifacts(art: unknown, options?: string | { file?: string }): Promise<Model & { forward(x: tf.Tensor): tf.Tensor }>;
-  clusterWeights(model: Model, options: { clusters: number; others?: number; float16?: boolean; seed?: number }): { model: Model };
+  clusterWeights(model: Model, options: { clusters: number; others?: number; paramClusters?: Readonly<Record<string, number>>; float16?: boolean; seed?: number }): { model: Model; clusterings: Map<string, unknown> };
+  centroidFineTuning(model: Model, clusterings: ReadonlyMap<string, unknown>): Callback;
   saveQuantized(model: Model, dir: string, options?: { compress?: boolean; entropyCoding?: boolean; codebook?: boolean }): Promise<{ bytes: number; files: Record<string, number>; gzipBytes: number }>;
   loadQuantized(dir: string): Promise<Model>;
   foldBatchNorm(model: Model): Model;

@@ -1,18 +1,20 @@
 // Tuning run for AGP in the sparsity bench (not part of `pnpm bench`):
 // `npx tsx bench/sparsity-agp-explore.ts <model> <epochs> <ramp> <spec> [clusters] [lr]`, spec `0.98` (one global |w| threshold)
 // or `conv1=0.4,conv2=0.85,...` (AGP per layer to its own sparsity). Starts from the cached dense model
-// (DENSE_EPOCHS, as sparsity-explore.ts); prints accuracy per epoch, then the clustered Bonsai file's size and accuracy.
+// (DENSE_EPOCHS, as sparsity-explore.ts); prints accuracy per epoch, then the clustered Bonsai file's size and accuracy
+// (with [centroidEpochs] > 0, after that many epochs of centroid fine-tuning at lr / 4; SAVE_PRUNED=<dir> also saves the pruned model there; KD=T,alpha distills from the dense model while pruning).
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type Callback } from '@bonsai/core';
+import { initBackend, save, type Callback } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, remove, sparsityReport } from '@bonsai/prune';
 import { accuracy } from '@bonsai/eval';
+import { kdLossSpec } from '@bonsai/distill';
 import { lenet5 } from '@bonsai/models';
 import { clusteredFile } from './codebook-file';
 import { exploreStart } from './sparsity-vd';
 import { fileSize } from './util';
 
 await initBackend('wasm');
-const [name = 'LeNet-5', epochs = '8', ramp = '0.6', spec = '0.98', clusters = '4', lr = '1e-3'] = process.argv.slice(2);
+const [name = 'LeNet-5', epochs = '8', ramp = '0.6', spec = '0.98', clusters = '4', lr = '1e-3', centroidEpochs = '0'] = process.argv.slice(2);
 const { trainT, testT, dense } = await exploreStart(name);
 const acc = (m: typeof dense.model): number => accuracy(m, testT.x, testT.y, { batchSize: 500 });
 console.log(`${name} dense ${acc(dense.model)}`);
@@ -24,12 +26,20 @@ const callbacks: Callback[] = perLayer
   : [gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: Number(spec), beginStep: 0, endStep, frequency: 25 }), global: true })];
 const t0 = performance.now();
 const log: Callback = { onEpochEnd: (s) => console.log(`epoch ${s.epoch}: sparsity ${sparsityReport(m).total.sparsity.toFixed(4)}, acc ${acc(m)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`) };
-await fineTune(m, trainT, { epochs: Number(epochs), lr: Number(lr), batchSize: 64, callbacks: [...callbacks, log], seed: 2 });
+// KD=T,alpha: the pruning fine-tune distills from the dense model (same epochs, only the loss differs).
+const [temperature = 4, alpha = 0.9] = (process.env.KD ?? '').split(',').filter(Boolean).map(Number);
+const teacher = process.env.KD ? m.clone() : undefined;
+await fineTune(m, trainT, { epochs: Number(epochs), lr: Number(lr), batchSize: 64, callbacks: [...callbacks, log], seed: 2, ...(teacher ? { loss: kdLossSpec(teacher, { temperature, alpha }) } : {}) });
+teacher?.dispose();
 console.log(sparsityReport(m).rows.map((r) => `${r.name} ${r.sparsity.toFixed(4)}`).join(', '));
 remove(m);
+if (process.env.SAVE_PRUNED) await save(m, process.env.SAVE_PRUNED);
 const float = await fileSize(lenet5({ seed: 0 }));
 for (const k of [Number(clusters), 2 * Number(clusters)]) {
-  const f = await clusteredFile(m, { kernelClusters: k });
+  const fineTuneCentroids = async (c: typeof m, cb: Callback): Promise<void> => {
+    await fineTune(c, trainT, { epochs: Number(centroidEpochs), lr: Number(lr) / 4, batchSize: 64, callbacks: [cb], seed: 3 });
+  };
+  const f = await clusteredFile(m, { kernelClusters: k, ...(Number(centroidEpochs) > 0 ? { fineTune: fineTuneCentroids } : {}) });
   console.log(`${k} centroids: acc ${acc(f.model)}, ${f.bytes} B raw (${(float.bytes / f.bytes).toFixed(1)}x), ${f.gzip} B gzip (${(float.bytes / f.gzip).toFixed(1)}x) ${JSON.stringify(f.files)}`);
   f.model.dispose();
 }

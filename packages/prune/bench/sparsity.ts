@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Model } from '@bonsai/core';
+import type { Callback, Model } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, lampImportance, remove, rewindPruning, sparsityReport } from '@bonsai/prune';
 import { loadMnist, toTensors } from '@bonsai/datasets';
 import { accuracy } from '@bonsai/eval';
@@ -38,8 +38,17 @@ export interface SparsityModelConfig {
   agpLamp: boolean;
   /** Sparse variational dropout (its epochs + fine-tune epochs equal `pruneEpochs`); absent: not run. */
   vd?: Omit<VdRunConfig, 'batchSize'>;
-  /** Centroids per kernel for the clustered file (biases and batch norm get 16). */
+  /** Learning rate of AGP's and rewinding's fine-tune (default the config's `lr`, which trains the dense model). */
+  pruneLr?: number;
+  /** Centroids per kernel for the clustered file. */
   clusters: number;
+  /** Centroids of biases and batch-norm params (default 16). */
+  otherClusters?: number;
+  /** Centroids of particular params, overriding the two above. */
+  paramClusters?: Record<string, number>;
+  /** Epochs of centroid fine-tuning (tfmot-style: the shared values train, the assignments and zeros hold) before the clustered file is written (default 0), at `centroidLr` (default 1e-3). */
+  centroidEpochs?: number;
+  centroidLr?: number;
   /** Fold batch norm into the convs (inference-mode, @bonsai/quantize's foldBatchNorm) before clustering: fewer params and graph nodes in the file. */
   foldBn?: boolean;
   /** Accuracy-drop target in points and, for the compression runs, the size ratio target. */
@@ -70,7 +79,13 @@ export const SPARSITY: SparsityConfig = {
   lr: 1e-3,
   models: [
     { name: 'LeNet-300-100', bench: 'sparsity-lenet300', denseEpochs: 10, pruneEpochs: 12, finalSparsity: 0.985, sparsities: [0.9, 0.97, 0.985], roundEpochs: [3, 3, 6], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.3, vd: { ...VD, klWeight: 1, epochs: 10, fineTuneEpochs: 2, sparsity: 0.985 } },
-    { name: 'LeNet-5', bench: 'sparsity-lenet5', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
+    // LeNet-5: tuned with sparsity-agp-explore.ts (README): per-layer AGP at 2e-3 for 40 epochs; the others at the same total sparsity and epochs.
+    {
+      name: 'LeNet-5', bench: 'sparsity-lenet5', denseEpochs: 10, pruneEpochs: 40, pruneLr: 2e-3, finalSparsity: 0.979, sparsities: [0.9, 0.979], roundEpochs: [10, 30], agpRamp: 0.5, agpLamp: false, rewinding: false,
+      agpLayers: { conv1: 0.5, conv2: 0.9, fc1: 0.99, fc2: 0.97, fc3: 0.8 },
+      clusters: 4, otherClusters: 4, paramClusters: { 'conv1/kernel': 16, 'conv2/kernel': 8, 'fc3/kernel': 8 }, centroidEpochs: 3,
+      maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 10, fineTuneEpochs: 30, sparsity: 0.979 },
+    },
     { name: 'small CNN 8-8-16-16', bench: 'sparsity-cnn', denseEpochs: 4, pruneEpochs: 6, finalSparsity: 0.985, sparsities: [0.9, 0.985], roundEpochs: [2, 4], agpRamp: 0.6, agpLamp: false, rewinding: false, clusters: 16, maxDropPoints: 0.5, minRatio: 100, vd: { ...VD, epochs: 5, fineTuneEpochs: 1, sparsity: 0.985 } },
   ],
 };
@@ -78,7 +93,7 @@ export const SPARSITY: SparsityConfig = {
 /** Smoke size: one epoch per phase on 256 digits (128 test): LeNet-300-100 with every method, LeNet-5 with variational dropout only (proves the pipeline runs). */
 export const SPARSITY_SMOKE: SparsityConfig = {
   ...SPARSITY,
-  models: SPARSITY.models.slice(0, 2).map((m, i) => ({ ...m, agp: i === 0, rewinding: i === 0, denseEpochs: 1, pruneEpochs: 1, sparsities: [m.finalSparsity], roundEpochs: [1], agpLamp: false, vd: { ...m.vd!, epochs: 1, warmupEpochs: 0, fineTuneEpochs: 0 } })),
+  models: SPARSITY.models.slice(0, 2).map((m, i) => ({ ...m, agp: i === 0, rewinding: i === 0, denseEpochs: 1, pruneEpochs: 1, sparsities: [m.finalSparsity], roundEpochs: [1], agpLamp: false, centroidEpochs: Math.min(1, m.centroidEpochs ?? 0), vd: { ...m.vd!, epochs: 1, warmupEpochs: 0, fineTuneEpochs: 0 } })),
 };
 
 function build(name: SparsityModelConfig['name']): Model {
@@ -138,7 +153,7 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       const t = performance.now();
       const schedule = agp({ initialSparsity: 0, finalSparsity: mc.finalSparsity, beginStep: 0, endStep: Math.max(1, Math.round(mc.agpRamp * mc.pruneEpochs * stepsPerEpoch)), frequency: 25 });
       const pruning = gradualPruning({ schedule, global: true, ...(lamp ? { importance: lampImportance } : {}) });
-      await fineTune(m, trainT, { epochs: mc.pruneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, callbacks: [pruning], seed: 2 });
+      await fineTune(m, trainT, { epochs: mc.pruneEpochs, lr: mc.pruneLr ?? cfg.lr, batchSize: cfg.batchSize, callbacks: [pruning], seed: 2 });
       return [m, (performance.now() - t) / 1000];
     };
     const runs: Array<readonly [string, Model, number]> = [];
@@ -149,7 +164,7 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       const t = performance.now();
       const endStep = Math.max(1, Math.round(mc.agpRamp * mc.pruneEpochs * stepsPerEpoch));
       const callbacks = Object.entries(mc.agpLayers).map(([node, s]) => gradualPruning({ schedule: agp({ initialSparsity: 0, finalSparsity: s, beginStep: 0, endStep, frequency: 25 }), params: [`${node}/kernel`] }));
-      await fineTune(m, trainT, { epochs: mc.pruneEpochs, lr: cfg.lr, batchSize: cfg.batchSize, callbacks, seed: 2 });
+      await fineTune(m, trainT, { epochs: mc.pruneEpochs, lr: mc.pruneLr ?? cfg.lr, batchSize: cfg.batchSize, callbacks, seed: 2 });
       runs.push([`AGP per layer (${Object.entries(mc.agpLayers).map(([n, s]) => `${n} ${pct(s, 1)}`).join(', ')})`, m, (performance.now() - t) / 1000]);
     }
 
@@ -162,7 +177,7 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
         sparsities: mc.sparsities,
         importance: lampImportance,
         retrain: async (round) => {
-          await fineTune(lrrModel, trainT, { epochs: mc.roundEpochs[round]!, lr: cfg.lr, batchSize: cfg.batchSize, seed: 10 + round });
+          await fineTune(lrrModel, trainT, { epochs: mc.roundEpochs[round]!, lr: mc.pruneLr ?? cfg.lr, batchSize: cfg.batchSize, seed: 10 + round });
         },
       });
       runs.push([`LR rewinding (global LAMP, ${mc.sparsities.length} rounds, ${mc.roundEpochs.join('/')} epochs)`, lrrModel, (performance.now() - t2) / 1000]);
@@ -202,12 +217,20 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       const v2 = await int8File(m, testT.x, testT.y, true);
       stage(`+ int8 per-channel, ${v2.encodings} (entropy coding)`, v2.acc, v2.bytes, v2.gzip);
       const folded = mc.foldBn ? quantize.foldBatchNorm(m) : undefined;
-      const cb = await clusteredFile(folded ?? m, { kernelClusters: mc.clusters, otherClusters: 16 });
+      const centroidEpochs = mc.centroidEpochs ?? 0;
+      const fineTuneCentroids = async (c: Model, centroids: Callback): Promise<void> => {
+        await fineTune(c, trainT, { epochs: centroidEpochs, lr: mc.centroidLr ?? 1e-3, batchSize: cfg.batchSize, callbacks: [centroids], seed: 3 });
+      };
+      const cb = await clusteredFile(folded ?? m, {
+        kernelClusters: mc.clusters, otherClusters: mc.otherClusters ?? 16, ...(mc.paramClusters ? { paramClusters: mc.paramClusters } : {}), ...(centroidEpochs > 0 ? { fineTune: fineTuneCentroids } : {}),
+      });
       folded?.dispose();
       const cbAcc = acc(cb.model);
       rep.note(`${mc.name}, ${method}, clustered Bonsai file bytes: ${Object.entries(cb.files).map(([f, b]) => `${f} ${b}`).join(', ')} (gzip total ${cb.gzip}).`);
       cb.model.dispose();
-      stage(`+ ${mc.foldBn ? 'batch norm folded, ' : ''}${mc.clusters}-centroid clustering, Bonsai codebook file (saveQuantized, read back by loadQuantized)`, cbAcc, cb.bytes, cb.gzip);
+      const perParam = Object.entries(mc.paramClusters ?? {}).map(([n, k]) => `${n.replace('/kernel', '')} ${k}`);
+      const clustering = `${mc.clusters}-centroid clustering${perParam.length ? ` (${perParam.join(', ')}; biases ${mc.otherClusters ?? 16})` : ''}${centroidEpochs > 0 ? `, ${centroidEpochs} epochs of centroid fine-tuning` : ''}`;
+      stage(`+ ${mc.foldBn ? 'batch norm folded, ' : ''}${clustering}, Bonsai codebook file (saveQuantized, read back by loadQuantized)`, cbAcc, cb.bytes, cb.gzip);
       const cbDrop = 100 * (denseAcc - cbAcc);
       const ratio = denseFile.bytes / cb.gzip;
       if (mc.minRatio) fileRows[fileRows.length - 1]!.target = `${cbDrop <= mc.maxDropPoints && ratio >= mc.minRatio ? 'met' : 'MISSED'} (>= ${mc.minRatio}x gzip at <= ${mc.maxDropPoints} pt)`;
