@@ -9,6 +9,7 @@ export * from './errors';
 export * from './backend';
 export * from './ir/types';
 export { Graph, type GraphJSON } from './ir/graph';
+export { compactGraphJson } from './ir/compact-json';
 export { GraphBuilder, type NameOption } from './ir/builder';
 export * from './ops/index';
 export { Param } from './param';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BonsaiError, ConfigError, FORMAT, type Model, FORMAT_VERSION, MODEL_FILE, Param, SerializationError, WEIGHTS_FILE, checkFinite, checkParamDtypes,
-  checkWeightBytes, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
+  checkWeightBytes, compactGraphJson, decodeWeightMap, graphFromJson, readModelFiles, type Graph, regularFileSize, resolveInside, validateModelJson, writeFilesAtomic,
   readFileChecked, type LoadOptions, type ModelJSON, type NodeId, type ParamEntry,
 } from '@bonsai/core';
 import { deflate, gzipSize, inflate } from './compress';
@@ -39,6 +39,12 @@ export interface QuantizedWeightEntry {
   length: number;
 }
 
+/** `e` without its offset (a file may leave it out where it follows from the previous entry). */
+function omitOffset(e: CodebookWeightEntry): CodebookWeightEntry {
+  const { offset: _offset, ...rest } = e;
+  return rest;
+}
+
 /** One float param stored in the codebook layout (codebook.ts) in model.json (version 3 files). */
 export interface CodebookWeightEntry {
   name: string;
@@ -49,8 +55,11 @@ export interface CodebookWeightEntry {
   centroids: number;
   /** Nonzero elements. */
   nnz: number;
-  /** Byte offset and length of the segment in the (inflated) quantized weights. */
-  offset: number;
+  /**
+   * Byte offset and length of the segment in the (inflated) quantized weights. A file leaves the
+   * offset out where the segment starts where the previous codebook segment ends (0 for the first).
+   */
+  offset?: number;
   length: number;
 }
 
@@ -172,13 +181,14 @@ function codebookSegment(p: Param, float16: boolean): { bytes: Uint8Array; nnz: 
  */
 export async function toQuantizedArtifacts(model: QuantizedModel | Model, options: SaveQuantizedOptions = {}): Promise<QuantizedArtifacts> {
   const named: Array<{ name: string; tensor: tf.Tensor }> = [];
-  const params: ParamEntry[] = [];
+  // As written: default flags (trainable, unmasked) left out.
+  const params: Array<Pick<ParamEntry, 'name'> & Partial<ParamEntry>> = [];
   const w = new ByteWriter();
   const entries: QuantizedWeightEntry[] = [];
   const codebooks: CodebookWeightEntry[] = [];
   const quantizedWeights = model instanceof QuantizedModel ? model.quantizedWeights : new Map<string, QuantizedTensor>();
   for (const p of model.params.values()) {
-    params.push({ name: p.name, trainable: p.trainable, masked: false });
+    params.push(p.trainable ? { name: p.name } : { name: p.name, trainable: false });
     const q = quantizedWeights.get(p.name);
     if (!q) {
       const coded = options.codebook ? codebookSegment(p, options.float16 ?? true) : undefined;
@@ -234,10 +244,10 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
   const quantization: QuantizationJSON = {
     format: QUANTIZATION_FORMAT, version: codebooks.length > 0 ? 3 : entropyCoded ? 2 : 1, mode: model instanceof QuantizedModel ? model.mode : 'dynamic',
     path: QUANTIZED_WEIGHTS_FILE, compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
-    ...(codebooks.length > 0 ? { codebooks } : {}),
+    ...(codebooks.length > 0 ? { codebooks: codebooks.map((e, i) => (e.offset === (i === 0 ? 0 : codebooks[i - 1]!.offset! + codebooks[i - 1]!.length) ? omitOffset(e) : e)) } : {}),
   };
   const json = {
-    format: FORMAT, formatVersion: FORMAT_VERSION, graph: model.graph.toJSON(), seed: model.seed, params,
+    format: FORMAT, formatVersion: FORMAT_VERSION, graph: compactGraphJson(model.graph), seed: model.seed, params,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }], quantization,
     ...(options.userDefinedMetadata ? { userDefinedMetadata: options.userDefinedMetadata } : {}),
   } as ModelJSON & { quantization: QuantizationJSON };
@@ -271,7 +281,7 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
       && isInt(e.bits) && e.bits >= 2 && e.bits <= 8 && typeof e.signed === 'boolean' && typeof e.symmetric === 'boolean'
       && (e.axis === null || (isInt(e.axis) && e.axis < (e.shape as unknown[]).length)) && isInt(e.qmin) && isInt(e.qmax) && isInt(e.channels) && e.channels >= 1
-      && encodings.includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
+      && encodings.includes(e.encoding as string) && isInt(e.nnz) && (e.offset === undefined || (isInt(e.offset) && e.offset >= 0)) && isInt(e.length) && e.length >= 0;
     if (!ok) fail(`malformed weight entry "${name}"`);
     const bits = e.bits as number;
     const [lo, hi] = e.signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
@@ -290,7 +300,7 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   for (const e of (q.codebooks ?? []) as Array<Record<string, unknown>>) {
     const name = typeof e?.name === 'string' ? e.name : '?';
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
-      && e.encoding === CODEBOOK_LAYOUT && isInt(e.centroids) && e.centroids >= 0 && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
+      && e.encoding === CODEBOOK_LAYOUT && isInt(e.centroids) && e.centroids >= 0 && isInt(e.nnz) && (e.offset === undefined || (isInt(e.offset) && e.offset >= 0)) && isInt(e.length) && e.length >= 0;
     if (!ok) fail(`malformed codebook entry "${name}"`);
     if (seen.has(name)) fail(`param "${name}" is stored twice`);
     seen.add(name);
@@ -377,12 +387,16 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
   const quantized = new Map<string, QuantizedTensor>();
   for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
   const clustered = new Map<string, Float32Array>();
+  let end = 0;
   for (const e of codebooks) {
     if (specs.some((s) => s.name === e.name)) throw new SerializationError(`param "${e.name}" is in both the weights manifest and the codebooks`, file, { param: e.name });
+    // An entry without an offset starts where the previous codebook segment ended.
+    const offset = e.offset ?? end;
+    end = offset + e.length;
     try {
-      const r = new ByteReader(bytes, e.offset + e.length, e.offset, file);
+      const r = new ByteReader(bytes, end, offset, file);
       const values = decodeCodebook(r, e.shape.reduce((a, b) => a * b, 1), e.nnz, e.name, file);
-      if (r.pos !== e.offset + e.length) throw new SerializationError(`codebook param "${e.name}": segment has ${e.offset + e.length - r.pos} unread bytes`, file, { param: e.name });
+      if (r.pos !== end) throw new SerializationError(`codebook param "${e.name}": segment has ${end - r.pos} unread bytes`, file, { param: e.name });
       clustered.set(e.name, values);
     } catch (err) {
       if (!(err instanceof SerializationError) || err.message.includes(`"${e.name}"`)) throw err;

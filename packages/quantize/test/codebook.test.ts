@@ -113,8 +113,12 @@ describe('codebook layout (clustered float params)', () => {
     expect((await err(withEntry({ length: e.length - 1 }))).message).toMatch(/fc1\/kernel/);
     expect((await err(withEntry({ length: e.length + 1 }))).message).toMatch(/fc1\/kernel/);
     expect((await err(withEntry({ shape: [1, 2] }))).message).toMatch(/fc1\/kernel/);
+    // Offsets left out follow the previous segment: fc1/kernel ends where the lengths up to it sum to.
+    const entries = art.json.quantization.codebooks!;
+    expect(entries[0]!.offset).toBeUndefined(); // the first segment starts at 0
+    const end = entries.slice(0, entries.indexOf(e) + 1).reduce((at, c) => (c.offset ?? at) + c.length, 0);
     const flipped = Uint8Array.from(art.quantized);
-    flipped[e.offset + e.length - 1]! ^= 0xff; // inside the index stream
+    flipped[end - 1]! ^= 0xff; // inside the index stream
     expect((await err({ ...art, quantized: flipped })).message).toMatch(/fc1\/kernel/);
     expect((await err({ ...art, quantized: art.quantized.slice(0, art.quantized.length - 3) })).message).toMatch(/truncated|bytes/);
     // A version 2 manifest may not carry codebooks.

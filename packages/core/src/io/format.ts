@@ -13,7 +13,7 @@ export const FORMAT = 'bonsai-model';
 /** Current format version. */
 export const FORMAT_VERSION = 1;
 
-/** One param's entry in model.json. */
+/** One param's entry in model.json (a file may leave out `trainable: true` and `masked: false`: validateModelJson fills them in). */
 export interface ParamEntry {
   name: string;
   trainable: boolean;
@@ -93,13 +93,17 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
   if (j.formatVersion !== FORMAT_VERSION) fail(`unsupported "formatVersion" ${JSON.stringify(j.formatVersion)}`);
   if (typeof j.graph !== 'object' || j.graph === null) fail('"graph" is missing');
   if (!Array.isArray(j.params)) fail('"params" must be an array');
-  for (const p of j.params as unknown[]) {
+  const flag = (v: unknown, fallback: boolean): unknown => (v === undefined ? fallback : v);
+  const params = (j.params as unknown[]).map((p) => {
     const e = p as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.trainable !== 'boolean' || typeof e.masked !== 'boolean') {
+    const trainable = flag(e?.trainable, true);
+    const masked = flag(e?.masked, false);
+    if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof trainable !== 'boolean' || typeof masked !== 'boolean') {
       fail(`malformed param entry ${JSON.stringify(p)?.slice(0, 100)}`);
     }
     if (!/^[^/]+(\/[^/]+)*\/[^/]+$/.test(e.name as string) || (e.name as string).includes('__proto__')) fail(`param name ${JSON.stringify(e.name)} must look like "node/role"`);
-  }
+    return { name: e.name, trainable, masked };
+  });
   if (!Array.isArray(j.weightsManifest) || j.weightsManifest.length === 0) fail('"weightsManifest" must be a non-empty array');
   const names = new Set<string>();
   for (const g of j.weightsManifest as unknown[]) {
@@ -119,7 +123,7 @@ export function validateModelJson(raw: unknown, file = MODEL_FILE): ModelJSON {
       if (q !== undefined && q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) fail(`weight "${String(e.name)}": quantization needs finite "scale" and "min"`);
     }
   }
-  return j as unknown as ModelJSON;
+  return { ...j, params } as unknown as ModelJSON;
 }
 
 /**
