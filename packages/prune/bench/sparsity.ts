@@ -102,6 +102,9 @@ function build(name: SparsityModelConfig['name']): Model {
   return smallCnn({ seed: 0, widths: [8, 16], hidden: 32 });
 }
 
+/** Whether an accuracy drop (points) meets the target; accuracies are counts over the test set, so compare at 1e-6 pt (0.976 - 0.971 is not exactly 0.005 in floating point). */
+const withinDrop = (drop: number, mc: SparsityModelConfig): boolean => drop <= mc.maxDropPoints + 1e-6;
+
 const gz = (b: Uint8Array | ArrayBuffer): number => gzipSync(b instanceof ArrayBuffer ? new Uint8Array(b) : b, { level: 9 }).byteLength;
 
 /** Bytes of @bonsai/quantize's int8 per-channel file (model.json + weights.bin + weights.q.bin) and its accuracy after loading it back. */
@@ -200,7 +203,7 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       const drop = 100 * (denseAcc - a);
       methodRows.push({
         model: mc.name, method, 'dense acc': pct(denseAcc), 'pruned acc': pct(a), 'drop (pt)': drop.toFixed(2), 'weights removed': pct(removed),
-        target: `${drop <= mc.maxDropPoints ? 'met' : 'MISSED'} (<= ${mc.maxDropPoints} pt)`, 'per layer': perLayer(m), 'time s': `${secs.toFixed(0)} (dense ${cached.cached ? 'cached' : denseSecs.toFixed(0)})`,
+        target: `${withinDrop(drop, mc) ? 'met' : 'MISSED'} (<= ${mc.maxDropPoints} pt)`, 'per layer': perLayer(m), 'time s': `${secs.toFixed(0)} (dense ${cached.cached ? 'cached' : denseSecs.toFixed(0)})`,
       });
       remove(m);
       const baked = await fileSize(m);
@@ -233,7 +236,7 @@ export async function runSparsityBench(cfg: SparsityConfig = pick(SPARSITY, SPAR
       stage(`+ ${mc.foldBn ? 'batch norm folded, ' : ''}${clustering}, Bonsai codebook file (saveQuantized, read back by loadQuantized)`, cbAcc, cb.bytes, cb.gzip);
       const cbDrop = 100 * (denseAcc - cbAcc);
       const ratio = denseFile.bytes / cb.gzip;
-      if (mc.minRatio) fileRows[fileRows.length - 1]!.target = `${cbDrop <= mc.maxDropPoints && ratio >= mc.minRatio ? 'met' : 'MISSED'} (>= ${mc.minRatio}x gzip at <= ${mc.maxDropPoints} pt)`;
+      if (mc.minRatio) fileRows[fileRows.length - 1]!.target = `${withinDrop(cbDrop, mc) && ratio >= mc.minRatio ? 'met' : 'MISSED'} (>= ${mc.minRatio}x gzip at <= ${mc.maxDropPoints} pt)`;
       m.dispose();
     }
     fileRows.push({ model: mc.name, method: 'dense', stage: 'float32 (core save)', acc: pct(denseAcc), 'drop (pt)': '0.00', 'file (raw)': kib(denseFile.bytes), 'file (gzip)': kib(denseFile.gzip), 'x smaller (raw)': '1.0x', 'x smaller (gzip)': `${(denseFile.bytes / denseFile.gzip).toFixed(1)}x` });
