@@ -39,12 +39,6 @@ export interface QuantizedWeightEntry {
   length: number;
 }
 
-/** `e` without its offset (a file may leave it out where it follows from the previous entry). */
-function omitOffset(e: CodebookWeightEntry): CodebookWeightEntry {
-  const { offset: _offset, ...rest } = e;
-  return rest;
-}
-
 /** One float param stored in the codebook layout (codebook.ts) in model.json (version 3 files). */
 export interface CodebookWeightEntry {
   name: string;
@@ -186,6 +180,7 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
   const w = new ByteWriter();
   const entries: QuantizedWeightEntry[] = [];
   const codebooks: CodebookWeightEntry[] = [];
+  let codebookEnd = 0;
   const quantizedWeights = model instanceof QuantizedModel ? model.quantizedWeights : new Map<string, QuantizedTensor>();
   for (const p of model.params.values()) {
     params.push(p.trainable ? { name: p.name } : { name: p.name, trainable: false });
@@ -195,7 +190,9 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
       if (coded) {
         const offset = w.length;
         w.bytes(coded.bytes);
-        codebooks.push({ name: p.name, shape: [...p.shape], encoding: CODEBOOK_LAYOUT, centroids: coded.centroids, nnz: coded.nnz, offset, length: coded.bytes.length });
+        // The offset is left out where the segment follows the previous codebook segment (the reader derives it).
+        codebooks.push({ name: p.name, shape: [...p.shape], encoding: CODEBOOK_LAYOUT, centroids: coded.centroids, nnz: coded.nnz, ...(offset === codebookEnd ? {} : { offset }), length: coded.bytes.length });
+        codebookEnd = offset + coded.bytes.length;
       } else {
         named.push({ name: p.name, tensor: p.value });
       }
@@ -244,7 +241,7 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
   const quantization: QuantizationJSON = {
     format: QUANTIZATION_FORMAT, version: codebooks.length > 0 ? 3 : entropyCoded ? 2 : 1, mode: model instanceof QuantizedModel ? model.mode : 'dynamic',
     path: QUANTIZED_WEIGHTS_FILE, compression: compress ? 'deflate' : 'none', byteLength: raw.length, weights: entries, activations,
-    ...(codebooks.length > 0 ? { codebooks: codebooks.map((e, i) => (e.offset === (i === 0 ? 0 : codebooks[i - 1]!.offset! + codebooks[i - 1]!.length) ? omitOffset(e) : e)) } : {}),
+    ...(codebooks.length > 0 ? { codebooks } : {}),
   };
   const json = {
     format: FORMAT, formatVersion: FORMAT_VERSION, graph: compactGraphJson(model.graph), seed: model.seed, params,
@@ -281,7 +278,7 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
       && isInt(e.bits) && e.bits >= 2 && e.bits <= 8 && typeof e.signed === 'boolean' && typeof e.symmetric === 'boolean'
       && (e.axis === null || (isInt(e.axis) && e.axis < (e.shape as unknown[]).length)) && isInt(e.qmin) && isInt(e.qmax) && isInt(e.channels) && e.channels >= 1
-      && encodings.includes(e.encoding as string) && isInt(e.nnz) && (e.offset === undefined || (isInt(e.offset) && e.offset >= 0)) && isInt(e.length) && e.length >= 0;
+      && encodings.includes(e.encoding as string) && isInt(e.nnz) && isInt(e.offset) && isInt(e.length) && e.offset >= 0 && e.length >= 0;
     if (!ok) fail(`malformed weight entry "${name}"`);
     const bits = e.bits as number;
     const [lo, hi] = e.signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];

@@ -19,13 +19,8 @@ const TOLERANCE = 0.05;
  */
 export function detectGridStep(values: ArrayLike<number>, maxLevels: number): number {
   const distinct = Float64Array.from(new Set(Array.from(values))).sort();
-  let lo = 0;
-  let hi = 0;
-  for (const v of distinct) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  const span = hi - lo;
+  // The grid runs through zero: the span counts from zero when every value has one sign.
+  const span = Math.max(0, distinct[distinct.length - 1] ?? 0) - Math.min(0, distinct[0] ?? 0);
   if (span === 0) return 0;
   const floor = 1e-6 * span;
   let gap = Infinity;

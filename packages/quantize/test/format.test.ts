@@ -133,6 +133,11 @@ describe('saveQuantized / loadQuantized', () => {
     json.quantization.weights[0]!.bits = 11;
     await writeFile(jfile, JSON.stringify(json));
     await expect(loadQuantized(sub)).rejects.toThrow(/model\.json: quantization: malformed weight entry/);
+    // Only codebook entries may leave their offset out: an integer weight's is required.
+    json.quantization.weights[0]!.bits = 8;
+    delete (json.quantization.weights[0] as { offset?: number }).offset;
+    await writeFile(jfile, JSON.stringify(json));
+    await expect(loadQuantized(sub)).rejects.toThrow(/model\.json: quantization: malformed weight entry/);
     // core's plain loader refuses it with a typed error rather than garbage
     await expect(load(sub)).rejects.toThrow(BonsaiError);
     q.dispose();
