@@ -2,20 +2,20 @@
 // `npx tsx bench/sparsity-agp-explore.ts <model> <epochs> <ramp> <spec> [clusters] [lr]`, spec `0.98` (one global |w| threshold)
 // or `conv1=0.4,conv2=0.85,...` (AGP per layer to its own sparsity). Starts from the cached dense model
 // (DENSE_EPOCHS, as sparsity-explore.ts); prints accuracy per epoch, then the clustered Bonsai file's size and accuracy
-// (with [centroidEpochs] > 0, after that many epochs of centroid fine-tuning at lr / 4; SAVE_PRUNED=<dir> also saves the pruned model there; KD=T,alpha distills from the dense model while pruning).
+// (FOLD_BN=1 folds batch norm into the convs first; with [centroidEpochs] > 0, after that many epochs of centroid fine-tuning at lr / 4; SAVE_PRUNED=<dir> also saves the pruned model there; KD=T,alpha distills from the dense model while pruning).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, save, type Callback } from '@bonsai/core';
 import { agp, fineTune, gradualPruning, remove, sparsityReport } from '@bonsai/prune';
 import { accuracy } from '@bonsai/eval';
 import { kdLossSpec } from '@bonsai/distill';
-import { lenet5 } from '@bonsai/models';
 import { clusteredFile } from './codebook-file';
+import { quantize } from './quantize-api';
 import { exploreStart } from './sparsity-vd';
 import { fileSize } from './util';
 
 await initBackend('wasm');
 const [name = 'LeNet-5', epochs = '8', ramp = '0.6', spec = '0.98', clusters = '4', lr = '1e-3', centroidEpochs = '0'] = process.argv.slice(2);
-const { trainT, testT, dense } = await exploreStart(name);
+const { trainT, testT, dense, build } = await exploreStart(name);
 const acc = (m: typeof dense.model): number => accuracy(m, testT.x, testT.y, { batchSize: 500 });
 console.log(`${name} dense ${acc(dense.model)}`);
 const m = dense.model;
@@ -34,13 +34,17 @@ teacher?.dispose();
 console.log(sparsityReport(m).rows.map((r) => `${r.name} ${r.sparsity.toFixed(4)}`).join(', '));
 remove(m);
 if (process.env.SAVE_PRUNED) await save(m, process.env.SAVE_PRUNED);
-const float = await fileSize(lenet5({ seed: 0 }));
+const float = await fileSize(build());
+// PARAM_CLUSTERS=conv1/kernel=16,fc2/kernel=8 and OTHER_CLUSTERS=4: centroids per param as the bench's paramClusters / otherClusters.
+const paramClusters = Object.fromEntries((process.env.PARAM_CLUSTERS ?? '').split(',').filter(Boolean).map((kv) => { const i = kv.lastIndexOf('='); return [kv.slice(0, i), Number(kv.slice(i + 1))]; }));
+const folded = process.env.FOLD_BN ? quantize.foldBatchNorm(m) : m;
 for (const k of [Number(clusters), 2 * Number(clusters)]) {
   const fineTuneCentroids = async (c: typeof m, cb: Callback): Promise<void> => {
     await fineTune(c, trainT, { epochs: Number(centroidEpochs), lr: Number(lr) / 4, batchSize: 64, callbacks: [cb], seed: 3 });
   };
-  const f = await clusteredFile(m, { kernelClusters: k, ...(Number(centroidEpochs) > 0 ? { fineTune: fineTuneCentroids } : {}) });
+  const f = await clusteredFile(folded, { kernelClusters: k, otherClusters: Number(process.env.OTHER_CLUSTERS ?? 16), paramClusters, ...(Number(centroidEpochs) > 0 ? { fineTune: fineTuneCentroids } : {}) });
   console.log(`${k} centroids: acc ${acc(f.model)}, ${f.bytes} B raw (${(float.bytes / f.bytes).toFixed(1)}x), ${f.gzip} B gzip (${(float.bytes / f.gzip).toFixed(1)}x) ${JSON.stringify(f.files)}`);
   f.model.dispose();
 }
+if (folded !== m) folded.dispose();
 tf.dispose([trainT.x, trainT.y, testT.x, testT.y]);

@@ -93,7 +93,7 @@ export async function cachedDense(key: string, build: () => Model, data: { x: tf
  * 8000/2000 MNIST split as tensors and the cached dense `name` model (`DENSE_EPOCHS` overrides its
  * default dense epochs; the cache key is the bench's).
  */
-export async function exploreStart(name: string): Promise<{ trainT: { x: tf.Tensor; y: tf.Tensor }; testT: { x: tf.Tensor; y: tf.Tensor }; dense: Awaited<ReturnType<typeof cachedDense>> }> {
+export async function exploreStart(name: string): Promise<{ trainT: { x: tf.Tensor; y: tf.Tensor }; testT: { x: tf.Tensor; y: tf.Tensor }; dense: Awaited<ReturnType<typeof cachedDense>>; build: () => Model }> {
   const data = loadMnist({ seed: 42 });
   const trainT = toTensors(data.train);
   const testT = toTensors(data.test);
@@ -101,5 +101,5 @@ export async function exploreStart(name: string): Promise<{ trainT: { x: tf.Tens
   const [build, defaultDense] = builds[name as keyof typeof builds];
   const denseEpochs = Number(process.env.DENSE_EPOCHS ?? defaultDense);
   const dense = await cachedDense(`${name}-e${denseEpochs}-n${data.train.count}`, build, trainT, { epochs: denseEpochs, batchSize: 64, lr: 1e-3 });
-  return { trainT, testT, dense };
+  return { trainT, testT, dense, build };
 }

@@ -1,5 +1,6 @@
 import { SerializationError } from '@bonsai/core';
 import { fromFloat16Bits, toFloat16Bits } from './float16';
+import { decodeArithmetic, encodeArithmetic } from './codebook-arithmetic';
 import { huffmanDecode, huffmanEncode } from './huffman';
 import { ByteWriter, type ByteReader } from './packing';
 
@@ -9,7 +10,10 @@ import { ByteWriter, type ByteReader } from './packing';
  *   byte `capBits`, byte centroid dtype (0 float16, 1 float32), varint k, k centroids (ascending),
  *   varint length + Huffman stream of the gaps between nonzeros (symbols 0..cap-1; the symbol
  *   `cap = 2^capBits - 1` means "skip cap positions, no value", Deep Compression's filler),
- *   varint length + Huffman stream of each nonzero's centroid index.
+ *   varint length + Huffman stream of each nonzero's centroid index;
+ * or, where smaller (small and structured params: no code tables), byte 0, the same centroid dtype,
+ * k and centroids, then the positions and indices range-coded to the segment's end
+ * (codebook-arithmetic.ts).
  * `capBits` is chosen per param to minimize the bytes. Lossless: the decoder gives back exactly
  * the values the encoder saw.
  */
@@ -42,12 +46,23 @@ function stream(w: ByteWriter, values: ArrayLike<number>): void {
   w.bytes(h);
 }
 
+/** Options of {@link encodeCodebook}. */
+export interface EncodeCodebookOptions {
+  /** The param's shape (default flat): the arithmetic-coded body's contexts follow its rows and columns. */
+  shape?: readonly number[];
+  /** Most distinct nonzero values (default {@link MAX_CODEBOOK_SIZE}). */
+  maxCentroids?: number;
+  /** Which body to write (default the smaller). */
+  body?: 'huffman' | 'arithmetic' | 'smaller';
+}
+
 /**
  * Encodes `values` in the codebook layout, or returns undefined when they have more than
- * `maxCentroids` (default {@link MAX_CODEBOOK_SIZE}) distinct nonzero values. `nnz` is the
- * number of nonzeros (the manifest records it).
+ * `maxCentroids` distinct nonzero values. `nnz` is the number of nonzeros (the manifest records it).
  */
-export function encodeCodebook(values: Float32Array, maxCentroids = MAX_CODEBOOK_SIZE): { bytes: Uint8Array; nnz: number; centroids: number } | undefined {
+export function encodeCodebook(values: Float32Array, options: EncodeCodebookOptions = {}): { bytes: Uint8Array; nnz: number; centroids: number } | undefined {
+  const maxCentroids = options.maxCentroids ?? MAX_CODEBOOK_SIZE;
+  const body = options.body ?? 'smaller';
   const distinct = new Set<number>();
   const nz: number[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -73,6 +88,14 @@ export function encodeCodebook(values: Float32Array, maxCentroids = MAX_CODEBOOK
   const headBytes = head.result();
   const idBytes = idStream.result();
   let best: Uint8Array | undefined;
+  if (body !== 'huffman') {
+    const w = new ByteWriter();
+    w.byte(0);
+    w.bytes(headBytes);
+    w.bytes(encodeArithmetic(options.shape ?? [values.length], nz, ids, centroids.length));
+    best = w.result();
+    if (body === 'arithmetic') return { bytes: best, nnz: nz.length, centroids: centroids.length };
+  }
   for (let bits = 1; bits <= MAX_CAP_BITS; bits++) {
     const cap = 2 ** bits - 1;
     const w = new ByteWriter();
@@ -81,24 +104,25 @@ export function encodeCodebook(values: Float32Array, maxCentroids = MAX_CODEBOOK
     stream(w, gapSymbols(nz, cap));
     w.bytes(idBytes);
     const out = w.result();
-    if (!best || out.length < best.length) best = out;
+    if (!best || out.length <= best.length) best = out;
     if (cap >= values.length) break;
   }
   return { bytes: best!, nnz: nz.length, centroids: centroids.length };
 }
 
 /**
- * Decodes {@link encodeCodebook}'s bytes to `n` values with `nnz` nonzeros. Every field is
- * checked (gap and index counts, positions inside the param, index range, finite centroids):
- * a SerializationError naming `file` and `param`.
+ * Decodes {@link encodeCodebook}'s bytes (the rest of `r`'s segment) to the values of a param of
+ * `shape` with `nnz` nonzeros. Every field is checked (gap and index counts, positions inside the
+ * param, index range, finite centroids): a SerializationError naming `file` and `param`.
  */
-export function decodeCodebook(r: ByteReader, n: number, nnz: number, param: string, file: string): Float32Array {
+export function decodeCodebook(r: ByteReader, shape: readonly number[], nnz: number, param: string, file: string): Float32Array {
   const fail = (msg: string): never => {
     throw new SerializationError(`codebook param "${param}": ${msg}`, file, { param });
   };
+  const n = shape.reduce((a, b) => a * b, 1);
   if (!Number.isInteger(nnz) || nnz < 0 || nnz > n) fail(`${nnz} nonzero values declared for a param of ${n} values`);
   const bits = r.bytes(1)[0]!;
-  if (bits < 1 || bits > MAX_CAP_BITS) fail(`gap cap of ${bits} bits outside [1, ${MAX_CAP_BITS}]`);
+  if (bits > MAX_CAP_BITS) fail(`gap cap of ${bits} bits outside [0, ${MAX_CAP_BITS}] (0: arithmetic-coded)`);
   const cap = 2 ** bits - 1;
   const dtype = r.bytes(1)[0]!;
   if (dtype > 1) fail(`unknown centroid dtype ${dtype}`);
@@ -106,6 +130,13 @@ export function decodeCodebook(r: ByteReader, n: number, nnz: number, param: str
   if (k > MAX_CODEBOOK_SIZE || k > nnz || (k === 0 && nnz > 0)) fail(`${k} centroids for ${nnz} nonzero values`);
   const centroids = dtype === 0 ? Float32Array.from(r.int16s(k), (h) => fromFloat16Bits(h & 0xffff)) : r.float32s(k);
   if (centroids.some((c) => !Number.isFinite(c) || c === 0)) fail('centroids must be finite and nonzero');
+  if (bits === 0) {
+    const body = r.bytes(r.remaining);
+    const { positions, ids } = decodeArithmetic(body, 0, body.length, shape, nnz, k, fail);
+    const out = new Float32Array(n);
+    for (let i = 0; i < nnz; i++) out[positions[i]!] = centroids[ids[i]!]!;
+    return out;
+  }
   const huffman = (what: string, maxValues: number): Int32Array => {
     const bytes = r.bytes(r.varint());
     try {

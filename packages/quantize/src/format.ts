@@ -42,9 +42,10 @@ export interface QuantizedWeightEntry {
 /** One float param stored in the codebook layout (codebook.ts) in model.json (version 3 files). */
 export interface CodebookWeightEntry {
   name: string;
-  shape: number[];
-  /** Always {@link CODEBOOK_LAYOUT}. */
-  encoding: typeof CODEBOOK_LAYOUT;
+  /** The param's shape; files leave it out (the graph's op gives it), a reader checks it where present. */
+  shape?: number[];
+  /** Always {@link CODEBOOK_LAYOUT} where present (files leave it out). */
+  encoding?: typeof CODEBOOK_LAYOUT;
   /** Distinct nonzero values (the codebook's size). */
   centroids: number;
   /** Nonzero elements. */
@@ -160,12 +161,26 @@ function encodeFloatParams(named: ReadonlyArray<{ name: string; tensor: tf.Tenso
   return { data: data.buffer, specs };
 }
 
-/** The codebook layout of a float param when it is smaller than its float layout (float16 where lossless and allowed, else float32). */
-function codebookSegment(p: Param, float16: boolean): { bytes: Uint8Array; nnz: number; centroids: number } | undefined {
+/** A float param's codebook layout (undefined when it has too many distinct values) and the bytes of its float layout (float16 where lossless and allowed, else float32). */
+function codebookSegment(p: Param, float16: boolean): { coded?: { bytes: Uint8Array; nnz: number; centroids: number }; floatBytes: number } {
   const values = Float32Array.from(p.value.dataSync() as Float32Array);
-  const coded = encodeCodebook(values);
-  const floatBytes = (float16 && values.length > 0 && isFloat16Exact(values) ? 2 : 4) * values.length;
-  return coded && coded.bytes.length < floatBytes ? coded : undefined;
+  const coded = encodeCodebook(values, { shape: p.shape });
+  return { ...(coded ? { coded } : {}), floatBytes: (float16 && values.length > 0 && isFloat16Exact(values) ? 2 : 4) * values.length };
+}
+
+/**
+ * Bytes a file saves when it has no float weights at all: weights.bin and its manifest entries
+ * (about what gzip leaves of them). In the codebook layout, a few tiny params that are a little
+ * smaller as float16 are coded anyway when that lets the file drop weights.bin.
+ */
+const FLOAT_FILE_OVERHEAD = 64;
+
+/** Which float params go in the codebook layout: each where smaller, or all where every one can be and the extra bytes stay under {@link FLOAT_FILE_OVERHEAD}. */
+function codebookPlan(floats: readonly Param[], float16: boolean): Map<string, { bytes: Uint8Array; nnz: number; centroids: number }> {
+  const segments = floats.map((p) => ({ p, ...codebookSegment(p, float16) }));
+  const extra = segments.reduce((a, s) => a + (s.coded ? Math.max(0, s.coded.bytes.length - s.floatBytes) : Infinity), 0);
+  const all = segments.length > 0 && extra <= FLOAT_FILE_OVERHEAD;
+  return new Map(segments.filter((s) => s.coded && (all || s.coded.bytes.length < s.floatBytes)).map((s) => [s.p.name, s.coded!]));
 }
 
 /**
@@ -182,16 +197,18 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
   const codebooks: CodebookWeightEntry[] = [];
   let codebookEnd = 0;
   const quantizedWeights = model instanceof QuantizedModel ? model.quantizedWeights : new Map<string, QuantizedTensor>();
+  const plan = options.codebook ? codebookPlan([...model.params.values()].filter((p) => !quantizedWeights.has(p.name)), options.float16 ?? true) : new Map<string, never>();
   for (const p of model.params.values()) {
     params.push(p.trainable ? { name: p.name } : { name: p.name, trainable: false });
     const q = quantizedWeights.get(p.name);
     if (!q) {
-      const coded = options.codebook ? codebookSegment(p, options.float16 ?? true) : undefined;
+      const coded = plan.get(p.name);
       if (coded) {
         const offset = w.length;
         w.bytes(coded.bytes);
         // The offset is left out where the segment follows the previous codebook segment (the reader derives it).
-        codebooks.push({ name: p.name, shape: [...p.shape], encoding: CODEBOOK_LAYOUT, centroids: coded.centroids, nnz: coded.nnz, ...(offset === codebookEnd ? {} : { offset }), length: coded.bytes.length });
+        // Shape and layout name are left out: the graph gives the shape, `codebooks` the layout.
+        codebooks.push({ name: p.name, centroids: coded.centroids, nnz: coded.nnz, ...(offset === codebookEnd ? {} : { offset }), length: coded.bytes.length });
         codebookEnd = offset + coded.bytes.length;
       } else {
         named.push({ name: p.name, tensor: p.value });
@@ -245,7 +262,8 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
   };
   const json = {
     format: FORMAT, formatVersion: FORMAT_VERSION, graph: compactGraphJson(model.graph), seed: model.seed, params,
-    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }], quantization,
+    // No float weights: no weights.bin (core's reader takes a group without paths as 0 bytes).
+    weightsManifest: [{ paths: specs.length > 0 ? [WEIGHTS_FILE] : [], weights: specs }], quantization,
     ...(options.userDefinedMetadata ? { userDefinedMetadata: options.userDefinedMetadata } : {}),
   } as ModelJSON & { quantization: QuantizationJSON };
   return { json, weights: data, quantized: compress && deflated ? deflated : raw };
@@ -296,15 +314,13 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   const seen = new Set((q.weights as Array<{ name: string }>).map((e) => e.name));
   for (const e of (q.codebooks ?? []) as Array<Record<string, unknown>>) {
     const name = typeof e?.name === 'string' ? e.name : '?';
-    const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)
-      && e.encoding === CODEBOOK_LAYOUT && isInt(e.centroids) && e.centroids >= 0 && isInt(e.nnz) && (e.offset === undefined || (isInt(e.offset) && e.offset >= 0)) && isInt(e.length) && e.length >= 0;
+    const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && (e.shape === undefined || (Array.isArray(e.shape) && (e.shape as unknown[]).every((d) => isInt(d) && d >= 0)))
+      && (e.encoding === undefined || e.encoding === CODEBOOK_LAYOUT) && isInt(e.centroids) && e.centroids >= 0 && isInt(e.nnz) && (e.offset === undefined || (isInt(e.offset) && e.offset >= 0)) && isInt(e.length) && e.length >= 0;
     if (!ok) fail(`malformed codebook entry "${name}"`);
     if (seen.has(name)) fail(`param "${name}" is stored twice`);
     seen.add(name);
-    const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    if ((e.nnz as number) > size || (e.centroids as number) > (e.nnz as number)) fail(`codebook param "${name}": ${String(e.nnz)} nonzero values and ${String(e.centroids)} centroids in a param of ${size}`);
-    elements += size;
-    if (elements > MAX_QUANTIZED_ELEMENTS) fail(`the quantized weights declare more than ${MAX_QUANTIZED_ELEMENTS} elements`);
+    if ((e.centroids as number) > (e.nnz as number)) fail(`codebook param "${name}": ${String(e.centroids)} centroids for ${String(e.nnz)} nonzero values`);
+    // Its size is checked once the graph gives its shape (checkAgainstGraph).
   }
   for (const a of q.activations as Array<Record<string, unknown>>) {
     const ok = typeof a === 'object' && a !== null && typeof a.node === 'string' && typeof a.scale === 'number' && a.scale > 0 && Number.isFinite(a.scale)
@@ -314,20 +330,30 @@ function checkQuantization(raw: unknown, file: string): QuantizationJSON {
   return q as unknown as QuantizationJSON;
 }
 
-/** Each quantized weight must be a declared param of the graph, with the shape its op expects (checked before decoding). */
-function checkAgainstGraph(graph: Graph, params: readonly ParamEntry[], weights: ReadonlyArray<{ name: string; shape: number[] }>, file: string): void {
+/**
+ * Each quantized weight and codebook param must be a declared param of the graph, with the shape
+ * its op expects (checked before decoding); returns the codebook entries with their shapes from
+ * the graph, and checks every element count against {@link MAX_QUANTIZED_ELEMENTS}.
+ */
+function checkAgainstGraph(graph: Graph, params: readonly ParamEntry[], weights: readonly QuantizedWeightEntry[], codebooks: readonly CodebookWeightEntry[], file: string): Array<CodebookWeightEntry & { shape: number[] }> {
   const declared = new Set(params.map((p) => p.name));
-  for (const e of weights) {
+  let elements = 0;
+  const shapeOf = (e: { name: string; shape?: number[] }): number[] => {
     const cut = e.name.lastIndexOf('/');
     const node = e.name.slice(0, cut);
     const specs = declared.has(e.name) && graph.nodes.some((n) => n.id === node) ? graph.paramSpecs(node) : {};
     const role = e.name.slice(cut + 1);
     const spec = Object.hasOwn(specs, role) ? specs[role] : undefined;
     if (!spec) throw new SerializationError(`quantization: weight "${e.name}" is not a param of the model`, file);
-    if (spec.shape.length !== e.shape.length || spec.shape.some((d, i) => d !== e.shape[i])) {
+    if (e.shape !== undefined && (spec.shape.length !== e.shape.length || spec.shape.some((d, i) => d !== e.shape![i]))) {
       throw new SerializationError(`quantization: weight "${e.name}" has shape [${e.shape.join(', ')}], the op expects [${spec.shape.join(', ')}]`, file);
     }
-  }
+    elements += spec.shape.reduce((a, b) => a * b, 1);
+    if (elements > MAX_QUANTIZED_ELEMENTS) throw new SerializationError(`quantization: the quantized weights declare more than ${MAX_QUANTIZED_ELEMENTS} elements`, file);
+    return [...spec.shape];
+  };
+  for (const e of weights) shapeOf(e);
+  return codebooks.map((e) => ({ ...e, shape: shapeOf(e) }));
 }
 
 function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string): QuantizedTensor {
@@ -379,8 +405,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
   }
   if (bytes.length !== quant.byteLength) throw new SerializationError(`${quant.path} holds ${bytes.length} bytes, the manifest says ${quant.byteLength} (truncated or corrupt)`, file);
   const graph = graphFromJson(json.graph, file);
-  const codebooks = quant.codebooks ?? [];
-  checkAgainstGraph(graph, json.params, [...quant.weights, ...codebooks], file);
+  const codebooks = checkAgainstGraph(graph, json.params, quant.weights, quant.codebooks ?? [], file);
   const quantized = new Map<string, QuantizedTensor>();
   for (const e of quant.weights) quantized.set(e.name, decodeWeight(bytes, e, file));
   const clustered = new Map<string, Float32Array>();
@@ -392,7 +417,7 @@ export async function fromQuantizedArtifacts(art: QuantizedArtifacts, options?: 
     end = offset + e.length;
     try {
       const r = new ByteReader(bytes, end, offset, file);
-      const values = decodeCodebook(r, e.shape.reduce((a, b) => a * b, 1), e.nnz, e.name, file);
+      const values = decodeCodebook(r, e.shape, e.nnz, e.name, file);
       if (r.pos !== end) throw new SerializationError(`codebook param "${e.name}": segment has ${end - r.pos} unread bytes`, file, { param: e.name });
       clustered.set(e.name, values);
     } catch (err) {
@@ -447,7 +472,7 @@ export async function saveQuantized(model: QuantizedModel | Model, dir: string, 
   const art = await toQuantizedArtifacts(model, options);
   const text = JSON.stringify(art.json);
   const files = [
-    { name: WEIGHTS_FILE, data: new Uint8Array(art.weights) },
+    ...(art.json.weightsManifest.some((g) => g.paths.length > 0) ? [{ name: WEIGHTS_FILE, data: new Uint8Array(art.weights) }] : []),
     { name: QUANTIZED_WEIGHTS_FILE, data: art.quantized },
     { name: MODEL_FILE, data: text },
   ];

@@ -68,6 +68,11 @@ export class ByteReader {
     this.pos = start;
   }
 
+  /** Bytes left before the segment's end. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
   private need(n: number): void {
     if (this.pos + n > this.end) throw new SerializationError(`quantized weights truncated: need ${n} more bytes at offset ${this.pos}`, this.file);
   }

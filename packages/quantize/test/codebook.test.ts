@@ -45,17 +45,40 @@ describe('codebook layout (clustered float params)', () => {
     const coded = encodeCodebook(v)!;
     expect(coded.centroids).toBe(4);
     expect(coded.nnz).toBe(v.filter((x) => x !== 0).length);
-    const back = decodeCodebook(new ByteReader(coded.bytes, coded.bytes.length, 0, 'f'), v.length, coded.nnz, 'p', 'f');
+    const back = decodeCodebook(new ByteReader(coded.bytes, coded.bytes.length, 0, 'f'), [v.length], coded.nnz, 'p', 'f');
     expect(Array.from(back)).toEqual(Array.from(v));
     // ~150 nonzeros at 3% density: gaps (~6.5 bits of entropy each) + 2-bit indices + two Huffman tables.
     expect(coded.bytes.length).toBeLessThan(1.1 * coded.nnz + 64);
     // float32 centroids (not float16 numbers) are kept exactly too.
     const f32 = Float32Array.from(v, (x) => (x === 0 ? 0 : x + 1e-5));
     const c32 = encodeCodebook(f32)!;
-    expect(Array.from(decodeCodebook(new ByteReader(c32.bytes, c32.bytes.length, 0, 'f'), v.length, c32.nnz, 'p', 'f'))).toEqual(Array.from(f32));
-    expect(encodeCodebook(Float32Array.from({ length: 100 }, (_, i) => i + 1), 50)).toBeUndefined();
+    expect(Array.from(decodeCodebook(new ByteReader(c32.bytes, c32.bytes.length, 0, 'f'), [v.length], c32.nnz, 'p', 'f'))).toEqual(Array.from(f32));
+    expect(encodeCodebook(Float32Array.from({ length: 100 }, (_, i) => i + 1), { maxCentroids: 50 })).toBeUndefined();
     const empty = encodeCodebook(new Float32Array(10))!;
-    expect(Array.from(decodeCodebook(new ByteReader(empty.bytes, empty.bytes.length, 0, 'f'), 10, 0, 'p', 'f'))).toEqual(new Array(10).fill(0));
+    expect(Array.from(decodeCodebook(new ByteReader(empty.bytes, empty.bytes.length, 0, 'f'), [10], 0, 'p', 'f'))).toEqual(new Array(10).fill(0));
+  });
+
+  it('the arithmetic-coded body is smaller than the Huffman one on a kernel with dead inputs and outputs and on a tiny param; both decode exactly', () => {
+    const rng = createRng(6);
+    const levels = [-0.5, -0.125, 0.25, 0.75];
+    const shape = [200, 32];
+    // Magnitude pruning's pattern: 40 of 200 inputs and 16 of 32 outputs alive, 20% dense between them.
+    const v = Float32Array.from({ length: 200 * 32 }, (_, i) => (Math.floor(i / 32) % 5 === 0 && i % 2 === 0 && rng() < 0.2 ? levels[Math.floor(rng() * 4)]! : 0));
+    const decode = (bytes: Uint8Array, sh: number[], nnz: number): Float32Array => decodeCodebook(new ByteReader(bytes, bytes.length, 0, 'f'), sh, nnz, 'p', 'f');
+    const huff = encodeCodebook(v, { shape, body: 'huffman' })!;
+    const arith = encodeCodebook(v, { shape, body: 'arithmetic' })!;
+    expect(Array.from(decode(huff.bytes, shape, huff.nnz))).toEqual(Array.from(v));
+    expect(Array.from(decode(arith.bytes, shape, arith.nnz))).toEqual(Array.from(v));
+    expect(arith.bytes.length).toBeLessThan(0.8 * huff.bytes.length);
+    expect(encodeCodebook(v, { shape })!.bytes).toEqual(arith.bytes);
+    const tiny = Float32Array.of(0.5, 0, 0.25, 0.5, 0, 0, 0.25, 0.5, 1, 0);
+    const tinyArith = encodeCodebook(tiny, { body: 'arithmetic' })!;
+    expect(tinyArith.bytes.length).toBeLessThan(encodeCodebook(tiny, { body: 'huffman' })!.bytes.length);
+    expect(Array.from(decode(tinyArith.bytes, [10], tinyArith.nnz))).toEqual(Array.from(tiny));
+    console.log(`200x32 kernel, ${arith.nnz} nonzeros: Huffman body ${huff.bytes.length} B, arithmetic ${arith.bytes.length} B`);
+    // A segment cut short or read with the wrong count is an error naming the param, not other weights.
+    expect(() => decode(arith.bytes.subarray(0, arith.bytes.length - 1), shape, arith.nnz)).toThrow(/codebook param "p"/);
+    expect(() => decode(arith.bytes, shape, arith.nnz - 1)).toThrow(SerializationError);
   });
 
   it('saveQuantized({ codebook: true }) round trips a float model exactly, as a version 3 file much smaller than float16/float32, and leaks no tensor', async () => {
@@ -74,14 +97,18 @@ describe('codebook layout (clustered float params)', () => {
     const names = json.quantization.codebooks!.map((e) => e.name);
     expect(names).toEqual(expect.arrayContaining(['conv1/kernel', 'fc2/kernel']));
     for (const e of json.quantization.codebooks!) expect(e.centroids).toBeLessThanOrEqual(e.name.endsWith('/kernel') ? 4 : 16);
-    // Every kernel is smaller as a codebook; params of 4-6 values stay float16 in weights.bin where that is smaller.
-    const left = json.weightsManifest[0]!.weights as Array<{ name: string; shape: number[] }>;
-    expect(left.filter((w) => w.name.endsWith('/kernel'))).toEqual([]);
-    for (const w of left) {
-      const v = Float32Array.from(m.params.get(w.name)!.value.dataSync());
-      expect(encodeCodebook(v)!.bytes.length, w.name).toBeGreaterThanOrEqual(2 * v.length);
+    // Every param is in the codebook layout and the file has no weights.bin: the params of 4-6
+    // values that are a little smaller as float16 cost fewer extra bytes than weights.bin and its manifest.
+    expect(json.weightsManifest[0]!.weights).toEqual([]);
+    expect(coded.files['weights.bin']).toBeUndefined();
+    expect(plain.files['weights.bin']).toBeGreaterThan(0);
+    let extra = 0;
+    for (const [name, p] of m.params) {
+      const v = Float32Array.from(p.value.dataSync());
+      if (!name.endsWith('/kernel')) extra += Math.max(0, encodeCodebook(v, { shape: p.shape })!.bytes.length - 2 * v.length);
     }
-    const q = (s: typeof coded): number => s.files['weights.q.bin']! + s.files['weights.bin']!;
+    expect(extra).toBeLessThanOrEqual(64);
+    const q = (s: typeof coded): number => s.files['weights.q.bin']! + (s.files['weights.bin'] ?? 0);
     console.log(`tinyCnn 90% pruned, 4 centroids: weights ${q(plain)} B float -> ${q(coded)} B codebook`);
     expect(q(coded)).toBeLessThan(q(plain) / 5);
     x.dispose();
