@@ -1,4 +1,5 @@
 import { SerializationError } from '@bonsai/core';
+import { decodeArithmetic, encodeArithmetic } from './codebook-arithmetic';
 import { huffmanDecode, huffmanEncode } from './huffman';
 import { bitmapPositions, ByteWriter, gapPositions, scatter, type ByteReader } from './packing';
 
@@ -10,12 +11,15 @@ import { bitmapPositions, ByteWriter, gapPositions, scatter, type ByteReader } f
  * - `delta-huffman`: the gaps between nonzero positions (Huffman), then the nonzero values;
  * - `rice-huffman`: the gaps Golomb-Rice coded (Golomb 1966, Rice 1979: a parameter byte k, then per
  *   gap `g >> k` in unary and its k low bits; near-optimal for the geometric gaps of
- *   unstructured sparsity and without a table), then the nonzero values.
+ *   unstructured sparsity and without a table), then the nonzero values;
+ * - `arithmetic`: the positions and values range-coded to the segment's end under adaptive
+ *   contexts (codebook-arithmetic.ts, the codebook layout's body with the values as indices among
+ *   2^bits): no tables, and dead rows and columns of a pruned kernel cost little.
  */
-export type EntropyEncoding = 'huffman' | 'bitmap-huffman' | 'delta-huffman' | 'rice-huffman';
+export type EntropyEncoding = 'huffman' | 'bitmap-huffman' | 'delta-huffman' | 'rice-huffman' | 'arithmetic';
 
 /** The entropy-coded layouts, in the order the encoder tries them. */
-export const ENTROPY_ENCODINGS: readonly EntropyEncoding[] = ['huffman', 'bitmap-huffman', 'delta-huffman', 'rice-huffman'];
+export const ENTROPY_ENCODINGS: readonly EntropyEncoding[] = ['huffman', 'bitmap-huffman', 'delta-huffman', 'rice-huffman', 'arithmetic'];
 
 /** Largest Rice parameter written or accepted. */
 const MAX_RICE_K = 30;
@@ -83,11 +87,19 @@ function stream(w: ByteWriter, values: ArrayLike<number>): void {
   w.bytes(h);
 }
 
+/** Options of {@link encodeEntropy}. */
+export interface EncodeEntropyOptions {
+  /** The weight's shape (default flat): the arithmetic layout's contexts follow its rows and columns. */
+  shape?: readonly number[];
+  /** Bits of the integers; with it the `arithmetic` layout is tried too. */
+  bits?: number;
+}
+
 /**
  * The smallest entropy-coded layout of `q` (integers; `isZero(i)` marks the encoded zero of
  * element i). Returns its bytes, to compare with the fixed-width layouts.
  */
-export function encodeEntropy(q: Int32Array, qmin: number, isZero: (i: number) => boolean): { encoding: EntropyEncoding; bytes: Uint8Array; nnz: number } {
+export function encodeEntropy(q: Int32Array, qmin: number, isZero: (i: number) => boolean, options: EncodeEntropyOptions = {}): { encoding: EntropyEncoding; bytes: Uint8Array; nnz: number } {
   const nz: number[] = [];
   for (let i = 0; i < q.length; i++) if (!isZero(i)) nz.push(i);
   const nzValues = Int32Array.from(nz, (i) => q[i]! - qmin);
@@ -110,6 +122,7 @@ export function encodeEntropy(q: Int32Array, qmin: number, isZero: (i: number) =
   riceStream(rice, gaps);
   stream(rice, nzValues);
   candidates.push({ encoding: 'rice-huffman', bytes: rice.result() });
+  if (options.bits !== undefined) candidates.push({ encoding: 'arithmetic', bytes: encodeArithmetic(options.shape ?? [q.length], nz, nzValues, 2 ** options.bits) });
   const best = candidates.reduce((a, b) => (b.bytes.length < a.bytes.length ? b : a));
   return { ...best, nnz: nz.length };
 }
@@ -126,12 +139,20 @@ function readStream(r: ByteReader, count: number, limit: number, what: string, f
 
 /**
  * Decodes {@link encodeEntropy}'s bytes: `n` integers, `nnz` of them nonzero, `bits` wide above
- * `qmin`; `zero(i)` is the integer of an absent element. Every stream is checked (length, value
- * count, range, positions inside the weight): SerializationError naming `file`.
+ * `qmin`; `zero(i)` is the integer of an absent element; `shape` (default `[n]`) as encoded. Every
+ * stream is checked (length, value count, range, positions inside the weight): SerializationError naming `file`.
  */
-export function decodeEntropy(r: ByteReader, encoding: EntropyEncoding, n: number, nnz: number, qmin: number, bits: number, zero: (i: number) => number, file: string): Int32Array {
+export function decodeEntropy(r: ByteReader, encoding: EntropyEncoding, n: number, nnz: number, qmin: number, bits: number, zero: (i: number) => number, file: string, shape: readonly number[] = [n]): Int32Array {
   if (!Number.isInteger(nnz) || nnz < 0 || nnz > n) throw new SerializationError(`${nnz} nonzero values declared for a weight of ${n} values`, file);
+  if (shape.reduce((a, b) => a * b, 1) !== n) throw new SerializationError(`shape [${shape.join(', ')}] does not hold ${n} values`, file);
   const range = 2 ** bits;
+  if (encoding === 'arithmetic') {
+    const body = r.bytes(r.remaining);
+    const { positions, ids } = decodeArithmetic(body, 0, body.length, shape, nnz, range, (msg) => {
+      throw new SerializationError(`arithmetic-coded weight: ${msg}`, file);
+    });
+    return scatter(n, positions, ids, qmin, zero);
+  }
   if (encoding === 'huffman') {
     const v = readStream(r, n, range, 'values', file);
     for (let i = 0; i < n; i++) v[i] = v[i]! + qmin;

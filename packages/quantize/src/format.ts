@@ -233,7 +233,7 @@ export async function toQuantizedArtifacts(model: QuantizedModel | Model, option
     let { encoding, nnz }: { encoding: WeightEncoding | EntropyEncoding; nnz: number } = encodeValues(q.values, qp.qmin, qp.bits, isZero, fixed);
     let bytes = fixed.result();
     if (options.entropyCoding) {
-      const coded = encodeEntropy(q.values, qp.qmin, isZero);
+      const coded = encodeEntropy(q.values, qp.qmin, isZero, { shape: q.shape, bits: qp.bits });
       if (coded.bytes.length < bytes.length) ({ encoding, nnz, bytes } = coded);
     }
     w.bytes(bytes);
@@ -365,7 +365,7 @@ function decodeWeight(bytes: Uint8Array, e: QuantizedWeightEntry, file: string):
   const inner = e.axis === null ? 1 : e.shape.slice(e.axis + 1).reduce((a, b) => a * b, 1);
   const zp = (i: number): number => (e.channels === 1 ? zeroPoint[0]! : zeroPoint[Math.floor(i / inner) % e.channels]!);
   const values = (ENTROPY_ENCODINGS as readonly string[]).includes(e.encoding)
-    ? decodeEntropy(r, e.encoding as EntropyEncoding, n, e.nnz, e.qmin, e.bits, zp, file)
+    ? decodeEntropy(r, e.encoding as EntropyEncoding, n, e.nnz, e.qmin, e.bits, zp, file, e.shape)
     : decodeValues(r, e.encoding as WeightEncoding, n, e.nnz, e.qmin, e.bits, zp, file);
   if (r.pos !== e.offset + e.length) throw new SerializationError(`weight "${e.name}": segment has ${e.offset + e.length - r.pos} unread bytes`, file);
   const qparams: QParams = { scale, zeroPoint, axis: e.axis ?? undefined, qmin: e.qmin, qmax: e.qmax, bits: e.bits, signed: e.signed, symmetric: e.symmetric };

@@ -96,6 +96,24 @@ describe('entropy-coded layouts', () => {
     }
   });
 
+  it('with the bits given, the arithmetic layout wins on sparse kernels (most on dead rows and columns), decodes exactly and refuses a cut segment', () => {
+    const shape = [400, 50];
+    // 1% unstructured; and 5% inside 80 live inputs x 25 live outputs (magnitude pruning's dead rows and columns).
+    const random = Int32Array.from(weightInts(20_000, 0.01, 16, 4), (v) => v - 8);
+    const structured = Int32Array.from(weightInts(20_000, 0.05, 16, 7), (v, i) => (Math.floor(i / 50) % 5 === 0 && i % 2 === 0 ? v : 0) - 8);
+    for (const q of [random, structured]) {
+      const isZero = (i: number): boolean => q[i] === -8;
+      const huffmanOnly = encodeEntropy(q, -16, isZero);
+      const coded = encodeEntropy(q, -16, isZero, { shape, bits: 8 });
+      expect(coded.encoding).toBe('arithmetic');
+      expect(coded.bytes.length).toBeLessThan(huffmanOnly.bytes.length);
+      const read = (b: Uint8Array): Int32Array => decodeEntropy(new ByteReader(b, b.length, 0, 'f'), 'arithmetic', q.length, coded.nnz, -16, 8, () => -8, 'f', shape);
+      expect(Array.from(read(coded.bytes))).toEqual(Array.from(q));
+      expect(() => read(coded.bytes.subarray(0, coded.bytes.length - 1))).toThrow(SerializationError);
+      console.log(`${q === random ? '1% random' : 'dead rows/columns'}: ${huffmanOnly.encoding} ${huffmanOnly.bytes.length} B, arithmetic ${coded.bytes.length} B`);
+    }
+  });
+
   it('a corrupt stream inside a segment is a SerializationError (trailing bytes, out-of-range value, index past the end)', () => {
     for (const density of [0.02, 0.5]) {
       const q = weightInts(3000, density, 4, 5);
@@ -122,8 +140,16 @@ describe('saveQuantized({ entropyCoding: true })', () => {
     for (const [k, v] of q.quantizedWeights) expect(Array.from(back.quantizedWeights.get(k)!.values)).toEqual(Array.from(v.values));
     const json = JSON.parse(await readFile(join(dir, 'coded', 'model.json'), 'utf8')) as { quantization: QuantizationJSON };
     expect(json.quantization.version).toBe(2);
-    // fc1 (82 nonzeros, each gap a distinct value) keeps varint gaps: its Huffman table would cost more than it saves.
-    expect(Object.fromEntries(json.quantization.weights.map((w) => [w.name, w.encoding]))).toEqual({ 'fc1/kernel': 'delta', 'fc2/kernel': 'rice-huffman', 'fc3/kernel': 'huffman' });
+    // Range-coded positions and values beat every Huffman layout here: fc1 (82 nonzeros, each gap a
+    // distinct value; varint gaps without it, a table costs more than it saves), fc2 (Rice gaps without it), fc3 (every value Huffman-coded without it).
+    expect(Object.fromEntries(json.quantization.weights.map((w) => [w.name, w.encoding]))).toEqual({ 'fc1/kernel': 'arithmetic', 'fc2/kernel': 'arithmetic', 'fc3/kernel': 'arithmetic' });
+    const huffmanOnly = [...q.quantizedWeights.values()].map((w) => {
+      const zp = w.qparams.zeroPoint;
+      const inner = w.qparams.axis === undefined ? 1 : w.shape.slice(w.qparams.axis + 1).reduce((a, b) => a * b, 1);
+      return encodeEntropy(w.values, w.qparams.qmin, (i) => w.values[i] === (zp.length === 1 ? zp[0] : zp[Math.floor(i / inner) % zp.length])).bytes.length;
+    });
+    // Each segment is its scales (+ int16 zero points if affine) and the coded integers, fewer bytes than the best Huffman layout.
+    json.quantization.weights.forEach((w, i) => expect(w.length - w.channels * (w.symmetric ? 4 : 6), w.name).toBeLessThan(huffmanOnly[i]!));
     const plainJson = JSON.parse(await readFile(join(dir, 'plain', 'model.json'), 'utf8')) as { quantization: QuantizationJSON };
     expect(plainJson.quantization.version).toBe(1);
     json.quantization.weights.forEach((w, i) => expect(w.length).toBeLessThanOrEqual(plainJson.quantization.weights[i]!.length));
@@ -145,7 +171,7 @@ describe('saveQuantized({ entropyCoding: true })', () => {
     const q = deepCompressedInt8();
     const art = await toQuantizedArtifacts(q, { entropyCoding: true });
     const v1 = { ...art, json: { ...art.json, quantization: { ...art.json.quantization, version: 1 as const } } };
-    await expect(fromQuantizedArtifacts(v1)).rejects.toThrow(/malformed weight entry "fc2\/kernel"/);
+    await expect(fromQuantizedArtifacts(v1)).rejects.toThrow(/malformed weight entry "fc1\/kernel"/);
     q.dispose();
   });
 
