@@ -174,10 +174,11 @@ export function axisMagnitudeTensors(w: tf.Tensor, axes: readonly number[], opti
 
 /**
  * {@link axisMagnitudes} of a tensor's values (`w = t * mask`), read in place: on the wasm
- * backend, a float32 tensor without mask and p 1 or 2 is summed by a SIMD kernel in the
- * backend's heap ({@link heapKernelsFor}); anything else takes the typed-array path. Column
- * (last-axis) sums are bitwise those of {@link axisMagnitudes}; other axes may differ in the last
- * float64 bit (each row is summed in 8 partial sums).
+ * backend, a float32 tensor without mask, p 1 or 2 and a last axis a multiple of 4 is summed by a
+ * SIMD kernel in the backend's heap ({@link heapKernelsFor}); anything else takes the typed-array
+ * path. The kernel adds float32 lanes (columns over blocks of 8 rows, rows in sums of 16 values)
+ * into float64 totals, so its sums are within float32 rounding (~1e-7 relative) of
+ * {@link axisMagnitudes}' float64 sums, not bitwise equal.
  */
 export function tensorAxisMagnitudes(t: tf.Tensor, axes: readonly number[], options: { p?: number; mask?: tf.Tensor } = {}): Float64Array[] {
   const p = checkNormOrder(options.p ?? 1);
@@ -185,15 +186,15 @@ export function tensorAxisMagnitudes(t: tf.Tensor, axes: readonly number[], opti
   const shape = t.shape;
   const rank = shape.length;
   const cols = rank === 0 ? 1 : shape[rank - 1]!;
-  const kernels = !mask && (p === 1 || p === 2) && t.dtype === 'float32' && rank > 0 && cols % 2 === 0 && t.size > 0 ? heapKernelsFor(t) : undefined;
+  const kernels = !mask && (p === 1 || p === 2) && t.dtype === 'float32' && rank > 0 && cols % 4 === 0 && t.size > 0 ? heapKernelsFor(t) : undefined;
   if (!kernels) return withValues(t, (values) => (mask ? withValues(mask, (m) => axisMagnitudes(values, shape, axes, { p, mask: m })) : axisMagnitudes(values, shape, axes, { p })));
   for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ConfigError(`tensorAxisMagnitudes: axis ${a} is outside shape [${shape.join(', ')}]`, { key: 'axis' });
   const rows = t.size / cols;
-  const ptr = kernels.malloc((cols + rows) * 8);
+  const ptr = kernels.malloc((cols + rows) * 8 + cols * 4);
   try {
     new Float64Array(kernels.memory.buffer, ptr, cols).fill(0);
     const src = withValues(t, (v) => v.byteOffset);
-    (p === 1 ? kernels.absRows : kernels.squareRows)(src, rows, cols, ptr, ptr + cols * 8);
+    (p === 1 ? kernels.absRows : kernels.squareRows)(src, rows, cols, ptr, ptr + cols * 8, ptr + (cols + rows) * 8);
     const buffer = kernels.memory.buffer;
     const colSums = new Float64Array(buffer, ptr, cols);
     const rowSums = new Float64Array(buffer, ptr + cols * 8, rows);

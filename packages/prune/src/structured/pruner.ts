@@ -249,7 +249,11 @@ function lowestFirst(pool: readonly Candidate[], n: number): Float64Array | Uint
     }
     if (!nan) {
       packed.sort();
-      for (let i = 0; i < n; i++) packed[i] = packed[i]! % 2 ** INDEX_BITS;
+      // The low bits, exactly (a power-of-two scale and floor are exact; `%` is a slow fmod).
+      for (let i = 0; i < n; i++) {
+        const x = packed[i]!;
+        packed[i] = x - Math.floor(x * 2 ** -INDEX_BITS) * 2 ** INDEX_BITS;
+      }
       return packed;
     }
   }
