@@ -66,12 +66,17 @@ function cutLists(shape: readonly number[], cuts: readonly AxisCut[]): Array<Int
 }
 
 function checkedPositions(keep: readonly number[] | Int32Array, size: number, axis: number): Int32Array {
+  const bad = (p: number, prev: number) =>
+    new ConfigError(`keepAlongAxes: positions along axis ${axis} must be ascending integers in [0, ${size}), got ${p} after ${prev}`, { key: 'keep' });
+  // Integers are checked on the caller's values (Int32Array.from would truncate 1.5 to 1).
+  if (!(keep instanceof Int32Array)) {
+    for (let i = 0; i < keep.length; i++) if (!Number.isInteger(keep[i])) throw bad(keep[i]!, i > 0 ? keep[i - 1]! : -1);
+  }
   const list = keep instanceof Int32Array ? keep : Int32Array.from(keep);
   let prev = -1;
-  for (const p of list) {
-    if (!Number.isInteger(p) || p <= prev || p >= size) {
-      throw new ConfigError(`keepAlongAxes: positions along axis ${axis} must be ascending integers in [0, ${size}), got ${p} after ${prev}`, { key: 'keep' });
-    }
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (p <= prev || p >= size) throw bad(p, prev);
     prev = p;
   }
   return list;

@@ -82,9 +82,9 @@ describe('keepAlongAxes', () => {
     }
   });
 
-  it('rejects unsorted, repeated or out-of-range positions and bad axes with ConfigError', () => {
+  it('rejects unsorted, repeated, fractional or out-of-range positions and bad axes with ConfigError', () => {
     const x = tf.zeros([2, 3]);
-    for (const cuts of [[{ axis: 1, keep: [2, 1] }], [{ axis: 1, keep: [1, 1] }], [{ axis: 1, keep: [3] }], [{ axis: 2, keep: [0] }], [{ axis: 0, keep: [0] }, { axis: 0, keep: [1] }]]) {
+    for (const cuts of [[{ axis: 1, keep: [2, 1] }], [{ axis: 1, keep: [1, 1] }], [{ axis: 1, keep: [3] }], [{ axis: 1, keep: [0, 1.5] }], [{ axis: 1, keep: [-1] }], [{ axis: 1, keep: Int32Array.from([0, 0]) }], [{ axis: 2, keep: [0] }], [{ axis: 0, keep: [0] }, { axis: 0, keep: [1] }]]) {
       expect(() => keepAlongAxes(x, cuts)).toThrow(ConfigError);
     }
     x.dispose();

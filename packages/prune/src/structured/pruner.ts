@@ -223,6 +223,9 @@ function pickLowest(pool: readonly Candidate[], count: number): void {
 
 /** Bits of an entry index packed below a score's 32 sortable bits (2^53 is exact in a float64). */
 const INDEX_BITS = 21;
+/** 2^INDEX_BITS and its inverse as constants (`2 ** INDEX_BITS` in a loop is a Math.pow call per element). */
+const INDEX_SCALE = 2 ** INDEX_BITS;
+const INDEX_INVERSE = 2 ** -INDEX_BITS;
 
 /**
  * The pool's entries (candidates' units in pool order) sorted by score, ties by entry order: a
@@ -233,18 +236,19 @@ const INDEX_BITS = 21;
 function lowestFirst(pool: readonly Candidate[], n: number): Float64Array | Uint32Array {
   const bits = new Uint32Array(1);
   const f32 = new Float32Array(bits.buffer);
-  if (n < 2 ** INDEX_BITS) {
+  if (n < INDEX_SCALE) {
     const packed = new Float64Array(n);
     let k = 0;
     let nan = false;
     for (const c of pool) {
-      for (let u = 0; u < c.group.size; u++, k++) {
-        const s = c.scores[u]!;
+      const { scores } = c;
+      for (let u = 0, size = c.group.size; u < size; u++, k++) {
+        const s = scores[u]!;
         if (Number.isNaN(s)) nan = true;
         f32[0] = s + 0; // -0 ties with 0
         const b = bits[0]!;
         const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-        packed[k] = key * 2 ** INDEX_BITS + k;
+        packed[k] = key * INDEX_SCALE + k;
       }
     }
     if (!nan) {
@@ -252,7 +256,7 @@ function lowestFirst(pool: readonly Candidate[], n: number): Float64Array | Uint
       // The low bits, exactly (a power-of-two scale and floor are exact; `%` is a slow fmod).
       for (let i = 0; i < n; i++) {
         const x = packed[i]!;
-        packed[i] = x - Math.floor(x * 2 ** -INDEX_BITS) * 2 ** INDEX_BITS;
+        packed[i] = x - Math.floor(x * INDEX_INVERSE) * INDEX_SCALE;
       }
       return packed;
     }
