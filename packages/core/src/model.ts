@@ -157,6 +157,28 @@ export class Model {
    * the dropout stream and (unless `skipStateUpdates`) the running statistics.
    */
   run(inputs: ModelInputs, options: RunOptions = {}): RunResult {
+    return this.execute(inputs, options) as RunResult;
+  }
+
+  /**
+   * The activations of `nodes` only (inference): runs just the nodes they depend on, not the
+   * rest of the graph (a probe of an early layer costs that layer's share of the pass). The
+   * values are those {@link run} captures.
+   */
+  activations(inputs: ModelInputs, nodes: readonly NodeId[]): Record<NodeId, tf.Tensor> {
+    const needed = new Set<NodeId>();
+    const stack = [...nodes];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (needed.has(id)) continue;
+      needed.add(id);
+      stack.push(...this.graph.node(id).inputs);
+    }
+    return this.execute(inputs, { capture: nodes }, needed).captured;
+  }
+
+  /** {@link run}, or with `needed` only those nodes (no outputs then). */
+  private execute(inputs: ModelInputs, options: RunOptions, needed?: ReadonlySet<NodeId>): Omit<RunResult, 'output'> & { output?: tf.Tensor } {
     const training = options.training ?? false;
     const feeds = resolveInputs(this.graph, inputs);
     const captureSet = new Set(options.capture ?? []);
@@ -190,6 +212,7 @@ export class Model {
           continue;
         }
         const { node, spec, params: names } = step;
+        if (needed && !needed.has(node.id)) continue;
         let out: tf.Tensor;
         if (spec.graphInput) out = feeds.get(node.id)!;
         else {
@@ -201,7 +224,7 @@ export class Model {
         }
         values.set(node.id, this.nodeOutput(node.id, out, training));
       }
-      const outputs = this.graph.outputs.map((id) => values.get(id)!);
+      const outputs = needed ? [] : this.graph.outputs.map((id) => values.get(id)!);
       const captured: Record<NodeId, tf.Tensor> = {};
       for (const id of captureSet) captured[id] = values.get(id)!;
       if (training && !options.skipStateUpdates) {
@@ -209,7 +232,7 @@ export class Model {
           for (const u of updates) this.param(nodeId, u.param)?.value.assign(u.value);
         }
       }
-      return { output: outputs[0]!, outputs, captured };
+      return { output: outputs[0], outputs, captured };
     });
     return result;
   }

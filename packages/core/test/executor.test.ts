@@ -117,3 +117,29 @@ describe('Param.assign / Param.replace leave no tensors behind (outside tf.tidy)
     p.dispose();
   });
 });
+
+describe('Model.activations', () => {
+  it('returns what run() captures, runs only the nodes the probes depend on, and leaks nothing', () => {
+    const visited: string[] = [];
+    class Spy extends Model {
+      protected override nodeOutput(nodeId: string, value: tf.Tensor): tf.Tensor {
+        visited.push(nodeId);
+        return value;
+      }
+    }
+    const base = mlp();
+    const m = new Spy(base.graph, base.params, base.seed);
+    const x = tf.randomUniform([4, 6], -1, 1, 'float32', 9);
+    const before = tf.memory().numTensors;
+    const full = m.run(x, { capture: ['fc1'] });
+    expect(visited).toContain('fc2');
+    visited.length = 0;
+    const got = m.activations(x, ['fc1']);
+    expect(visited).toEqual(['x', 'fc1']);
+    expect(Array.from(got.fc1!.dataSync())).toEqual(Array.from(full.captured.fc1!.dataSync()));
+    tf.dispose([full.output, ...full.outputs, full.captured.fc1!, got.fc1!]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    base.dispose();
+  });
+});

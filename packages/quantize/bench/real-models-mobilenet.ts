@@ -11,26 +11,22 @@
  * {@link GridObserver}'s scales: the fixture's kernels are the tfjs converter's uint8 grid, folded.
  * Writes bench-results/real-models-mobilenet.json.
  * Smoke mode (BONSAI_BENCH_SMOKE=1): 4 calibration and 4 held-out crops, the first five rows only.
- * Env: BENCH_CALIB (default 64), BENCH_EVAL (default 256), BENCH_CHOICE (calibration crops the
- * per-node choice measures on, default 16), BENCH_ADAROUND_ITERS (default 20).
+ * Env: BENCH_CALIB (default 32), BENCH_EVAL (default 192; the results file's sizes), BENCH_CHOICE (calibration crops the
+ * per-node choice measures on, default 8), BENCH_SENSITIVITY (calibration crops the activation
+ * sensitivity measures on, default 16), BENCH_ADAROUND_ITERS (default 20), BENCH_ROWS (a regular
+ * expression: only the rows whose method matches run, printed, and no results file is written).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Model } from '@bonsai/core';
 import {
-  adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic,
-  type QuantizeOptions, type QuantizedModel,
+  activationSensitivity, adaRound, chooseActivationObservers, correctBias, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic,
+  withFloatActivations, type QuantizeOptions, type QuantizedModel,
 } from '@bonsai/quantize';
 import { createReport, isSmoke, percentile, pick } from '@bonsai/bench-harness';
-// interop depends on quantize, so it cannot be a dependency of quantize: the bench reads its source.
-import { importLayersModel } from '../../interop/src/index';
-import { crops, DATASET_PHOTOS, MORE_PHOTOS } from './photo-crops';
-import { compareProbabilities as compare, int8ActivationNodes } from './real-model-fixtures';
+import { BATCH as bs, CLASSES, disposeCase, IMAGES, measureRow, MODEL_NAME, mobilenetCase } from './mobilenet-case';
+import { int8ActivationNodes } from './real-model-fixtures';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../interop/test/fixtures/layers-model/nsfwjs-mobilenet-v2');
-const CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
 interface Variant {
   name: string;
@@ -41,37 +37,25 @@ interface Variant {
   observers?: boolean;
   adaRound?: boolean;
   biasCorrection?: boolean;
+  /** Keep this many activations float: the most sensitive ones (activationSensitivity, KL, alone). */
+  floatActivations?: number;
   options?: QuantizeOptions;
 }
 
 async function main(): Promise<void> {
   await initBackend('wasm');
   const smoke = isSmoke();
-  const nCalib = env('BENCH_CALIB', pick(64, 4));
-  const nEval = env('BENCH_EVAL', pick(256, 4));
-  const nChoice = Math.min(nCalib, env('BENCH_CHOICE', 16));
+  const nCalib = env('BENCH_CALIB', pick(32, 4));
+  const nEval = env('BENCH_EVAL', pick(192, 4));
+  const nChoice = Math.min(nCalib, env('BENCH_CHOICE', 8));
+  const nSensitivity = Math.min(nCalib, env('BENCH_SENSITIVITY', 16));
   const adaIters = env('BENCH_ADAROUND_ITERS', 20);
-  const photos = [...DATASET_PHOTOS, ...MORE_PHOTOS];
   const report = createReport({
     bench: 'real-models-mobilenet',
-    settings: {
-      model: 'nsfwjs 4.3.0 MobileNetV2 (Keras LayersModel, 224x224x3, 5 classes)', calibration: nCalib, eval: nEval, choiceCrops: nChoice, adaRoundIterations: adaIters,
-      images: `seeded crops (side 15-60% of the shorter edge, half mirrored) of ${photos.length} real photos: ${photos.map((p) => p.split('/').pop()).join(', ')}; calibration seed 1, held-out seed 2`,
-    },
+    settings: { model: MODEL_NAME, calibration: nCalib, eval: nEval, choiceCrops: nChoice, sensitivityCrops: nSensitivity, adaRoundIterations: adaIters, images: IMAGES },
   });
-  const model: Model = await importLayersModel(FIXTURE);
-  const shape = model.graph.shape(model.graph.inputs[0]!);
-  const calib = await crops(nCalib, 1, shape, { photos, flips: true });
-  const evalX = await crops(nEval, 2, shape, { photos, flips: true });
-  const bs = 16;
-  const ref = model.predict(evalX, { batchSize: bs });
-  const { margins, classes } = tf.tidy(() => {
-    const top = tf.topk(ref, 2).values;
-    const m = Array.from(tf.sub(tf.slice(top, [0, 0], [-1, 1]), tf.slice(top, [0, 1], [-1, 1])).dataSync());
-    const counts = new Array<number>(CLASSES.length).fill(0);
-    for (const c of tf.argMax(ref, -1).dataSync()) counts[c]!++;
-    return { margins: m, classes: counts };
-  });
+  const mc = await mobilenetCase(nCalib, nEval);
+  const { model, calib, evalX, ref, margins, classes } = mc;
   const folded = foldBatchNorm(model);
   const maxDelta = (m: Model): string => tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(evalX, { batchSize: bs }), ref))).dataSync()[0]!).toExponential(2);
   let t = performance.now();
@@ -108,8 +92,12 @@ async function main(): Promise<void> {
       { name: 'grid observer for weights + bias correction', base: 'folded', biasCorrection: true, options: grid },
       { name: 'affine grid observer for weights + MSE activation ranges', base: 'folded', options: affineGridMse },
       { name: 'affine grid observer for weights + per-node observers', base: 'folded', observers: true, options: affineGrid },
+      { name: 'affine grid + MSE activation ranges + bias correction', base: 'folded', biasCorrection: true, options: affineGridMse },
+      ...[1, 2, 3].map((k) => ({ name: `affine grid + MSE activation ranges, the ${k} most sensitive activation${k > 1 ? 's' : ''} float (${k} of ${activationNodes.length})`, base: 'folded' as const, floatActivations: k, options: affineGridMse })),
     );
   }
+  const only = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : undefined;
+  if (only) variants.splice(0, variants.length, ...variants.filter((v) => only.test(v.name)));
   // Keyed by base model and weight options: the choice measures each candidate with those weights.
   const choices = new Map<string, QuantizeOptions['activationObservers']>();
   const observersFor = (v: Variant): QuantizeOptions['activationObservers'] => {
@@ -126,6 +114,20 @@ async function main(): Promise<void> {
       choices.set(key, choice.observers);
     }
     return choices.get(key);
+  };
+  // Keyed as the observer choice: the activations ranked by their KL alone (on the choice crops).
+  const rankings = new Map<string, string[]>();
+  const mostSensitive = (v: Variant, q: QuantizedModel, reference: Model): string[] => {
+    const key = `${v.base} ${JSON.stringify(v.options ?? {})}`;
+    if (!rankings.has(key)) {
+      const tc = performance.now();
+      const sub = tf.slice(calib, 0, nSensitivity);
+      const ranked = activationSensitivity(q, reference, sub, { metric: 'kl', batchSize: bs }).sort((a, b) => b.alone - a.alone);
+      sub.dispose();
+      report.note(`activation sensitivity on ${key} (KL of the output with one activation int8, ${nSensitivity} calibration crops, ${((performance.now() - tc) / 1000).toFixed(0)} s): most sensitive ${ranked.slice(0, 4).map((r) => `${r.nodeId} ${r.alone.toExponential(2)}`).join(', ')} of ${ranked.length}`);
+      rankings.set(key, ranked.map((r) => r.nodeId));
+    }
+    return rankings.get(key)!;
   };
   const rows: Array<Array<string | number>> = [];
   for (const v of variants) {
@@ -152,14 +154,16 @@ async function main(): Promise<void> {
         q.dispose();
         q = c.model;
       }
+      if (v.floatActivations) {
+        const mixed = withFloatActivations(q, mostSensitive(v, q, prepared).slice(0, v.floatActivations));
+        q.dispose();
+        q = mixed;
+      }
       prepared.dispose();
     }
-    const out = q.predict(evalX, { batchSize: bs });
-    const m = compare(ref, out);
-    const flips = m.flipped.length > 12 ? `${m.flipped.slice(0, 12).map((x) => x.toFixed(3)).join(' ')} … (${m.flipped.length})` : m.flipped.map((x) => x.toFixed(3)).join(' ') || '(none)';
-    rows.push([v.name, `${(100 * m.agreement).toFixed(2)}%`, m.kl.toExponential(2), flips, (process.cpuUsage(c0).user / 1e6).toFixed(0), ((performance.now() - t0) / 1000).toFixed(0)]);
+    const m = measureRow(mc, q);
+    rows.push([v.name, m.agreement, m.kl, m.flips, (process.cpuUsage(c0).user / 1e6).toFixed(0), ((performance.now() - t0) / 1000).toFixed(0)]);
     console.log(rows[rows.length - 1]!.join(' | '));
-    tf.dispose(out);
     q.dispose();
   }
   const at = (p: number): string => percentile(margins, p).toFixed(3);
@@ -169,9 +173,9 @@ async function main(): Promise<void> {
     rows,
     note: `Weights int8 symmetric (per-channel unless marked), every activation but the softmax output and the dense feeding it int8 affine per-tensor (min/max, MSE where marked, or the per-node choice). BN folded first. ${smoke ? '' : `AdaRound: ${adaIters} steps per layer, batch 8. Bias correction on the ${nCalib} calibration crops. `}Images unlabeled: agreement and KL are against the float model. Float predictions on the held-out crops: ${CLASSES.map((c, i) => `${c} ${classes[i]}`).join(', ')}; top-1/top-2 probability margin min ${at(0)}, 5% ${at(5)}, 10% ${at(10)}, 25% ${at(25)}, median ${at(50)}. CPU / wall seconds: the row's quantization and held-out evaluation on the shared, loaded machine (load-sensitive).`,
   });
-  [model, folded, cle, cleAct].forEach((m) => m.dispose());
-  tf.dispose([calib, evalX, ref]);
-  report.write();
+  [folded, cle, cleAct].forEach((m) => m.dispose());
+  disposeCase(mc);
+  if (!only) report.write();
 }
 
 await main();

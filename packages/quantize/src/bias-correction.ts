@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, getOp, type Model, type NodeId } from '@bonsai/core';
-import type { QuantizedModel } from './quantized-model';
+import { QuantizedModel } from './quantized-model';
 
 /** Options of {@link correctBias}. */
 export interface BiasCorrectionOptions {
@@ -21,9 +21,9 @@ function channelMeans(model: Model, x: tf.Tensor, nodes: readonly NodeId[], batc
   for (let i = 0; i < n; i += batchSize) {
     const partial = tf.tidy(() => {
       const xb = tf.slice(x, [i], [Math.min(batchSize, n - i)]);
-      const r = model.run(xb, { capture: nodes });
+      const captured = model.activations(xb, nodes);
       return nodes.map((id) => {
-        const y = r.captured[id]!;
+        const y = captured[id]!;
         const c = y.shape[y.rank - 1]!;
         return { id, rows: y.size / c, sum: tf.sum(tf.reshape(y, [-1, c]), 0) };
       });
@@ -49,7 +49,8 @@ function channelMeans(model: Model, x: tf.Tensor, nodes: readonly NodeId[], batc
  * shift each layer's expected output by `E[W_q x] - E[W x]` per output channel; this measures
  * that shift on data and subtracts it from the layer's bias. Layers are corrected one at a time
  * in graph order, each measured with the earlier corrections in place (so the quantized input
- * `x` each layer sees includes the upstream error). `reference` is the float model the
+ * `x` each layer sees includes the upstream error), and before the layer's own output activation
+ * is quantized (that quantizer's clipping is not a weight error). `reference` is the float model the
  * quantized one was converted from (same node ids — e.g. the {@link PreparedModel}, which runs
  * in float outside calibration). Only layers with a quantized weight and a bias param are
  * corrected. Returns a new model (the input is unchanged).
@@ -74,7 +75,12 @@ export function correctBias(quantized: QuantizedModel, reference: Model, data: t
   const report: BiasCorrectionReport = { layers: [] };
   try {
     for (const { nodeId, bias } of layers) {
-      const got = channelMeans(out, data, [nodeId], batchSize).get(nodeId)!;
+      // The layer's own output before its activation is quantized: the correction is for the
+      // weights' error (with the upstream error), not for that quantizer's clipping and rounding.
+      const acts = new Map(out.activationQParams);
+      acts.delete(nodeId);
+      const unquantizedOutput = new QuantizedModel(out.graph, out.params, out.seed, out.mode, out.quantizedWeights, acts);
+      const got = channelMeans(unquantizedOutput, data, [nodeId], batchSize).get(nodeId)!;
       const want = target.get(nodeId)!;
       const shift = new Float32Array(got.length);
       let maxShift = 0;

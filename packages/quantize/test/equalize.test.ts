@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, GraphBuilder, Model } from '@bonsai/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { correctBias, equalizablePairs, equalizeCrossLayer, foldBatchNorm, quantizeDynamic } from '../src/index';
+import { correctBias, equalizablePairs, equalizeCrossLayer, foldBatchNorm, prepareStatic, quantizeDynamic } from '../src/index';
 import { maxAbsDiff, outputOf, randomizeBatchNorm, tinyCnn, useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -28,6 +28,20 @@ function setParam(m: Model, name: string, f: (v: tf.Tensor) => tf.Tensor): void 
   const next = tf.tidy(() => f(p.value));
   p.assign(next);
   next.dispose();
+}
+
+/** The bias of `fc` (8 -> 3) moved by exactly the weights' error on the mean input: (W_q - W) E[x]. */
+function expectWeightShift(m: Model, q: Model, c: Model, x: tf.Tensor): void {
+  const w = m.params.get('fc/kernel')!.value.dataSync();
+  const wq = q.params.get('fc/kernel')!.value.dataSync();
+  const meanX = tf.tidy(() => tf.mean(x, 0).dataSync());
+  const b0 = q.params.get('fc/bias')!.value.dataSync();
+  const b1 = c.params.get('fc/bias')!.value.dataSync();
+  for (let o = 0; o < 3; o++) {
+    let shift = 0;
+    for (let i = 0; i < 8; i++) shift += (wq[i * 3 + o]! - w[i * 3 + o]!) * meanX[i]!;
+    expect(b0[o]! - b1[o]!).toBeCloseTo(shift, 5);
+  }
 }
 
 const mse = (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0) / a.length;
@@ -175,16 +189,7 @@ describe('empirical bias correction', () => {
     const q = quantizeDynamic(m, { weights: { dtype: 'int4', perChannel: false } });
     const before = tf.memory().numTensors;
     const { model: c, report } = correctBias(q, m, x, { batchSize: 20 });
-    const w = m.params.get('fc/kernel')!.value.dataSync();
-    const wq = q.params.get('fc/kernel')!.value.dataSync();
-    const meanX = tf.tidy(() => tf.mean(x, 0).dataSync());
-    const b0 = q.params.get('fc/bias')!.value.dataSync();
-    const b1 = c.params.get('fc/bias')!.value.dataSync();
-    for (let o = 0; o < 3; o++) {
-      let shift = 0;
-      for (let i = 0; i < 8; i++) shift += (wq[i * 3 + o]! - w[i * 3 + o]!) * meanX[i]!;
-      expect(b0[o]! - b1[o]!).toBeCloseTo(shift, 5);
-    }
+    expectWeightShift(m, q, c, x);
     expect(report.layers.map((l) => l.nodeId)).toEqual(['fc']);
     const meanOut = (model: Model) => tf.tidy(() => tf.mean(model.forward(x), 0).dataSync() as Float32Array);
     expect(maxAbsDiff(meanOut(c), meanOut(m))).toBeLessThan(1e-5);
@@ -192,6 +197,21 @@ describe('empirical bias correction', () => {
     expect(tf.memory().numTensors).toBe(before);
     [m, q].forEach((t) => t.dispose());
     x.dispose();
+  });
+
+  it('corrects only the weight error, not the clipping of the layer\'s own quantized output', () => {
+    const b = new GraphBuilder();
+    const m = Model.create(b.build(b.dense(b.input([8], { name: 'input' }), { units: 3, name: 'fc' })), { seed: 2 });
+    const narrow = seeded([16, 8], 6, 0, 0.5);
+    const x = seeded([64, 8], 3, 0, 2);
+    // The fc output's int8 range is calibrated on inputs 4x smaller: on x it clips hard.
+    const prepared = prepareStatic(m, { weights: { dtype: 'int4', perChannel: false }, activationNodes: ['fc'] });
+    prepared.calibrate(narrow);
+    const q = prepared.convert();
+    const { model: c } = correctBias(q, prepared, x);
+    expectWeightShift(m, q, c, x);
+    [m, q, c, prepared].forEach((t) => t.dispose());
+    tf.dispose([narrow, x]);
   });
 
   it('at int4 per-tensor, held-out output MSE of a 2-layer MLP drops', () => {
