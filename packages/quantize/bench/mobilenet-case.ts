@@ -1,5 +1,5 @@
 /**
- * What the MobileNet benches (real-models-mobilenet, real-models-mobilenet-mixed) share: interop's
+ * The MobileNet bench's case (real-models-mobilenet.ts), apart from its rows: interop's
  * vendored nsfwjs MobileNetV2 LayersModel, the seeded crops of the six vendored photos
  * (calibration seed 1, held-out seed 2, half mirrored), the float model's held-out outputs and
  * their top-1/top-2 margins, and one row's measurement against them.

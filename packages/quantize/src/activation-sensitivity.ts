@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Model, type NodeId } from '@bonsai/core';
 import { outputError } from './observer-choice';
 import type { QParams } from './qparams';
-import { QuantizedModel } from './quantized-model';
+import { activationView, QuantizedModel } from './quantized-model';
 
 /** Options of {@link activationSensitivity}. */
 export interface ActivationSensitivityOptions {
@@ -21,11 +21,6 @@ export interface ActivationSensitivity {
   cumulative: number;
   /** ||y_q - y|| / ||y|| of this node's own output with it and every earlier node quantized (y: float). */
   relativeError: number;
-}
-
-/** A view of `q` sharing its params (owns no tensors: do not dispose it) with the activation parameters `acts`. */
-function view(q: QuantizedModel, acts: ReadonlyMap<NodeId, QParams>): QuantizedModel {
-  return new QuantizedModel(q.graph, q.params, q.seed, q.mode, q.quantizedWeights, acts);
 }
 
 /**
@@ -55,9 +50,9 @@ export function activationSensitivity(quantized: QuantizedModel, reference: Mode
     const earlier = new Map<NodeId, QParams>();
     for (const id of order) {
       const qp = quantized.activationQParams.get(id)!;
-      const alone = errorOf(view(quantized, new Map([[id, qp]])));
+      const alone = errorOf(activationView(quantized, new Map([[id, qp]])));
       earlier.set(id, qp);
-      const cumulativeView = view(quantized, new Map(earlier));
+      const cumulativeView = activationView(quantized, new Map(earlier));
       const cumulative = errorOf(cumulativeView);
       const relativeError = tf.tidy(() => {
         const a = cumulativeView.run(data, { capture: [id] });

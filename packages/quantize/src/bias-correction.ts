@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, getOp, type Model, type NodeId } from '@bonsai/core';
-import { QuantizedModel } from './quantized-model';
+import { activationView, type QuantizedModel } from './quantized-model';
 
 /** Options of {@link correctBias}. */
 export interface BiasCorrectionOptions {
@@ -79,7 +79,7 @@ export function correctBias(quantized: QuantizedModel, reference: Model, data: t
       // weights' error (with the upstream error), not for that quantizer's clipping and rounding.
       const acts = new Map(out.activationQParams);
       acts.delete(nodeId);
-      const unquantizedOutput = new QuantizedModel(out.graph, out.params, out.seed, out.mode, out.quantizedWeights, acts);
+      const unquantizedOutput = activationView(out, acts);
       const got = channelMeans(unquantizedOutput, data, [nodeId], batchSize).get(nodeId)!;
       const want = target.get(nodeId)!;
       const shift = new Float32Array(got.length);

@@ -4,7 +4,7 @@ import type { ObserverKind, ObserverSpec } from './observers';
 import { activationTargets, type QuantizeOptions } from './placement';
 import { prepareStatic } from './prepare';
 import type { QParams } from './qparams';
-import { QuantizedModel } from './quantized-model';
+import { activationView, type QuantizedModel } from './quantized-model';
 
 /** Options of {@link chooseActivationObservers}. */
 export interface ObserverChoiceOptions extends Omit<QuantizeOptions, 'activationObservers'> {
@@ -76,11 +76,10 @@ export function chooseActivationObservers(model: Model, data: tf.Tensor, options
       const errors: Record<string, number> = {};
       let best = 0;
       candidates.forEach((c, k) => {
-        // A view sharing base's params: it owns no tensors, so it is not disposed.
         const acts = new Map([...perCandidate[0]!].filter(([id]) => order.includes(id)));
         for (const [id, qp] of chosen) acts.set(id, qp);
         acts.set(node, perCandidate[k]!.get(node)!);
-        const view = new QuantizedModel(b.graph, b.params, b.seed, b.mode, b.quantizedWeights, acts);
+        const view = activationView(b, acts);
         const out = view.predict(data, { batchSize });
         errors[label(c)] = outputError(reference!, out, metric);
         out.dispose();

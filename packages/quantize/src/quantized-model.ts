@@ -79,6 +79,14 @@ export class QuantizedModel extends Model {
   }
 }
 
+/**
+ * A view of `q` with the activation parameters `acts` instead of its own, sharing its graph,
+ * params and integers: it owns no tensors, so it is not disposed (module-internal).
+ */
+export function activationView(q: QuantizedModel, acts: ReadonlyMap<NodeId, QParams>): QuantizedModel {
+  return new QuantizedModel(q.graph, q.params, q.seed, q.mode, q.quantizedWeights, acts);
+}
+
 /** Quantizes float values once and builds the param holding their dequantized values. */
 export function quantizeParam(p: Param, qp: QParams): { tensor: QuantizedTensor; param: Param } {
   const shape = [...p.shape];

@@ -99,7 +99,7 @@ const v128Zero = simd(0x0c, ...new Array<number>(16).fill(0));
 const memoryCopy = [0xfc, ...uleb(10), 0, 0];
 const memoryFill = [0xfc, ...uleb(11), 0];
 /** Rows per float32 block of column sums in the rows kernels. */
-export const ROW_BLOCK = 8;
+const ROW_BLOCK = 8;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -128,6 +128,8 @@ function sleb(n: number): number[] {
 const get = (i: number) => [op.get, i];
 const set = (i: number) => [op.set, i];
 const i32 = (n: number) => [op.i32Const, ...sleb(n)];
+/** `while (!cond) { body }`: a block around a loop that exits when `cond` is true. */
+const loop = (cond: number[], body: number[]) => [op.block, 0x40, op.loop, 0x40, ...cond, op.brIf, 1, ...body, op.br, 0, op.end, op.end];
 /** `local[i] += n` */
 const addTo = (i: number, n: number) => [...get(i), ...i32(n), op.i32Add, ...set(i)];
 
@@ -152,7 +154,6 @@ function rowsBody(square: boolean): number[] {
     ...get(sp), ...get(sp), ...v128Load(16 * k), ...get(v), ...f32x4Add, ...v128Store(16 * k),
     ...(k === 0 ? [...get(v), ...set(s)] : [...get(s), ...get(v), ...f32x4Add, ...set(s)]),
   ];
-  const loop = (cond: number[], body: number[]) => [op.block, 0x40, op.loop, 0x40, ...cond, op.brIf, 1, ...body, op.br, 0, op.end, op.end];
   const flush = [
     ...i32(0), ...set(c), ...get(scratch), ...set(sp), ...get(colOut), ...set(cp),
     ...loop([...get(c), ...get(cols), op.i32GeU], [
@@ -201,7 +202,6 @@ function rowsBody(square: boolean): number[] {
 function copyBody(elementwise: boolean): number[] {
   // params: 0 out, 1 bases, 2 n, 3 offs, 4 m, 5 block; locals: 6 i, 7 j, 8 base, 9 offPtr, 10 m4; 11 addrs, 12 v
   const [out, bases, n, offs, m, block, i, j, base, offPtr, m4, addrs, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const loop = (cond: number[], body: number[]) => [op.block, 0x40, op.loop, 0x40, ...cond, op.brIf, 1, ...body, op.br, 0, op.end, op.end];
   const from = [...get(base), ...get(offPtr), op.i32Load, 2, 0, op.i32Add];
   const one = elementwise
     ? [...get(out), ...from, op.i32Load, 2, 0, op.i32Store, 2, 0, ...addTo(out, 4)]
