@@ -30,4 +30,4 @@ export { createRng, shuffledIndices, hashSeed, normal, type Rng } from './util/r
 export { axisMagnitudes, axisMagnitudeTensors, tensorAxisMagnitudes, entryMagnitudes, magnitudeOf, smallestK, checkNormOrder } from './util/magnitude';
 export { heapKernelsFor, type HeapKernels } from './util/heap-kernels';
 export { heapBackend, withValues, type Flat, type HeapBackend } from './util/tensor-values';
-export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d, setSimdConv, setSimdFilterGrad } from './kernels/conv';
+export { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwiseConv2d, setSimdConv, setSimdFilterGrad, setWinograd } from './kernels/conv';

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import { conv2d, setSimdConv, setSimdFilterGrad, type ConvOptions } from '../src/kernels/conv';
-import { CONV_KERNEL, FILTER_GRAD_KERNEL, simdConv2d, simdFilterGrad } from '../src/kernels/heap-conv';
+import { CONV_KERNEL, FILTER_GRAD_KERNEL, WINOGRAD_FILTER_GRAD_KERNEL, WINOGRAD_KERNEL, simdConv2d, simdFilterGrad } from '../src/kernels/heap-conv';
 import { rand, relErr, size } from './conv-test-data';
 
 /** dL/dfilter of sum(conv2d(x, f) * dy) with the input gradient off, and the kernels that ran. */
@@ -57,8 +57,9 @@ describe('SIMD conv2d filter gradient on the wasm heap', () => {
     it(`${c.name}: equals the tfjs-op path on wasm and the cpu backend's native gradient`, async () => {
       const simd = await filterGrad(c.x, c.f, c.o, sd, true);
       const ops = await filterGrad(c.x, c.f, c.o, sd, false);
-      expect(simd.kernels).toContain(FILTER_GRAD_KERNEL);
-      expect(ops.kernels).not.toContain(FILTER_GRAD_KERNEL);
+      // 3x3 stride-1 convs over >= 48 channels take the Winograd filter gradient (kernels-winograd.test.ts).
+      expect(simd.kernels.some((k) => k === FILTER_GRAD_KERNEL || k === WINOGRAD_FILTER_GRAD_KERNEL)).toBe(true);
+      expect(ops.kernels.filter((k) => k === FILTER_GRAD_KERNEL || k === WINOGRAD_FILTER_GRAD_KERNEL)).toEqual([]);
       expect(relErr(simd.df, ops.df)).toBeLessThan(1e-5);
       await tf.setBackend('cpu');
       const native = tf.tidy(() => {
@@ -177,11 +178,12 @@ describe('SIMD conv2d forward (and the input gradient built on it) on the wasm h
     it(`${c.name}: forward and input gradient equal XNNPACK's (tf.conv2d on wasm)`, async () => {
       const simd = await forwardAndInputGrad(c.x, c.f, c.o, 100 + i, true);
       const xnn = await forwardAndInputGrad(c.x, c.f, c.o, 100 + i, false);
-      // conv.ts uses the kernel for convs over >= 8 input channels: the forward pass reduces
-      // over cin, the input gradient's correlations over cout.
+      // conv.ts uses the kernels (direct or, for 3x3 stride 1, Winograd) for convs over >= 8
+      // input channels: the forward pass reduces over cin, the input gradient's correlations over cout.
       const uses = (c.x[3]! >= 8 ? 1 : 0) + (c.f[3]! >= 8 ? 1 : 0);
-      expect(simd.kernels.filter((k) => k === CONV_KERNEL).length).toBeGreaterThanOrEqual(uses);
-      expect(xnn.kernels).not.toContain(CONV_KERNEL);
+      const heap = (k: string) => k === CONV_KERNEL || k === WINOGRAD_KERNEL;
+      expect(simd.kernels.filter(heap).length).toBeGreaterThanOrEqual(uses);
+      expect(xnn.kernels.filter(heap)).toEqual([]);
       expect(relErr(simd.y, xnn.y)).toBeLessThan(1e-5);
       expect(relErr(simd.dx, xnn.dx)).toBeLessThan(1e-5);
     });

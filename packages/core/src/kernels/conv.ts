@@ -39,10 +39,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import { simdConv2d, simdFilterGrad, type FilterGradGeometry } from './heap-conv';
+import { simdConv2d, simdFilterGrad, simdWinogradConv2d, simdWinogradFilterGrad, type FilterGradGeometry } from './heap-conv';
 
 let useSimdFilterGrad = true;
 let useSimdConv = true;
+let useWinograd = true;
 
 /**
  * Whether conv2d's filter gradient may use the SIMD heap kernel on the wasm backend (default
@@ -67,6 +68,23 @@ export function setSimdConv(on: boolean): boolean {
 }
 
 /**
+ * Whether 3x3 stride-1 convs (over >= 8 channels, multiples of 4) may run as Winograd F(2x2, 3x3)
+ * in the SIMD heap kernels (default true): the forward pass and the input gradient while
+ * {@link setSimdConv} is on, the filter gradient while {@link setSimdFilterGrad} is on; false runs
+ * them as the direct SIMD loops. Returns the previous setting.
+ */
+export function setWinograd(on: boolean): boolean {
+  const prev = useWinograd;
+  useWinograd = on;
+  return prev;
+}
+
+/** conv2d by the SIMD heap kernels (Winograd where it fits, else direct), or undefined off the wasm heap. */
+function heapConv(x: tf.Tensor4D, f: tf.Tensor4D, g: Geometry): tf.Tensor4D | undefined {
+  return (useWinograd ? simdWinogradConv2d(x, f, g) : undefined) ?? simdConv2d(x, f, g);
+}
+
+/**
  * Fewest input channels for which the SIMD conv kernel beats XNNPACK: its (i, j) tap loop costs
  * a few pointer computations per 4-pixel tile, which a reduction over 1-4 channels does not
  * amortize (the first conv of smallCnn, cin 1, ran ~2x slower than XNNPACK).
@@ -88,7 +106,7 @@ function convOp(x: tf.Tensor4D, f: tf.Tensor4D, strides: [number, number], pads:
     const oh = Math.floor((h + top + bottom - (kh - 1) * dil[0] - 1) / strides[0]) + 1;
     const ow = Math.floor((w + left + right - (kw - 1) * dil[1] - 1) / strides[1]) + 1;
     const g: Geometry = { n, h, w, cin, kh, kw, sh: strides[0], sw: strides[1], dh: dil[0], dw: dil[1], oh, ow, top, left };
-    const y = oh > 0 && ow > 0 ? simdConv2d(x, f, g) : undefined;
+    const y = oh > 0 && ow > 0 ? heapConv(x, f, g) : undefined;
     if (y) return y;
   }
   return tf.conv2d(x, f, strides, pads, 'NHWC', dil);
@@ -292,7 +310,8 @@ function filterGradChannelsAsBatch(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry,
 
 /** Filter gradient of a conv with geometry g: the SIMD heap kernel on wasm, else tfjs ops. */
 function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, cout: number): tf.Tensor4D {
-  return (useSimdFilterGrad ? simdFilterGrad(x, dy, g) : undefined) ?? convFilterGradOps(x, dy, g, cout);
+  if (!useSimdFilterGrad) return convFilterGradOps(x, dy, g, cout);
+  return (useWinograd ? simdWinogradFilterGrad(x, dy, g) : undefined) ?? simdFilterGrad(x, dy, g) ?? convFilterGradOps(x, dy, g, cout);
 }
 
 /** Filter gradient of a conv with geometry g from tfjs ops (every backend). */
@@ -315,7 +334,7 @@ function conv2dSingle(x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions): t
   const strides: [number, number] = [g.sh, g.sw];
   const dilations: [number, number] = [g.dh, g.dw];
   return withGrads(x, filter, opts.inputGrad ?? true, {
-    forward: (xi, fi) => (simdConvFor(g.cin) ? simdConv2d(xi, fi, g) : undefined) ?? tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
+    forward: (xi, fi) => (simdConvFor(g.cin) ? heapConv(xi, fi, g) : undefined) ?? tf.conv2d(xi, fi, strides, opts.pad, 'NHWC', dilations),
     // Input gradient: correlate dy with the flipped filter, in/out channels swapped.
     inputGrad: (dy, fs) => inputGrad(dy, g, g.cin, (d, taps, pads, dil) =>
       convOp(d, tf.transpose(flippedTaps(fs, taps), [0, 1, 3, 2]), [1, 1], pads, dil)),
@@ -360,6 +379,20 @@ function withGrads(x: tf.Tensor4D, filter: tf.Tensor4D, inputGrad: boolean, c: C
     };
   });
   return op(x, filter) as tf.Tensor4D;
+}
+
+/**
+ * activation(conv2d(x, filter) + bias) for inference (no gradients): Winograd F(2x2, 3x3) on the
+ * wasm heap where it fits (3x3, stride 1, relu / relu6 / linear), else tfjs-core's fused conv2d.
+ */
+export function fusedConv2d(
+  x: tf.Tensor4D, filter: tf.Tensor4D, opts: ConvOptions & { bias?: tf.Tensor1D; activation: tf.fused.Activation },
+): tf.Tensor4D {
+  const g = geometry(x, filter, opts, false);
+  const y = useSimdConv && useWinograd ? simdWinogradConv2d(x, filter, g, opts) : undefined;
+  return y ?? tf.fused.conv2d({
+    x, filter, strides: [g.sh, g.sw], pad: opts.pad, dilations: [g.dh, g.dw], ...(opts.bias ? { bias: opts.bias } : {}), activation: opts.activation,
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import type { Attrs, Shape } from '../ir/types';
-import { conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwise } from '../kernels/conv';
+import { fusedConv2d as inferenceConv2d, conv2d as trainableConv2d, depthwiseConv2d as trainableDepthwise } from '../kernels/conv';
 import { boolAttr, enumAttr, outSize, pairAttr, posIntAttr, readAttrs, type AttrsOf, type OptionsOf } from './attrs';
 import { registerOp } from './registry';
 import type { BatchNormFold, FusedInference, OpSpec, ParamSpec } from './spec';
@@ -48,12 +48,11 @@ function outHW(h: number, w: number, a: { kernel: readonly [number, number]; str
   return [oh, ow];
 }
 
-/** conv2d + bias + activation as tfjs-core's fused kernel (ungrouped convs only). */
+/** conv2d + bias + activation in one kernel (Winograd on the wasm heap for 3x3 stride 1, else tfjs-core's fused conv; ungrouped convs only). */
 const fusedConv2d: FusedInference<Conv2dAttrs> = {
   accepts: (a) => a.groups === 1,
-  run: (x, kernel, bias, a, activation) => tf.fused.conv2d({
-    x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: [a.strides[0], a.strides[1]], pad: a.padding,
-    dilations: [a.dilation[0], a.dilation[1]], bias, activation,
+  run: (x, kernel, bias, a, activation) => inferenceConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, {
+    strides: [a.strides[0], a.strides[1]], pad: a.padding, dilations: [a.dilation[0], a.dilation[1]], ...(bias ? { bias: bias as tf.Tensor1D } : {}), activation,
   }),
 };
 
