@@ -82,8 +82,9 @@ const SMALL_CNN_LAYERS: ReadonlyArray<readonly [number, number, number]> = [
 
 /**
  * Conv filter gradient alone (dL/dfilter, no input gradient) of each smallCnn layer at batch 64:
- * tfjs ops (an XNNPACK conv with channels as the batch, or im2col + MatMul for cin 1) against
- * core's SIMD heap kernel, CPU time, interleaved.
+ * tfjs ops (an XNNPACK conv with channels as the batch, or im2col + MatMul for cin 1), core's
+ * direct SIMD heap kernel and core now (Winograd F(2x2, 3x3) where it fits, `setWinograd`), CPU
+ * time, interleaved.
  */
 export async function filterGradSection(core: Core, report: Report): Promise<void> {
   await core.initBackend('wasm');
@@ -95,25 +96,28 @@ export async function filterGradSection(core: Core, report: Report): Promise<voi
     const f = tf.randomUniform([3, 3, cin, cout], -1, 1, 'float32', 42) as tf.Tensor4D;
     const dy = tf.randomUniform([batch, hw, hw, cout], -1, 1, 'float32', 43);
     const g = tf.grad((b: tf.Tensor) => core.trainableConv2d(x, b as tf.Tensor4D, { strides: [1, 1], pad: 'same', inputGrad: false }));
-    const once = (simd: boolean) => () => {
+    const once = (simd: boolean, winograd: boolean) => () => {
       core.setSimdFilterGrad(simd);
+      core.setWinograd(winograd);
       const r = g(f, dy);
       r.dataSync();
       r.dispose();
     };
     try {
-      const t = await interleave({ ops: once(false), simd: once(true) }, { warmup: 1, runs, clock: 'cpu' });
-      const gflops = (2 * batch * hw * hw * cin * cout * 9) / 1e6 / t.variants.simd.median;
-      rows.push([`${hw}x${hw} ${cin}->${cout}`, ms(t.variants.ops.median), ms(t.variants.simd.median), spread(t.ratio('ops', 'simd'), ratio), gflops.toFixed(1)]);
+      const t = await interleave({ ops: once(false, false), direct: once(true, false), now: once(true, true) }, { warmup: 1, runs, clock: 'cpu' });
+      const gflops = (2 * batch * hw * hw * cin * cout * 9) / 1e6 / t.variants.now.median;
+      rows.push([`${hw}x${hw} ${cin}->${cout}`, ms(t.variants.ops.median), ms(t.variants.direct.median), ms(t.variants.now.median),
+        spread(t.ratio('ops', 'now'), ratio), spread(t.ratio('direct', 'now'), ratio), gflops.toFixed(1)]);
     } finally {
       core.setSimdFilterGrad(true);
+      core.setWinograd(true);
       tf.dispose([x, f, dy]);
     }
   }
   report.table('filter-grad', {
     title: `Conv filter gradient per smallCnn layer (3x3 same, batch ${batch}; CPU ms, median of ${runs}, interleaved)`,
-    columns: ['layer (hw, cin->cout)', 'tfjs ops', 'SIMD heap kernel', 'ops ÷ SIMD (IQR)', 'SIMD GFLOP/s'],
+    columns: ['layer (hw, cin->cout)', 'tfjs ops', 'direct SIMD kernel', 'now (Winograd where it fits)', 'ops ÷ now (IQR)', 'direct ÷ now (IQR)', 'now GFLOP/s (direct-equivalent)'],
     rows,
-    note: "Each run includes the layer's forward conv (XNNPACK) that tf.grad records; GFLOP/s counts only the filter gradient's 2·n·h·w·9·cin·cout flops over the whole time.",
+    note: "Each run includes the layer's forward conv that tf.grad records (core's direct SIMD conv over >= 8 input channels, XNNPACK below; in \"now\" Winograd where it fits); Winograd's filter gradient runs where cin + cout >= 48. GFLOP/s counts the direct filter gradient's 2·n·h·w·9·cin·cout flops over the whole time.",
   });
 }
