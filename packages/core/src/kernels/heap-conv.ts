@@ -196,9 +196,10 @@ function winogradScratch(b: WasmBackendLike, k: Instance, cin: number, cout: num
   const coutPad = Math.ceil(cout / 8) * 8;
   const tb = winogradBlock(cin, coutPad);
   const uFloats = 16 * cin * coutPad;
-  const vFloats = 16 * tb * cin;
+  // Each tile-block plane is followed by the kernels' PLANE_PAD (16) floats.
+  const vFloats = 16 * (tb * cin + 16);
   const zero = zeros(b, k, Math.max(cin, cout));
-  k.scratch = grown(b, k.scratch, uFloats + coutPad + vFloats + 16 * tb * coutPad);
+  k.scratch = grown(b, k.scratch, uFloats + coutPad + vFloats + 16 * (tb * coutPad + 16));
   const u = k.scratch.ptr;
   const bias = u + uFloats * 4;
   const v = bias + coutPad * 4;

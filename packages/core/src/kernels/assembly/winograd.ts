@@ -11,6 +11,18 @@
 // caller's. Requires cin and cout to be multiples of 4 and coutPad a multiple of 8 (>= cout; U's
 // extra columns are zeros). Padding taps read `zero`, a caller-provided block of cin zero floats.
 
+/**
+ * Floats of padding after each of the 16 planes of a tile block: planes of tb x c floats are often
+ * a multiple of 4 KB apart, and the 16 loads / stores of one tile transform would then all map to
+ * the same cache sets (measured: the transforms took ~half of a 28x28 32->32 conv).
+ */
+const PLANE_PAD = 16;
+
+/** Bytes between consecutive planes of a tile block of tb rows of c floats (the caller's scratch holds 16 of them). */
+function planeBytes(tb: i32, c: i32): usize {
+  return <usize>(tb * c + PLANE_PAD) << 2;
+}
+
 /** U[p][ci][co] = (G g G^T)[p] for the [3, 3, cin, cout] filter f; columns cout..coutPad are zeros. */
 export function winogradFilter(f: usize, u: usize, cin: i32, cout: i32, coutPad: i32): void {
   const tap = <usize>(cin * cout) << 2;
@@ -65,7 +77,7 @@ function inputTile(
   const q22 = at(xn, zero, iy + 2, ix + 2, h, w, cin), q23 = at(xn, zero, iy + 2, ix + 3, h, w, cin);
   const q30 = at(xn, zero, iy + 3, ix, h, w, cin), q31 = at(xn, zero, iy + 3, ix + 1, h, w, cin);
   const q32 = at(xn, zero, iy + 3, ix + 2, h, w, cin), q33 = at(xn, zero, iy + 3, ix + 3, h, w, cin);
-  const plane = <usize>(tb * cin) << 2;
+  const plane = planeBytes(tb, cin);
   let o = v + (<usize>(tl * cin) << 2);
   for (let c: usize = 0; c < <usize>cin << 2; c += 16) {
     // Rows: e_r = d_r B (e0 = d0 - d2, e1 = d1 + d2, e2 = d2 - d1, e3 = d1 - d3).
@@ -153,7 +165,7 @@ function finish(v: v128, bias: v128, act: i32): v128 {
 function outputTile(
   m: usize, y: usize, bias: usize, tl: i32, tb: i32, oy: i32, ox: i32, oh: i32, ow: i32, cout: i32, coutPad: i32, act: i32,
 ): void {
-  const plane = <usize>(tb * coutPad) << 2;
+  const plane = planeBytes(tb, coutPad);
   const mt = m + (<usize>(tl * coutPad) << 2);
   const row = <usize>(ow * cout) << 2;
   const px = <usize>cout << 2;
@@ -184,7 +196,7 @@ function outputTile(
 /**
  * y ([n, oh, ow, cout], overwritten) = act(conv2d(x [n, h, w, cin], f) + bias) for a 3x3 stride-1
  * undilated filter given as U (winogradFilter), padding top / left (any sign), bias coutPad floats.
- * Scratch: v 16*tb*cin floats, m 16*tb*coutPad floats; tb a multiple of 4.
+ * Scratch: v 16 planes of tb*cin floats, m 16 of tb*coutPad (each plane followed by PLANE_PAD floats); tb a multiple of 4.
  */
 export function winogradConv(
   x: usize, u: usize, y: usize, bias: usize, zero: usize, v: usize, m: usize,
@@ -195,9 +207,9 @@ export function winogradConv(
   const total = n * perImage;
   const xImage = <usize>(h * w * cin) << 2;
   const yImage = <usize>(oh * ow * cout) << 2;
-  const vPlane = tb * cin;
+  const vPlane = planeBytes(tb, cin);
   const uPlane = <usize>(cin * coutPad) << 2;
-  const mPlane = tb * coutPad;
+  const mPlane = planeBytes(tb, coutPad);
   for (let t0 = 0; t0 < total; t0 += tb) {
     const count = min(tb, total - t0);
     const rows = (count + 3) & ~3;
@@ -214,7 +226,7 @@ export function winogradConv(
       inputTile(x + <usize>b * xImage, zero, v, tl, tb, 2 * ty - top, 2 * (r - ty * tilesX) - left, h, w, cin);
     }
     for (let p = 0; p < 16; p++) {
-      gemm(v + (<usize>(p * vPlane) << 2), u + <usize>p * uPlane, m + (<usize>(p * mPlane) << 2), rows, cin, coutPad);
+      gemm(v + <usize>p * vPlane, u + <usize>p * uPlane, m + <usize>p * mPlane, rows, cin, coutPad);
     }
     for (let tl = 0; tl < count; tl++) {
       const t = t0 + tl;
@@ -236,7 +248,7 @@ function gradTile(
 ): void {
   const p00 = at(dyn, zero, oy, ox, oh, ow, cout), p01 = at(dyn, zero, oy, ox + 1, oh, ow, cout);
   const p10 = at(dyn, zero, oy + 1, ox, oh, ow, cout), p11 = at(dyn, zero, oy + 1, ox + 1, oh, ow, cout);
-  const plane = <usize>(tb * coutPad) << 2;
+  const plane = planeBytes(tb, coutPad);
   const o = wb + (<usize>(tl * coutPad) << 2);
   const end = <usize>cout << 2;
   for (let c: usize = 0; c < end; c += 16) {
@@ -312,7 +324,7 @@ function gemmAccumulateTn(a: usize, b: usize, c: usize, rows: i32, k: i32, n: i3
 /**
  * dw ([3, 3, cin, cout], overwritten) = dL/dfilter of a 3x3 stride-1 undilated conv of
  * x [n, h, w, cin] with padding top / left, given dy [n, oh, ow, cout]. Scratch: du
- * 16*cin*coutPad floats, v 16*tb*cin, wb 16*tb*coutPad; `zero` max(cin, cout) zero floats.
+ * 16*cin*coutPad floats, v and wb as winogradConv's v and m; `zero` max(cin, cout) zero floats.
  */
 export function winogradFilterGrad(
   x: usize, dy: usize, dw: usize, zero: usize, du: usize, v: usize, wb: usize,
@@ -325,8 +337,8 @@ export function winogradFilterGrad(
   const total = n * perImage;
   const xImage = <usize>(h * w * cin) << 2;
   const yImage = <usize>(oh * ow * cout) << 2;
-  const vPlane = <usize>(tb * cin) << 2;
-  const wPlane = <usize>(tb * coutPad) << 2;
+  const vPlane = planeBytes(tb, cin);
+  const wPlane = planeBytes(tb, coutPad);
   for (let t0 = 0; t0 < total; t0 += tb) {
     const count = min(tb, total - t0);
     const rows = (count + 3) & ~3;
