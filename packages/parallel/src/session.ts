@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, toArtifacts, type Model } from '@bonsai/core';
+import { ShapeError, toArtifacts, type Model, withValues } from '@bonsai/core';
 import { Tinypool } from 'tinypool';
 import { averageShards } from './average';
 import { Ctl, createSharedState, MAX_SAMPLE_RANK, type SharedState, shardRange } from './shared-state';
@@ -131,7 +131,7 @@ export class WorkerSession {
   publishWeights(model: Model, initial = false): void {
     for (const slot of this.state.params) {
       if (slot.trainable || initial) {
-        this.weights.set(model.params.get(slot.name)!.value.dataSync() as Float32Array, slot.offset);
+        withValues(model.params.get(slot.name)!.value, (values) => this.weights.set(values, slot.offset));
       } else {
         const n = slot.shape.reduce((a, b) => a * b, 1);
         this.weights.set(this.stats.subarray(slot.gradOffset, slot.gradOffset + n), slot.offset);

@@ -5,7 +5,7 @@
  * global batch with core's `trainStep` and writes it to its gradient slot. Not part of the public API.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fromArtifacts, hashSeed, initBackend, type Model, type ModelArtifacts, type Optimizer, type Param, trainStep, type TrainState } from '@bonsai/core';
+import { fromArtifacts, hashSeed, initBackend, type Model, type ModelArtifacts, type Optimizer, type Param, trainStep, type TrainState, withValues } from '@bonsai/core';
 import { Ctl, type SharedState, shardRange } from './shared-state';
 import { describeError, type WorkerFailure } from './worker-error';
 
@@ -61,12 +61,16 @@ function views(s: SharedState): Views {
   };
 }
 
-/** Copies the shared weights (and running statistics) into this worker's model. */
+/**
+ * Copies the shared weights (and running statistics) into this worker's model: one copy, shared
+ * memory to the heap (the worker's backend is wasm, whose tensor upload copies at once; a cpu
+ * backend would keep the view).
+ */
 function loadWeights(model: Model, s: SharedState, v: Views): void {
   tf.tidy(() => {
     for (const slot of s.params) {
       const n = slot.shape.reduce((a, b) => a * b, 1);
-      model.params.get(slot.name)!.value.assign(tf.tensor(v.weights.slice(slot.offset, slot.offset + n), slot.shape));
+      model.params.get(slot.name)!.value.assign(tf.tensor(v.weights.subarray(slot.offset, slot.offset + n), slot.shape));
     }
   });
 }
@@ -89,7 +93,7 @@ class GradientSink implements Optimizer {
       if (!slot.trainable) continue;
       const g = byName.has(slot.name) ? grads[slot.name] : undefined;
       const at = base + slot.gradOffset;
-      if (g) this.v.grads.set(g.dataSync() as Float32Array, at);
+      if (g) withValues(g, (values) => this.v.grads.set(values, at));
       else this.v.grads.fill(0, at, at + slot.shape.reduce((a, b) => a * b, 1));
     }
   }
@@ -112,7 +116,7 @@ function computeShard(model: Model, task: WorkerTask, v: Views, sink: GradientSi
   try {
     v.losses[task.rank] = trainStep(model, { x, y }, task.loss, sink, [], state);
     // Running statistics follow worker 0's shard, like DDP's buffer broadcast from rank 0.
-    if (task.rank === 0) for (const slot of s.params) if (!slot.trainable) v.stats.set(model.params.get(slot.name)!.value.dataSync() as Float32Array, slot.gradOffset);
+    if (task.rank === 0) for (const slot of s.params) if (!slot.trainable) withValues(model.params.get(slot.name)!.value, (values) => v.stats.set(values, slot.gradOffset));
   } finally {
     x.dispose();
     y.dispose();
