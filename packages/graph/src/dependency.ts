@@ -166,33 +166,15 @@ export class DependencyGraph {
     for (const id of graph.outputs) lockedNodes.push([this.index.get(id)!, `it changes the shape of graph output "${id}"`]);
 
     // Connected atom sets become units (classes), numbered by their first atom (topological order).
-    // (Locals, not this.*, in the loops over every atom: ResNet-50 has 94,059.)
-    const classOf = new Int32Array(total);
-    const repClass = new Int32Array(total).fill(-1);
-    let classes = 0;
-    const sizes = new Int32Array(total);
-    for (let a = 0; a < total; a++) {
-      const r = uf.find(a);
-      let c = repClass[r]!;
-      if (c < 0) {
-        c = classes++;
-        repClass[r] = c;
-      }
-      classOf[a] = c;
-      sizes[c]!++;
-    }
+    const classOf = numberClasses(uf.roots());
+    const classes = classCountOf(classOf);
     this.classOf = classOf;
-    // Atoms of every class, ascending, as views of one array.
-    const starts = new Int32Array(classes + 1);
-    for (let c = 0; c < classes; c++) starts[c + 1] = starts[c]! + sizes[c]!;
-    const flat = new Int32Array(total);
-    const fill = starts.slice(0, classes);
-    for (let a = 0; a < total; a++) flat[fill[classOf[a]!]!++] = a;
+    const starts = classStarts(classOf, classes);
+    const flat = classMembers(classOf, starts);
     this.classFlat = flat;
     this.classStart = starts;
     this.classCount = classes;
-    this.classRoot = new Int32Array(classes);
-    for (let c = 0; c < classes; c++) this.classRoot[c] = this.atomNode[flat[starts[c]!]!]!;
+    this.classRoot = classRoots(flat, starts, this.atomNode, classes);
     this.classLock = new Array<string | undefined>(classes).fill(undefined);
     for (const [m, why] of lockedNodes) {
       for (let a = this.base[m]!; a < this.base[m + 1]!; a++) {
@@ -204,17 +186,8 @@ export class DependencyGraph {
     this.footprints = new Array<UnitFootprint | undefined>(classes);
     this.stripNext = new Uint8Array(classes);
     this.stripHead = new Int32Array(classes);
-    const pos = new Int32Array(total);
-    this.pos = pos;
-    this.kept = widths.map((w, i) => {
-      const k = new Int32Array(w);
-      const b = this.base[i]!;
-      for (let c = 0; c < w; c++) {
-        k[c] = b + c;
-        pos[b + c] = c;
-      }
-      return k;
-    });
+    this.pos = new Int32Array(total);
+    this.kept = widths.map((w, i) => initialKept(this.pos, this.base[i]!, w));
     this.refreshStrips();
     views.set(this, {
       members: (units) => this.members(units),
@@ -264,12 +237,18 @@ export class DependencyGraph {
    * Every prunable group (Torch-Pruning's `get_all_groups`): one per root node (the first node,
    * in topological order, producing the group's channels — a conv or dense layer), holding all
    * its alive units that are not locked (graph inputs/outputs, barrier ops) or ignored.
+   * @throws ConfigError on the call (not on the first `next()`) for a bad `roundTo` or `maxRatio`.
    */
-  *groups(options: GroupsOptions = {}): Generator<Group> {
+  groups(options: GroupsOptions = {}): Generator<Group> {
     const roundTo = options.roundTo ?? 1;
     const maxRatio = options.maxRatio ?? 1;
     if (!Number.isInteger(roundTo) || roundTo < 1) throw new ConfigError(`groups: roundTo must be a positive integer, got ${roundTo}`, { key: 'roundTo' });
     if (!(maxRatio > 0 && maxRatio <= 1)) throw new ConfigError(`groups: maxRatio must be in (0, 1], got ${maxRatio}`, { key: 'maxRatio' });
+    return this.groupsWithin(options, roundTo, maxRatio);
+  }
+
+  /** {@link groups} once its options are checked. */
+  private *groupsWithin(options: GroupsOptions, roundTo: number, maxRatio: number): Generator<Group> {
     const ignoredClasses = new Set<number>();
     for (const id of options.ignored ?? []) {
       const i = this.nodeIndex(id);
@@ -342,38 +321,20 @@ export class DependencyGraph {
     const merged = new Group(this, list[0]!.root, units);
     const why = this.explain(merged);
     if (why !== undefined) throw new ConfigError(`Cannot prune group rooted at "${merged.root}": ${why}`, { nodeId: merged.root }, { code: 'PRUNE' });
-    const removed = new Uint8Array(this.pos.length);
-    const isTouched = new Uint8Array(this.ids.length);
-    const { pos, atomNode, classFlat, classStart } = this;
-    for (const c of units) {
-      for (let k = classStart[c]!, end = classStart[c + 1]!; k < end; k++) {
-        const a = classFlat[k]!;
-        if (pos[a]! < 0) continue;
-        removed[a] = 1;
-        isTouched[atomNode[a]!] = 1;
-      }
-    }
+    const removed = removedAtoms(units, this.classStart, this.classFlat, this.pos);
+    const touched = touchedNodes(removed, this.atomNode, this.ids.length);
     const keptPositions = new Map<NodeId, Int32Array>();
     const nextKept = new Map<number, Int32Array>();
-    for (let n = 0; n < isTouched.length; n++) {
-      if (!isTouched[n]) continue;
-      const k = this.kept[n]!;
-      const positions = new Int32Array(k.length);
-      const next = new Int32Array(k.length);
-      let j = 0;
-      for (let p = 0; p < k.length; p++) {
-        const a = k[p]!;
-        if (removed[a]) continue;
-        positions[j] = p;
-        next[j++] = a;
-      }
-      keptPositions.set(this.ids[n]!, positions.subarray(0, j));
-      nextKept.set(n, next.slice(0, j));
+    for (let n = 0; n < touched.length; n++) {
+      if (!touched[n]) continue;
+      const { positions, next } = keptAfter(this.kept[n]!, removed);
+      keptPositions.set(this.ids[n]!, positions);
+      nextKept.set(n, next);
     }
     sliceChannels(this.model, keptPositions);
-    for (let a = 0; a < removed.length; a++) if (removed[a]) pos[a] = -1;
+    dropRemoved(this.pos, removed);
     for (const [n, next] of nextKept) {
-      for (let p = 0; p < next.length; p++) pos[next[p]!] = p;
+      renumber(this.pos, next);
       this.kept[n] = next;
     }
     for (const c of units) this.classAlive[c] = 0;
@@ -458,21 +419,11 @@ export class DependencyGraph {
       const node = Math.floor(key / SLOT_CODES);
       const code = key % SLOT_CODES;
       const side = code === 0 ? 'out' : 'in';
-      const runs = acc.get(key)!.finish();
-      let expanded: { indices: number[]; units: number[] } | undefined;
-      const lazy = () => (expanded ??= expandRuns(runs));
+      const positions = new LazyPositions(acc.get(key)!.finish());
       const id = this.ids[node]!;
       const axes = code === 0 ? this.outAxes[node]! : this.inAxes[node]!.filter((pa) => pa.slot === code - 1);
       for (const pa of [...axes].sort((x, y) => x.role.localeCompare(y.role))) {
-        out.push({
-          node: id, op: this.ops[node]!, role: pa.role, name: `${id}/${pa.role}`, axis: pa.axis, side, runs,
-          get indices() {
-            return lazy().indices;
-          },
-          get units() {
-            return lazy().units;
-          },
-        });
+        out.push(new RunMember(id, this.ops[node]!, pa.role, pa.axis, side, positions));
       }
     }
     return out;
@@ -498,22 +449,7 @@ export class DependencyGraph {
    * atoms of a node sit at adjacent positions. `stripHead[c]`: the first class of `c`'s strip.
    */
   private refreshStrips(): void {
-    const classes = this.classCount;
-    const { atomNode, classAlive, stripNext, stripHead, classFlat, classStart } = this;
-    stripHead[0] = 0;
-    for (let c = 0; c + 1 < classes; c++) {
-      const a = classStart[c]!;
-      const b = classStart[c + 1]!;
-      const len = b - a;
-      let ok = classAlive[c] === 1 && classAlive[c + 1] === 1 && classStart[c + 2]! - b === len;
-      for (let k = 0; ok && k < len; k++) {
-        const x = classFlat[a + k]!;
-        const y = classFlat[b + k]!;
-        ok = y === x + 1 && atomNode[y] === atomNode[x];
-      }
-      stripNext[c] = ok ? 1 : 0;
-      stripHead[c + 1] = ok ? stripHead[c]! : c + 1;
-    }
+    linkStrips(this.classCount, this.atomNode, this.classAlive, this.classFlat, this.classStart, this.stripNext, this.stripHead);
   }
 
   /** Alive atoms removed per node index by a set of units (nodes in order of first removal). */
@@ -611,6 +547,158 @@ export class DependencyGraph {
       return links;
     }));
   }
+}
+
+/** A member key's runs and their expansion to `indices` / `units`, computed on first access and shared by the key's members. */
+class LazyPositions {
+  private expanded: { indices: number[]; units: number[] } | undefined;
+
+  constructor(readonly runs: Runs) {}
+
+  /** The expanded runs ({@link expandRuns}). */
+  get(): { indices: number[]; units: number[] } {
+    this.expanded ??= expandRuns(this.runs);
+    return this.expanded;
+  }
+}
+
+/** A {@link Member} built by {@link DependencyGraph}'s `members` (a class: no closures or accessor pairs per member). */
+class RunMember implements Member {
+  readonly name: string;
+  readonly runs: Runs;
+
+  constructor(readonly node: NodeId, readonly op: string, readonly role: string, readonly axis: number, readonly side: 'out' | 'in', private readonly positions: LazyPositions) {
+    this.name = `${node}/${role}`;
+    this.runs = positions.runs;
+  }
+
+  get indices(): readonly number[] {
+    return this.positions.get().indices;
+  }
+
+  get units(): readonly number[] {
+    return this.positions.get().units;
+  }
+}
+
+/**
+ * Class of every atom: the union-find sets (`roots`: each atom's representative) numbered by
+ * their first atom. The build's loops over every atom (ResNet-50 has 94,059) are module functions
+ * over typed arrays returning one array each: optimized once, not per build (an optimized loop
+ * that returned an object literal was deoptimized, and optimized again, on every call).
+ */
+function numberClasses(roots: Int32Array): Int32Array {
+  const classOf = new Int32Array(roots.length);
+  const repClass = new Int32Array(roots.length).fill(-1);
+  let classes = 0;
+  for (let a = 0; a < roots.length; a++) {
+    const r = roots[a]!;
+    let c = repClass[r]!;
+    if (c < 0) {
+      c = classes++;
+      repClass[r] = c;
+    }
+    classOf[a] = c;
+  }
+  return classOf;
+}
+
+/** Number of classes of a {@link numberClasses} numbering (classes appear in order: the last new one is the largest). */
+function classCountOf(classOf: Int32Array): number {
+  let max = -1;
+  for (let a = 0; a < classOf.length; a++) if (classOf[a]! > max) max = classOf[a]!;
+  return max + 1;
+}
+
+/** Start of every class's atoms in {@link classMembers}' array, plus the total at the end. */
+function classStarts(classOf: Int32Array, classes: number): Int32Array {
+  const starts = new Int32Array(classes + 1);
+  for (let a = 0; a < classOf.length; a++) starts[classOf[a]! + 1]!++;
+  for (let c = 0; c < classes; c++) starts[c + 1] = starts[c]! + starts[c + 1]!;
+  return starts;
+}
+
+/** Atoms of every class, ascending, as views of one array: class `c` holds `flat[starts[c] .. starts[c + 1] - 1]`. */
+function classMembers(classOf: Int32Array, starts: Int32Array): Int32Array {
+  const flat = new Int32Array(classOf.length);
+  const fill = starts.slice(0, starts.length - 1);
+  for (let a = 0; a < classOf.length; a++) flat[fill[classOf[a]!]!++] = a;
+  return flat;
+}
+
+/** The node of each class's first atom. */
+function classRoots(flat: Int32Array, starts: Int32Array, atomNode: Int32Array, classes: number): Int32Array {
+  const roots = new Int32Array(classes);
+  for (let c = 0; c < classes; c++) roots[c] = atomNode[flat[starts[c]!]!]!;
+  return roots;
+}
+
+/** A node's atoms `base .. base + width - 1` in channel order, their positions written to `pos`. */
+function initialKept(pos: Int32Array, base: number, width: number): Int32Array {
+  const k = new Int32Array(width);
+  for (let c = 0; c < width; c++) {
+    k[c] = base + c;
+    pos[base + c] = c;
+  }
+  return k;
+}
+
+/** Fills `stripNext` and `stripHead` (see {@link DependencyGraph}'s `refreshStrips`). */
+function linkStrips(classes: number, atomNode: Int32Array, classAlive: Uint8Array, classFlat: Int32Array, classStart: Int32Array, stripNext: Uint8Array, stripHead: Int32Array): void {
+  stripHead[0] = 0;
+  for (let c = 0; c + 1 < classes; c++) {
+    const a = classStart[c]!;
+    const b = classStart[c + 1]!;
+    const len = b - a;
+    let ok = classAlive[c] === 1 && classAlive[c + 1] === 1 && classStart[c + 2]! - b === len;
+    for (let k = 0; ok && k < len; k++) {
+      const x = classFlat[a + k]!;
+      const y = classFlat[b + k]!;
+      ok = y === x + 1 && atomNode[y] === atomNode[x];
+    }
+    stripNext[c] = ok ? 1 : 0;
+    stripHead[c + 1] = ok ? stripHead[c]! : c + 1;
+  }
+}
+
+/** The alive atoms of `units`, one byte per atom (module-level loops over typed arrays, see {@link numberClasses}). */
+function removedAtoms(units: readonly number[], classStart: Int32Array, classFlat: Int32Array, pos: Int32Array): Uint8Array {
+  const removed = new Uint8Array(pos.length);
+  for (let i = 0; i < units.length; i++) {
+    const c = units[i]!;
+    for (let k = classStart[c]!, end = classStart[c + 1]!; k < end; k++) {
+      const a = classFlat[k]!;
+      if (pos[a]! >= 0) removed[a] = 1;
+    }
+  }
+  return removed;
+}
+
+/** The nodes owning a removed atom, one byte per node. */
+function touchedNodes(removed: Uint8Array, atomNode: Int32Array, nodes: number): Uint8Array {
+  const touched = new Uint8Array(nodes);
+  for (let a = 0; a < removed.length; a++) if (removed[a]) touched[atomNode[a]!] = 1;
+  return touched;
+}
+
+/** Of a node's atoms in position order (`kept`): the positions that stay and the atoms at them. */
+function keptAfter(kept: Int32Array, removed: Uint8Array): { positions: Int32Array; next: Int32Array } {
+  const positions = new Int32Array(kept.length);
+  let j = 0;
+  for (let p = 0; p < kept.length; p++) if (!removed[kept[p]!]) positions[j++] = p;
+  const next = new Int32Array(j);
+  for (let i = 0; i < j; i++) next[i] = kept[positions[i]!]!;
+  return { positions: positions.subarray(0, j), next };
+}
+
+/** Marks every removed atom's position -1. */
+function dropRemoved(pos: Int32Array, removed: Uint8Array): void {
+  for (let a = 0; a < removed.length; a++) if (removed[a]) pos[a] = -1;
+}
+
+/** Positions of a node's atoms after a prune: their index in `next`. */
+function renumber(pos: Int32Array, next: Int32Array): void {
+  for (let p = 0; p < next.length; p++) pos[next[p]!] = p;
 }
 
 /** The distinct units of `groups`, ascending (marked, then read in order: no sort). */

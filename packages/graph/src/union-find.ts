@@ -19,6 +19,21 @@ export class UnionFind {
     return x;
   }
 
+  /** The representative of every element, in one pass (a loop over typed arrays, no call per element). */
+  roots(): Int32Array {
+    const p = this.parent;
+    const out = new Int32Array(p.length);
+    for (let i = 0; i < p.length; i++) {
+      let x = i;
+      while (p[x] !== x) {
+        p[x] = p[p[x]!]!;
+        x = p[x]!;
+      }
+      out[i] = x;
+    }
+    return out;
+  }
+
   /** Merges the sets of `a` and `b`. */
   union(a: number, b: number): void {
     let ra = this.find(a);

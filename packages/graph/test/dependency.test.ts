@@ -186,6 +186,9 @@ describe('check and groups', () => {
     for (let i = 0; i < 4; i++) free.tryAdd(i);
     expect(free.selected).toEqual([0, 1, 2]);
     expect(() => dg.groups({ roundTo: 0 }).next()).toThrow(/roundTo/);
+    // The options are checked on the call, before any group is built (the Pruner's constructor relies on it).
+    expect(() => dg.groups({ roundTo: 1.5 })).toThrow(/roundTo/);
+    expect(() => dg.groups({ maxRatio: 0 })).toThrow(/maxRatio/);
     m.dispose();
   });
 

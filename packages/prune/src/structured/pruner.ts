@@ -88,8 +88,8 @@ export class Pruner {
     this.internal = new InternalPlanner(model, {
       heads: options.pruneHeads ?? false, headDims: options.pruneHeadDims ?? false, ignored: this.ignored, importance: headCriterion, global: options.globalHeads ?? options.global ?? false, ratio: this.headRatio,
     });
-    // Validates roundTo / maxRatio eagerly.
-    this.dg.groups(this.groupOptions()).next();
+    // Validates roundTo / maxRatio eagerly (groups() checks its options on the call, before any group is built).
+    this.dg.groups(this.groupOptions());
   }
 
   /** Steps taken so far (0 .. iterativeSteps). */
