@@ -19,18 +19,10 @@ export class UnionFind {
     return x;
   }
 
-  /** The representative of every element, in one pass (a loop over typed arrays, no call per element). */
+  /** The representative of every element (as {@link find} gives it), as one array. */
   roots(): Int32Array {
-    const p = this.parent;
-    const out = new Int32Array(p.length);
-    for (let i = 0; i < p.length; i++) {
-      let x = i;
-      while (p[x] !== x) {
-        p[x] = p[p[x]!]!;
-        x = p[x]!;
-      }
-      out[i] = x;
-    }
+    const out = new Int32Array(this.parent.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.find(i);
     return out;
   }
 
